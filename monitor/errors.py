@@ -1,0 +1,59 @@
+"""The monitor's error tree.
+
+Owns every exception class the domain raises; does no I/O. Callers catch
+``MonitorError`` at process boundaries (CLI, Celery tasks) and decide by class:
+``TransientError`` is worth a retry, every other ``MonitorError`` is permanent.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """The configuration is invalid.
+
+    ``problems`` holds one line per fault, each ``FILE:LINE: key.path: message``.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems) or "invalid configuration")
+
+
+class ParseError(MonitorError):
+    """An input (feed, wire file, pushed item) could not be read as any known format.
+
+    The message is one line naming the source.
+    """
+
+
+class FetchError(MonitorError):
+    """A feed could not be fetched for a reason that will not go away by itself
+    (refused address, too large, not a feed, HTTP 404...)."""
+
+
+class TransientError(MonitorError):
+    """A fault that may pass: timeouts, connection errors, HTTP 429/5xx, SMTP 4xx.
+
+    ``retry_after`` is the delay in seconds the far side asked for, when it said.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientFetchError(TransientError):
+    """A feed fetch that may succeed later."""
+
+
+class DeliveryError(MonitorError):
+    """An alert could not be delivered and retrying will not help (HTTP 4xx other
+    than 408/429, SMTP 5xx, a refused address, a bad certificate)."""
+
+
+class TransientDeliveryError(TransientError):
+    """An alert delivery that may succeed later."""

@@ -1,0 +1,74 @@
+"""The Store protocol: everything the pipeline remembers between items and runs.
+
+Pure interface, no I/O. Implementations: ``memory.py`` (tests), ``sqlite.py``
+(the embedded runner's local state file), ``redis.py`` (the distributed runner).
+All methods are safe to call again after a crash (idempotent where it matters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+DeliveryStatus = Literal["pending", "sent", "dead"]
+
+
+@dataclass(frozen=True)
+class StoryRecord:
+    """The alert already raised for one (watchlist, story) within the story window."""
+
+    alert_id: str
+    watchlist: str
+    story_key: str
+    first_seen: float  # unix seconds
+    sources: tuple[str, ...]
+    updates: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Delivery state of one alert on one channel."""
+
+    alert_id: str
+    channel: str
+    status: DeliveryStatus
+    attempts: int
+    detail: str
+    updated: float  # unix seconds
+    payload: str = ""  # the alert as JSON (Alert.to_message), so dead letters can be re-sent
+
+
+class Store(Protocol):
+    # --- seen items: what has been queued already -------------------------------
+    def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
+        """Return the ids in ``item_ids`` not yet marked seen for ``feed_id``."""
+        ...
+
+    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+        """Mark ids seen. Call only after the items were queued/processed."""
+        ...
+
+    # --- poll schedule ------------------------------------------------------------
+    def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
+        """Claim a feed for one poll; False if another poller holds it (SET NX PX)."""
+        ...
+
+    def get_feed_state(self, feed_id: str) -> dict[str, str]:
+        """Conditional-GET validators and schedule data (etag, last_modified, next_due...)."""
+        ...
+
+    def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None: ...
+
+    # --- story index: one alert per (watchlist, story) ----------------------------
+    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None: ...
+
+    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None: ...
+
+    # --- alert ledger: delivery state per (alert, channel) ------------------------
+    def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None: ...
+
+    def put_delivery(self, entry: LedgerEntry) -> None: ...
+
+    def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]: ...
+
+    def close(self) -> None: ...
