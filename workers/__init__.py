@@ -1,0 +1,1 @@
+"""Celery glue for the distributed runner: thin tasks over monitor.pipeline."""
