@@ -23,7 +23,9 @@ from pydantic import (
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9_-]+$")
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def parse_duration(value: Any) -> float:
@@ -132,7 +134,7 @@ class EmailChannel(_Strict):
     type: Literal["email"]
     to: Annotated[list[Email], BeforeValidator(_names)]
     from_: Email = Field(alias="from")
-    smtp: str
+    smtp: str = Field(repr=False)  # may hold a password
     digest: Duration | None = None
     allow_private: bool = False
 
@@ -149,7 +151,7 @@ class EmailChannel(_Strict):
 class WebhookChannel(_Strict):
     type: Literal["webhook"]
     url: HttpUrl
-    secret: str | None = None  # Standard Webhooks secret: whsec_ + base64
+    secret: str | None = Field(default=None, repr=False)  # Standard Webhooks: whsec_ + base64
     allow_private: bool = False
     timeout: Duration = 10.0
 
@@ -169,9 +171,17 @@ ChannelConfig = Annotated[
 ]
 
 
+def _empty_is_none(value: Any) -> Any:
+    # `broker_url: ${MONITOR_BROKER_URL:-}` leaves "" when the variable is unset.
+    return None if value == "" else value
+
+
+OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]
+
+
 class Settings(_Strict):
-    broker_url: str | None = None  # absent: the embedded runner, no Redis needed
-    store: str | None = None  # sqlite:///path or postgresql://...; default: state_dir
+    broker_url: OptionalUrl = None  # absent: the embedded runner, no Redis needed
+    store: OptionalUrl = None  # sqlite:///path or postgresql://...; default: state_dir
     state_dir: str = "./.monitor"
     allow_private_networks: bool = False
     story_window: Duration = 86400.0

@@ -1,0 +1,67 @@
+"""Delivery channels: the Channel protocol and ``build_channel`` from config.
+
+No I/O here; each channel module does its own (console stream, file, SMTP, HTTP).
+A channel's ``send`` raises ``TransientDeliveryError`` for faults worth a retry and
+``DeliveryError`` for the rest; error messages name the channel, never a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TextIO
+
+from monitor.config.schema import (
+    ChannelConfig,
+    ConsoleChannel,
+    EmailChannel,
+    FileChannel,
+    Settings,
+    WebhookChannel,
+)
+from monitor.model import Alert
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, alert: Alert) -> None:
+        """Deliver one alert; raise TransientDeliveryError or DeliveryError on failure."""
+        ...
+
+
+def build_channel(
+    name: str, cfg: ChannelConfig, settings: Settings, *, stdout: TextIO | None = None
+) -> Channel:
+    """The channel ``cfg`` describes. ``stdout`` overrides the console channel's stream."""
+    # Imported here so that building a console channel never imports smtplib/httpx.
+    if isinstance(cfg, ConsoleChannel):
+        from monitor.alerts.channels.console import ConsoleChannelSender
+
+        return ConsoleChannelSender(name, stream=stdout)
+    if isinstance(cfg, FileChannel):
+        from monitor.alerts.channels.file import FileChannelSender
+
+        return FileChannelSender(name, cfg.path)
+    if isinstance(cfg, EmailChannel):
+        from monitor.alerts.channels.email import EmailChannelSender
+
+        return EmailChannelSender(
+            name,
+            smtp_url=cfg.smtp,
+            sender=cfg.from_,
+            recipients=tuple(cfg.to),
+            allow_private=cfg.allow_private or settings.allow_private_networks,
+        )
+    if isinstance(cfg, WebhookChannel):
+        from monitor.alerts.channels.webhook import WebhookChannelSender
+
+        return WebhookChannelSender(
+            name,
+            url=cfg.url,
+            secret=cfg.secret,
+            timeout=cfg.timeout,
+            allow_private=cfg.allow_private or settings.allow_private_networks,
+        )
+    raise TypeError(f"channel {name!r}: unknown channel type {type(cfg).__name__}")
+
+
+__all__ = ["Channel", "build_channel"]

@@ -1,0 +1,41 @@
+"""The file channel: JSON Lines, one webhook body (SPEC 6) per alert. Does file I/O.
+
+Each line goes out in one ``write`` on an ``O_APPEND`` descriptor and is fsynced, so
+several processes can share the file without interleaving and a crash never leaves a
+"sent" alert only in a buffer.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from monitor.alerts.render import webhook_body
+from monitor.errors import TransientDeliveryError
+from monitor.model import Alert
+
+
+class FileChannelSender:
+    def __init__(self, name: str, path: str | Path) -> None:
+        self.name = name
+        self.path = Path(path)
+
+    def send(self, alert: Alert) -> None:
+        # json.dumps escapes newlines inside strings, so the body is exactly one line.
+        line = webhook_body(alert) + b"\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                view = memoryview(line)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise TransientDeliveryError(
+                f"file channel {self.name}: could not append to {self.path}: "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from exc

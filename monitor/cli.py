@@ -1,0 +1,299 @@
+"""The ``monitor`` command (SPEC section 4): argument parsing and exit codes.
+
+Results go to stdout, logs to stderr. Every command takes ``--config``. User
+faults (bad config, unreadable input) end as one line each and exit 1, never a
+traceback. The distributed commands (``worker``, ``poller``) hand over to
+``python -m workers`` so that this package never imports Celery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from monitor.config.loader import load_config
+from monitor.config.paths import default_config_path
+from monitor.config.schema import Config
+from monitor.config.summary import summarize
+from monitor.errors import ConfigError, MonitorError, ParseError
+from monitor.logs import configure_logging, get_logger
+from monitor.match.engine import Matcher, build_matcher
+from monitor.model import Alert, Match, WireItem
+from monitor.sources.context import SourceContext
+from monitor.sources.detect import parse_bytes
+
+log = get_logger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.command not in ("worker", "poller"):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.extra = [*unknown, *args.extra]  # options for Celery
+    configure_logging(args.log_level)
+    try:
+        code: int = args.handler(args)
+    except ConfigError as exc:
+        # `check` prints problems as its result; elsewhere they are an error.
+        out = sys.stdout if args.command == "check" else sys.stderr
+        for problem in exc.problems:
+            print(problem, file=out)
+        return 1
+    except MonitorError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description="A multilingual news monitor.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="a YAML file or a directory of them (default: $MONITOR_CONFIG or ./config)",
+    )
+    common.add_argument("--log-level", default="info", help="debug, info, warning, error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser("check", parents=[common], help="validate the config")
+    check.set_defaults(handler=cmd_check)
+
+    match = sub.add_parser("match", parents=[common], help="match local files, print JSON Lines")
+    match.add_argument("inputs", nargs="+", help="files or folders to read, or - for stdin")
+    match.add_argument("--all", action="store_true", help="also print items that match nothing")
+    match.set_defaults(handler=cmd_match)
+
+    run = sub.add_parser("run", parents=[common], help="the whole pipeline in one process")
+    run.add_argument("--once", action="store_true", help="one pass over every feed, then exit")
+    run.set_defaults(handler=cmd_run)
+
+    for name, text in (("worker", "a Celery worker (Redis)"), ("poller", "the poll scheduler")):
+        distributed = sub.add_parser(name, parents=[common], help=text)
+        distributed.add_argument("extra", nargs=argparse.REMAINDER, help="passed to Celery")
+        distributed.set_defaults(handler=cmd_distributed)
+
+    send_test = sub.add_parser("send-test", parents=[common], help="send a sample alert")
+    send_test.add_argument("channel")
+    send_test.set_defaults(handler=cmd_send_test)
+
+    alerts = sub.add_parser("alerts", parents=[common], help="the delivery log")
+    alerts.add_argument("action", choices=["list", "retry", "dead"])
+    alerts.add_argument("ids", nargs="*", help="alert ids (retry: default all dead ones)")
+    alerts.set_defaults(handler=cmd_alerts)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config or default_config_path())
+
+
+# --- check ---------------------------------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    print(summarize(_config(args)))
+    return 0
+
+
+# --- match ---------------------------------------------------------------------------
+def cmd_match(args: argparse.Namespace) -> int:
+    matcher = build_matcher(_config(args))
+    failures = 0
+    for source, data in _read_inputs(args.inputs):
+        if data is None:
+            failures += 1
+            continue
+        try:
+            items = parse_bytes(data, SourceContext(source=source))
+        except ParseError as exc:
+            print(f"monitor: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        for item in items:
+            write_match_lines(sys.stdout, source, item, matcher, include_unmatched=args.all)
+    return 1 if failures else 0
+
+
+def _read_inputs(inputs: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
+    for name in inputs:
+        if name == "-":
+            yield "-", sys.stdin.buffer.read()
+            continue
+        path = Path(name)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                yield str(file), file.read_bytes()
+            except OSError as exc:
+                print(f"monitor: {file}: cannot read: {exc.strerror}", file=sys.stderr)
+                yield str(file), None
+
+
+def match_lines(
+    source: str, item: WireItem, matches: list[Match], *, include_unmatched: bool
+) -> list[dict[str, object]]:
+    """The JSON objects of SPEC section 5 for one item."""
+    lines: list[dict[str, object]] = []
+    for match in matches:
+        lines.append(
+            {
+                "source": source,
+                "item": item.summary(),
+                "watchlist": match.watchlist,
+                "topics": list(match.topics),
+                "speakers": [speaker.to_dict() for speaker in match.speakers],
+                "hits": [_hit_fields(hit.to_dict()) for hit in match.hits],
+            }
+        )
+    if not matches and include_unmatched:
+        lines.append(
+            {
+                "source": source,
+                "item": item.summary(),
+                "watchlist": None,
+                "topics": [],
+                "speakers": [],
+                "hits": [],
+            }
+        )
+    return lines
+
+
+def _hit_fields(hit: dict[str, object]) -> dict[str, object]:
+    # SPEC 5 names exactly these fields; snippets belong to alerts (SPEC 6).
+    return {key: value for key, value in hit.items() if key != "snippet"}
+
+
+def write_match_lines(
+    out: TextIO, source: str, item: WireItem, matcher: Matcher, *, include_unmatched: bool
+) -> None:
+    for line in match_lines(source, item, matcher.match(item), include_unmatched=include_unmatched):
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+# --- run -------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.pipeline import Runtime
+    from monitor.runner import EmbeddedRunner
+
+    config = _config(args)
+    runtime = Runtime.build(config, distributed=False)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        EmbeddedRunner(runtime, stop=stop).run(once=args.once)
+    finally:
+        runtime.close()
+    return 0
+
+
+# --- worker / poller ---------------------------------------------------------------
+def cmd_distributed(args: argparse.Namespace) -> int:
+    config_path = str(args.config or default_config_path())
+    _config(args)  # refuse a bad config here, with its errors, before Celery starts
+    argv = [sys.executable, "-m", "workers", args.command, "--config", config_path, *args.extra]
+    os.execv(sys.executable, argv)
+    return 0  # not reached
+
+
+# --- send-test -------------------------------------------------------------------------
+def cmd_send_test(args: argparse.Namespace) -> int:
+    from monitor.alerts.channels import build_channel
+
+    config = _config(args)
+    if args.channel not in config.channels:
+        known = ", ".join(sorted(config.channels)) or "none"
+        print(f"monitor: no channel named {args.channel!r} (defined: {known})", file=sys.stderr)
+        return 1
+    channel = build_channel(args.channel, config.channels[args.channel], config.settings)
+    alert = sample_alert(args.channel)
+    try:
+        channel.send(alert)
+    except MonitorError as exc:
+        print(f"{args.channel}: failed: {exc}")
+        return 1
+    print(f"{args.channel}: sent test alert {alert.id}")
+    return 0
+
+
+def sample_alert(channel: str) -> Alert:
+    now = datetime.now(UTC).isoformat()
+    item = WireItem(
+        id="test-item",
+        title="Test alert from the monitor",
+        body="This is a test alert sent by `monitor send-test`. NATO appears here.",
+        source="monitor send-test",
+        language="en",
+        published=now[:10],
+    )
+    return Alert(
+        id=f"alrt_test_{int(datetime.now(UTC).timestamp())}",
+        watchlist="send-test",
+        item=item,
+        topics=("NATO",),
+        speakers=(),
+        hits=(),
+        story_id=item.id,
+        sources=("monitor send-test",),
+        channels=(channel,),
+        created_at=now,
+    )
+
+
+# --- alerts list|retry|dead --------------------------------------------------------------
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from monitor.pipeline import Runtime, deliver_alert
+
+    config = _config(args)
+    runtime = Runtime.build(config, distributed=bool(config.settings.broker_url))
+    try:
+        if args.action in ("list", "dead"):
+            for entry in runtime.store.list_deliveries("dead" if args.action == "dead" else None):
+                if args.ids and entry.alert_id not in args.ids:
+                    continue
+                when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
+                print(
+                    f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
+                )
+            return 0
+        failed = 0
+        for entry in runtime.store.list_deliveries(None):
+            if entry.status == "sent" or (args.ids and entry.alert_id not in args.ids):
+                continue
+            if not args.ids and entry.status != "dead":
+                continue
+            alert = Alert.from_message(json.loads(entry.payload))
+            # A retry starts a fresh series of attempts on that one channel.
+            for result in deliver_alert(
+                alert,
+                runtime.channels,
+                runtime.store,
+                config,
+                now=datetime.now(UTC),
+                only=entry.channel,
+            ):
+                print(f"{result.alert_id}\t{result.channel}\t{result.status}\t{result.detail}")
+                failed += result.status != "sent"
+        return 1 if failed else 0
+    finally:
+        runtime.close()

@@ -1,0 +1,109 @@
+"""The human summary ``monitor check`` prints for a valid config.
+
+Pure: formats a ``Config``; never shows a secret (passwords in URLs masked,
+webhook URLs reduced to their host).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.config.schema import Config, EmailChannel, FileChannel, WebhookChannel
+
+
+def summarize(config: Config) -> str:
+    """A short human summary of ``config``: counts, then watchlists, feeds and channels.
+
+    Never shows secrets: webhook secrets are not printed, passwords in URLs are masked and
+    webhook URLs show only their host (their paths often carry a token).
+    """
+    counts = (
+        _count(len(config.feeds), "feed"),
+        _count(len(config.topics), "topic"),
+        _count(len(config.speakers), "speaker"),
+        _count(len(config.watchlists), "watchlist"),
+        _count(len(config.channels), "channel"),
+    )
+    lines = [", ".join(counts)]
+    if config.source_files:
+        lines.append("from " + ", ".join(str(file) for file in config.source_files))
+    if config.watchlists:
+        lines.append("watchlists:")
+    for name, watchlist in config.watchlists.items():
+        parts = [
+            f"topics: {_names(watchlist.topics)}",
+            f"speakers: {_names(watchlist.speakers)}",
+            f"when: {watchlist.when}",
+        ]
+        if watchlist.role != "any":
+            parts.append(f"role: {watchlist.role}")
+        if watchlist.languages is not None:
+            parts.append(f"languages: {_names(watchlist.languages)}")
+        if watchlist.feeds is not None:
+            parts.append(f"feeds: {_names(watchlist.feeds)}")
+        parts.append(f"channels: {_names(watchlist.channels)}")
+        lines.append(f"  {name}: " + "; ".join(parts))
+    if config.feeds:
+        lines.append("feeds:")
+    for feed in config.feeds:
+        source = _mask_url(feed.url) if feed.url is not None else f"path {feed.path}"
+        extra = f"; language {feed.language}" if feed.language else ""
+        extra += f"; tags {_names(feed.tags)}" if feed.tags else ""
+        lines.append(f"  {feed.id}: {source}; every {format_duration(feed.every)}{extra}")
+    if config.channels:
+        lines.append("channels:")
+    for name, channel in config.channels.items():
+        lines.append(f"  {name}: {_describe_channel(channel)}")
+    settings = config.settings
+    runner = f"broker {_mask_url(settings.broker_url)}" if settings.broker_url else "embedded"
+    lines.append(f"settings: runner {runner}; state_dir {settings.state_dir}")
+    return "\n".join(lines)
+
+
+def _describe_channel(channel: Any) -> str:
+    if isinstance(channel, EmailChannel):
+        digest = f"; digest every {format_duration(channel.digest)}" if channel.digest else ""
+        to = ", ".join(channel.to)
+        return f"email to {to} from {channel.from_} via {_mask_url(channel.smtp)}{digest}"
+    if isinstance(channel, WebhookChannel):
+        parts = urlsplit(channel.url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        signed = "signed" if channel.secret else "unsigned"
+        return f"webhook {parts.scheme}://{host}{port}/... ({signed})"
+    if isinstance(channel, FileChannel):
+        return f"file {channel.path}"
+    return str(getattr(channel, "type", "channel"))
+
+
+def _mask_url(url: str) -> str:
+    """``url`` with any password masked and any query string elided."""
+    parts = urlsplit(url)
+    if parts.password is None and not parts.query:
+        return url
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    query = "?..." if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names) if names else "-"
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def format_duration(seconds: float) -> str:
+    """``300.0`` -> ``5m``, ``90`` -> ``1m30s``, ``86400`` -> ``1d``."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    rest, text = int(seconds), ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            text += f"{rest // size}{unit}"
+            rest %= size
+    return text or "0s"

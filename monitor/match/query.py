@@ -1,0 +1,345 @@
+"""Parse watchlist ``when:`` queries (SPEC section 3) into a small AST.
+
+Pure: no I/O. The grammar, loosest binding first::
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := not (["AND"] not)*        # adjacent operands are an implicit AND
+    not     := "NOT" not | near
+    near    := primary ("NEAR/" n primary)*
+    primary := "(" or ")" | '"phrase"' | word | field ":" (word | '"phrase"')
+    field   := speaker | topic | lang | feed | tag
+
+Operators are upper case (``AND``, ``OR``, ``NOT``, ``NEAR/5``); lower-case ``and``
+is an ordinary word, because news text is full of it. Quotes may be straight
+(``"``) or typographic (``“…”``, ``«…»``). ``NEAR/n`` takes terms, phrases,
+topic/speaker names, ``speaker:`` or a parenthesised ``OR`` of those.
+
+Whether a word names a topic or speaker is decided later by the engine, which
+knows the config; the parser only records the text and whether it was quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = [
+    "And",
+    "Feed",
+    "Lang",
+    "Near",
+    "Not",
+    "Or",
+    "Query",
+    "QuerySyntaxError",
+    "Speaker",
+    "Tag",
+    "Term",
+    "TopicRef",
+    "parse_query",
+    "walk",
+]
+
+
+class QuerySyntaxError(ValueError):
+    """A malformed query. ``column`` is 1-based into the query text."""
+
+    def __init__(self, message: str, column: int) -> None:
+        self.message = message
+        self.column = column
+        super().__init__(f"column {column}: {message}")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A bare word or quoted phrase: a topic/speaker name, else a literal term."""
+
+    text: str
+    quoted: bool = False
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """``speaker:"Name"``: the speaker must be quoted (their words reported)."""
+
+    name: str
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    """``topic:"Name"``: explicitly a topic (an extension of SPEC section 3)."""
+
+    name: str
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Lang:
+    code: str
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: str
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Query
+
+
+@dataclass(frozen=True)
+class Near:
+    """``left NEAR/distance right``: within ``distance`` tokens, either order."""
+
+    left: Query
+    right: Query
+    distance: int
+
+
+Query = Term | Speaker | TopicRef | Lang | Feed | Tag | And | Or | Not | Near
+
+_FIELDS = ("speaker", "topic", "lang", "feed", "tag")
+_OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
+_NEAR = re.compile(r"NEAR(?:/(\S*))?$")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # "(" ")" AND OR NOT NEAR WORD PHRASE FIELD END
+    text: str
+    column: int
+    value: int = 0  # NEAR distance
+    field: str = ""  # FIELD name
+    quoted: bool = False  # FIELD value quoted
+
+
+def _read_phrase(text: str, i: int) -> tuple[str, int]:
+    """Read a quoted phrase starting at ``text[i]`` (an opening quote)."""
+    close = _OPEN_QUOTES[text[i]]
+    closers = {close, '"'}
+    j = i + 1
+    while j < len(text) and text[j] not in closers:
+        j += 1
+    if j >= len(text):
+        raise QuerySyntaxError("unterminated quoted phrase", i + 1)
+    phrase = " ".join(text[i + 1 : j].split())
+    if not phrase:
+        raise QuerySyntaxError("empty quoted phrase", i + 1)
+    return phrase, j + 1
+
+
+def _lex(text: str) -> Iterator[_Tok]:
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        col = i + 1
+        if ch in "()":
+            yield _Tok(ch, ch, col)
+            i += 1
+            continue
+        if ch in _OPEN_QUOTES:
+            phrase, i = _read_phrase(text, i)
+            yield _Tok("PHRASE", phrase, col)
+            continue
+        j = i
+        while (
+            j < n and not text[j].isspace() and text[j] not in "()" and text[j] not in _OPEN_QUOTES
+        ):
+            if text[j] == ":" and text[i:j].lower() in _FIELDS:
+                break
+            j += 1
+        word = text[i:j]
+        if j < n and text[j] == ":" and word.lower() in _FIELDS:
+            yield _lex_field(text, word.lower(), col, j + 1)
+            i = _field_end(text, j + 1)
+            continue
+        i = j
+        if word in ("AND", "OR", "NOT"):
+            yield _Tok(word, word, col)
+        elif found := _NEAR.match(word):
+            yield _Tok("NEAR", word, col, value=_near_distance(found.group(1), col))
+        else:
+            yield _Tok("WORD", word, col)
+    yield _Tok("END", "", n + 1)
+
+
+def _near_distance(raw: str | None, column: int) -> int:
+    if raw is None:
+        raise QuerySyntaxError("NEAR needs a distance, like NEAR/5", column)
+    if not raw.isdigit() or int(raw) < 1:
+        raise QuerySyntaxError(f"bad NEAR distance {raw!r}: expected a whole number >= 1", column)
+    return int(raw)
+
+
+def _field_end(text: str, i: int) -> int:
+    if i < len(text) and text[i] in _OPEN_QUOTES:
+        return _read_phrase(text, i)[1]
+    j = i
+    while j < len(text) and not text[j].isspace() and text[j] not in "()":
+        j += 1
+    return j
+
+
+def _lex_field(text: str, name: str, column: int, i: int) -> _Tok:
+    if i < len(text) and text[i] in _OPEN_QUOTES:
+        value, _ = _read_phrase(text, i)
+        return _Tok("FIELD", value, column, field=name, quoted=True)
+    value = text[i : _field_end(text, i)]
+    if not value:
+        raise QuerySyntaxError(f'{name}: needs a value, like {name}:"..."', column)
+    return _Tok("FIELD", value, column, field=name)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = list(_lex(text))
+        self.pos = 0
+
+    @property
+    def tok(self) -> _Tok:
+        return self.tokens[self.pos]
+
+    def advance(self) -> _Tok:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def parse(self) -> Query:
+        if self.tok.kind == "END":
+            raise QuerySyntaxError("empty query", 1)
+        node = self.parse_or()
+        if self.tok.kind == ")":
+            raise QuerySyntaxError("unmatched ')'", self.tok.column)
+        if self.tok.kind != "END":  # pragma: no cover - parse_and consumes all operands
+            raise QuerySyntaxError(f"unexpected {self.tok.text!r}", self.tok.column)
+        return node
+
+    def parse_or(self) -> Query:
+        items = [self.parse_and()]
+        while self.tok.kind == "OR":
+            self.advance()
+            items.append(self.parse_and())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def parse_and(self) -> Query:
+        items = [self.parse_not()]
+        while True:
+            if self.tok.kind == "AND":
+                self.advance()
+            elif self.tok.kind not in ("(", "NOT", "WORD", "PHRASE", "FIELD"):
+                break
+            items.append(self.parse_not())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def parse_not(self) -> Query:
+        if self.tok.kind == "NOT":
+            self.advance()
+            return Not(self.parse_not())
+        return self.parse_near()
+
+    def parse_near(self) -> Query:
+        node = self.parse_primary()
+        while self.tok.kind == "NEAR":
+            op = self.advance()
+            _check_near_operand(node, op.column)
+            right = self.parse_primary()
+            _check_near_operand(right, op.column)
+            node = Near(node, right, op.value)
+        return node
+
+    def parse_primary(self) -> Query:
+        tok = self.tok
+        if tok.kind == "(":
+            self.advance()
+            if self.tok.kind == ")":
+                raise QuerySyntaxError("empty parentheses", self.tok.column)
+            node = self.parse_or()
+            if self.tok.kind != ")":
+                if self.tok.kind == "END":
+                    raise QuerySyntaxError("'(' is never closed", tok.column)
+                raise QuerySyntaxError(f"unexpected {self.tok.text!r}", self.tok.column)
+            self.advance()
+            return node
+        if tok.kind in ("WORD", "PHRASE"):
+            self.advance()
+            return Term(tok.text, quoted=tok.kind == "PHRASE", column=tok.column)
+        if tok.kind == "FIELD":
+            self.advance()
+            return _field_node(tok)
+        if tok.kind == "END":
+            raise QuerySyntaxError("the query ends where a term was expected", tok.column)
+        if tok.kind == ")":
+            raise QuerySyntaxError("')' where a term was expected", tok.column)
+        if tok.kind == "NOT":
+            raise QuerySyntaxError("NOT cannot be an operand of NEAR", tok.column)
+        raise QuerySyntaxError(f"{tok.text} needs a term before it", tok.column)
+
+
+def _field_node(tok: _Tok) -> Query:
+    if tok.field == "speaker":
+        return Speaker(tok.text, tok.column)
+    if tok.field == "topic":
+        return TopicRef(tok.text, tok.column)
+    if tok.field == "lang":
+        return Lang(tok.text.lower(), tok.column)
+    if tok.field == "feed":
+        return Feed(tok.text, tok.column)
+    return Tag(tok.text, tok.column)
+
+
+def _check_near_operand(node: Query, column: int) -> None:
+    if isinstance(node, Term | Speaker | TopicRef):
+        return
+    if isinstance(node, Or | Near):
+        children = node.items if isinstance(node, Or) else (node.left, node.right)
+        for child in children:
+            _check_near_operand(child, column)
+        return
+    raise QuerySyntaxError(
+        "NEAR joins terms, phrases, names or an OR of them (not AND, NOT, lang:, feed:, tag:)",
+        column,
+    )
+
+
+def parse_query(text: str) -> Query:
+    """Parse a ``when:`` query; raise :class:`QuerySyntaxError` at the fault's column."""
+    return _Parser(text).parse()
+
+
+def walk(node: Query) -> Iterator[Query]:
+    """Every node of the tree, parents before children."""
+    yield node
+    if isinstance(node, And | Or):
+        for child in node.items:
+            yield from walk(child)
+    elif isinstance(node, Not):
+        yield from walk(node.item)
+    elif isinstance(node, Near):
+        yield from walk(node.left)
+        yield from walk(node.right)

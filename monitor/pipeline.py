@@ -1,0 +1,249 @@
+"""The stages composed: poll a feed, process an item, deliver an alert.
+
+Both runners drive these functions: the embedded runner (``runner.py``) calls
+them in one process; the Celery tasks in ``workers/`` call one each and pass
+the results between processes as JSON. The functions take everything they use
+as arguments (config, store, matcher, channels): nothing global.
+
+I/O happens only through what is passed in (the store, the channels) and the
+source readers (``sources.fetch``, ``sources.drop``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.alerts.channels import Channel, build_channel
+from monitor.alerts.decide import decide
+from monitor.alerts.deliver import deliver
+from monitor.config.schema import Config, FeedConfig
+from monitor.errors import ParseError
+from monitor.logs import get_logger
+from monitor.match.engine import Matcher, build_matcher
+from monitor.model import Alert, DeliveryResult, WireItem
+from monitor.sources.context import SourceContext
+from monitor.sources.detect import parse_bytes
+from monitor.sources.drop import scan_folder
+from monitor.sources.fetch import fetch_feed
+from monitor.state import open_store
+from monitor.state.base import LedgerEntry, Store
+
+log = get_logger(__name__)
+
+
+@dataclass
+class PollResult:
+    """What one poll found. Nothing is remembered until ``commit_poll`` runs,
+    which the caller does only after the items were queued or processed, so a
+    crash in between re-reads them instead of losing them."""
+
+    feed_id: str
+    items: list[WireItem] = field(default_factory=list)
+    seen_keys: list[str] = field(default_factory=list)  # item ids and drop-file keys
+    feed_state: dict[str, str] = field(default_factory=dict)  # conditional-GET validators
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Runtime:
+    """Per-process resources, built once at start and passed to the stages."""
+
+    config: Config
+    store: Store
+    matcher: Matcher
+    channels: dict[str, Channel]
+
+    @classmethod
+    def build(cls, config: Config, *, distributed: bool = False) -> Runtime:
+        return cls(
+            config=config,
+            store=open_store(config.settings, distributed=distributed),
+            matcher=build_matcher(config),
+            channels=build_channels(config),
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_channels(config: Config) -> dict[str, Channel]:
+    return {
+        name: build_channel(name, channel, config.settings)
+        for name, channel in config.channels.items()
+    }
+
+
+def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) -> PollResult:
+    """Read one feed or drop folder and return the items not seen before.
+
+    A feed that cannot be fetched or parsed raises (``FetchError``,
+    ``TransientFetchError``, ``ParseError``); one bad file in a drop folder is
+    a warning and the others are still read.
+    """
+    if feed.path is not None:
+        result = _poll_folder(feed, Path(feed.path), store, now=now)
+    else:
+        result = _poll_url(feed, config, store, now=now)
+    fresh = set(store.seen_filter(feed.id, [item.id for item in result.items]))
+    new_items: list[WireItem] = []
+    for item in result.items:
+        if item.id in fresh:
+            fresh.discard(item.id)  # a duplicate inside one poll counts once
+            new_items.append(item)
+    result.items = new_items
+    result.seen_keys.extend(item.id for item in new_items)
+    return result
+
+
+def commit_poll(result: PollResult, store: Store) -> None:
+    """Remember what a poll found, once its items are safely queued or processed."""
+    if result.seen_keys:
+        store.mark_seen(result.feed_id, result.seen_keys)
+    if result.feed_state:
+        state = store.get_feed_state(result.feed_id)
+        state.update(result.feed_state)
+        store.set_feed_state(result.feed_id, state)
+
+
+def _context(
+    feed: FeedConfig, source: str, now: datetime, headers: Mapping[str, str] | None = None
+) -> SourceContext:
+    return SourceContext(
+        source=source,
+        feed_id=feed.id,
+        language=feed.language,
+        tags=tuple(feed.tags),
+        headers=dict(headers or {}),
+        fetched_at=now,
+    )
+
+
+def _stamp(items: list[WireItem], feed: FeedConfig, now: datetime) -> list[WireItem]:
+    """Tag items with the feed they came through (parsers may not know it)."""
+    return [
+        dataclasses.replace(
+            item,
+            feed_id=feed.id,
+            tags=tuple(feed.tags),
+            fetched_at=item.fetched_at or now.isoformat(),
+        )
+        for item in items
+    ]
+
+
+def _poll_folder(feed: FeedConfig, folder: Path, store: Store, *, now: datetime) -> PollResult:
+    result = PollResult(feed_id=feed.id)
+    if not folder.is_dir():
+        raise ParseError(f"feed {feed.id}: drop folder {folder} does not exist")
+    files = scan_folder(folder)
+    file_keys = {f"file:{dropped.key}": dropped for dropped in files}
+    for key in store.seen_filter(feed.id, list(file_keys)):
+        dropped = file_keys[key]
+        ctx = _context(feed, str(dropped.path), now)
+        try:
+            items = parse_bytes(dropped.path.read_bytes(), ctx)
+        except (ParseError, OSError) as exc:
+            result.warnings.append(f"{dropped.path}: {exc}")
+            log.warning(
+                "drop_file_unreadable", feed=feed.id, file=str(dropped.path), error=str(exc)
+            )
+        else:
+            result.items.extend(_stamp(items, feed, now))
+        result.warnings.extend(ctx.warnings)
+        # A file is re-read only when it changes (the key holds size and mtime).
+        result.seen_keys.append(key)
+    return result
+
+
+def _poll_url(feed: FeedConfig, config: Config, store: Store, *, now: datetime) -> PollResult:
+    assert feed.url is not None
+    result = PollResult(feed_id=feed.id)
+    state = store.get_feed_state(feed.id)
+    fetched = fetch_feed(
+        feed.url,
+        etag=state.get("etag"),
+        last_modified=state.get("last_modified"),
+        timeout=config.settings.fetch_timeout,
+        max_bytes=config.settings.max_feed_bytes,
+        allow_private=feed.allow_private or config.settings.allow_private_networks,
+    )
+    validators = {"etag": fetched.etag or "", "last_modified": fetched.last_modified or ""}
+    result.feed_state = {key: value for key, value in validators.items() if value}
+    if fetched.status == 304:
+        return result
+    ctx = _context(feed, feed.url, now, fetched.headers)
+    result.items = _stamp(parse_bytes(fetched.content, ctx), feed, now)
+    result.warnings.extend(ctx.warnings)
+    return result
+
+
+def process_item(
+    item: WireItem, matcher: Matcher, store: Store, config: Config, *, now: datetime
+) -> list[Alert]:
+    """Match one item against every watchlist and decide which alerts to raise."""
+    alerts: list[Alert] = []
+    for match in matcher.match(item):
+        alert = decide(match, item, store, window=config.settings.story_window, now=now.timestamp())
+        if alert is not None:
+            record_pending(alert, store, now=now)
+            alerts.append(alert)
+    return alerts
+
+
+def record_pending(alert: Alert, store: Store, *, now: datetime) -> None:
+    """Write the alert to the ledger as pending on each channel before any send,
+    so a crash between deciding and delivering loses nothing: the runner resumes
+    pending entries at start, and ``monitor alerts retry`` re-sends them."""
+    payload = json.dumps(alert.to_message(), ensure_ascii=False)
+    for name in alert.channels:
+        if store.get_delivery(alert.id, name) is None:
+            store.put_delivery(
+                LedgerEntry(alert.id, name, "pending", 0, "queued", now.timestamp(), payload)
+            )
+
+
+def deliver_alert(
+    alert: Alert,
+    channels: Mapping[str, Channel],
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    only: str | None = None,
+    attempt: int = 1,
+) -> list[DeliveryResult]:
+    """Send one alert to each of its channels (or to ``only``); one result per channel.
+
+    Channels are independent: one failing does not delay or repeat the others.
+    """
+    results: list[DeliveryResult] = []
+    for name in alert.channels:
+        if only is not None and name != only:
+            continue
+        result = deliver(
+            alert,
+            channels[name],
+            store,
+            attempt=attempt,
+            max_attempts=config.settings.delivery_attempts,
+            now=now.timestamp(),
+        )
+        log.info(
+            "delivery",
+            alert=alert.id,
+            channel=name,
+            status=result.status,
+            attempts=result.attempts,
+            detail=result.detail,
+        )
+        results.append(result)
+    return results
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

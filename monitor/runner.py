@@ -1,0 +1,167 @@
+"""The embedded runner: the whole pipeline in one process, no Redis.
+
+``monitor run`` polls every feed on its ``every:`` interval, processes new
+items, delivers alerts, and remembers what it has seen in the local store
+(SQLite under ``settings.state_dir``), so a second run alerts nothing new.
+Transient delivery faults are retried from an in-process schedule; deliveries
+left pending by a crash or an early exit are resumed at the next start.
+
+Does I/O through the pipeline's readers, the store and the channels.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.errors import MonitorError, TransientError
+from monitor.logs import get_logger
+from monitor.model import Alert
+from monitor.pipeline import Runtime, commit_poll, deliver_alert, poll_feed, process_item, utcnow
+
+log = get_logger(__name__)
+
+# In `--once` mode, wait this long at most for retries that are due soon.
+ONCE_RETRY_WAIT = 20.0
+# A feed that failed is tried again after at most this long, whatever its interval.
+FEED_ERROR_BACKOFF_CAP = 3600.0
+
+
+@dataclass
+class RunStats:
+    polls: int = 0
+    items: int = 0
+    alerts: int = 0
+    deliveries: int = 0
+    failures: int = 0
+
+
+@dataclass(order=True)
+class _Retry:
+    due: float
+    seq: int
+    alert: Alert = field(compare=False)
+    channel: str = field(compare=False)
+    attempt: int = field(compare=False)
+
+
+class EmbeddedRunner:
+    """Drives ``poll_feed → process_item → deliver_alert`` on a local schedule."""
+
+    def __init__(self, runtime: Runtime, *, stop: threading.Event | None = None) -> None:
+        self.runtime = runtime
+        self.stop = stop or threading.Event()
+        self.stats = RunStats()
+        self._retries: list[_Retry] = []
+        self._seq = itertools.count()
+        self._next_due: dict[str, float] = {}
+        self._errors: dict[str, int] = {}
+
+    # --- the loop -------------------------------------------------------------------
+    def run(self, *, once: bool = False) -> RunStats:
+        self._resume_pending()
+        if once:
+            for feed in self.runtime.config.feeds:
+                self._poll(feed.id)
+            self._drain_retries(deadline=utcnow().timestamp() + ONCE_RETRY_WAIT)
+        else:
+            start = utcnow().timestamp()
+            self._next_due = {feed.id: start for feed in self.runtime.config.feeds}
+            while not self.stop.is_set():
+                now = utcnow().timestamp()
+                for feed_id, due in list(self._next_due.items()):
+                    if due <= now and not self.stop.is_set():
+                        self._poll(feed_id)
+                self._drain_retries(deadline=now)
+                self.stop.wait(self._sleep_time())
+        log.info("run_finished", **vars(self.stats))
+        return self.stats
+
+    def _sleep_time(self) -> float:
+        now = utcnow().timestamp()
+        candidates = list(self._next_due.values())
+        if self._retries:
+            candidates.append(self._retries[0].due)
+        if not candidates:
+            return 1.0
+        return min(max(min(candidates) - now, 0.05), 1.0)
+
+    # --- stages -----------------------------------------------------------------------
+    def _poll(self, feed_id: str) -> None:
+        runtime = self.runtime
+        feed = runtime.config.feed(feed_id)
+        now = utcnow()
+        self.stats.polls += 1
+        try:
+            result = poll_feed(feed, runtime.config, runtime.store, now=now)
+        except MonitorError as exc:
+            self._feed_failed(feed_id, feed.every, exc, now)
+            return
+        for warning in result.warnings:
+            log.warning("feed_warning", feed=feed_id, warning=warning)
+        for item in result.items:
+            self.stats.items += 1
+            for alert in process_item(
+                item, runtime.matcher, runtime.store, runtime.config, now=now
+            ):
+                self.stats.alerts += 1
+                self._deliver(alert, attempt=1)
+        commit_poll(result, runtime.store)
+        self._errors.pop(feed_id, None)
+        self._next_due[feed_id] = now.timestamp() + feed.every
+        log.info("poll", feed=feed_id, new_items=len(result.items))
+
+    def _feed_failed(self, feed_id: str, every: float, exc: MonitorError, now: datetime) -> None:
+        failures = self._errors.get(feed_id, 0) + 1
+        self._errors[feed_id] = failures
+        delay = min(every * 2 ** (failures - 1), max(every, FEED_ERROR_BACKOFF_CAP))
+        if isinstance(exc, TransientError) and exc.retry_after:
+            delay = max(delay, exc.retry_after)
+        self._next_due[feed_id] = now.timestamp() + delay
+        log.error("poll_failed", feed=feed_id, error=str(exc), retry_in=round(delay, 1))
+
+    def _deliver(self, alert: Alert, *, attempt: int, only: str | None = None) -> None:
+        runtime = self.runtime
+        now = utcnow()
+        results = deliver_alert(
+            alert,
+            runtime.channels,
+            runtime.store,
+            runtime.config,
+            now=now,
+            only=only,
+            attempt=attempt,
+        )
+        for result in results:
+            self.stats.deliveries += result.status == "sent"
+            self.stats.failures += result.status == "dead"
+            if result.status == "retry":
+                delay = result.retry_after if result.retry_after is not None else 1.0
+                heapq.heappush(
+                    self._retries,
+                    _Retry(
+                        now.timestamp() + delay, next(self._seq), alert, result.channel, attempt + 1
+                    ),
+                )
+
+    def _drain_retries(self, *, deadline: float) -> None:
+        """Send retries due by ``deadline``, sleeping until each is due."""
+        while self._retries and self._retries[0].due <= deadline and not self.stop.is_set():
+            wait = self._retries[0].due - utcnow().timestamp()
+            if wait > 0 and self.stop.wait(wait):
+                return
+            retry = heapq.heappop(self._retries)
+            self._deliver(retry.alert, attempt=retry.attempt, only=retry.channel)
+
+    def _resume_pending(self) -> None:
+        """Re-send deliveries a previous run left pending (crash, exit before retry)."""
+        for entry in self.runtime.store.list_deliveries("pending"):
+            if not entry.payload or entry.channel not in self.runtime.channels:
+                continue
+            alert = Alert.from_message(json.loads(entry.payload))
+            log.info("delivery_resumed", alert=entry.alert_id, channel=entry.channel)
+            self._deliver(alert, attempt=entry.attempts + 1, only=entry.channel)

@@ -1,0 +1,159 @@
+"""Text hygiene shared by every parser: decoding, Unicode clean-up, HTML to text.
+
+Owns how raw bytes become the text an item carries (so offsets stay stable) and
+the per-field size caps. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from datetime import UTC, datetime
+
+import ftfy
+
+TITLE_MAX = 1000
+BODY_MAX = 100_000
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Only the mojibake repair of ftfy: its other fixers (curly quotes, widths,
+# ligatures, entities) would change legitimate text.
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    uncurl_quotes=False,
+    fix_character_width=False,
+    fix_latin_ligatures=False,
+    fix_line_breaks=True,
+    normalization=None,
+    explain=False,
+)
+
+_CYRILLIC_LOWER = re.compile(r"[а-яёіїєґ]")
+_ARABIC = re.compile(r"[\u0621-\u064a]")
+# C0/C1 controls except tab and newline, plus BOMs and line/paragraph separators
+# (those become newlines first).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode text of unknown encoding: BOM, else UTF-8, else a legacy guess."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    return data.decode(_guess_legacy(data), errors="replace")
+
+
+def _guess_legacy(data: bytes) -> str:
+    """Pick among the legacy code pages news wires still use.
+
+    Cyrillic and Arabic text is almost all high bytes; Latin text only a few.
+    KOI8-R puts lower case where cp1251 has upper case, so the reading with more
+    lower-case letters wins.
+    """
+    high = sum(1 for b in data if b >= 0x80)
+    letters = sum(1 for b in data if b >= 0x80 or chr(b).isalpha())
+    if letters == 0 or high / letters < 0.4:
+        return "cp1252"
+    # Score each reading by the letters real text in it would be made of:
+    # Russian/Ukrainian text is mostly lower case, Arabic has no case.
+    scores = {
+        "cp1251": len(_CYRILLIC_LOWER.findall(data.decode("cp1251", errors="replace"))),
+        "koi8_r": len(_CYRILLIC_LOWER.findall(data.decode("koi8_r", errors="replace"))),
+        "cp1256": len(_ARABIC.findall(data.decode("cp1256", errors="replace"))),
+    }
+    return max(scores, key=lambda name: scores[name])
+
+
+def clean_text(text: str) -> str:
+    """Repair mojibake, NFC-normalise, unify line breaks, drop control characters."""
+    if _looks_like_mojibake(text):
+        text = ftfy.fix_text(text, _FTFY)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+_MOJIBAKE_HINT = re.compile(r"[ÃÂÐÑØÙ][\x80-\xbf\u0152-\u2122]|â€|ï»¿")
+
+
+def _looks_like_mojibake(text: str) -> bool:
+    # ftfy is careful but slow on long text; only call it when UTF-8-read-as-
+    # cp1252 fingerprints are present.
+    return bool(_MOJIBAKE_HINT.search(text))
+
+
+def collapse_spaces(text: str) -> str:
+    """Runs of spaces/tabs to one space, per line; trims each line."""
+    lines = (
+        re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+", " ", ln).strip() for ln in text.split("\n")
+    )
+    return "\n".join(lines)
+
+
+def cap(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters, at a space when one is near."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit - 200, limit)
+    return text[: cut if cut > 0 else limit].rstrip()
+
+
+_BLOCK_TAGS = (
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+    "table", "blockquote", "pre", "section", "article", "header", "footer", "hr",
+    "figure", "figcaption", "dd", "dt", "dl",
+)  # fmt: skip
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg", "head")
+_TAG_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment: no scripts/styles, entities decoded,
+    block elements on their own lines, paragraphs separated by a blank line."""
+    if not html:
+        return ""
+    if not _TAG_HINT.search(html):
+        return _tidy(clean_text(html))
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(f"<div>{html}</div>")
+    body = tree.body
+    if body is None:
+        return ""
+    for tag in _DROP_TAGS:
+        for node in body.css(tag):
+            node.decompose()
+    for tag in _BLOCK_TAGS:
+        for node in body.css(tag):
+            if tag in ("br", "hr"):
+                node.insert_before("\n")
+            else:
+                node.insert_before("\n\n")
+                node.insert_after("\n\n")
+    text = body.text(deep=True, separator="")
+    return _tidy(clean_text(text))
+
+
+def _tidy(text: str) -> str:
+    text = collapse_spaces(text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2022-01-12T10:00:00Z``: the timestamp form items carry."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

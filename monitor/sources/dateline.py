@@ -1,0 +1,383 @@
+"""Datelines of wire stories: place, date, agency and publisher.
+
+Owns the month names, the agency/publisher name table (any script -> one
+canonical English name) and the dateline patterns of the agencies we see:
+``BRUSSELS, Jan 12 (Reuters) -``, ``МОСКВА, 13 января. /ТАСС/.``,
+``BRÜSSEL, 12. Januar (dpa) -``, ``( أردو بوینت نتورك ۔ / سبوتنيك - 12 كانون الثاني 2022ء)``.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# Canonical name -> (kind, aliases). Aliases are matched after _fold().
+_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Reuters": ("agency", ("reuters", "رويترز", "рейтер", "рейтерс", "ройтерс", "رويتر")),
+    "AFP": (
+        "agency",
+        ("afp", "a.f.p.", "فرانس برس", "فرانس پرس", "ا ف ب", "афп", "франс пресс", "франс-пресс"),
+    ),
+    "AP": (
+        "agency",
+        (
+            "ap",
+            "a.p.",
+            "associated press",
+            "اسوشيتد برس",
+            "ا ب",
+            "ассошиэйтед пресс",
+            "ассошіейтед прес",
+        ),
+    ),
+    "dpa": ("agency", ("dpa", "د ب ا", "дпа")),
+    "Sputnik": ("agency", ("sputnik", "سبوتنيك", "سپوتنیک", "спутник")),
+    "TASS": ("agency", ("тасс", "tass", "تاس", "итар-тасс")),
+    "RIA Novosti": ("agency", ("риа новости", "ria novosti", "ria", "риа", "ريا نوفوستي")),
+    "Interfax": ("agency", ("интерфакс", "інтерфакс", "interfax", "انترفاكس")),
+    "Ukrinform": ("agency", ("укрінформ", "укринформ", "ukrinform")),
+    "UNIAN": ("agency", ("уніан", "униан", "unian")),
+    "Anadolu": ("agency", ("anadolu", "aa", "الاناضول", "анадолу")),
+    "Xinhua": ("agency", ("xinhua", "شينخوا", "синьхуа")),
+    "EFE": ("agency", ("efe",)),
+    "ANSA": ("agency", ("ansa",)),
+    "Kyodo": ("agency", ("kyodo",)),
+    "Yonhap": ("agency", ("yonhap",)),
+    "Bloomberg": ("agency", ("bloomberg", "بلومبرغ")),
+    "IRNA": ("agency", ("irna", "ارنا", "ایرنا")),
+    "WAM": ("agency", ("wam", "وام")),
+    "SPA": ("agency", ("واس",)),
+    "KUNA": ("agency", ("kuna", "كونا")),
+    "MENA": ("agency", ("ا ش ا", "mena")),
+    "PAP": ("agency", ("pap",)),
+    "UrduPoint": ("publisher", ("urdupoint", "اردو بوينت", "اردو پوائنٹ", "اردو بوائنت")),
+    "RT": ("publisher", ("rt", "روسيا اليوم", "rt arabic")),
+}
+
+_ARABIC_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "ة": "ه",
+        "ۃ": "ه",
+        "ـ": "",
+    }
+)
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def _fold(text: str) -> str:
+    text = text.casefold().translate(_ARABIC_FOLD)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_ALIASES: list[tuple[str, str, str]] = sorted(
+    ((_fold(alias), name, kind) for name, (kind, aliases) in _NAMES.items() for alias in aliases),
+    key=lambda entry: -len(entry[0]),
+)
+
+
+def canonical_name(text: str) -> tuple[str, str] | None:
+    """``(canonical name, kind)`` of the first known agency/publisher in ``text``."""
+    folded = _fold(text)
+    for alias, name, kind in _ALIASES:
+        if re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", folded):
+            return name, kind
+    return None
+
+
+_MONTHS: dict[str, int] = {}
+
+
+def _add(month: int, *names: str) -> None:
+    for name in names:
+        _MONTHS[_fold(name)] = month
+
+
+# Arabic (Levantine and Egyptian/Gulf), Russian (genitive and nominative),
+# Ukrainian, French, German, English.
+_add(
+    1,
+    "كانون الثاني",
+    "يناير",
+    "جانفي",
+    "января",
+    "январь",
+    "січня",
+    "січень",
+    "janvier",
+    "januar",
+    "jänner",
+    "january",
+    "jan",
+)
+_add(
+    2,
+    "شباط",
+    "فبراير",
+    "فيفري",
+    "февраля",
+    "февраль",
+    "лютого",
+    "лютий",
+    "février",
+    "fevrier",
+    "februar",
+    "february",
+    "feb",
+)
+_add(
+    3,
+    "آذار",
+    "مارس",
+    "марта",
+    "март",
+    "березня",
+    "березень",
+    "mars",
+    "märz",
+    "maerz",
+    "march",
+    "mar",
+)
+_add(
+    4,
+    "نيسان",
+    "أبريل",
+    "إبريل",
+    "ابريل",
+    "апреля",
+    "апрель",
+    "квітня",
+    "квітень",
+    "avril",
+    "april",
+    "apr",
+)
+_add(5, "أيار", "مايو", "ماي", "мая", "май", "травня", "травень", "mai", "may")
+_add(
+    6,
+    "حزيران",
+    "يونيو",
+    "يونيه",
+    "جوان",
+    "июня",
+    "июнь",
+    "червня",
+    "червень",
+    "juin",
+    "juni",
+    "june",
+    "jun",
+)
+_add(
+    7,
+    "تموز",
+    "يوليو",
+    "يوليه",
+    "جويلية",
+    "июля",
+    "июль",
+    "липня",
+    "липень",
+    "juillet",
+    "juli",
+    "july",
+    "jul",
+)
+_add(
+    8,
+    "آب",
+    "أغسطس",
+    "اغسطس",
+    "أوت",
+    "августа",
+    "август",
+    "серпня",
+    "серпень",
+    "août",
+    "aout",
+    "august",
+    "aug",
+)
+_add(
+    9,
+    "أيلول",
+    "سبتمبر",
+    "сентября",
+    "сентябрь",
+    "вересня",
+    "вересень",
+    "septembre",
+    "september",
+    "sept",
+    "sep",
+)
+_add(
+    10,
+    "تشرين الأول",
+    "أكتوبر",
+    "اكتوبر",
+    "октября",
+    "октябрь",
+    "жовтня",
+    "жовтень",
+    "octobre",
+    "oktober",
+    "october",
+    "oct",
+)
+_add(
+    11,
+    "تشرين الثاني",
+    "نوفمبر",
+    "ноября",
+    "ноябрь",
+    "листопада",
+    "листопад",
+    "novembre",
+    "november",
+    "nov",
+)
+_add(
+    12,
+    "كانون الأول",
+    "ديسمبر",
+    "دجنبر",
+    "декабря",
+    "декабрь",
+    "грудня",
+    "грудень",
+    "décembre",
+    "decembre",
+    "dezember",
+    "december",
+    "dec",
+)
+
+_MONTH_RE = re.compile(
+    r"(?<!\w)("
+    + "|".join(re.escape(m) for m in sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?(?!\w)"
+)
+
+
+def parse_date(text: str, reference: date) -> str | None:
+    """``YYYY-MM-DD`` from a dateline's date part (``Jan 12``, ``12 كانون الثاني 2022ء``).
+
+    Without a year, the latest such date not after ``reference`` (the fetch
+    date) is meant: "Dec 31" read on January 1st is last year's.
+    """
+    folded = _fold(text.translate(_DIGITS))
+    month_match = _MONTH_RE.search(folded)
+    if month_match is None:
+        return None
+    month = _MONTHS[month_match.group(1)]
+    numbers = [int(n) for n in re.findall(r"(?<!\d)\d{1,4}(?!\d)", folded)]
+    days = [n for n in numbers if 1 <= n <= 31]
+    years = [n for n in numbers if 1900 <= n <= 2100]
+    if not days:
+        return None
+    try:
+        if years:
+            return date(years[0], month, days[0]).isoformat()
+        found = date(reference.year, month, days[0])
+        if (found - reference).days > 2:
+            found = date(reference.year - 1, month, days[0])
+        return found.isoformat()
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """What a dateline says; ``end`` is where it stops in the text searched."""
+
+    place: str | None
+    published: str | None
+    agency: str | None
+    publisher: str | None
+    end: int
+
+
+_DASH = r"[-–—]"
+# "( أردو بوینت نتورك ۔ / سبوتنيك - 12 كانون الثاني 2022ء)" at the start of the text.
+_PAREN = re.compile(r"\A\s*\(\s*(?P<inner>[^()\n]{3,160}?)\s*\)\s*")
+# "BRUSSELS, Jan 12 (Reuters) -", "MOSCOU, 12 janvier (AFP) -", "WASHINGTON (AP) —"
+_AGENCY_PAREN = re.compile(
+    r"\A\s*(?P<place>[^\W\d_][^\n,،(/.:]{0,40}?)\s*"
+    r"(?:[,،]\s*(?P<date>[^()\n]{1,40}?)\s*)?"
+    rf"\((?P<agency>[^()\n]{{1,40}})\)\s*(?:{_DASH}+|:)\s*"
+)
+# "МОСКВА, 13 января. /ТАСС/.", "КИЇВ, 12 січня /Укрінформ/."
+_AGENCY_SLASH = re.compile(
+    r"\A\s*(?P<place>[^\W\d_][^\n,،(/.:]{0,40}?)\s*[,،]\s*"
+    r"(?P<date>[^/\n]{1,40}?)\s*\.?\s*/(?P<agency>[^/\n]{1,40})/\s*\.?\s*"
+)
+
+
+def find_dateline(text: str, reference: date) -> Dateline | None:
+    """The dateline at the start of ``text`` (a story's first paragraph), if any."""
+    head = text[:400]
+    paren = _PAREN.match(head)
+    if paren:
+        found = _parse_paren(paren.group("inner"), paren.end(), reference)
+        if found is not None:
+            return found
+    for pattern in (_AGENCY_PAREN, _AGENCY_SLASH):
+        match = pattern.match(head)
+        if match is None:
+            continue
+        place = match.group("place").strip()
+        raw_date = match.group("date")
+        published = parse_date(raw_date, reference) if raw_date else None
+        if raw_date and published is None:
+            continue
+        agency, publisher = _agency_publisher([match.group("agency")])
+        if raw_date is None and not (place.isupper() or agency or publisher):
+            continue  # "Officials (who ...) -" is prose, "WASHINGTON (AP) -" a dateline
+        if agency is None and publisher is None:
+            agency = match.group("agency").strip()
+        return Dateline(place, published, agency, publisher, match.end())
+    return None
+
+
+def _parse_paren(inner: str, end: int, reference: date) -> Dateline | None:
+    # Segments: "publisher / agency - date"; the date may be in any segment.
+    parts = [p.strip() for p in re.split(rf"\s/\s|\s{_DASH}\s|[/،]", inner) if p.strip()]
+    published = None
+    names: list[str] = []
+    for part in parts:
+        when = parse_date(part, reference)
+        if when is not None:
+            published = published or when
+        else:
+            names.append(part)
+    agency, publisher = _agency_publisher(names)
+    if published is None and agency is None and publisher is None:
+        return None
+    return Dateline(None, published, agency, publisher, end)
+
+
+def _agency_publisher(parts: list[str]) -> tuple[str | None, str | None]:
+    agency = publisher = None
+    for part in parts:
+        found = canonical_name(part)
+        if found is None:
+            continue
+        name, kind = found
+        if kind == "publisher" or (agency is not None and publisher is None and kind != "agency"):
+            publisher = publisher or name
+        elif agency is None:
+            agency = name
+        elif publisher is None:
+            # Two agencies: the first is who published it here, the second the source.
+            publisher, agency = agency, name
+    return agency, publisher

@@ -1,0 +1,277 @@
+"""RSS 0.9x/1.0/2.0, Atom and JSON Feed documents to WireItems.
+
+Owns the feedparser boundary (the only module that imports it): feedparser is
+given bytes with the DOCTYPE removed (see ``xmlsafe``) and the HTTP response
+headers, never a URL. Also owns the entry -> item rules: HTML to text, links,
+dates (missing or absurd -> fetch time), ids (guid, else canonical link, else
+content hash; duplicate guids in one feed fall back like Miniflux does) and
+languages. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+
+from monitor.errors import ParseError
+from monitor.model import WireItem
+from monitor.sources.clean import (
+    BODY_MAX,
+    TITLE_MAX,
+    cap,
+    clean_text,
+    decode_bytes,
+    html_to_text,
+    iso_utc,
+)
+from monitor.sources.context import SourceContext
+from monitor.sources.dateline import canonical_name, find_dateline
+from monitor.sources.identity import unique_item_id
+from monitor.sources.xmlsafe import strip_doctype
+from monitor.text.language import detect_language
+
+MAX_ENTRIES = 2000
+URL_MAX = 2000
+PUBLISHER_MAX = 200
+# Clocks and time zones are often wrong by hours; a day ahead is a wrong date.
+FUTURE_SLACK = timedelta(days=1)
+
+_LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+
+
+@dataclass
+class _Entry:
+    """What any feed format says about one entry, before it becomes an item."""
+
+    guid: str | None
+    link: str | None
+    title_html: str
+    body_html: str
+    published: datetime | None
+    language: str | None
+
+
+def parse_feed(data: bytes, ctx: SourceContext) -> list[WireItem]:
+    """Every entry of an RSS/Atom/RDF/JSON feed as an item; ParseError if not a feed."""
+    if data.lstrip()[:1] in (b"{", b"["):
+        feed_title, feed_language, entries = _read_json_feed(data, ctx)
+    else:
+        feed_title, feed_language, entries = _read_xml_feed(data, ctx)
+    publisher = _publisher(feed_title)
+    items: list[WireItem] = []
+    seen: set[str] = set()
+    for entry in entries[:MAX_ENTRIES]:
+        item = _to_item(entry, ctx, feed_language, publisher, seen)
+        if item is not None:
+            items.append(item)
+    if len(entries) > MAX_ENTRIES:
+        ctx.warnings.append(f"{ctx.source}: feed has {len(entries)} entries; kept {MAX_ENTRIES}")
+    return items
+
+
+def _read_xml_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, list[_Entry]]:
+    headers = {str(k).lower(): str(v) for k, v in ctx.headers.items()}
+    try:
+        # A stream, never a str: feedparser treats strings as URLs or file names.
+        parsed = feedparser.parse(
+            io.BytesIO(_undeclared_to_utf8(strip_doctype(data), headers)),
+            response_headers=headers,
+            resolve_relative_uris=False,
+            sanitize_html=False,  # we reduce HTML to text ourselves
+        )
+    except Exception as exc:  # feedparser promises not to raise; a bug must not crash a worker
+        raise ParseError(f"{ctx.source}: not a feed ({type(exc).__name__})") from exc
+    feed: Mapping[str, Any] = parsed.get("feed") or {}
+    raw_entries: list[Any] = list(parsed.get("entries") or [])
+    if not raw_entries and not parsed.get("version") and not feed.get("title"):
+        hint = " (looks like HTML)" if _HTML_START.match(data[:4096]) else ""
+        raise ParseError(f"{ctx.source}: not a feed{hint}")
+    if parsed.get("bozo"):
+        problem = parsed.get("bozo_exception")
+        detail = " ".join(f"{type(problem).__name__}: {problem}".split())[:300]
+        ctx.warnings.append(
+            f"{ctx.source}: feed is not well-formed ({detail}); kept {len(raw_entries)} entries"
+        )
+    entries = [_xml_entry(raw) for raw in raw_entries]
+    return _text(feed.get("title")), _str_or_none(feed.get("language")), entries
+
+
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
+
+
+def _undeclared_to_utf8(data: bytes, headers: Mapping[str, str]) -> bytes:
+    """Re-encode a feed that names no encoding and is not UTF-8.
+
+    XML says such a document is UTF-8; feedparser then guesses windows-1252,
+    which turns a KOI8-R or cp1251 Russian feed into mojibake. Our guess knows
+    the legacy code pages of the languages we watch.
+    """
+    if "charset=" in headers.get("content-type", "").lower() or _DECLARED.match(data[:512]):
+        return data
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:3] == b"\xef\xbb\xbf":
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_bytes(data).encode("utf-8")
+    return data
+
+
+def _xml_entry(raw: Mapping[str, Any]) -> _Entry:
+    contents = [c for c in raw.get("content") or [] if isinstance(c, Mapping)]
+    body = max((_text(c.get("value")) for c in contents), key=len, default="")
+    if not body:
+        body = _text(raw.get("summary"))
+    language = None
+    for detail in (raw.get("title_detail"), *(contents[:1]), raw.get("summary_detail")):
+        if isinstance(detail, Mapping) and detail.get("language"):
+            language = _str_or_none(detail.get("language"))
+            break
+    published = None
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        # dict.get skips FeedParserDict's deprecated updated->published key mapping.
+        published = _from_struct(dict.get(raw, key) if isinstance(raw, dict) else raw.get(key))
+        if published is not None:
+            break
+    return _Entry(
+        guid=_str_or_none(raw.get("id")),
+        link=_str_or_none(raw.get("link")),
+        title_html=_text(raw.get("title")),
+        body_html=body,
+        published=published,
+        language=language,
+    )
+
+
+def _read_json_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, list[_Entry]]:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ParseError(f"{ctx.source}: not a feed (invalid JSON: {type(exc).__name__})") from exc
+    if (
+        not isinstance(doc, dict)
+        or not str(doc.get("version", "")).startswith("https://jsonfeed.org/version/")
+        or not isinstance(doc.get("items"), list)
+    ):
+        raise ParseError(f"{ctx.source}: not a feed (JSON without a JSON Feed version and items)")
+    entries = []
+    for raw in doc["items"]:
+        if not isinstance(raw, dict):
+            continue
+        body = _text(raw.get("content_html")) or _text(raw.get("content_text"))
+        entries.append(
+            _Entry(
+                guid=_str_or_none(raw.get("id")),
+                link=_str_or_none(raw.get("url")),
+                title_html=_text(raw.get("title")),
+                body_html=body or _text(raw.get("summary")),
+                published=_from_iso(raw.get("date_published") or raw.get("date_modified")),
+                language=_str_or_none(raw.get("language")),
+            )
+        )
+    return _text(doc.get("title")), _str_or_none(doc.get("language")), entries
+
+
+def _to_item(
+    entry: _Entry,
+    ctx: SourceContext,
+    feed_language: str | None,
+    publisher: str | None,
+    seen: set[str],
+) -> WireItem | None:
+    title = cap(" ".join(html_to_text(entry.title_html).split()), TITLE_MAX)
+    body = cap(html_to_text(entry.body_html), BODY_MAX)
+    if not title and not body:
+        return None
+    link = _http_link(entry.link)
+    item_id = unique_item_id(entry.guid, link, (title, body), seen)
+    fetched = ctx.fetched_at.astimezone(UTC)
+    published = entry.published
+    if published is None or published > fetched + FUTURE_SLACK:
+        published = fetched
+    declared = next(
+        (lang for lang in (entry.language, feed_language, ctx.language) if _valid_lang(lang)),
+        None,
+    )
+    language = detect_language(f"{title}\n{body[:2000]}", declared)
+    dateline = find_dateline(body, fetched.date()) if body else None
+    return WireItem(
+        id=item_id,
+        title=title,
+        body=body,
+        source=ctx.source,
+        url=link,
+        language=language,
+        published=iso_utc(published),
+        agency=dateline.agency if dateline else None,
+        publisher=publisher,
+        place=dateline.place if dateline else None,
+        story_id=item_id,
+        feed_id=ctx.feed_id,
+        tags=tuple(ctx.tags),
+        fetched_at=iso_utc(fetched),
+    )
+
+
+def _publisher(feed_title: str) -> str | None:
+    title = " ".join(clean_text(feed_title).split())
+    if not title:
+        return None
+    known = canonical_name(title[:PUBLISHER_MAX])
+    return known[0] if known else cap(title, PUBLISHER_MAX)
+
+
+def _http_link(link: str | None) -> str | None:
+    if not link:
+        return None
+    link = link.strip()
+    if not re.match(r"^https?://[^\s/]", link, re.IGNORECASE) or len(link) > URL_MAX:
+        return None
+    return link
+
+
+def _valid_lang(value: str | None) -> bool:
+    return bool(value and _LANG_CODE.match(value.strip()))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _str_or_none(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _from_struct(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _from_iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

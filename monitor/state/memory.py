@@ -1,0 +1,90 @@
+"""MemoryStore: the Store protocol in process memory.
+
+For tests and throw-away runs; nothing survives the process. No I/O. Thread-safe
+(one lock around every method) so a threaded runner or test can share one instance.
+Expiring entries (feed claims, story records) use wall-clock ``time.time()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+
+
+class MemoryStore:
+    """Dicts behind a lock; see ``monitor.state.base.Store`` for the contract."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, set[str]] = {}
+        self._claims: dict[str, float] = {}  # feed id -> claim expiry (unix seconds)
+        self._feed_state: dict[str, dict[str, str]] = {}
+        self._stories: dict[tuple[str, str], tuple[StoryRecord, float]] = {}
+        self._deliveries: dict[tuple[str, str], LedgerEntry] = {}
+
+    # --- seen items ---------------------------------------------------------------
+    def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
+        with self._lock:
+            seen = self._seen.get(feed_id, set())
+            return [item_id for item_id in item_ids if item_id not in seen]
+
+    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+        with self._lock:
+            self._seen.setdefault(feed_id, set()).update(item_ids)
+
+    # --- poll schedule ------------------------------------------------------------
+    def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
+        now = time.time()
+        with self._lock:
+            if self._claims.get(feed_id, 0.0) > now:
+                return False
+            self._claims[feed_id] = now + ttl_seconds
+            return True
+
+    def get_feed_state(self, feed_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._feed_state.get(feed_id, {}))
+
+    def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None:
+        with self._lock:
+            self._feed_state[feed_id] = dict(state)
+
+    # --- story index --------------------------------------------------------------
+    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
+        with self._lock:
+            found = self._stories.get((watchlist, story_key))
+            if found is None:
+                return None
+            record, expires = found
+            if expires <= time.time():
+                del self._stories[(watchlist, story_key)]
+                return None
+            return record
+
+    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
+        with self._lock:
+            key = (record.watchlist, record.story_key)
+            self._stories[key] = (record, time.time() + ttl_seconds)
+
+    # --- alert ledger -------------------------------------------------------------
+    def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:
+        with self._lock:
+            return self._deliveries.get((alert_id, channel))
+
+    def put_delivery(self, entry: LedgerEntry) -> None:
+        with self._lock:
+            self._deliveries[(entry.alert_id, entry.channel)] = entry
+
+    def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
+        with self._lock:
+            entries = [e for e in self._deliveries.values() if status is None or e.status == status]
+        return sorted(entries, key=_ledger_order)
+
+    def close(self) -> None:
+        """Nothing to release; kept for the protocol."""
+
+
+def _ledger_order(entry: LedgerEntry) -> tuple[float, str, str]:
+    return (entry.updated, entry.alert_id, entry.channel)

@@ -1,0 +1,181 @@
+"""RedisStore: the Store protocol in Redis, shared by every distributed worker.
+
+Does network I/O (redis-py, the only module that imports it). Every key lives under
+``prefix`` (default ``monitor:``) so one Redis can host several monitors and the Celery
+queues side by side:
+
+    {prefix}seen:{feed_id}                 set of item ids
+    {prefix}claim:{feed_id}                string, SET NX PX: one poller per feed per interval
+    {prefix}feed:{feed_id}                 hash of feed state (etag, last_modified, next_due...)
+    {prefix}story:{watchlist}:{story_key}  StoryRecord as JSON, with a PX expiry
+    {prefix}delivery:{alert_id}            hash: channel -> LedgerEntry as JSON
+    {prefix}deliveries:{status}            sorted set of [alert_id, channel] by ``updated``
+    {prefix}deliveries:all                 the same, every status
+
+Watchlist ids cannot contain ``:`` (config ids are ``[a-z0-9_-]+``), so story keys are
+unambiguous. Redis faults are not translated: ``redis.exceptions.ConnectionError`` and
+``TimeoutError`` propagate to the caller, and the Celery tasks retry on them. Nothing is
+written half-way: multi-key writes go in one MULTI/EXEC transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any, cast
+
+import redis
+
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+from monitor.state.sqlite import story_from_json, story_to_json
+
+_STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "dead")
+# Bound the size of one command when a feed returns thousands of ids.
+_CHUNK = 1000
+
+
+class RedisStore:
+    """See ``monitor.state.base.Store`` for the contract and the module doc for the keys."""
+
+    def __init__(self, url: str, prefix: str = "monitor:") -> None:
+        self.prefix = prefix
+        self._pool = redis.ConnectionPool.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=5.0,
+            socket_timeout=10.0,
+            # a connection idle across a Redis restart is checked before use, not failed on
+            health_check_interval=30,
+        )
+        self._client = redis.Redis(connection_pool=self._pool)
+        self._closed = False
+
+    # --- seen items ---------------------------------------------------------------
+    def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
+        if not item_ids:
+            return []
+        key = self._key("seen", feed_id)
+        flags: list[Any] = []
+        with self._client.pipeline(transaction=False) as pipe:
+            for chunk in _chunks(item_ids):
+                pipe.smismember(key, chunk)
+            for result in pipe.execute():
+                flags.extend(result)
+        return [item_id for item_id, seen in zip(item_ids, flags, strict=True) if not seen]
+
+    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+        if not item_ids:
+            return
+        key = self._key("seen", feed_id)
+        with self._client.pipeline(transaction=True) as pipe:
+            for chunk in _chunks(item_ids):
+                pipe.sadd(key, *chunk)
+            pipe.execute()
+
+    # --- poll schedule ------------------------------------------------------------
+    def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
+        claimed = self._client.set(
+            self._key("claim", feed_id), f"{time.time():.3f}", nx=True, px=_millis(ttl_seconds)
+        )
+        return bool(claimed)
+
+    def get_feed_state(self, feed_id: str) -> dict[str, str]:
+        return dict(cast(dict[str, str], self._client.hgetall(self._key("feed", feed_id))))
+
+    def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None:
+        key = self._key("feed", feed_id)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            if state:
+                mapping: dict[Any, Any] = dict(state)  # redis-py's Mapping key type is invariant
+                pipe.hset(key, mapping=mapping)
+            pipe.execute()
+
+    # --- story index --------------------------------------------------------------
+    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
+        text = cast(str | None, self._client.get(self._key("story", watchlist, story_key)))
+        return None if text is None else story_from_json(text)
+
+    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
+        key = self._key("story", record.watchlist, record.story_key)
+        self._client.set(key, story_to_json(record), px=_millis(ttl_seconds))
+
+    # --- alert ledger -------------------------------------------------------------
+    def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:
+        text = cast(str | None, self._client.hget(self._key("delivery", alert_id), channel))
+        return None if text is None else _entry_from_json(text)
+
+    def put_delivery(self, entry: LedgerEntry) -> None:
+        member = json.dumps([entry.alert_id, entry.channel], ensure_ascii=False)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("delivery", entry.alert_id), entry.channel, _entry_to_json(entry))
+            for status in _STATUSES:
+                if status != entry.status:
+                    pipe.zrem(self._key("deliveries", status), member)
+            pipe.zadd(self._key("deliveries", entry.status), {member: entry.updated})
+            pipe.zadd(self._key("deliveries", "all"), {member: entry.updated})
+            pipe.execute()
+
+    def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
+        index = self._key("deliveries", status or "all")
+        members = cast(list[str], self._client.zrange(index, 0, -1))
+        pairs = [cast(list[str], json.loads(member)) for member in members]
+        with self._client.pipeline(transaction=False) as pipe:
+            for alert_id, channel in pairs:
+                pipe.hget(self._key("delivery", alert_id), channel)
+            texts = cast(list[str | None], pipe.execute())
+        entries = [_entry_from_json(text) for text in texts if text is not None]
+        # the index and the hash are written together, but a reader may see an entry
+        # whose status moved on between ZRANGE and HGET: filter on the record itself
+        if status is not None:
+            entries = [entry for entry in entries if entry.status == status]
+        return sorted(entries, key=lambda e: (e.updated, e.alert_id, e.channel))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._client.close()
+            self._pool.disconnect()
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+
+def _millis(seconds: float) -> int:
+    # PX must be a positive integer; a zero or negative ttl still expires at once
+    return max(1, round(seconds * 1000))
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _entry_to_json(entry: LedgerEntry) -> str:
+    return json.dumps(
+        {
+            "alert_id": entry.alert_id,
+            "channel": entry.channel,
+            "status": entry.status,
+            "attempts": entry.attempts,
+            "detail": entry.detail,
+            "updated": entry.updated,
+            "payload": entry.payload,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _entry_from_json(text: str) -> LedgerEntry:
+    data = json.loads(text)
+    return LedgerEntry(
+        alert_id=str(data["alert_id"]),
+        channel=str(data["channel"]),
+        status=cast(DeliveryStatus, data["status"]),
+        attempts=int(data["attempts"]),
+        detail=str(data["detail"]),
+        updated=float(data["updated"]),
+        payload=str(data.get("payload", "")),
+    )

@@ -1,0 +1,279 @@
+"""SqliteStore: the Store protocol in one SQLite file (stdlib ``sqlite3``).
+
+This is the embedded runner's state file: what one ``monitor run --once`` marks seen,
+claims or delivers, the next run reads back. Does file I/O. One connection per store,
+shared across threads behind a lock (SQLite serialises writers anyway); WAL mode so a
+reader such as ``monitor alerts list`` does not block the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from monitor.errors import MonitorError
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seen (
+    feed_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (feed_id, item_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_state (
+    feed_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (feed_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+    feed_id TEXT PRIMARY KEY,
+    until REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stories (
+    watchlist TEXT NOT NULL,
+    story_key TEXT NOT NULL,
+    record TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (watchlist, story_key)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    alert_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    updated REAL NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (alert_id, channel)
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_status ON deliveries (status, updated);
+"""
+
+# SQLite caps bound parameters per statement (999 on old builds); chunk big id lists.
+_CHUNK = 500
+
+
+class SqliteStore:
+    """See ``monitor.state.base.Store`` for the contract."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # isolation_level=None: autocommit; transactions are opened explicitly in _tx.
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._conn: sqlite3.Connection | None = conn
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable but for power loss
+            conn.execute("PRAGMA busy_timeout=30000")
+            with self._tx() as db:
+                self._migrate(db)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise MonitorError(f"state file {self.path} cannot be used: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        # statement by statement: executescript() would COMMIT the open transaction first
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = row[0] if row else None
+        if version is None:
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif version > SCHEMA_VERSION:
+            raise MonitorError(
+                f"state file {self.path} has schema version {version}; this monitor "
+                f"knows only up to {SCHEMA_VERSION}: upgrade the monitor or use another state_dir"
+            )
+
+    @contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock.
+
+        Writers take the write lock up front (IMMEDIATE) so a read-then-write such as
+        ``claim_feed`` is atomic across processes and never meets SQLITE_BUSY halfway;
+        readers use a deferred transaction, which in WAL mode blocks nobody.
+        """
+        with self._lock:
+            if self._conn is None:
+                raise MonitorError(f"state file {self.path} is closed")
+            db = self._conn
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # --- seen items ---------------------------------------------------------------
+    def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
+        seen: set[str] = set()
+        with self._tx(write=False) as db:
+            for chunk in _chunks(list(dict.fromkeys(item_ids))):
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT item_id FROM seen WHERE feed_id = ? AND item_id IN ({marks})",
+                    (feed_id, *chunk),
+                )
+                seen.update(row[0] for row in rows)
+        return [item_id for item_id in item_ids if item_id not in seen]
+
+    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO seen (feed_id, item_id) VALUES (?, ?)",
+                [(feed_id, item_id) for item_id in item_ids],
+            )
+
+    # --- poll schedule ------------------------------------------------------------
+    def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT until FROM claims WHERE feed_id = ?", (feed_id,)).fetchone()
+            if row is not None and row[0] > now:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO claims (feed_id, until) VALUES (?, ?)",
+                (feed_id, now + ttl_seconds),
+            )
+            return True
+
+    def get_feed_state(self, feed_id: str) -> dict[str, str]:
+        with self._tx(write=False) as db:
+            rows = db.execute("SELECT key, value FROM feed_state WHERE feed_id = ?", (feed_id,))
+            return {key: value for key, value in rows}
+
+    def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM feed_state WHERE feed_id = ?", (feed_id,))
+            db.executemany(
+                "INSERT INTO feed_state (feed_id, key, value) VALUES (?, ?, ?)",
+                [(feed_id, key, value) for key, value in state.items()],
+            )
+
+    # --- story index --------------------------------------------------------------
+    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
+        with self._tx(write=False) as db:
+            row = db.execute(
+                "SELECT record FROM stories WHERE watchlist = ? AND story_key = ? AND expires > ?",
+                (watchlist, story_key, time.time()),
+            ).fetchone()
+        return None if row is None else story_from_json(row[0])
+
+    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
+        now = time.time()
+        with self._tx() as db:
+            # expired rows are otherwise never read again; sweep them on the write path
+            db.execute("DELETE FROM stories WHERE expires <= ?", (now,))
+            db.execute(
+                "INSERT OR REPLACE INTO stories (watchlist, story_key, record, expires)"
+                " VALUES (?, ?, ?, ?)",
+                (record.watchlist, record.story_key, story_to_json(record), now + ttl_seconds),
+            )
+
+    # --- alert ledger -------------------------------------------------------------
+    def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:
+        with self._tx(write=False) as db:
+            row = db.execute(
+                f"SELECT {_LEDGER_COLUMNS} FROM deliveries WHERE alert_id = ? AND channel = ?",
+                (alert_id, channel),
+            ).fetchone()
+        return None if row is None else _entry(row)
+
+    def put_delivery(self, entry: LedgerEntry) -> None:
+        with self._tx() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO deliveries ({_LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                (
+                    entry.alert_id,
+                    entry.channel,
+                    entry.status,
+                    entry.attempts,
+                    entry.detail,
+                    entry.updated,
+                    entry.payload,
+                ),
+            )
+
+    def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
+        query = f"SELECT {_LEDGER_COLUMNS} FROM deliveries"
+        params: tuple[str, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            params = (status,)
+        with self._tx(write=False) as db:
+            rows = db.execute(query + " ORDER BY updated, alert_id, channel", params).fetchall()
+        return [_entry(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+_LEDGER_COLUMNS = "alert_id, channel, status, attempts, detail, updated, payload"
+
+
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
+    alert_id, channel, status, attempts, detail, updated, payload = row
+    return LedgerEntry(
+        alert_id=alert_id,
+        channel=channel,
+        status=cast(DeliveryStatus, status),
+        attempts=int(attempts),
+        detail=detail,
+        updated=float(updated),
+        payload=payload,
+    )
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def story_to_json(record: StoryRecord) -> str:
+    """A StoryRecord as compact JSON (shared with the Redis store)."""
+    return json.dumps(
+        {
+            "alert_id": record.alert_id,
+            "watchlist": record.watchlist,
+            "story_key": record.story_key,
+            "first_seen": record.first_seen,
+            "sources": list(record.sources),
+            "updates": record.updates,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def story_from_json(text: str) -> StoryRecord:
+    data = json.loads(text)
+    return StoryRecord(
+        alert_id=str(data["alert_id"]),
+        watchlist=str(data["watchlist"]),
+        story_key=str(data["story_key"]),
+        first_seen=float(data["first_seen"]),
+        sources=tuple(str(s) for s in data["sources"]),
+        updates=int(data.get("updates", 0)),
+    )

@@ -1,0 +1,2 @@
+"""Text handling shared by the matcher: normalisation, tokenisation, stemming and
+language detection. Pure functions, no I/O."""

@@ -1,0 +1,135 @@
+"""Shared pytest fixtures: a real Redis on loopback for integration tests.
+
+Does I/O: ``redis_url`` may start a throw-away ``redis-server`` on a free 127.0.0.1 port
+(no persistence) and stops it at the end of the session. ``$REDIS_URL`` overrides it.
+Without a usable Redis the tests are skipped locally but fail in CI (``CI=true``), so a
+broken CI machine cannot pass by skipping everything.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+_START_TIMEOUT = 10.0
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Redis is required in CI: {reason}", pytrace=False)
+    pytest.skip(f"no Redis for integration tests: {reason}")
+
+
+def _redact(url: str) -> str:
+    # a password in REDIS_URL must not reach the test report
+    head, sep, tail = url.rpartition("@")
+    return f"{head.split('//')[0]}//***@{tail}" if sep else url
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ping(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    exe = shutil.which("redis-server")
+    if exe is None:
+        _unavailable("redis-server is not on PATH and REDIS_URL is not set")
+        raise AssertionError("unreachable")
+    port = _free_port()
+    log = (workdir / "redis.log").open("wb")
+    # no persistence: a test server is thrown away; --dir keeps any stray file in tmp
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    args += ["--daemonize", "no", "--dir", str(workdir)]
+    proc = subprocess.Popen(
+        [exe, *args],
+        cwd=workdir,
+        preexec_fn=_die_with_parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if _ping(url):
+            return proc, url
+        time.sleep(0.05)
+    _stop(proc)
+    tail = (workdir / "redis.log").read_text(errors="replace")[-500:]
+    _unavailable(f"redis-server on port {port} did not answer PING: {tail}")
+    raise AssertionError("unreachable")
+
+
+def _die_with_parent() -> None:
+    """In the child: on Linux, get SIGTERM when pytest dies, even by os._exit or SIGKILL."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a Redis that answers PING: ``$REDIS_URL`` or a server started for this session."""
+    given = os.environ.get("REDIS_URL")
+    if given:
+        if not _ping(given):
+            _unavailable(f"REDIS_URL={_redact(given)} does not answer PING")
+        yield given
+        return
+    proc, url = _start_server(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def redis_db_url(redis_url: str) -> Iterator[str]:
+    """``redis_url`` with its database flushed before the test (and after, to leave no trace)."""
+    _flush(redis_url)
+    yield redis_url
+    _flush(redis_url)
+
+
+def _flush(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()

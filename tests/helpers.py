@@ -1,0 +1,65 @@
+"""Shared helpers for tests that run the monitor as users do: a copy of the
+shipped example config pointed at a temporary drop folder and archive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_AR = SEEDS / "peskov-security-guarantees.ar.txt"
+
+
+def example_config(tmp_path: Path, *, seeds: list[Path] | None = None) -> Path:
+    """Write the shipped config with its drop folder and archive moved under ``tmp_path``.
+
+    Returns the config directory; the drop folder is ``tmp_path / "inbox"`` holding
+    ``seeds`` (default: none) and the archive is ``tmp_path / "alerts.jsonl"``.
+    """
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for seed in seeds or []:
+        shutil.copy(seed, inbox / seed.name)
+    text = (ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8")
+    text = text.replace("path: ./seeds", f"path: {inbox}")
+    text = text.replace("every: 10s", "every: 1s")
+    text = text.replace("path: ./.monitor/alerts.jsonl", f"path: {tmp_path / 'alerts.jsonl'}")
+    assert str(inbox) in text and "alerts.jsonl" in text
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(exist_ok=True)
+    (config_dir / "monitor.yaml").write_text(text, encoding="utf-8")
+    return config_dir
+
+
+def monitor_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env.update(MONITOR_STATE_DIR=str(tmp_path / "state"), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def run_monitor(
+    args: list[str], tmp_path: Path, *, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        cwd=tmp_path,
+        env=env or monitor_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()

@@ -1,0 +1,88 @@
+"""The distributed runner for real: a Redis server, a Celery worker process and
+the poller process, started as `monitor worker` / `monitor poller` are. One
+seed item dropped into the folder must come out as one alert in the archive;
+the same file again adds nothing; another story adds a second alert."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SEED_AR, SEEDS, example_config, monitor_env, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _alerts(tmp_path: Path) -> list[dict[str, object]]:
+    path = tmp_path / "alerts.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line)["alert"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def distributed(
+    tmp_path: Path, redis_db_url: str
+) -> Iterator[tuple[Path, list[subprocess.Popen[str]]]]:
+    config = example_config(tmp_path)
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=redis_db_url)
+    procs: list[subprocess.Popen[str]] = []
+    logs = []
+    for role, extra in (("worker", ["--pool", "prefork", "--concurrency", "2"]), ("poller", [])):
+        log = (tmp_path / f"{role}.log").open("w")
+        logs.append(log)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "monitor", role, "--config", str(config), *extra],
+                cwd=tmp_path,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    try:
+        yield tmp_path, procs
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+def test_one_item_flows_through_a_real_worker(
+    distributed: tuple[Path, list[subprocess.Popen[str]]],
+) -> None:
+    tmp_path, procs = distributed
+    inbox = tmp_path / "inbox"
+    (inbox / "first.txt").write_bytes(SEED_AR.read_bytes())
+
+    def logs() -> str:
+        return "".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
+
+    assert wait_for(lambda: len(_alerts(tmp_path)) >= 1, timeout=60), logs()
+    alert = _alerts(tmp_path)[0]
+    assert alert["watchlist"] == "russia-nato"
+    assert set(alert["topics"]) == {"NATO", "security guarantees", "Ukraine"}  # type: ignore[arg-type]
+    assert all(proc.poll() is None for proc in procs), logs()
+
+    # The same story again (a copy under another name) is seen already: no new alert.
+    (inbox / "copy.txt").write_bytes(SEED_AR.read_bytes())
+    # Another story is new: a second alert, with another id.
+    (inbox / "zakharova.txt").write_bytes((SEEDS / "zakharova-nato-expansion.ru.txt").read_bytes())
+    assert wait_for(lambda: len(_alerts(tmp_path)) >= 2, timeout=60), logs()
+    assert wait_for(lambda: False, timeout=3) is False  # let a duplicate, if any, arrive
+    alerts = _alerts(tmp_path)
+    assert len(alerts) == 2, alerts
+    assert alerts[0]["id"] != alerts[1]["id"]

@@ -1,0 +1,107 @@
+"""The `monitor` command as users call it (subprocesses): `check`, `match`,
+`send-test`, `alerts`. Output shapes are those of SPEC sections 4 and 5."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.helpers import ROOT, SEED_AR, SEEDS, example_config, monitor_env, run_monitor
+
+ITEM_KEYS = {"id", "title", "url", "language", "published", "agency", "publisher"}
+LINE_KEYS = {"source", "item", "watchlist", "topics", "speakers", "hits"}
+
+
+def _lines(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_check_accepts_the_shipped_config(tmp_path: Path) -> None:
+    result = run_monitor(["check", "--config", str(ROOT / "config")], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "russia-nato" in result.stdout
+
+
+def test_check_names_file_line_and_key_of_each_fault(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "feeds:\n"
+        "  - id: wire\n"
+        "    url: https://example.org/rss\n"
+        "    every: soon\n"
+        "watchlists:\n"
+        "  w:\n"
+        "    topics: [Nowhere]\n",
+        encoding="utf-8",
+    )
+    result = run_monitor(["check", "--config", str(bad)], tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(re.match(rf"{re.escape(str(bad))}:4: feeds\S*every: ", line) for line in lines), (
+        lines
+    )
+    assert any(
+        re.match(rf"{re.escape(str(bad))}:7: watchlists\.w\.topics\S*: ", line) for line in lines
+    ), lines
+
+
+def test_match_prints_the_fields_of_spec_section_5(tmp_path: Path) -> None:
+    result = run_monitor(["match", "--config", str(ROOT / "config"), str(SEED_AR)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = _lines(result.stdout)
+    assert len(lines) == 1
+    line = lines[0]
+    assert set(line) == LINE_KEYS
+    item = line["item"]
+    assert isinstance(item, dict) and set(item) == ITEM_KEYS
+    assert item["language"] == "ar"
+    assert line["watchlist"] == "russia-nato"
+    assert set(line["topics"]) == {"NATO", "security guarantees", "Ukraine"}  # type: ignore[arg-type]
+    speakers = line["speakers"]
+    assert isinstance(speakers, list)
+    assert speakers[0]["name"] == "Dmitry Peskov" and speakers[0]["role"] == "quoted"
+    assert speakers[0]["quote"]
+    hits = line["hits"]
+    assert isinstance(hits, list) and hits
+    title = item["title"]
+    for hit in hits:
+        assert set(hit) - {"topic", "speaker"} == {"field", "start", "end", "text"}
+        if hit["field"] == "title":
+            assert title[hit["start"] : hit["end"]] == hit["text"]
+
+
+def test_match_all_prints_unmatched_items_once(tmp_path: Path) -> None:
+    weather = SEEDS / "weather-kyiv.uk.txt"
+    args = ["match", "--config", str(ROOT / "config"), str(weather)]
+    assert _lines(run_monitor(args, tmp_path).stdout) == []
+    lines = _lines(run_monitor([*args[:1], "--all", *args[1:]], tmp_path).stdout)
+    assert len(lines) == 1
+    assert lines[0]["watchlist"] is None
+    assert lines[0]["topics"] == [] and lines[0]["speakers"] == [] and lines[0]["hits"] == []
+
+
+def test_match_reads_stdin_and_names_a_bad_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.txt"
+    result = run_monitor(["match", "--config", str(ROOT / "config"), str(missing)], tmp_path)
+    assert result.returncode == 1
+    assert "missing.txt" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_send_test_and_alerts_list(tmp_path: Path) -> None:
+    config = example_config(tmp_path, seeds=[SEED_AR])
+    env = monitor_env(tmp_path)
+    sent = run_monitor(["send-test", "archive", "--config", str(config)], tmp_path, env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert "sent" in sent.stdout
+    assert (tmp_path / "alerts.jsonl").exists()
+
+    run = run_monitor(["run", "--once", "--config", str(config)], tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    listed = run_monitor(["alerts", "list", "--config", str(config)], tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert {(row[1], row[2]) for row in rows} == {("stdout", "sent"), ("archive", "sent")}
+    dead = run_monitor(["alerts", "dead", "--config", str(config)], tmp_path, env=env)
+    assert dead.returncode == 0 and dead.stdout == ""

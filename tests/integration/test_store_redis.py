@@ -1,0 +1,112 @@
+"""The Store contract on RedisStore against a real Redis on loopback, plus Redis specifics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from monitor.state.base import Store
+from monitor.state.redis import RedisStore
+from tests.store_contract import StoreContract, make_entry, make_story
+
+pytestmark = pytest.mark.integration
+
+
+class TestRedisStore(StoreContract):
+    @pytest.fixture
+    def store(self, redis_db_url: str) -> Iterator[Store]:
+        store = RedisStore(redis_db_url, prefix="test:")
+        yield store
+        store.close()
+
+
+def test_redis_url_fixture_answers_ping(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert client.ping() is True
+        assert client.info("server")["redis_version"]
+    finally:
+        client.close()
+
+
+def test_redis_db_url_starts_empty(redis_db_url: str) -> None:
+    client = redis.Redis.from_url(redis_db_url)
+    try:
+        assert client.dbsize() == 0
+    finally:
+        client.close()
+
+
+def test_every_key_is_under_the_prefix(redis_db_url: str) -> None:
+    store = RedisStore(redis_db_url, prefix="mon1:")
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    try:
+        store.mark_seen("feed-a", ["1"])
+        store.claim_feed("feed-a", 60)
+        store.set_feed_state("feed-a", {"etag": "x"})
+        store.put_story(make_story(), 60)
+        store.put_delivery(make_entry("alrt_1", "email", "dead"))
+        keys = sorted(str(key) for key in client.keys("*"))
+        assert keys, "the store wrote nothing"
+        assert all(key.startswith("mon1:") for key in keys), keys
+    finally:
+        store.close()
+        client.close()
+
+
+def test_two_prefixes_do_not_share_state(redis_db_url: str) -> None:
+    a, b = RedisStore(redis_db_url, prefix="a:"), RedisStore(redis_db_url, prefix="b:")
+    try:
+        a.mark_seen("feed-a", ["1"])
+        assert b.seen_filter("feed-a", ["1"]) == ["1"]
+        assert a.claim_feed("feed-a", 60) is True
+        assert b.claim_feed("feed-a", 60) is True
+    finally:
+        a.close()
+        b.close()
+
+
+def test_two_clients_share_claims_and_seen(redis_db_url: str) -> None:
+    # two worker processes = two stores on one Redis
+    a, b = RedisStore(redis_db_url), RedisStore(redis_db_url)
+    try:
+        assert a.claim_feed("feed-a", 60) is True
+        assert b.claim_feed("feed-a", 60) is False
+        b.mark_seen("feed-a", ["x"])
+        assert a.seen_filter("feed-a", ["x", "y"]) == ["y"]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_story_ttl_is_set_on_the_key(redis_db_url: str) -> None:
+    store = RedisStore(redis_db_url, prefix="t:")
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    try:
+        store.put_story(make_story(), 3600)
+        ttl_ms = client.pttl("t:story:ministers:story-1")
+        assert 3_500_000 < ttl_ms <= 3_600_000
+    finally:
+        store.close()
+        client.close()
+
+
+def test_many_ids_in_one_call(redis_db_url: str) -> None:
+    store = RedisStore(redis_db_url)
+    try:
+        ids = [f"item-{n}" for n in range(2500)]
+        store.mark_seen("feed-a", ids[::2])
+        assert store.seen_filter("feed-a", ids) == ids[1::2]
+    finally:
+        store.close()
+
+
+def test_unreachable_redis_raises_connection_error() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0")  # port 1: nothing listens there
+    try:
+        with pytest.raises(redis.exceptions.ConnectionError):
+            store.seen_filter("feed-a", ["1"])
+    finally:
+        store.close()

@@ -1,0 +1,185 @@
+"""The Store contract, written once and run against every implementation.
+
+A test module subclasses ``StoreContract`` and provides a ``store`` fixture that yields a
+fresh, empty store (and closes it after). No I/O of its own beyond what the store does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
+
+# Short enough to keep the suite fast, long enough that a loaded CI box does not expire
+# a claim or story between two consecutive calls.
+SHORT_TTL = 0.3
+
+
+def make_entry(
+    alert_id: str,
+    channel: str,
+    status: DeliveryStatus = "pending",
+    *,
+    attempts: int = 1,
+    detail: str = "",
+    updated: float = 1_700_000_000.25,
+    payload: str = "",
+) -> LedgerEntry:
+    return LedgerEntry(alert_id, channel, status, attempts, detail, updated, payload)
+
+
+def make_story(watchlist: str = "ministers", story_key: str = "story-1") -> StoryRecord:
+    return StoryRecord(
+        alert_id="alrt_0123456789abcdef01234567",
+        watchlist=watchlist,
+        story_key=story_key,
+        first_seen=1_700_000_000.5,
+        sources=("wire-a", "feed-b"),
+        updates=2,
+    )
+
+
+class StoreContract:
+    """Behaviour every Store must show. Subclasses supply the ``store`` fixture."""
+
+    # --- seen items ---------------------------------------------------------------
+    def test_unseen_ids_pass_the_filter_in_order(self, store: Store) -> None:
+        assert store.seen_filter("feed-a", ["3", "1", "2"]) == ["3", "1", "2"]
+
+    def test_marked_ids_are_filtered_out(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1", "2"])
+        assert store.seen_filter("feed-a", ["1", "2", "3"]) == ["3"]
+
+    def test_mark_seen_is_idempotent(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"])
+        store.mark_seen("feed-a", ["1", "1"])
+        assert store.seen_filter("feed-a", ["1", "2"]) == ["2"]
+
+    def test_seen_is_per_feed(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"])
+        assert store.seen_filter("feed-b", ["1"]) == ["1"]
+
+    def test_empty_lists_are_fine(self, store: Store) -> None:
+        store.mark_seen("feed-a", [])
+        assert store.seen_filter("feed-a", []) == []
+
+    def test_unicode_ids_round_trip(self, store: Store) -> None:
+        ids = ["urn:خبر:١", "https://example.org/a?b=1&c=é", "tab\there"]
+        store.mark_seen("feed-ع", ids[:2])
+        assert store.seen_filter("feed-ع", ids) == ids[2:]
+
+    # --- feed claims --------------------------------------------------------------
+    def test_claim_is_exclusive(self, store: Store) -> None:
+        assert store.claim_feed("feed-a", 30) is True
+        assert store.claim_feed("feed-a", 30) is False
+        assert store.claim_feed("feed-b", 30) is True
+
+    def test_claim_expires(self, store: Store) -> None:
+        assert store.claim_feed("feed-a", SHORT_TTL) is True
+        assert store.claim_feed("feed-a", SHORT_TTL) is False
+        time.sleep(SHORT_TTL + 0.2)
+        assert store.claim_feed("feed-a", 30) is True
+        assert store.claim_feed("feed-a", 30) is False
+
+    def test_concurrent_claims_have_one_winner(self, store: Store) -> None:
+        barrier = threading.Barrier(8)
+        wins: list[bool] = []
+
+        def claim() -> None:
+            barrier.wait()
+            wins.append(store.claim_feed("feed-a", 30))
+
+        threads = [threading.Thread(target=claim) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(wins) == [False] * 7 + [True]
+
+    # --- feed state ---------------------------------------------------------------
+    def test_feed_state_starts_empty(self, store: Store) -> None:
+        assert store.get_feed_state("feed-a") == {}
+
+    def test_feed_state_round_trip_and_replace(self, store: Store) -> None:
+        store.set_feed_state("feed-a", {"etag": '"abc"', "last_modified": "Tue, 01 Oct 2024"})
+        assert store.get_feed_state("feed-a") == {
+            "etag": '"abc"',
+            "last_modified": "Tue, 01 Oct 2024",
+        }
+        store.set_feed_state("feed-a", {"next_due": "1700000000.5"})
+        assert store.get_feed_state("feed-a") == {"next_due": "1700000000.5"}
+        assert store.get_feed_state("feed-b") == {}
+
+    def test_feed_state_is_a_copy(self, store: Store) -> None:
+        state = {"etag": "x"}
+        store.set_feed_state("feed-a", state)
+        state["etag"] = "changed"
+        got = store.get_feed_state("feed-a")
+        got["etag"] = "changed too"
+        assert store.get_feed_state("feed-a") == {"etag": "x"}
+
+    def test_feed_state_can_be_cleared(self, store: Store) -> None:
+        store.set_feed_state("feed-a", {"etag": "x"})
+        store.set_feed_state("feed-a", {})
+        assert store.get_feed_state("feed-a") == {}
+
+    # --- story index --------------------------------------------------------------
+    def test_story_missing(self, store: Store) -> None:
+        assert store.get_story("ministers", "nope") is None
+
+    def test_story_round_trip(self, store: Store) -> None:
+        record = make_story()
+        store.put_story(record, 60)
+        assert store.get_story("ministers", "story-1") == record
+        assert store.get_story("other-watchlist", "story-1") is None
+
+    def test_story_update_replaces(self, store: Store) -> None:
+        store.put_story(make_story(), 60)
+        updated = replace(make_story(), sources=("wire-a", "feed-b", "feed-c"), updates=3)
+        store.put_story(updated, 60)
+        assert store.get_story("ministers", "story-1") == updated
+
+    def test_story_expires(self, store: Store) -> None:
+        store.put_story(make_story(), SHORT_TTL)
+        assert store.get_story("ministers", "story-1") is not None
+        time.sleep(SHORT_TTL + 0.2)
+        assert store.get_story("ministers", "story-1") is None
+
+    # --- delivery ledger ----------------------------------------------------------
+    def test_delivery_missing(self, store: Store) -> None:
+        assert store.get_delivery("alrt_x", "email") is None
+
+    def test_delivery_round_trip(self, store: Store) -> None:
+        entry = make_entry("alrt_1", "email", detail="250 OK", payload='{"id": "alrt_1"}')
+        store.put_delivery(entry)
+        assert store.get_delivery("alrt_1", "email") == entry
+        assert store.get_delivery("alrt_1", "webhook") is None
+
+    def test_delivery_status_moves(self, store: Store) -> None:
+        store.put_delivery(make_entry("alrt_1", "email", "pending"))
+        sent = make_entry("alrt_1", "email", "sent", attempts=2, updated=1_700_000_100.0)
+        store.put_delivery(sent)
+        assert store.get_delivery("alrt_1", "email") == sent
+        assert store.list_deliveries("pending") == []
+        assert store.list_deliveries("sent") == [sent]
+        assert store.list_deliveries() == [sent]
+
+    def test_list_deliveries_by_status_in_update_order(self, store: Store) -> None:
+        a = make_entry("alrt_1", "email", "sent", updated=30.0)
+        b = make_entry("alrt_1", "webhook", "dead", updated=10.0, detail="HTTP 400")
+        c = make_entry("alrt_2", "email", "dead", updated=20.0)
+        d = make_entry("alrt_3", "stdout", "pending", updated=5.0)
+        for entry in (a, b, c, d):
+            store.put_delivery(entry)
+        assert store.list_deliveries("dead") == [b, c]
+        assert store.list_deliveries("sent") == [a]
+        assert store.list_deliveries("pending") == [d]
+        assert store.list_deliveries() == [d, b, c, a]
+        assert store.list_deliveries(None) == [d, b, c, a]
+
+    def test_close_twice_is_safe(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"])
+        store.close()
+        store.close()  # the fixture closes it a third time

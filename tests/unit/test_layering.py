@@ -1,0 +1,75 @@
+"""The import rules of DESIGN.md, checked on the source: one outside library
+enters through one module, ``monitor/`` never imports Celery or ``workers``, and
+only ``monitor/config/`` reads the environment."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MONITOR = ROOT / "monitor"
+
+# library -> the only modules (relative to the repo root) allowed to import it
+GATEKEEPERS = {
+    "celery": None,  # never, anywhere in monitor/
+    "kombu": None,
+    "workers": None,
+    "httpx": {"monitor/sources/fetch.py", "monitor/alerts/channels/webhook.py"},
+    "redis": {"monitor/state/redis.py"},
+    "feedparser": {"monitor/sources/feeds.py"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _modules() -> list[Path]:
+    return sorted(MONITOR.rglob("*.py"))
+
+
+def test_the_package_has_modules() -> None:
+    assert len(_modules()) > 10
+
+
+@pytest.mark.parametrize("library", sorted(GATEKEEPERS))
+def test_library_enters_through_one_module(library: str) -> None:
+    allowed = GATEKEEPERS[library] or set()
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _modules()
+        if library in _imports(path) and str(path.relative_to(ROOT)) not in allowed
+    ]
+    assert offenders == [], f"{library} imported outside {sorted(allowed) or 'nowhere'}"
+
+
+def test_environment_read_only_in_config() -> None:
+    offenders = []
+    for path in _modules():
+        relative = path.relative_to(ROOT)
+        if relative.parts[:2] == ("monitor", "config"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "os.environ" in text or "getenv(" in text:
+            offenders.append(str(relative))
+    assert offenders == []
+
+
+def test_every_module_has_a_docstring() -> None:
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in [*_modules(), *sorted((ROOT / "workers").rglob("*.py"))]
+        if path.stat().st_size
+        and ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) is None
+    ]
+    assert missing == []

@@ -1,0 +1,86 @@
+"""Normalisation and tokenisation (SPEC section 2): folded forms and offsets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.text.normalize import normalize_token
+from monitor.text.tokenize import tokenize
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("NATO", "nato"),
+        ("Sécurité", "securite"),
+        ("Straße", "strasse"),
+        ("ＮＡＴＯ", "nato"),  # NFKC: full-width letters
+        ("أُوكْرَانِيَا", "اوكرانيا"),  # tashkeel and hamza-on-alef off
+        ("الـنـاتـو", "الناتو"),  # tatweel
+        ("إلى", "الي"),  # إ -> ا, ى -> ي
+        ("آمن", "امن"),
+        ("ٱلله", "الله"),
+        ("الأمنية", "الامنيه"),  # ة -> ه
+        ("کتاب", "كتاب"),  # Persian kaf
+        ("یوم", "يوم"),  # Persian yeh
+        ("٢٠٢٢", "2022"),
+        ("۲۰۲۲", "2022"),
+        ("\u200fNATO\u200e", "nato"),  # bidi marks
+        ("Ёлка", "елка"),
+        ("Київ", "київ"),  # ї stays a letter of its own
+        ("Дмитрий", "дмитрий"),  # й too
+    ],
+)
+def test_normalize_token(raw: str, folded: str) -> None:
+    assert normalize_token(raw) == folded
+
+
+def test_tokens_slice_the_original_text() -> None:
+    text = "l’Ukraine, NATO-Russia et NATO's « الـنـاتـو » \u200fPeskov\u200f."
+    tokens = tokenize(text)
+    assert [t.text for t in tokens] == [
+        "l",
+        "Ukraine",
+        "NATO",
+        "Russia",
+        "et",
+        "NATO",
+        "s",
+        "الـنـاتـو",
+        "Peskov",
+    ]
+    for token in tokens:
+        assert text[token.start : token.end] == token.text
+        assert token.norm == normalize_token(token.text)
+
+
+def test_marks_do_not_split_words() -> None:
+    assert [t.norm for t in tokenize("بِيسْكُوفْ قَالَ")] == ["بيسكوف", "قال"]
+    assert [t.norm for t in tokenize("Sécurité")] == ["securite"]
+
+
+def test_sentences_break_on_punctuation_not_on_line_breaks() -> None:
+    tokens = tokenize("security\n  guarantees. Next; one؟ آخر؛ ثم! end")
+    assert [t.sentence for t in tokens] == [0, 0, 1, 2, 3, 4, 5]
+
+
+def test_blank_line_breaks_a_sentence() -> None:
+    tokens = tokenize("security\n\nguarantees")
+    assert tokens[0].sentence != tokens[1].sentence
+
+
+def test_underscore_and_invisible_only_runs() -> None:
+    assert [t.text for t in tokenize("a_b \u200f\u200f c")] == ["a", "b", "c"]
+    assert tokenize("") == []
+
+
+@given(st.text(max_size=60))
+def test_tokens_always_slice_their_text(text: str) -> None:
+    previous_end = 0
+    for token in tokenize(text):
+        assert text[token.start : token.end] == token.text
+        assert token.start >= previous_end and token.end > token.start
+        assert token.norm
+        previous_end = token.end

@@ -1,0 +1,195 @@
+"""The Store contract on MemoryStore and SqliteStore, plus SQLite persistence."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.config.schema import Settings
+from monitor.errors import ConfigError, MonitorError
+from monitor.state import open_store
+from monitor.state.base import Store
+from monitor.state.memory import MemoryStore
+from monitor.state.sqlite import SCHEMA_VERSION, SqliteStore
+from tests.store_contract import StoreContract, make_entry, make_story
+
+
+class TestMemoryStore(StoreContract):
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        store = MemoryStore()
+        yield store
+        store.close()
+
+
+class TestSqliteStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[Store]:
+        store = SqliteStore(tmp_path / "state.db")
+        yield store
+        store.close()
+
+
+def test_sqlite_state_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "state.db"  # parent folders are created
+    first = SqliteStore(path)
+    first.mark_seen("feed-a", ["1", "2"])
+    first.set_feed_state("feed-a", {"etag": '"v1"'})
+    first.put_story(make_story(), 3600)
+    sent = make_entry("alrt_1", "email", "sent", payload='{"id":"alrt_1"}')
+    first.put_delivery(sent)
+    assert first.claim_feed("feed-a", 3600) is True
+    first.close()
+
+    second = SqliteStore(path)
+    try:
+        assert second.seen_filter("feed-a", ["1", "2", "3"]) == ["3"]
+        assert second.get_feed_state("feed-a") == {"etag": '"v1"'}
+        assert second.get_story("ministers", "story-1") == make_story()
+        assert second.get_delivery("alrt_1", "email") == sent
+        assert second.list_deliveries("sent") == [sent]
+        assert second.claim_feed("feed-a", 3600) is False  # the claim outlives the process
+    finally:
+        second.close()
+
+
+def test_sqlite_two_handles_share_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    a, b = SqliteStore(path), SqliteStore(path)
+    try:
+        assert a.claim_feed("feed-a", 60) is True
+        assert b.claim_feed("feed-a", 60) is False
+        b.mark_seen("feed-a", ["x"])
+        assert a.seen_filter("feed-a", ["x", "y"]) == ["y"]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(MonitorError, match="schema version"):
+        SqliteStore(path)
+
+
+def test_sqlite_names_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not SQLite\n" * 100)
+    with pytest.raises(MonitorError, match=r"state file .*state\.db cannot be used"):
+        SqliteStore(path)
+
+
+def test_sqlite_refuses_use_after_close(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store.close()
+    with pytest.raises(MonitorError, match="closed"):
+        store.mark_seen("feed-a", ["1"])
+
+
+def test_sqlite_handles_more_ids_than_one_statement_binds(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    try:
+        ids = [f"item-{n}" for n in range(2500)]
+        store.mark_seen("feed-a", ids[::2])
+        assert store.seen_filter("feed-a", ids) == ids[1::2]
+    finally:
+        store.close()
+
+
+def test_sqlite_is_thread_safe(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    wins: list[bool] = []
+
+    def worker(n: int) -> None:
+        store.mark_seen("feed-a", [f"{n}-{k}" for k in range(50)])
+        wins.append(store.claim_feed("shared", 60))
+
+    try:
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert wins.count(True) == 1
+        all_ids = [f"{n}-{k}" for n in range(8) for k in range(50)]
+        assert store.seen_filter("feed-a", all_ids) == []
+    finally:
+        store.close()
+
+
+# --- open_store -------------------------------------------------------------------
+
+
+def test_open_store_defaults_to_a_state_file_in_state_dir(tmp_path: Path) -> None:
+    settings = Settings(state_dir=str(tmp_path / "state"))
+    store = open_store(settings)
+    try:
+        assert isinstance(store, SqliteStore)
+        store.mark_seen("feed-a", ["1"])
+    finally:
+        store.close()
+    assert (tmp_path / "state" / "state.db").is_file()
+    again = open_store(settings)  # a second `monitor run --once` sees the first one's marks
+    try:
+        assert again.seen_filter("feed-a", ["1", "2"]) == ["2"]
+    finally:
+        again.close()
+
+
+def test_open_store_sqlite_url(tmp_path: Path) -> None:
+    path = tmp_path / "custom.db"
+    store = open_store(Settings(store=f"sqlite:///{path}"))  # absolute: four slashes
+    try:
+        assert isinstance(store, SqliteStore)
+        assert store.path == path
+    finally:
+        store.close()
+    assert path.is_file()
+
+
+def test_open_store_relative_sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store(Settings(store="sqlite:///var/monitor.db"))
+    try:
+        assert isinstance(store, SqliteStore)
+    finally:
+        store.close()
+    assert (tmp_path / "var" / "monitor.db").is_file()
+
+
+def test_open_store_memory() -> None:
+    assert isinstance(open_store(Settings(store="memory:")), MemoryStore)
+
+
+def test_open_store_distributed_uses_the_broker() -> None:
+    from monitor.state.redis import RedisStore
+
+    # redis-py connects lazily: nothing listens on port 1 and nothing is sent
+    store = open_store(Settings(broker_url="redis://127.0.0.1:1/0"), distributed=True)
+    try:
+        assert isinstance(store, RedisStore)
+    finally:
+        store.close()
+
+
+def test_open_store_distributed_needs_a_broker_url() -> None:
+    with pytest.raises(ConfigError) as err:
+        open_store(Settings(), distributed=True)
+    assert err.value.problems == ["settings.broker_url: needed for the distributed mode"]
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://user:hunter2@db/monitor", "sqlite:///", "ftp://x/state.db"]
+)
+def test_open_store_refuses_unknown_urls_without_echoing_secrets(url: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        open_store(Settings(store=url))
+    assert err.value.problems[0].startswith("settings.store: ")
+    assert "hunter2" not in str(err.value)

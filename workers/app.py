@@ -1,0 +1,99 @@
+"""The Celery app of the distributed runner (``celery -A workers.app worker``).
+
+Configured lazily from the monitor's config (``--config`` given to ``python -m
+workers``, else ``$MONITOR_CONFIG`` or ``./config``) when Celery first needs its
+settings, never at import time. JSON only (pickle over a reachable Redis is
+remote code execution); late acks with re-delivery when a pool child dies,
+because the alert ledger, not the broker, makes delivery happen once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+
+from monitor.config.loader import load_config
+from monitor.config.paths import default_config_path
+from monitor.config.schema import Config
+from monitor.pipeline import Runtime
+
+# Celery redelivers an unacked task after this long; every countdown we set stays
+# well below it (kombu#337: a longer ETA is delivered again and again).
+VISIBILITY_TIMEOUT = 3600
+QUEUES = ("poll", "process", "deliver")
+
+app = Celery("monitor", include=["workers.tasks"])
+
+_config_path: Path | None = None
+_runtime: Runtime | None = None
+
+
+def use_config(path: Path) -> None:
+    """Point the app at a config before it is configured (``python -m workers``)."""
+    global _config_path
+    _config_path = path
+
+
+def load_app_config() -> Config:
+    return load_config(_config_path or default_config_path())
+
+
+def celery_settings(config: Config) -> dict[str, Any]:
+    if not config.settings.broker_url:
+        raise SystemExit("monitor: settings.broker_url is needed for the distributed mode")
+    return {
+        "broker_url": config.settings.broker_url,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": "process",
+        "task_routes": {
+            "monitor.poll_feed": {"queue": "poll"},
+            "monitor.process_item": {"queue": "process"},
+            "monitor.deliver": {"queue": "deliver"},
+        },
+        "broker_connection_retry_on_startup": True,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "broker_transport_options": {
+            "visibility_timeout": VISIBILITY_TIMEOUT,
+            "unacked_restore_interval": 2,
+        },
+        "worker_hijack_root_logger": False,
+    }
+
+
+def _lazy_settings() -> dict[str, Any]:
+    return celery_settings(load_app_config())
+
+
+# A promise: Celery calls it when it first needs its settings, after --config was seen.
+app.add_defaults(_lazy_settings)
+
+
+def configure(config: Config) -> None:
+    """Configure the app explicitly (the poller does this)."""
+    app.conf.update(celery_settings(config))
+
+
+def runtime() -> Runtime:
+    """This process's resources (store, matcher, channels), built on first use.
+
+    Built after the pool forks (see ``_reset_runtime``) so that no Redis
+    connection is shared between processes.
+    """
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime.build(load_app_config(), distributed=True)
+    return _runtime
+
+
+@signals.worker_process_init.connect
+def _reset_runtime(**kwargs: Any) -> None:
+    global _runtime
+    _runtime = None

@@ -1,0 +1,67 @@
+"""Thin Celery tasks: decode the JSON arguments, call one pipeline function,
+enqueue the next stage. All logic lives in ``monitor.pipeline``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from monitor import pipeline
+from monitor.errors import MonitorError, TransientError
+from monitor.model import Alert, WireItem
+from workers.app import VISIBILITY_TIMEOUT, app, runtime
+
+log = structlog.get_logger(__name__)
+# Retry countdowns stay far below the visibility timeout (kombu#337).
+MAX_COUNTDOWN = VISIBILITY_TIMEOUT // 4
+
+
+@app.task(name="monitor.poll_feed", bind=True, max_retries=None)
+def poll_feed(self: Any, feed_id: str) -> int:
+    rt = runtime()
+    feed = rt.config.feed(feed_id)
+    try:
+        result = pipeline.poll_feed(feed, rt.config, rt.store, now=pipeline.utcnow())
+    except TransientError as exc:
+        log.warning("poll_failed", feed=feed_id, error=str(exc), transient=True)
+        return 0  # the schedule polls it again at its next interval
+    except MonitorError as exc:
+        log.error("poll_failed", feed=feed_id, error=str(exc))
+        return 0
+    for item in result.items:
+        process_item.delay(item.to_dict())
+    pipeline.commit_poll(result, rt.store)  # only after every item is queued
+    log.info("poll", feed=feed_id, new_items=len(result.items), warnings=len(result.warnings))
+    return len(result.items)
+
+
+@app.task(name="monitor.process_item")
+def process_item(item_data: dict[str, Any]) -> int:
+    rt = runtime()
+    item = WireItem.from_dict(item_data)
+    alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
+    for alert in alerts:
+        for channel in alert.channels:
+            deliver.delay(alert.to_message(), channel, 1)
+    return len(alerts)
+
+
+@app.task(name="monitor.deliver")
+def deliver(alert_data: dict[str, Any], channel: str, attempt: int) -> str:
+    rt = runtime()
+    alert = Alert.from_message(alert_data)
+    results = pipeline.deliver_alert(
+        alert,
+        rt.channels,
+        rt.store,
+        rt.config,
+        now=pipeline.utcnow(),
+        only=channel,
+        attempt=attempt,
+    )
+    for result in results:
+        if result.status == "retry":
+            countdown = min(result.retry_after or 1.0, MAX_COUNTDOWN)
+            deliver.apply_async((alert_data, channel, attempt + 1), countdown=countdown)
+    return results[0].status if results else "skipped"
