@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import redis
@@ -25,7 +26,7 @@ import redis
 _START_TIMEOUT = 10.0
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"Redis is required in CI: {reason}", pytrace=False)
     pytest.skip(f"no Redis for integration tests: {reason}")
@@ -58,32 +59,32 @@ def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     exe = shutil.which("redis-server")
     if exe is None:
         _unavailable("redis-server is not on PATH and REDIS_URL is not set")
-        raise AssertionError("unreachable")
-    port = _free_port()
-    log = (workdir / "redis.log").open("wb")
-    # no persistence: a test server is thrown away; --dir keeps any stray file in tmp
-    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    args += ["--daemonize", "no", "--dir", str(workdir)]
-    proc = subprocess.Popen(
-        [exe, *args],
-        cwd=workdir,
-        preexec_fn=_die_with_parent,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        if _ping(url):
-            return proc, url
-        time.sleep(0.05)
-    _stop(proc)
-    tail = (workdir / "redis.log").read_text(errors="replace")[-500:]
-    _unavailable(f"redis-server on port {port} did not answer PING: {tail}")
-    raise AssertionError("unreachable")
+    problem = ""
+    # another process may grab the free port before redis-server binds it: try again
+    for attempt in range(3):
+        port = _free_port()
+        log_path = workdir / f"redis-{attempt}.log"
+        with log_path.open("wb") as log:
+            # no persistence: a test server is thrown away; --dir keeps stray files in tmp
+            args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            args += ["--daemonize", "no", "--dir", str(workdir)]
+            proc = subprocess.Popen(
+                [exe, *args],
+                cwd=workdir,
+                preexec_fn=_die_with_parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _ping(url):
+                return proc, url
+            time.sleep(0.05)
+        _stop(proc)
+        tail = log_path.read_text(errors="replace")[-500:]
+        problem = f"redis-server on port {port} did not answer PING: {tail}"
+    _unavailable(problem)
 
 
 def _die_with_parent() -> None:
@@ -121,7 +122,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def redis_db_url(redis_url: str) -> Iterator[str]:
-    """``redis_url`` with its database flushed before the test (and after, to leave no trace)."""
+    """``redis_url`` with its database flushed before the test and after it.
+
+    Flushes: with ``$REDIS_URL`` set, point it at a scratch database (``.../15``).
+    """
     _flush(redis_url)
     yield redis_url
     _flush(redis_url)

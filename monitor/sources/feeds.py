@@ -36,7 +36,7 @@ from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
 from monitor.sources.identity import unique_item_id
 from monitor.sources.xmlsafe import strip_doctype
-from monitor.text.language import detect_language
+from monitor.text.language import detect_language, hint_fits
 
 MAX_ENTRIES = 2000
 URL_MAX = 2000
@@ -191,8 +191,9 @@ def _to_item(
     publisher: str | None,
     seen: set[str],
 ) -> WireItem | None:
-    title = cap(" ".join(html_to_text(entry.title_html).split()), TITLE_MAX)
-    body = cap(html_to_text(entry.body_html), BODY_MAX)
+    # Markup is several times the text it carries; cut before parsing it.
+    title = cap(" ".join(html_to_text(entry.title_html[: TITLE_MAX * 20]).split()), TITLE_MAX)
+    body = cap(html_to_text(entry.body_html[: BODY_MAX * 5]), BODY_MAX)
     if not title and not body:
         return None
     link = _http_link(entry.link)
@@ -201,11 +202,16 @@ def _to_item(
     published = entry.published
     if published is None or published > fetched + FUTURE_SLACK:
         published = fetched
+    sample = f"{title}\n{body[:2000]}"
     declared = next(
-        (lang for lang in (entry.language, feed_language, ctx.language) if _valid_lang(lang)),
+        (
+            lang
+            for lang in (entry.language, feed_language, ctx.language)
+            if lang and _LANG_CODE.match(lang) and hint_fits(lang, sample)
+        ),
         None,
     )
-    language = detect_language(f"{title}\n{body[:2000]}", declared)
+    language = detect_language(sample, declared)
     dateline = find_dateline(body, fetched.date()) if body else None
     return WireItem(
         id=item_id,
@@ -240,10 +246,6 @@ def _http_link(link: str | None) -> str | None:
     if not re.match(r"^https?://[^\s/]", link, re.IGNORECASE) or len(link) > URL_MAX:
         return None
     return link
-
-
-def _valid_lang(value: str | None) -> bool:
-    return bool(value and _LANG_CODE.match(value.strip()))
 
 
 def _text(value: Any) -> str:

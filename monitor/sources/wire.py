@@ -105,7 +105,7 @@ def _unwrap_transmission(text: str) -> str:
     if start < 0:
         return text
     end = text.find("\x03", start)
-    story = text[start + 1 : end if end > 0 else len(text)]
+    story = text[start + 1 : end if end > 0 else len(text)].replace("\r\n", "\n")
     # IPTC 7901 ends the headline with " =" and ANPA lines with "<".
     return re.sub(r"[ \t]*[=<][ \t]*$", "", story, flags=re.MULTILINE)
 

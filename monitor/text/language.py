@@ -95,3 +95,35 @@ def _classify(sample: str) -> str:
     ranked: list[tuple[str, float]] = identifier.rank(sample)
     best = max(ranked[:8], key=lambda pair: pair[1] * (_CORE_WEIGHT if pair[0] in CORE else 1.0))
     return str(best[0])
+
+
+_SCRIPT_OF: dict[str, str] = {
+    **dict.fromkeys(("ar", "fa", "ur", "ps", "ku"), "arabic"),
+    **dict.fromkeys(("ru", "uk", "bg", "be", "mk", "kk"), "cyrillic"),
+    **dict.fromkeys(
+        ("en", "fr", "de", "es", "it", "pl", "tr", "pt", "nl", "sv", "da", "no", "fi", "cs", "sk"),
+        "latin",
+    ),
+    **dict.fromkeys(("hu", "ro", "hr", "sl", "et", "lv", "lt", "id", "ms", "vi"), "latin"),
+    "he": "hebrew",
+    "el": "greek",
+}
+_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("arabic", _ARABIC_SCRIPT),
+    ("cyrillic", _CYRILLIC),
+    ("latin", re.compile(r"[A-Za-z\u00c0-\u024f]")),
+    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
+    ("greek", re.compile(r"[\u0370-\u03ff]")),
+)
+
+
+def hint_fits(hint: str, text: str) -> bool:
+    """False when a declared language cannot be right: its script is not the
+    text's (a CMS default of "en-US" on an Arabic feed). Unknown: True."""
+    script = _SCRIPT_OF.get(_normalise_hint(hint))
+    sample = text[:2000]
+    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
+    total = sum(counts.values())
+    if script is None or total < 10:
+        return True
+    return counts[script] * 3 >= total

@@ -1,0 +1,132 @@
+"""Token keys: the normalised and derived forms under which a token can match.
+
+Pure, no I/O. Every token has a small set of *keys*: its normalised form, plus
+derived forms tagged by how they were derived (``ru:`` Cyrillic endings and
+stems, ``en:``/``fr:``/``de:`` Snowball stems, ``ar:`` Arabic clitics and
+article). A term token matches a text token when their key sets meet. The sets
+are asymmetric on purpose:
+
+- text tokens get every plausible derived form (all clitic splits, all endings);
+- term tokens get their own form plus a *guarded* base form, so that a text form
+  can only reach a term by adding an ending or clitic to the term (``Путин`` ->
+  ``Путина``, not ``Путинцев``; ``بوتين`` keeps its ``ب``), and acronyms
+  (``NATO``, ``НАТО``) and ``"quoted"`` terms match their exact tokens only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import Stemmer
+
+from monitor.text.normalize import normalize_token
+
+__all__ = ["term_keys", "text_keys"]
+
+_STEMMERS = {
+    lang: Stemmer.Stemmer(name)
+    for lang, name in (("en", "english"), ("fr", "french"), ("de", "german"), ("ru", "russian"))
+}
+
+# Russian and Ukrainian noun/adjective endings, longest first. Text tokens try
+# every one; term tokens only ever lose the longest (and only common nouns).
+_ENDINGS_TEXT = """
+а я о е ы и у ю ь й і ї є
+ой ей ом ем ам ям ах ях ов ев ую юю ая яя ое ее ые ие ий ый ым им ых их
+ою ею ові еві ів їв ії ій ія ію єю іх
+ами ями ого его ому ему ими ыми иях ией иям ием іям іях ією
+ость ости остью іями
+"""
+_CYR_ENDINGS = tuple(sorted(set(_ENDINGS_TEXT.split()), key=len, reverse=True))
+_CYR_FINAL = frozenset("аяоеыиуюьйіїє")
+_AR_CONJ = "وف"
+_AR_PREP = "بكل"
+
+
+def _script(norm: str) -> str:
+    ch = norm[0]
+    if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
+        return "ar"
+    if "\u0400" <= ch <= "\u04ff":
+        return "cyr"
+    if ch.isascii() or "\u00c0" <= ch <= "\u024f":
+        return "lat" if ch.isalpha() else "other"
+    return "other"
+
+
+def _ar_clitic_forms(norm: str) -> set[str]:
+    """The word with any of: conjunction و/ف, then preposition ب/ك/ل, then article ال
+    (or the لل of ل + ال) removed, keeping at least two letters."""
+    bases = {norm}
+    if norm[0] in _AR_CONJ and len(norm) > 3:
+        bases.add(norm[1:])
+    for base in list(bases):
+        if base[0] in _AR_PREP and len(base) > 3:
+            bases.add(base[1:])
+    forms = set(bases)
+    for base in bases:
+        if base.startswith("ال") and len(base) > 3:
+            forms.add(base[2:])
+        if base.startswith("لل") and len(base) > 3:  # ل + ال, its alef dropped
+            forms.add(base[2:])
+    return forms
+
+
+@lru_cache(maxsize=262_144)
+def text_keys(norm: str) -> frozenset[str]:
+    """Every key of a text token (its normalised form ``norm``)."""
+    keys = {norm}
+    if not norm:
+        return frozenset(keys)
+    script = _script(norm)
+    if script == "ar":
+        keys.update("ar:" + form for form in _ar_clitic_forms(norm))
+    elif script == "cyr":
+        keys.add("ru:" + norm)
+        keys.add("ru:" + _STEMMERS["ru"].stemWord(norm))
+        for ending in _CYR_ENDINGS:
+            if norm.endswith(ending) and len(norm) - len(ending) >= 3:
+                keys.add("ru:" + norm[: -len(ending)])
+    elif script == "lat":
+        for lang in ("en", "fr", "de"):
+            keys.add(f"{lang}:" + _STEMMERS[lang].stemWord(norm))
+    return frozenset(keys)
+
+
+def term_keys(original: str, exact: bool = False) -> frozenset[str]:
+    """The keys of one term token as written in the config (case matters here:
+    all-capital tokens are acronyms, capitalised Cyrillic tokens are names)."""
+    norm = normalize_token(original)
+    keys = {norm}
+    if exact or not norm:
+        return frozenset(keys)
+    letters = [ch for ch in original if ch.isalpha()]
+    if len(letters) >= 2 and all(ch.isupper() for ch in letters):
+        return frozenset(keys)  # an acronym: NATO, НАТО, OTAN never inflect here
+    script = _script(norm)
+    if script == "ar":
+        keys.add("ar:" + norm)
+        if norm.startswith("ال") and len(norm) > 3:
+            keys.add("ar:" + norm[2:])
+    elif script == "cyr":
+        keys.add("ru:" + norm)
+        if original[:1].isupper():
+            # A name: only its own form plus endings, or its final vowel swapped
+            # (Украина -> Украины, Захарова -> Захаровой), never a Snowball stem
+            # (Песков would become песк and meet пески).
+            if norm[-1] in _CYR_FINAL and len(norm) >= 4:
+                keys.add("ru:" + norm[:-1])
+        else:
+            stem = _STEMMERS["ru"].stemWord(norm)
+            if len(stem) >= 4:
+                keys.add("ru:" + stem)
+            for ending in _CYR_ENDINGS:
+                if norm.endswith(ending) and len(norm) - len(ending) >= 4:
+                    keys.add("ru:" + norm[: -len(ending)])
+                    break
+    elif script == "lat":
+        for lang in ("en", "fr", "de"):
+            stem = _STEMMERS[lang].stemWord(norm)
+            if len(stem) >= 3:
+                keys.add(f"{lang}:" + stem)
+    return frozenset(keys)
