@@ -28,9 +28,10 @@ test: check unit integration
 
 check: lint typecheck
 
+LINTED := monitor workers tests $(wildcard bench)
 lint: $(STAMP)
-	$(BIN)/ruff check monitor workers tests bench
-	$(BIN)/ruff format --check monitor workers tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -23,7 +23,10 @@ up under every name of the item, so an update whose title changed still finds it
 alert through the story id, and a republication finds it through the title; each new
 name is then recorded so later copies find it too.
 
-When a story is already known within the window, ``decide`` returns ``None`` and adds
+Deciding the item that raised an alert again (a redelivered task) returns the same
+alert, so a crash between deciding and delivering loses nothing; the delivery ledger
+keeps a channel from getting it twice. Otherwise, when a story is already known
+within the window, ``decide`` returns ``None`` and adds
 the item's outlet to ``StoryRecord.sources`` (SPEC 6: "adds to the alert already
 sent"). It does not send an update alert: the record keeps the outlets for display
 ("also carried by ...") and counts the additions in ``updates``.
@@ -118,6 +121,12 @@ def decide(
         # Stores expire records by TTL; check the age too for stores that expire lazily.
         if record is None or now - record.first_seen >= window:
             continue
+        if record.story_key == keys[0] and record.sources[:1] == (source,):
+            # The item that raised this alert, processed again (a redelivered task, a
+            # crash between deciding and delivering): the same alert, same id. The
+            # delivery ledger drops what was already sent, so nothing goes out twice
+            # and nothing decided is lost.
+            return _alert(match, item, record.alert_id, source, record.first_seen)
         if source not in record.sources:
             record = StoryRecord(
                 alert_id=record.alert_id,
@@ -134,7 +143,10 @@ def decide(
         return None
 
     primary = keys[0]
-    new_id = alert_id(match.watchlist, primary)
+    # The window's number keeps a story that comes back after the window from reusing
+    # the old id (the ledger would drop it), while copies racing in the same window
+    # still compute the same id.
+    new_id = alert_id(match.watchlist, f"{primary}@{int(now // window)}")
     record = StoryRecord(
         alert_id=new_id,
         watchlist=match.watchlist,
@@ -144,6 +156,10 @@ def decide(
     )
     for name in keys:
         store.put_story(_under(record, name), window)
+    return _alert(match, item, new_id, source, now)
+
+
+def _alert(match: Match, item: WireItem, new_id: str, source: str, first_seen: float) -> Alert:
     return Alert(
         id=new_id,
         watchlist=match.watchlist,
@@ -157,7 +173,7 @@ def decide(
         story_id=item.story,
         sources=(source,),
         channels=match.channels,
-        created_at=_iso_utc(now),
+        created_at=_iso_utc(first_seen),
     )
 
 

@@ -1,11 +1,10 @@
 """Inputs to WireItems: fetching feeds, reading drop folders, parsing every format.
 
-``parse_bytes`` (detect.py) is the entry point for bytes of any supported format;
-``fetch_feed`` (fetch.py) the only network reader; ``scan_folder`` (drop.py)
-lists drop-folder files. Parsers are pure; fetch.py and drop.py do I/O.
+``detect.parse_bytes`` is the entry point for bytes of any supported format;
+``fetch.fetch_feed`` the only network reader; ``drop.scan_folder`` lists
+drop-folder files; ``context.SourceContext`` says where bytes came from.
+Parsers are pure; fetch.py, netguard.py (DNS) and drop.py do I/O.
+
+Nothing is imported here, so that importing ``monitor.sources.context`` stays
+cheap and free of import cycles.
 """
-
-from monitor.sources.context import SourceContext
-from monitor.sources.detect import parse_bytes
-
-__all__ = ["SourceContext", "parse_bytes"]

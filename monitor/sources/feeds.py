@@ -10,6 +10,7 @@ languages. Pure: no I/O.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -170,7 +171,8 @@ def _read_json_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, l
     for raw in doc["items"]:
         if not isinstance(raw, dict):
             continue
-        body = _text(raw.get("content_html")) or _text(raw.get("content_text"))
+        # content_text is plain: escape it so the HTML-to-text step is a no-op on it.
+        body = _text(raw.get("content_html")) or html.escape(_text(raw.get("content_text")))
         entries.append(
             _Entry(
                 guid=_str_or_none(raw.get("id")),

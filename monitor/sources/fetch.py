@@ -25,7 +25,7 @@ import httpx
 
 from monitor import __version__
 from monitor.errors import FetchError, TransientFetchError
-from monitor.sources.netguard import check_url, refuse_if_private, resolve
+from monitor.sources.netguard import check_url, display_url, refuse_if_private, resolve
 
 MiB = 1024 * 1024
 MAX_REDIRECTS = 5
@@ -63,7 +63,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        url = f"//{host}:{port}"
+        url = f"tcp://{host}:{port}"
         addresses = resolve(host, port, url)
         for address in addresses:
             refuse_if_private(address, url)
@@ -105,7 +105,7 @@ def fetch_feed(
             if isinstance(result, FetchResult):
                 return result
             current = result
-        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+        raise FetchError(f"{display_url(url)}: more than {MAX_REDIRECTS} redirects")
 
 
 def _get_once(
@@ -119,14 +119,16 @@ def _get_once(
     """One request: a result, or the URL a redirect points to."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise TransientFetchError(f"{url}: fetch took longer than {timeout:g} s")
+        raise TransientFetchError(f"{display_url(url)}: fetch took longer than {timeout:g} s")
     try:
         with client.stream("GET", url, headers=headers, timeout=httpx.Timeout(remaining)) as resp:
             status = resp.status_code
             if status in _REDIRECTS:
                 location = resp.headers.get("location")
                 if not location:
-                    raise FetchError(f"{url}: HTTP {status} redirect without a Location")
+                    raise FetchError(
+                        f"{display_url(url)}: HTTP {status} redirect without a Location"
+                    )
                 return str(urljoin(url, location))
             _raise_for_status(url, resp)
             plain = {k.lower(): v for k, v in resp.headers.items()}
@@ -136,18 +138,18 @@ def _get_once(
                 return FetchResult(url, status, b"", plain, result_etag, result_modified)
             declared = plain.get("content-length", "")
             if declared.isdigit() and "content-encoding" not in plain and int(declared) > max_bytes:
-                raise FetchError(f"{url}: response larger than {max_bytes} bytes")
+                raise FetchError(f"{display_url(url)}: response larger than {max_bytes} bytes")
             content = _read_bounded(url, resp, deadline, timeout, max_bytes)
             return FetchResult(url, status, content, plain, result_etag, result_modified)
     except httpx.TimeoutException as exc:
-        raise TransientFetchError(f"{url}: timed out ({type(exc).__name__})") from exc
+        raise TransientFetchError(f"{display_url(url)}: timed out ({type(exc).__name__})") from exc
     except httpx.DecodingError as exc:
-        raise FetchError(f"{url}: response could not be decompressed ({exc})") from exc
+        raise FetchError(f"{display_url(url)}: response could not be decompressed ({exc})") from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        raise FetchError(f"{url}: not a fetchable URL ({exc})") from exc
+        raise FetchError(f"{display_url(url)}: not a fetchable URL ({exc})") from exc
     except httpx.TransportError as exc:
         raise TransientFetchError(
-            f"{url}: connection failed ({type(exc).__name__}: {exc})"
+            f"{display_url(url)}: connection failed ({type(exc).__name__}: {exc})"
         ) from exc
 
 
@@ -159,9 +161,9 @@ def _read_bounded(
     for chunk in resp.iter_bytes():  # decompressed: the cap counts what we would parse
         total += len(chunk)
         if total > max_bytes:
-            raise FetchError(f"{url}: response larger than {max_bytes} bytes")
+            raise FetchError(f"{display_url(url)}: response larger than {max_bytes} bytes")
         if time.monotonic() > deadline:
-            raise TransientFetchError(f"{url}: fetch took longer than {timeout:g} s")
+            raise TransientFetchError(f"{display_url(url)}: fetch took longer than {timeout:g} s")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -172,10 +174,10 @@ def _raise_for_status(url: str, resp: httpx.Response) -> None:
         return
     if status in _TRANSIENT or status >= 500:
         raise TransientFetchError(
-            f"{url}: HTTP {status} {resp.reason_phrase}".rstrip(),
+            f"{display_url(url)}: HTTP {status} {resp.reason_phrase}".rstrip(),
             retry_after=parse_retry_after(resp.headers.get("retry-after")),
         )
-    raise FetchError(f"{url}: HTTP {status} {resp.reason_phrase}".rstrip())
+    raise FetchError(f"{display_url(url)}: HTTP {status} {resp.reason_phrase}".rstrip())
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

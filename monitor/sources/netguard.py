@@ -22,6 +22,23 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
+def display_url(url: str) -> str:
+    """``url`` fit for errors and logs: no user:password, query or fragment.
+
+    Feed URLs carry API tokens in both places; messages must never echo them.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    shown = f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else parts.path
+    return shown + ("?…" if parts.query else "")
+
+
 def check_url(url: str, allow_private: bool) -> None:
     """Raise FetchError naming ``url`` unless it is http(s) to public addresses only.
 
@@ -40,12 +57,12 @@ def _host_port(url: str) -> tuple[str, int]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise FetchError(f"{url}: not a valid URL ({exc})") from exc
+        raise FetchError(f"{display_url(url)}: not a valid URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchError(f"{url}: only http and https URLs can be fetched")
+        raise FetchError(f"{display_url(url)}: only http and https URLs can be fetched")
     if not parts.hostname:
-        raise FetchError(f"{url}: the URL has no host")
+        raise FetchError(f"{display_url(url)}: the URL has no host")
     return parts.hostname, port or (443 if scheme == "https" else 80)
 
 
@@ -54,7 +71,9 @@ def resolve(host: str, port: int, url: str) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise TransientFetchError(f"{url}: cannot resolve host {host!r} ({exc})") from exc
+        raise TransientFetchError(
+            f"{display_url(url)}: cannot resolve host {host!r} ({exc})"
+        ) from exc
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         text = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 zone id
@@ -63,7 +82,7 @@ def resolve(host: str, port: int, url: str) -> list[IPAddress]:
         except ValueError:
             continue
     if not addresses:
-        raise TransientFetchError(f"{url}: host {host!r} has no addresses")
+        raise TransientFetchError(f"{display_url(url)}: host {host!r} has no addresses")
     return addresses
 
 
@@ -105,6 +124,6 @@ def is_public(address: IPAddress) -> bool:
 def refuse_if_private(address: IPAddress, url: str) -> None:
     if not is_public(address):
         raise FetchError(
-            f"{url}: refused to connect to non-public address {address} "
+            f"{display_url(url)}: refused to connect to non-public address {address} "
             "(set allow_private on this feed to allow it)"
         )

@@ -19,7 +19,7 @@ from monitor.sources.clean import BODY_MAX, TITLE_MAX, cap, clean_text, decode_b
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import find_dateline
 from monitor.sources.identity import content_hash
-from monitor.text.language import detect_language
+from monitor.text.language import detect_language, hint_fits
 
 # A paragraph that is only one of these is a wire marker, not text.
 _MARKER = re.compile(
@@ -73,7 +73,9 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
     body = cap("\n\n".join(paragraphs), BODY_MAX)
     dateline = find_dateline(body, ctx.fetched_at.date()) if body else None
     item_id = content_hash(title, body)
-    language = detect_language(f"{title}\n{body[:2000]}", ctx.language)
+    sample = f"{title}\n{body[:2000]}"
+    hint = ctx.language if ctx.language and hint_fits(ctx.language, sample) else None
+    language = detect_language(sample, hint)
     return [
         WireItem(
             id=item_id,

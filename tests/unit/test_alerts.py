@@ -73,8 +73,11 @@ def test_arabic_title_variants_group() -> None:
 
 def test_alert_id_is_deterministic() -> None:
     key = story_key(item())
-    expected = "alrt_" + hashlib.sha256(("russia-nato" + key).encode()).hexdigest()[:24]
-    assert alert_id("russia-nato", key) == expected
+    assert alert_id("russia-nato", key) == (
+        "alrt_" + hashlib.sha256(("russia-nato" + key).encode()).hexdigest()[:24]
+    )
+    # a new alert's id is that of its story key within the current story window
+    expected = alert_id("russia-nato", f"{key}@{int(NOW // WINDOW)}")
     first = decide(match(), item(), MemoryStore(), window=WINDOW, now=NOW)
     second = decide(match(), item(), MemoryStore(), window=WINDOW, now=NOW + 5)
     assert first is not None and second is not None
@@ -135,10 +138,24 @@ def test_different_watchlist_gives_a_new_alert() -> None:
 
 def test_after_the_window_a_new_alert() -> None:
     store = MemoryStore()
-    assert decide(match(), item(), store, window=WINDOW, now=NOW) is not None
-    assert decide(match(), item(), store, window=WINDOW, now=NOW + WINDOW - 1) is None
+    first = decide(match(), item(), store, window=WINDOW, now=NOW)
+    assert first is not None
+    copy = item(id="copy", publisher="Other outlet")
+    assert decide(match(), copy, store, window=WINDOW, now=NOW + WINDOW - 1) is None
     later = decide(match(), item(), store, window=WINDOW, now=NOW + WINDOW + 1)
     assert later is not None
+    # a new alert, not the old one again: the ledger would drop a repeated id
+    assert later.id != first.id
+
+
+def test_the_item_that_raised_an_alert_gets_the_same_alert_when_decided_again() -> None:
+    # A redelivered task or a crash between deciding and delivering must lose nothing:
+    # the same alert comes back with the same id, and the ledger drops what was sent.
+    store = MemoryStore()
+    first = decide(match(), item(), store, window=WINDOW, now=NOW)
+    again = decide(match(), item(), store, window=WINDOW, now=NOW + 30)
+    assert first is not None and again is not None
+    assert again.id == first.id and again.created_at == first.created_at
 
 
 def test_window_is_not_extended_by_republications() -> None:

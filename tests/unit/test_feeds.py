@@ -79,7 +79,10 @@ def test_language_detected_when_not_declared() -> None:
     assert items[0].language == "ar"
     assert items[1].language == "en"
     hinted = parse_feed(feed.encode(), ctx(language="fr"))
-    assert {i.language for i in hinted} == {"fr"}
+    # A hint is taken unless its script cannot be the text's.
+    assert [i.language for i in hinted] == ["ar", "fr", "fr"]
+    wrong = RSS.replace("<language>ar</language>", "<language>en-US</language>")
+    assert [i.language for i in parse_feed(wrong.encode(), ctx())] == ["ar", "en", "en"]
 
 
 def test_duplicate_guids_fall_back_to_link_then_hash() -> None:
@@ -122,7 +125,7 @@ def test_json_feed() -> None:
                 "content_html": "<p>Kremlin spokesman said.</p>",
                 "date_published": "2022-01-12T10:00:00+03:00",
             },
-            {"id": 2, "content_text": "Only text"},
+            {"id": 2, "content_text": "Only text &amp; <b>not markup</b>"},
             "junk",
         ],
     }
@@ -130,7 +133,7 @@ def test_json_feed() -> None:
     assert [i.id for i in items] == ["j1", "2"]
     assert items[0].body == "Kremlin spokesman said."
     assert items[0].published == "2022-01-12T07:00:00Z"
-    assert items[1].title == "" and items[1].body == "Only text"
+    assert items[1].title == "" and items[1].body == "Only text &amp; <b>not markup</b>"
 
 
 def test_bozo_feed_keeps_entries_and_warns() -> None:

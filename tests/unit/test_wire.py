@@ -231,3 +231,9 @@ def test_any_text_gives_one_item_or_parse_error(text: str) -> None:
     [item] = items
     assert item.title and "\n" not in item.title
     assert "\n\n\n" not in item.body
+
+
+def test_hint_ignored_when_script_cannot_match() -> None:
+    data = "Песков: переговоры продолжатся\n\nТекст.".encode()
+    assert parse_wire_text(data, ctx(language="ar"))[0].language == "ru"
+    assert parse_wire_text(data, ctx(language="uk"))[0].language == "uk"  # same script: trusted
