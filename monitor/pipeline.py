@@ -30,6 +30,7 @@ from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
 from monitor.sources.drop import scan_folder
 from monitor.sources.fetch import fetch_feed
+from monitor.sources.netguard import display_url
 from monitor.state import open_store
 from monitor.state.base import LedgerEntry, Store
 
@@ -176,7 +177,8 @@ def _poll_url(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
     result.feed_state = {key: value for key, value in validators.items() if value}
     if fetched.status == 304:
         return result
-    ctx = _context(feed, feed.url, now, fetched.headers)
+    # display_url: a token in the feed URL must not reach errors, warnings or items.
+    ctx = _context(feed, display_url(feed.url), now, fetched.headers)
     result.items = _stamp(parse_bytes(fetched.content, ctx), feed, now)
     result.warnings.extend(ctx.warnings)
     return result

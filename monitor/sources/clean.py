@@ -55,6 +55,23 @@ def decode_bytes(data: bytes) -> str:
     return data.decode(_guess_legacy(data), errors="replace")
 
 
+def decode_prefix(data: bytes, size: int) -> str:
+    """The first ``size`` bytes as text (for sniffing and bounded reads).
+
+    A UTF-8 character cut in two at the boundary is dropped, so that the cut
+    does not make UTF-8 text look like a legacy encoding.
+    """
+    if len(data) <= size:
+        return decode_bytes(data)
+    head = data[:size]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:
+            head = head[: exc.start]
+    return decode_bytes(head)
+
+
 def _guess_legacy(data: bytes) -> str:
     """Pick among the legacy code pages news wires still use.
 

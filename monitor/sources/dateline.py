@@ -307,7 +307,7 @@ class Dateline:
     end: int
 
 
-_DASH = r"[-–—]"
+_DASH = r"[-–—_]"  # ANPA copy writes the dash as "_"
 # "( أردو بوینت نتورك ۔ / سبوتنيك - 12 كانون الثاني 2022ء)" at the start of the text.
 _PAREN = re.compile(r"\A\s*\(\s*(?P<inner>[^()\n]{3,160}?)\s*\)\s*")
 # "BRUSSELS, Jan 12 (Reuters) -", "MOSCOU, 12 janvier (AFP) -", "WASHINGTON (AP) —"
@@ -338,9 +338,12 @@ def find_dateline(text: str, reference: date) -> Dateline | None:
         place = match.group("place").strip()
         raw_date = match.group("date")
         published = parse_date(raw_date, reference) if raw_date else None
-        if raw_date and published is None:
-            continue
         agency, publisher = _agency_publisher([match.group("agency")])
+        if raw_date and published is None:
+            # "BUENOS AIRES, Argentina (AP) -": a region, not a date.
+            if not (agency and place.isupper() and len(raw_date.split()) <= 3):
+                continue
+            place, raw_date = f"{place}, {raw_date.strip()}", None
         if raw_date is None and not (place.isupper() or agency or publisher):
             continue  # "Officials (who ...) -" is prose, "WASHINGTON (AP) -" a dateline
         if agency is None and publisher is None:

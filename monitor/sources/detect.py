@@ -15,7 +15,7 @@ import zlib
 
 from monitor.errors import ParseError
 from monitor.model import WireItem
-from monitor.sources.clean import decode_bytes
+from monitor.sources.clean import decode_bytes, decode_prefix
 from monitor.sources.context import SourceContext
 from monitor.sources.feeds import parse_feed
 from monitor.sources.wire import parse_wire_text
@@ -55,7 +55,7 @@ def _parse(data: bytes, ctx: SourceContext) -> list[WireItem]:
         data = _gunzip(data, ctx)
     if len(data) > MAX_INPUT:
         raise ParseError(f"{ctx.source}: input is larger than {MAX_INPUT} bytes")
-    head = decode_bytes(data[:4096]).lstrip("\ufeff \t\r\n")
+    head = decode_prefix(data, 4096).lstrip("\ufeff \t\r\n")
     if not head.strip():
         raise ParseError(f"{ctx.source}: empty input")
     if head.startswith("<"):

@@ -13,6 +13,9 @@ with ``retry_after`` from Retry-After) and ``FetchError`` (give up: other
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,9 +98,11 @@ def fetch_feed(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    owned = transport is None
     if transport is None:
         transport = httpx.HTTPTransport(retries=0) if allow_private else _guarded_transport()
-    with httpx.Client(transport=transport, follow_redirects=False, trust_env=False) as client:
+    client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+    try:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             check_url(current, allow_private)
@@ -106,6 +111,9 @@ def fetch_feed(
                 return result
             current = result
         raise FetchError(f"{display_url(url)}: more than {MAX_REDIRECTS} redirects")
+    finally:
+        if owned:  # a transport the caller passed in stays theirs to close
+            client.close()
 
 
 def _get_once(
@@ -139,7 +147,11 @@ def _get_once(
             declared = plain.get("content-length", "")
             if declared.isdigit() and "content-encoding" not in plain and int(declared) > max_bytes:
                 raise FetchError(f"{display_url(url)}: response larger than {max_bytes} bytes")
-            content = _read_bounded(url, resp, deadline, timeout, max_bytes)
+            watchdog = _Watchdog(resp, deadline)
+            try:
+                content = _read_bounded(url, resp, deadline, timeout, max_bytes)
+            finally:
+                watchdog.cancel()
             return FetchResult(url, status, content, plain, result_etag, result_modified)
     except httpx.TimeoutException as exc:
         raise TransientFetchError(f"{display_url(url)}: timed out ({type(exc).__name__})") from exc
@@ -148,9 +160,43 @@ def _get_once(
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise FetchError(f"{display_url(url)}: not a fetchable URL ({exc})") from exc
     except httpx.TransportError as exc:
+        if time.monotonic() >= deadline:  # the watchdog cut the connection
+            raise TransientFetchError(
+                f"{display_url(url)}: fetch took longer than {timeout:g} s"
+            ) from exc
         raise TransientFetchError(
             f"{display_url(url)}: connection failed ({type(exc).__name__}: {exc})"
         ) from exc
+
+
+class _Watchdog:
+    """Cuts the connection at the deadline.
+
+    httpx timeouts apply to each read, and httpcore fixes them when the body
+    starts, so a peer that sends some bytes and then stalls would hold us for
+    one more full timeout. Shutting the socket down from a timer thread wakes
+    the blocked read at once (it sees end of stream).
+    """
+
+    def __init__(self, resp: httpx.Response, deadline: float) -> None:
+        self._timer: threading.Timer | None = None
+        stream = resp.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _cut(sock: socket.socket) -> None:
+    # The plain-socket method, also for TLS sockets: SSLSocket.shutdown would
+    # tear down TLS state under the reading thread.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _read_bounded(

@@ -15,7 +15,7 @@ import re
 
 from monitor.errors import ParseError
 from monitor.model import WireItem
-from monitor.sources.clean import BODY_MAX, TITLE_MAX, cap, clean_text, decode_bytes, iso_utc
+from monitor.sources.clean import BODY_MAX, TITLE_MAX, cap, clean_text, decode_prefix, iso_utc
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import find_dateline
 from monitor.sources.identity import content_hash
@@ -49,8 +49,9 @@ _HAS_WORD = re.compile(r"[^\W_]")
 
 def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
     """One item from a plain-text story; ParseError naming the source if empty."""
-    text = decode_bytes(data)
-    text = clean_text(_unwrap_transmission(text))
+    # Bound the work on huge inputs: the body is capped at BODY_MAX anyway.
+    text = decode_prefix(data, BODY_MAX * 8)
+    text = clean_text(_unwrap_transmission(text[: BODY_MAX * 2]))
     lines = [line.rstrip() for line in text.split("\n")]
     while lines and not lines[0].strip():
         lines.pop(0)

@@ -30,7 +30,9 @@ _identifier: Any = None
 _lock = threading.Lock()
 
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
-_RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
+_RUSSIAN_ONLY = re.compile(r"[ыэёЫЭЁ]")  # not ъ: Bulgarian uses it all the time
+# Letters of the other Cyrillic languages the model knows (sr, mk, be).
+_OTHER_CYRILLIC = re.compile(r"[ђјљњћџѓќѕўЂЈЉЊЋЏЃЌЅЎ]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 _PERSIAN_URDU_ONLY = re.compile(r"[پچژگکی]")
@@ -78,6 +80,11 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
             return "uk"
         if ru and not uk:
             return "ru"
+        if len(sample) < _SHORT and not _OTHER_CYRILLIC.search(sample):
+            # Short Cyrillic text without telling letters: the model drifts to
+            # Bulgarian; between the languages we watch, let it pick.
+            ranked: list[tuple[str, float]] = _get_identifier().rank(sample)
+            return next((lang for lang, _ in ranked if lang in ("ru", "uk")), "ru")
     code = _classify(sample)
     arabic = len(_ARABIC_SCRIPT.findall(sample))
     if arabic * 2 > len(letters) and code in {"ar", "fa", "ur"}:

@@ -90,6 +90,18 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(0.05)
             except OSError:
                 pass
+        elif path == "/stall":
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(8):  # 0.8 s of drip, then silence
+                    self.wfile.write(b"x" * 100)
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                time.sleep(5)
+            except OSError:
+                pass
         else:
             self._send(500)
 
@@ -165,6 +177,13 @@ def test_slow_drip_hits_the_whole_fetch_deadline(server: _Server) -> None:
     with pytest.raises(TransientFetchError, match=r"longer than 1 s|timed out"):
         fetch_feed(f"{base(server)}/drip", allow_private=True, timeout=1.0)
     assert time.monotonic() - started < 3.0
+
+
+def test_stall_after_data_ends_at_the_deadline(server: _Server) -> None:
+    started = time.monotonic()
+    with pytest.raises(TransientFetchError):
+        fetch_feed(f"{base(server)}/stall", allow_private=True, timeout=1.0)
+    assert time.monotonic() - started < 1.5
 
 
 def test_connection_refused_is_transient() -> None:

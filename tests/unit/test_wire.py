@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import ParseError
+from monitor.sources.clean import decode_bytes, decode_prefix
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline, parse_date
 from monitor.sources.wire import parse_wire_text
@@ -133,6 +134,8 @@ def test_title_only_story() -> None:
         ("BRÜSSEL, 12. Januar (dpa) - Text", "BRÜSSEL", "2026-01-12", "dpa", None),
         ("MOSCOU, 12 janvier (AFP) - Texte", "MOSCOU", "2026-01-12", "AFP", None),
         ("WASHINGTON (AP) — The", "WASHINGTON", None, "AP", None),
+        ("BUENOS AIRES, Argentina (AP) _ For", "BUENOS AIRES, Argentina", None, "AP", None),
+        ("Berlin (dpa) - Negotiations", "Berlin", None, "dpa", None),
         ("KYIV, Dec 30 (Interfax) - x", "KYIV", "2025-12-30", "Interfax", None),
     ],
 )
@@ -186,6 +189,8 @@ def test_canonical_names_any_script() -> None:
         ("Kremlin says talks stalled", "en"),
         ("Захарова: Москва ждёт письменного ответа НАТО", "ru"),
         ("Путин провел совещание", "ru"),
+        ("Армия России", "ru"),
+        ("Влада Србије усвојила нови закон", "sr"),
         ("У Києві очікується сильний снігопад", "uk"),
         ("Зеленський заявив про нову допомогу", "uk"),
         ("L'OTAN rejette les exigences russes", "fr"),
@@ -237,3 +242,22 @@ def test_hint_ignored_when_script_cannot_match() -> None:
     data = "Песков: переговоры продолжатся\n\nТекст.".encode()
     assert parse_wire_text(data, ctx(language="ar"))[0].language == "ru"
     assert parse_wire_text(data, ctx(language="uk"))[0].language == "uk"  # same script: trusted
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Привет мир, как дела у вас сегодня", "cp1251"),
+        ("Привет мир, как дела у вас сегодня", "koi8_r"),
+        ("مرحبا بالعالم يا صديقي العزيز", "cp1256"),
+        ("Sécurité garantie à l'Europe", "cp1252"),
+    ],
+)
+def test_legacy_encodings_are_guessed(text: str, encoding: str) -> None:
+    assert decode_bytes(text.encode(encoding)) == text
+
+
+def test_decode_prefix_does_not_split_a_character() -> None:
+    data = ("ж" * 10).encode()
+    assert decode_prefix(data, 5) == "жж"
+    assert decode_prefix(data, 100) == "ж" * 10
