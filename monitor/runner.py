@@ -105,9 +105,13 @@ class EmbeddedRunner:
             log.warning("feed_warning", feed=feed_id, warning=warning)
         for item in result.items:
             self.stats.items += 1
-            for alert in process_item(
-                item, runtime.matcher, runtime.store, runtime.config, now=now
-            ):
+            try:
+                alerts = process_item(item, runtime.matcher, runtime.store, runtime.config, now=now)
+            except Exception as exc:
+                # One poisoned item must not stop the others or the runner.
+                log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
+                continue
+            for alert in alerts:
                 self.stats.alerts += 1
                 self._deliver(alert, attempt=1)
         commit_poll(result, runtime.store)
