@@ -5,10 +5,11 @@ Last-Modified), redirects followed by hand (at most 5, each URL re-checked by
 ``netguard``), a size cap counted *after* decompression (gzip bombs), one
 deadline for the whole fetch (httpx timeouts are per read, so a slow drip
 would never trip them), and connections made only to addresses checked at
-connect time (no DNS rebinding between check and connect). Maps outcomes to
-``TransientFetchError`` (retry: 408/429/5xx, timeouts, connection errors,
-with ``retry_after`` from Retry-After) and ``FetchError`` (give up: other
-4xx, refused addresses, too large). Does I/O.
+connect time (no DNS rebinding between check and connect; ``guarded_transport``
+serves the webhook channel too). Maps outcomes to ``TransientFetchError``
+(retry: 408/429/5xx, timeouts, connection errors, with ``retry_after`` from
+Retry-After) and ``FetchError`` (give up: other 4xx, refused addresses, too
+large). Does I/O.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -28,7 +27,14 @@ import httpx
 
 from monitor import __version__
 from monitor.errors import FetchError, TransientFetchError
-from monitor.sources.netguard import check_url, display_url, refuse_if_private, resolve
+from monitor.sources.netguard import (
+    FEEDS,
+    Refusals,
+    check_url,
+    checked_addresses,
+    display_url,
+    parse_retry_after,
+)
 
 MiB = 1024 * 1024
 MAX_REDIRECTS = 5
@@ -52,11 +58,18 @@ class FetchResult:
 
 
 class _GuardedBackend(httpcore.SyncBackend):
-    """Resolves, checks and connects to the checked address itself.
+    """Resolves once, checks, then connects to the checked addresses themselves.
 
+    Each address is tried in turn until one accepts (as ``socket.create_connection``
+    would); nothing has been sent when a connection is refused, so moving on is safe.
     TLS still verifies and sends SNI for the URL's host name, because httpcore
     starts TLS with the origin host, not the address we connected to.
     """
+
+    def __init__(self, *, allow_private: bool, rules: Refusals, what: str | None) -> None:
+        self._allow_private = allow_private
+        self._rules = rules
+        self._what = what
 
     def connect_tcp(
         self,
@@ -66,18 +79,36 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        url = f"tcp://{host}:{port}"
-        addresses = resolve(host, port, url)
+        what = self._what or f"tcp://{host}:{port}"
+        addresses = checked_addresses(
+            host, port, what=what, rules=self._rules, allow_private=self._allow_private
+        )
+        refused: httpcore.ConnectError | None = None
         for address in addresses:
-            refuse_if_private(address, url)
-        return super().connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+            try:
+                return super().connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                refused = exc
+        raise refused or httpcore.ConnectError(f"{what}: no address to connect to")
 
 
-def _guarded_transport() -> httpx.BaseTransport:
+def guarded_transport(
+    *, allow_private: bool = False, rules: Refusals = FEEDS, what: str | None = None
+) -> httpx.HTTPTransport:
+    """An httpx transport that connects only to addresses ``netguard`` checked at connect time.
+
+    Shared by the webhook channel. ``what`` starts refusal messages (default
+    ``tcp://host:port``); ``rules`` picks the error classes. With ``allow_private``
+    nothing is refused, but the name is still resolved once and each address tried.
+    """
     transport = httpx.HTTPTransport(retries=0)
     # httpx has no public hook for the network backend; the pool's attribute
     # has been stable across httpx 0.2x, and a unit test pins the behaviour.
-    transport._pool._network_backend = _GuardedBackend()
+    transport._pool._network_backend = _GuardedBackend(
+        allow_private=allow_private, rules=rules, what=what
+    )
     return transport
 
 
@@ -100,7 +131,7 @@ def fetch_feed(
         headers["If-Modified-Since"] = last_modified
     owned = transport is None
     if transport is None:
-        transport = httpx.HTTPTransport(retries=0) if allow_private else _guarded_transport()
+        transport = guarded_transport(allow_private=allow_private)
     client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
     try:
         current = url
@@ -224,19 +255,3 @@ def _raise_for_status(url: str, resp: httpx.Response) -> None:
             retry_after=parse_retry_after(resp.headers.get("retry-after")),
         )
     raise FetchError(f"{display_url(url)}: HTTP {status} {resp.reason_phrase}".rstrip())
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -1,25 +1,55 @@
-"""Refuse URLs that would reach loopback, private or otherwise non-public hosts (SSRF).
+"""The one guard for every outbound connection (feeds, webhooks, SMTP): no SSRF.
 
-Owns the address rules: only http/https; every address a host resolves to
-must be global after unwrapping the IPv6 forms that smuggle IPv4 inside
-(IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, 6to4
-``2002::/16``, Teredo ``2001::/32``, NAT64 ``64:ff9b::/96`` and
-``64:ff9b:1::/48``): ``ipaddress.is_global`` alone says True for
-``::127.0.0.1`` and ``64:ff9b::a9fe:a9fe``. Does I/O: DNS resolution.
+Owns the address rules: feeds and webhooks use only http/https, and every
+address a host resolves to must be global after unwrapping the IPv6 forms
+that smuggle IPv4 inside (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible
+``::a.b.c.d``, 6to4 ``2002::/16``, Teredo ``2001::/32``, NAT64
+``64:ff9b::/96`` and ``64:ff9b:1::/48``): ``ipaddress.is_global`` alone says
+True for ``::127.0.0.1`` and ``64:ff9b::a9fe:a9fe``. Also owns how URLs are
+shown in messages (no secrets) and how a Retry-After header is read, so feeds
+and channels answer the same far side the same way. Refusals are raised as
+the caller's error classes (``FEEDS`` or ``CHANNELS``). Does I/O: DNS
+resolution. Knows nothing of httpx: the connect-time check lives in
+``monitor.sources.fetch.guarded_transport``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from monitor.errors import FetchError, TransientFetchError
+from monitor.errors import (
+    DeliveryError,
+    FetchError,
+    MonitorError,
+    TransientDeliveryError,
+    TransientError,
+    TransientFetchError,
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """How one kind of caller hears of a refusal: its error classes and its advice."""
+
+    refused: type[MonitorError]  # a non-public address, a bad URL: permanent
+    unresolved: type[TransientError]  # DNS failure: may pass
+    hint: str  # how to allow a private destination, in the caller's config terms
+
+
+FEEDS = Refusals(FetchError, TransientFetchError, "set allow_private on this feed to allow it")
+CHANNELS = Refusals(
+    DeliveryError, TransientDeliveryError, "set allow_private: true on the channel to allow it"
+)
 
 
 def display_url(url: str) -> str:
@@ -39,50 +69,67 @@ def display_url(url: str) -> str:
     return shown + ("?…" if parts.query else "")
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Raise FetchError naming ``url`` unless it is http(s) to public addresses only.
+def check_url(
+    url: str, allow_private: bool, *, what: str | None = None, rules: Refusals = FEEDS
+) -> None:
+    """Raise ``rules.refused`` unless ``url`` is http(s) to public addresses only.
 
     With ``allow_private`` only the scheme and host are checked (tests,
-    on-premises wires). A name that does not resolve is a TransientFetchError.
+    on-premises wires). A name that does not resolve is ``rules.unresolved``.
+    Messages start with ``what`` (default: the URL without its secrets).
     """
-    host, port = _host_port(url)
-    if allow_private:
-        return
-    for address in resolve(host, port, url):
-        refuse_if_private(address, url)
+    what = what or display_url(url)
+    host, port = _host_port(url, what, rules)
+    if not allow_private:
+        checked_addresses(host, port, what=what, rules=rules)
 
 
-def _host_port(url: str) -> tuple[str, int]:
+def _host_port(url: str, what: str, rules: Refusals) -> tuple[str, int]:
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise FetchError(f"{display_url(url)}: not a valid URL ({exc})") from exc
+        raise rules.refused(f"{what}: not a valid URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchError(f"{display_url(url)}: only http and https URLs can be fetched")
+        raise rules.refused(f"{what}: only http and https URLs can be fetched")
     if not parts.hostname:
-        raise FetchError(f"{display_url(url)}: the URL has no host")
+        raise rules.refused(f"{what}: the URL has no host")
     return parts.hostname, port or (443 if scheme == "https" else 80)
 
 
-def resolve(host: str, port: int, url: str) -> list[IPAddress]:
-    """Every address ``host`` resolves to (IP literals, including odd IPv4 forms, too)."""
+def checked_addresses(
+    host: str, port: int, *, what: str, rules: Refusals = FEEDS, allow_private: bool = False
+) -> list[IPAddress]:
+    """The addresses ``host`` resolves to, refusing them all if any is not public.
+
+    Callers that connect to these very addresses close the DNS-rebinding gap
+    between check and connect.
+    """
+    addresses = resolve(host, port, what=what, rules=rules)
+    if not allow_private:
+        for address in addresses:
+            refuse_if_private(address, what=what, rules=rules)
+    return addresses
+
+
+def resolve(host: str, port: int, *, what: str, rules: Refusals = FEEDS) -> list[IPAddress]:
+    """Every address ``host`` resolves to, once each (IP literals, odd IPv4 forms too)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise TransientFetchError(
-            f"{display_url(url)}: cannot resolve host {host!r} ({exc})"
-        ) from exc
+        raise rules.unresolved(f"{what}: cannot resolve host {host!r} ({exc})") from exc
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         text = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 zone id
         try:
-            addresses.append(ipaddress.ip_address(text))
+            address = ipaddress.ip_address(text)
         except ValueError:
             continue
+        if address not in addresses:
+            addresses.append(address)
     if not addresses:
-        raise TransientFetchError(f"{display_url(url)}: host {host!r} has no addresses")
+        raise rules.unresolved(f"{what}: host {host!r} has no addresses")
     return addresses
 
 
@@ -96,7 +143,7 @@ def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
     if address.sixtofour is not None:
         found.append(address.sixtofour)
     if address.teredo is not None:
-        found.extend(address.teredo)
+        found.extend(address.teredo)  # (server, client): both are reachable
     if any(address in net for net in _NAT64) or (
         address in _IPV4_COMPATIBLE and int(address) > 1  # not :: or ::1
     ):
@@ -117,13 +164,32 @@ def is_public(address: IPAddress) -> bool:
             or candidate.is_private
         ):
             return False
-    # ::a.b.c.d and NAT64 are "global" to ipaddress but only ever reach IPv4.
+    # ::a.b.c.d is "global" to ipaddress but deprecated, and only ever reaches IPv4.
     return not (isinstance(address, ipaddress.IPv6Address) and address in _IPV4_COMPATIBLE)
 
 
-def refuse_if_private(address: IPAddress, url: str) -> None:
+def refuse_if_private(address: IPAddress, *, what: str, rules: Refusals = FEEDS) -> None:
     if not is_public(address):
-        raise FetchError(
-            f"{display_url(url)}: refused to connect to non-public address {address} "
-            "(set allow_private on this feed to allow it)"
+        raise rules.refused(
+            f"{what}: refused to connect to non-public address {address} ({rules.hint})"
         )
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date.
+
+    None when absent or unreadable; a date in the past is 0. ``now`` (aware)
+    defaults to the current time.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # RFC 9110: 1*DIGIT, nothing else
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

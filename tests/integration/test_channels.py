@@ -18,10 +18,8 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +35,7 @@ from monitor.alerts.channels import build_channel
 from monitor.alerts.channels.console import ConsoleChannelSender
 from monitor.alerts.channels.email import EmailChannelSender
 from monitor.alerts.channels.file import FileChannelSender
-from monitor.alerts.channels.webhook import WebhookChannelSender, is_public_address
+from monitor.alerts.channels.webhook import WebhookChannelSender
 from monitor.alerts.deliver import deliver
 from monitor.config.schema import (
     ConsoleChannel,
@@ -46,7 +44,7 @@ from monitor.config.schema import (
     Settings,
     WebhookChannel,
 )
-from monitor.errors import DeliveryError, FetchError, TransientDeliveryError, TransientFetchError
+from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
 from monitor.state.memory import MemoryStore
 
@@ -416,26 +414,6 @@ def test_retries_keep_the_webhook_id(hook_server: HookServer) -> None:
     assert all(verify(r) for r in hook_server.received)
 
 
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("127.0.0.1", False),
-        ("10.1.2.3", False),
-        ("169.254.169.254", False),
-        ("::1", False),
-        ("::ffff:127.0.0.1", False),
-        ("::127.0.0.1", False),
-        ("64:ff9b::a9fe:a9fe", False),
-        ("2002:a9fe:a9fe::1", False),
-        ("fe80::1%eth0", False),
-        ("93.184.216.34", True),
-        ("2606:4700:4700::1111", True),
-    ],
-)
-def test_address_guard(address: str, public: bool) -> None:
-    assert is_public_address(address) is public
-
-
 # --- file and console ---------------------------------------------------------------------
 
 
@@ -493,29 +471,53 @@ def test_build_channel_from_config(tmp_path: Path) -> None:
         allowed.send(make_alert())
 
 
-def test_shared_netguard_is_used_and_its_message_not_leaked(
-    hook_server: HookServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[str, bool]] = []
-    fail: list[Exception] = [FetchError(f"refused address in {hook_server.url}")]
-
-    def check_url(url: str, allow_private: bool) -> None:
-        calls.append((url, allow_private))
-        if fail:
-            raise fail.pop()
-
-    fake = types.ModuleType("monitor.sources.netguard")
-    fake.check_url = check_url  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "monitor.sources.netguard", fake)
+def test_webhook_refusal_names_the_host_not_the_token(hook_server: HookServer) -> None:
     with pytest.raises(DeliveryError) as caught:
         hook(hook_server, allow_private=False).send(make_alert())
-    assert "tok3n" not in str(caught.value)
-    fail.append(TransientFetchError("dns"))
-    with pytest.raises(TransientDeliveryError):
-        hook(hook_server, allow_private=False).send(make_alert())
-    hook(hook_server, allow_private=True).send(make_alert())
-    assert calls == [(hook_server.url, False), (hook_server.url, False), (hook_server.url, True)]
-    assert len(hook_server.received) == 1
+    message = str(caught.value)
+    assert "tok3n" not in message and SECRET not in message
+    assert message.startswith("webhook channel ops-hook (127.0.0.1)")
+    assert "non-public address 127.0.0.1" in message
+    assert hook_server.received == []
+
+
+def test_webhook_unresolvable_host_is_transient(
+    hook_server: HookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_dns(host: str, port: Any, *args: Any, **kw: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    url = f"http://hooks.example.test:{hook_server.port}/hook/tok3n"
+    for allow_private in (False, True):  # the pre-check, then the connect-time lookup
+        channel = WebhookChannelSender(
+            "ops-hook", url=url, secret=SECRET, allow_private=allow_private
+        )
+        with pytest.raises(TransientDeliveryError, match="cannot resolve") as caught:
+            channel.send(make_alert())
+        assert "tok3n" not in str(caught.value)
+    assert hook_server.received == []
+
+
+def test_webhook_rebinding_is_refused_at_connect_time(
+    hook_server: HookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name that is public when checked and loopback when connecting never gets the POST."""
+    answers = ["93.184.216.34", "127.0.0.1"]
+    real = socket.getaddrinfo
+
+    def rebinding(host: str, port: Any, *args: Any, **kw: Any) -> Any:
+        if host == "hooks.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers.pop(0), port))]
+        return real(host, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"http://hooks.example.test:{hook_server.port}/hook/tok3n"
+    channel = WebhookChannelSender("ops-hook", url=url, secret=SECRET, allow_private=False)
+    with pytest.raises(DeliveryError, match=r"non-public address 127\.0\.0\.1"):
+        channel.send(make_alert())
+    assert answers == []  # both lookups happened: the check, then the connection
+    assert hook_server.received == []
 
 
 def test_email_non_ascii_subject_round_trips(smtp_server: tuple[Inbox, int]) -> None:

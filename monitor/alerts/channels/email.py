@@ -5,7 +5,8 @@ certificate (``ssl.create_default_context()``: a bare ``starttls()`` verifies
 nothing); with credentials and no STARTTLS it refuses to send rather than log in in
 clear. ``smtps://`` is implicit TLS. SMTP 4xx, connection errors and timeouts are
 transient; 5xx, refused TLS, bad certificates and refused addresses are permanent.
-Error messages name the channel and host, never the credentials.
+Error messages name the channel and host, never the credentials. The address rules
+are ``monitor.sources.netguard``'s, as for every outbound connection.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from monitor.alerts.channels.webhook import check_host
 from monitor.alerts.render import render_html, render_subject, render_text
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
+from monitor.sources import netguard
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SMTP_TIMEOUT = 30.0
@@ -71,7 +72,10 @@ class EmailChannelSender:
 
     def send(self, alert: Alert) -> None:
         what = self._what()
-        check_host(self._host, self._port, self._allow_private, what=what)
+        if not self._allow_private:
+            # smtplib resolves the name again (a rebinding gap the webhook does not have):
+            # connecting to the checked address would break the TLS host name check.
+            netguard.checked_addresses(self._host, self._port, what=what, rules=netguard.CHANNELS)
         msg = build_message(alert, sender=self._sender, recipients=self._recipients)
         context = self._ssl_context or ssl.create_default_context()
         try:
