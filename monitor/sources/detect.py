@@ -18,6 +18,7 @@ from monitor.model import WireItem
 from monitor.sources.clean import decode_bytes, decode_prefix
 from monitor.sources.context import SourceContext
 from monitor.sources.feeds import parse_feed
+from monitor.sources.formats import PARSERS, sniff_format
 from monitor.sources.wire import parse_wire_text
 
 MAX_INPUT = 20 * 1024 * 1024  # after decompression
@@ -55,6 +56,9 @@ def _parse(data: bytes, ctx: SourceContext) -> list[WireItem]:
         data = _gunzip(data, ctx)
     if len(data) > MAX_INPUT:
         raise ParseError(f"{ctx.source}: input is larger than {MAX_INPUT} bytes")
+    wire_format = sniff_format(data)  # NewsML, NITF, ninjs, IPTC 7901, ANPA
+    if wire_format is not None:
+        return PARSERS[wire_format](data, ctx)
     head = decode_prefix(data, 4096).lstrip("\ufeff \t\r\n")
     if not head.strip():
         raise ParseError(f"{ctx.source}: empty input")
@@ -79,9 +83,9 @@ def _parse_markup(data: bytes, head: str, ctx: SourceContext) -> list[WireItem]:
             return items
         raise ParseError(f"{ctx.source}: not a feed (looks like HTML)")
     if root in _NEWSML_ROOTS:
-        raise ParseError(f"{ctx.source}: NewsML-G2 format not supported yet")
+        return PARSERS["newsml"](data, ctx)
     if root in _NITF_ROOTS:
-        raise ParseError(f"{ctx.source}: NITF format not supported yet")
+        return PARSERS["nitf"](data, ctx)
     # rss/feed/RDF, and unknown roots too: feedparser decides, or says "not a feed".
     return parse_feed(data, ctx)
 
@@ -109,7 +113,7 @@ def _parse_json(data: bytes, ctx: SourceContext) -> list[WireItem]:
     if isinstance(doc, dict) and (
         _NINJS_KEYS & doc.keys() or "ninjs" in str(doc.get("$schema", ""))
     ):
-        raise ParseError(f"{ctx.source}: ninjs format not supported yet")
+        return PARSERS["ninjs"](data, ctx)
     raise ParseError(f"{ctx.source}: JSON that is neither a JSON Feed nor ninjs")
 
 

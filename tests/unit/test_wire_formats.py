@@ -1,0 +1,319 @@
+"""Agency wire formats: NewsML (G2 and 1.x), NITF, ninjs, IPTC 7901, ANPA-1312.
+
+Golden pairs live in tests/fixtures/wire/: NAME.EXT is the input, NAME.expected.json
+the items it must give (``to_dict()`` without ``source`` and ``fetched_at``), read
+with a fixed fetch time. To regenerate after a deliberate change, run
+``WIRE_UPDATE_GOLDENS=1 pytest tests/unit/test_wire_formats.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.errors import ParseError
+from monitor.model import WireItem
+from monitor.sources.clean import BODY_MAX
+from monitor.sources.context import SourceContext
+from monitor.sources.formats import PARSERS, sniff_format
+from monitor.sources.wirefmt import parse_datetime, read_take, version_in
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "wire"
+FETCHED = datetime(2022, 1, 13, 12, 0, tzinfo=UTC)
+VOLATILE = ("source", "fetched_at")
+
+# fixture file -> the format its content must be sniffed as
+FORMATS = {
+    "newsml_message.xml": "newsml",
+    "newsml_item_ru.xml": "newsml",
+    "newsml1_afp_fr.xml": "newsml",
+    "nitf_ar.xml": "nitf",
+    "nitf_kill.xml": "nitf",
+    "ninjs1_update.json": "ninjs",
+    "ninjs3_uk.json": "ninjs",
+    "ninjs_withheld.json": "ninjs",
+    "iptc7901_dpa_de.txt": "iptc7901",
+    "anpa_original.anpa": "anpa",
+    "anpa_writethru.anpa": "anpa",
+}
+
+
+def ctx(source: str = "test-input") -> SourceContext:
+    return SourceContext(source=source, fetched_at=FETCHED)
+
+
+def parse(name: str) -> list[WireItem]:
+    data = (FIXTURES / name).read_bytes()
+    fmt = sniff_format(data)
+    assert fmt is not None, name
+    return PARSERS[fmt](data, ctx(name))
+
+
+def stable(item: WireItem) -> dict[str, Any]:
+    data = item.to_dict()
+    for key in VOLATILE:
+        data.pop(key)
+    return data
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_language_model() -> None:
+    # The language model loads on first use (~0.3 s); keep that out of timings.
+    parse("ninjs1_update.json")
+
+
+def test_every_fixture_has_a_golden() -> None:
+    inputs = {p.name for p in FIXTURES.iterdir() if not p.name.endswith(".expected.json")}
+    assert inputs == set(FORMATS)
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_sniffed_by_content(name: str) -> None:
+    assert sniff_format((FIXTURES / name).read_bytes()) == FORMATS[name]
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_golden(name: str) -> None:
+    got = [stable(item) for item in parse(name)]
+    golden = FIXTURES / f"{Path(name).stem}.expected.json"
+    if os.environ.get("WIRE_UPDATE_GOLDENS"):
+        golden.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    assert got == expected
+
+
+# --- what the goldens encode, spelled out ---------------------------------------
+
+
+def test_writethru_keeps_the_story_id() -> None:
+    (original,) = parse("anpa_original.anpa")
+    (writethru,) = parse("anpa_writethru.anpa")
+    assert original.story_id == writethru.story_id
+    assert original.id != writethru.id
+    assert (original.version, writethru.version) == (1, 2)
+
+
+def test_newsml_versions_share_story_id_and_differ_in_id() -> None:
+    data = (FIXTURES / "newsml_message.xml").read_bytes()
+    first = PARSERS["newsml"](data, ctx())[0]
+    newer = PARSERS["newsml"](data.replace(b'version="2"', b'version="3"', 1), ctx())[0]
+    assert first.story_id == newer.story_id == "tag:example.reuters.com,2022:newsml_L8N2TT0AB"
+    assert first.id != newer.id
+    assert newer.version == 3
+
+
+def test_kills_are_recognised() -> None:
+    items = parse("newsml_message.xml")
+    assert [item.kind for item in items] == ["news", "kill"]
+    assert parse("nitf_kill.xml")[0].kind == "kill"
+    assert parse("ninjs_withheld.json")[0].kind == "kill"
+
+
+def test_dateline_gives_agency_and_publisher() -> None:
+    (item,) = parse("nitf_ar.xml")
+    assert (item.agency, item.publisher) == ("Sputnik", "UrduPoint")
+    assert "(تستمر)" not in item.body
+
+
+def test_far_future_date_is_clamped_to_fetch_time() -> None:
+    item = parse("ninjs_withheld.json")[0]
+    assert item.published == "2022-01-13T12:00:00Z"
+
+
+def test_markup_scripts_and_undeclared_entities_never_reach_text() -> None:
+    item = parse("newsml_message.xml")[0]
+    assert "alert(" not in item.body and "<" not in item.body
+    assert "BOOM" not in item.title and "&boom;" not in item.title
+    assert "root:" not in item.body
+
+
+def test_7901_drops_notebook_and_sign_off() -> None:
+    (item,) = parse("iptc7901_dpa_de.txt")
+    assert "Notizblock" not in item.body and "dpa abc xyz" not in item.body
+    assert item.body.endswith("Mittwoch in Berlin.")
+    assert item.version == 3  # "2ND LEAD"
+
+
+def test_broken_xml_keeps_what_it_can_and_warns() -> None:
+    data = (FIXTURES / "newsml_message.xml").read_bytes()
+    cut = data.index(b"<newsItem", data.index(b"</newsItem>"))  # drop the second item's end
+    context = ctx("inbox/broken.xml")
+    items = PARSERS["newsml"](data[: cut + 400], context)
+    assert items[0].id == "tag:example.reuters.com,2022:newsml_L8N2TT0AB:2"
+    assert any("not well-formed" in w and "inbox/broken.xml" in w for w in context.warnings)
+
+
+# --- small pieces ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "rest", "version", "correction"),
+    [
+        ("UPDATE 2-Kremlin says", "Kremlin says", 3, False),
+        ("CORRECTED-UPDATE 1-Kremlin says", "Kremlin says", 2, True),
+        ("1stLd-Writethru: Heat beat Hawks", "Heat beat Hawks", 2, False),
+        ("3 lead climbers die on Everest", "3 lead climbers die on Everest", 1, False),
+        ("Update on talks", "Update on talks", 1, False),
+    ],
+)
+def test_read_take(text: str, rest: str, version: int, correction: bool) -> None:
+    take = read_take(text)
+    assert (take.text, take.version, take.correction) == (rest, version, correction)
+
+
+def test_version_in_slug() -> None:
+    assert version_in("BC-EU--Ukraine-Talks 2ndLd-Writethru") == 3
+    assert version_in("BC-EU--Ukraine-Talks") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("20151210T191044Z", "2015-12-10T19:10:44+00:00"),
+        ("2017-10-11T10:41:00+0100", "2017-10-11T09:41:00+00:00"),
+        ("2018-11-21T16:25:32-05:00", "2018-11-21T21:25:32+00:00"),
+        ("20240710", "2024-07-10T00:00:00+00:00"),
+        ("2016-01-04T16:34:45.000Z", "2016-01-04T16:34:45+00:00"),
+    ],
+)
+def test_parse_datetime(value: str, expected: str) -> None:
+    moment = parse_datetime(value)
+    assert moment is not None and moment.isoformat() == expected
+
+
+@pytest.mark.parametrize("value", ["", "yesterday", "2022-13-45", "20220101T999999Z"])
+def test_parse_datetime_rejects(value: str) -> None:
+    assert parse_datetime(value) is None
+
+
+def test_text_is_nfc_without_controls_and_capped() -> None:
+    decomposed = unicodedata.normalize("NFD", "Sécurité")
+    doc = {
+        "uri": "urn:x:1",
+        "versioncreated": "2022-01-12T10:00:00Z",
+        "headline": f"{decomposed}\u0007 alert",
+        "body_text": "word " * (BODY_MAX // 2),
+    }
+    (item,) = PARSERS["ninjs"](json.dumps(doc).encode(), ctx())
+    assert item.title == "Sécurité alert"
+    assert unicodedata.is_normalized("NFC", item.title)
+    assert len(item.body) <= BODY_MAX
+
+
+# --- not ours, not readable, hostile --------------------------------------------
+
+NOT_WIRE = [
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>',
+    b'<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>',
+    b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": [{"id": "1"}]}',
+    b"Headline\n\nMOSCOW, Jan 13 (Reuters) - Body text.",
+    b"<!DOCTYPE html><html><body>Error 502</body></html>",
+    b"",
+    b"\x01just a header, no start of text",
+]
+
+
+@pytest.mark.parametrize("data", NOT_WIRE)
+def test_sniff_leaves_other_inputs_alone(data: bytes) -> None:
+    assert sniff_format(data) is None
+
+
+@pytest.mark.parametrize("fmt", sorted(PARSERS))
+@pytest.mark.parametrize("data", [b"", b"garbage", b"<", b"{", b"\x00\xff" * 10, b"[1, 2]"])
+def test_unreadable_input_is_one_line_parse_error(fmt: str, data: bytes) -> None:
+    with pytest.raises(ParseError) as caught:
+        PARSERS[fmt](data, ctx("inbox/bad.bin"))
+    message = str(caught.value)
+    assert "inbox/bad.bin" in message and "\n" not in message
+
+
+def _entity_bomb(root: str) -> bytes:
+    entity = "B" * 50_000
+    refs = "&big;" * 20_000
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE {root} [<!ENTITY big "{entity}">]>'
+        f"<{root}><body><body.content><p>{refs}</p></body.content></body></{root}>"
+    ).encode()
+
+
+@pytest.mark.parametrize(("fmt", "root"), [("nitf", "nitf"), ("newsml", "newsItem")])
+def test_entity_bomb_is_not_expanded(fmt: str, root: str) -> None:
+    start = time.perf_counter()
+    try:
+        items = PARSERS[fmt](_entity_bomb(root), ctx())
+    except ParseError:
+        items = []
+    assert time.perf_counter() - start < 1.0
+    assert all("BBBB" not in item.body for item in items)
+
+
+def test_external_entity_is_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+        "<nitf><body><body.head><hedline><hl1>Title &x;</hl1></hedline></body.head>"
+        "<body.content><p>Text &x;</p></body.content></body></nitf>"
+    ).encode()
+    (item,) = PARSERS["nitf"](data, ctx())
+    assert "TOP-SECRET" not in item.title + item.body
+
+
+# --- fuzz -------------------------------------------------------------------------
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=1000,  # milliseconds: no input may take a parser a second
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+SEEDS = [(FIXTURES / name).read_bytes() for name in sorted(FORMATS)]
+
+
+def _only_parse_error(data: bytes) -> None:
+    for parser in PARSERS.values():
+        try:
+            items = parser(data, ctx())
+        except ParseError:
+            continue
+        assert all(isinstance(item, WireItem) for item in items)
+    sniff_format(data)
+
+
+@FUZZ
+@given(st.binary(max_size=4000))
+def test_random_bytes_raise_only_parse_error(data: bytes) -> None:
+    _only_parse_error(data)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 8))):
+        action = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
+        pos = draw(st.integers(0, max(0, len(data) - 1)))
+        if action == "flip" and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif action == "insert":
+            data[pos:pos] = draw(
+                st.sampled_from([b"\x00", b"\x01", b"\x02", b"\x03", b"<", b"&", b"{", b"]]>"])
+            )
+        elif action == "delete":
+            del data[pos : pos + draw(st.integers(1, 40))]
+        else:
+            del data[pos:]
+    return bytes(data)
+
+
+@FUZZ
+@given(mutated())
+def test_mutated_fixtures_raise_only_parse_error(data: bytes) -> None:
+    _only_parse_error(data)
