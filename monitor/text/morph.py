@@ -7,10 +7,20 @@ article). A term token matches a text token when their key sets meet. The sets
 are asymmetric on purpose:
 
 - text tokens get every plausible derived form (all clitic splits, all endings);
-- term tokens get their own form plus a *guarded* base form, so that a text form
-  can only reach a term by adding an ending or clitic to the term (``Путин`` ->
-  ``Путина``, not ``Путинцев``; ``بوتين`` keeps its ``ب``), and acronyms
-  (``NATO``, ``НАТО``) and ``"quoted"`` terms match their exact tokens only.
+- term tokens get their own form plus a *guarded* set of forms, so that a text
+  form can only reach a term by inflecting the term (``Путин`` -> ``Путина``, not
+  ``Путинцев``; ``بوتين`` keeps its ``ب``), and acronyms (``NATO``, ``НАТО``) and
+  ``"quoted"`` terms match their exact tokens only.
+
+Names (capitalised Cyrillic term tokens) do not go through a stemmer at all:
+their case forms are *generated* from the nominative by its ending class
+(``Песков`` -> Пескова/Пескову/Песковым…, ``Захарова`` -> Захаровой/Захаровою…,
+``Зеленський`` -> Зеленського/Зеленським…, ``Україна`` -> України/Україні…), so a
+different name that shares a stem (``Захаров``, ``Путинцев``, ``Зеленська``) never
+meets them. Capitalised Latin tokens keep their Snowball stems (German nouns are
+capitalised too) except a stem that only drops a final vowel (``Zakharova`` must
+not reach ``Zakharov``); they also get the German genitive/plural endings
+``-s``/``-n``/``-en`` (``Lawrows``, ``Sicherheitsgarantien``).
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import Stemmer
 
 from monitor.text.normalize import normalize_token
 
-__all__ = ["term_keys", "text_keys"]
+__all__ = ["cyrillic_name_forms", "term_keys", "text_keys"]
 
 _STEMMERS = {
     lang: Stemmer.Stemmer(name)
@@ -29,7 +39,7 @@ _STEMMERS = {
 }
 
 # Russian and Ukrainian noun/adjective endings, longest first. Text tokens try
-# every one; term tokens only ever lose the longest (and only common nouns).
+# every one; common-noun term tokens only ever lose the longest.
 _ENDINGS_TEXT = """
 а я о е ы и у ю ь й і ї є
 ой ей ом ем ам ям ах ях ов ев ую юю ая яя ое ее ые ие ий ый ым им ых их
@@ -38,9 +48,32 @@ _ENDINGS_TEXT = """
 ость ости остью іями
 """
 _CYR_ENDINGS = tuple(sorted(set(_ENDINGS_TEXT.split()), key=len, reverse=True))
-_CYR_FINAL = frozenset("аяоеыиуюьйіїє")
 _AR_CONJ = "وف"
 _AR_PREP = "بكل"
+_VOWELS = frozenset("aeiouy")
+
+# Case endings of names (Russian and Ukrainian together), by the nominative's
+# final letters. Each entry: (nominative ending, endings that replace it).
+_NAME_PARADIGMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # adjectival surnames: Зеленский/Зеленський -> Зеленского, Зеленському, Зеленським
+    ("ский", ("ский", "ского", "скому", "ским", "ском")),
+    ("цкий", ("цкий", "цкого", "цкому", "цким", "цком")),
+    ("ський", ("ський", "ського", "ському", "ським", "ськім")),
+    ("цький", ("цький", "цького", "цькому", "цьким", "цькім")),
+    ("ой", ("ой", "ого", "ому", "ым", "ом")),
+    # soft nouns in -ий/-ій/-ей/-й (Дмитрий -> Дмитрия, Андрій -> Андрія, Сергей ->
+    # Сергея), -ий also taking adjectival endings (Північноатлантичний -> -ого)
+    ("ий", ("ий", "ия", "ию", "ием", "ии", "ого", "ому", "им", "ом", "ім")),
+    ("ій", ("ій", "ія", "ію", "ієм", "ії", "еві", "ього", "ьому")),
+    ("й", ("й", "я", "ю", "ем", "е", "єм", "ї")),
+    ("ь", ("ь", "я", "ю", "ем", "е", "і", "ею")),
+    # feminine and -а nouns: Захарова -> Захаровой/Захаровою/Захарову, Україна -> України
+    ("а", ("а", "ы", "и", "е", "у", "ой", "ою", "ей", "ею", "і", "ій", "ої")),
+    ("я", ("я", "и", "і", "ї", "е", "ю", "ей", "ею", "єю")),
+)
+# Consonant-final: Песков -> Пескова, Пескову, Песковым, Пескове; Путін -> Путіна, Путінові
+_CONSONANT_ENDINGS = ("", "а", "у", "ом", "ем", "ым", "им", "е", "і", "ові", "еві", "ю", "я")
+_CYR_VOWELS = frozenset("аяоеёэыиуюіїє")
 
 
 def _script(norm: str) -> str:
@@ -52,6 +85,21 @@ def _script(norm: str) -> str:
     if ch.isascii() or "\u00c0" <= ch <= "\u024f":
         return "lat" if ch.isalpha() else "other"
     return "other"
+
+
+@lru_cache(maxsize=16_384)
+def cyrillic_name_forms(norm: str) -> frozenset[str]:
+    """The case forms of a Cyrillic name given in the nominative (normalised).
+
+    Indeclinable names (ending in о, е, и, у, ю, і: ``Шойгу``) have one form.
+    """
+    for ending, replacements in _NAME_PARADIGMS:
+        if norm.endswith(ending) and len(norm) - len(ending) >= 2:
+            stem = norm[: -len(ending)]
+            return frozenset(stem + new for new in replacements)
+    if norm[-1] in _CYR_VOWELS or len(norm) < 3:
+        return frozenset({norm})
+    return frozenset(norm + ending for ending in _CONSONANT_ENDINGS)
 
 
 def _ar_clitic_forms(norm: str) -> set[str]:
@@ -93,9 +141,25 @@ def text_keys(norm: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _latin_term_keys(original: str, norm: str) -> set[str]:
+    keys: set[str] = set()
+    capitalised = original[:1].isupper()
+    for lang in ("en", "fr", "de"):
+        stem = _STEMMERS[lang].stemWord(norm)
+        if len(stem) < 3:
+            continue
+        if capitalised and stem == norm[:-1] and norm[-1] in _VOWELS:
+            continue  # Zakharova must not meet Zakharov, nor Poutine poutin
+        keys.add(f"{lang}:" + stem)
+    if capitalised:
+        # German genitive and plural: Lawrows, Selenskyjs, Sicherheitsgarantie(n)
+        keys.update(norm + ending for ending in ("s", "n", "en"))
+    return keys
+
+
 def term_keys(original: str, exact: bool = False) -> frozenset[str]:
     """The keys of one term token as written in the config (case matters here:
-    all-capital tokens are acronyms, capitalised Cyrillic tokens are names)."""
+    all-capital tokens are acronyms, capitalised tokens are names)."""
     norm = normalize_token(original)
     keys = {norm}
     if exact or not norm:
@@ -109,14 +173,12 @@ def term_keys(original: str, exact: bool = False) -> frozenset[str]:
         if norm.startswith("ال") and len(norm) > 3:
             keys.add("ar:" + norm[2:])
     elif script == "cyr":
-        keys.add("ru:" + norm)
         if original[:1].isupper():
-            # A name: only its own form plus endings, or its final vowel swapped
-            # (Украина -> Украины, Захарова -> Захаровой), never a Snowball stem
-            # (Песков would become песк and meet пески).
-            if norm[-1] in _CYR_FINAL and len(norm) >= 4:
-                keys.add("ru:" + norm[:-1])
+            # A name: its generated case forms, never a Snowball stem (Песков would
+            # become песк and meet пески; Захарова would meet Захаров).
+            keys.update(cyrillic_name_forms(norm))
         else:
+            keys.add("ru:" + norm)
             stem = _STEMMERS["ru"].stemWord(norm)
             if len(stem) >= 4:
                 keys.add("ru:" + stem)
@@ -125,8 +187,5 @@ def term_keys(original: str, exact: bool = False) -> frozenset[str]:
                     keys.add("ru:" + norm[: -len(ending)])
                     break
     elif script == "lat":
-        for lang in ("en", "fr", "de"):
-            stem = _STEMMERS[lang].stemWord(norm)
-            if len(stem) >= 3:
-                keys.add(f"{lang}:" + stem)
+        keys.update(_latin_term_keys(original, norm))
     return frozenset(keys)
