@@ -112,11 +112,16 @@ def _looks_like_mojibake(text: str) -> bool:
     return bool(_MOJIBAKE_HINT.search(text))
 
 
+# Invisible marks at the edge of a line direct nothing: a right-to-left mark
+# after an Arabic headline is debris from the CMS, not text.
+_EDGE_MARKS = " \t\u200b\u200e\u200f\u061c"
+_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
+
+
 def collapse_spaces(text: str) -> str:
-    """Runs of spaces/tabs to one space, per line; trims each line."""
-    lines = (
-        re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+", " ", ln).strip() for ln in text.split("\n")
-    )
+    """Runs of spaces/tabs to one space, per line; trims each line (and the
+    zero-width and direction marks at its ends)."""
+    lines = (_SPACE_RUN.sub(" ", ln).strip(_EDGE_MARKS) for ln in text.split("\n"))
     return "\n".join(lines)
 
 

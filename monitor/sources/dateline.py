@@ -18,8 +18,22 @@ _NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Reuters": ("agency", ("reuters", "رويترز", "рейтер", "рейтерс", "ройтерс", "رويتر")),
     "AFP": (
         "agency",
-        ("afp", "a.f.p.", "فرانس برس", "فرانس پرس", "ا ف ب", "афп", "франс пресс", "франс-пресс"),
+        (
+            "afp",
+            "a.f.p.",
+            "agence france-presse",
+            "agence france presse",
+            "فرانس برس",
+            "فرانس پرس",
+            "ا ف ب",
+            "афп",
+            "франс пресс",
+            "франс-пресс",
+        ),
     ),
+    # Before "AP": "Australian Associated Press" contains "Associated Press";
+    # longer aliases are tried first, and "aap" never matches as "ap".
+    "AAP": ("agency", ("aap", "australian associated press")),
     "AP": (
         "agency",
         (
@@ -32,21 +46,34 @@ _NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
             "ассошіейтед прес",
         ),
     ),
-    "dpa": ("agency", ("dpa", "د ب ا", "дпа")),
+    "dpa": (
+        "agency",
+        ("dpa", "deutsche presse-agentur", "deutsche presse agentur", "د ب ا", "дпа"),
+    ),
     "Sputnik": ("agency", ("sputnik", "سبوتنيك", "سپوتنیک", "спутник")),
     "TASS": ("agency", ("тасс", "tass", "تاس", "итар-тасс")),
     "RIA Novosti": ("agency", ("риа новости", "ria novosti", "ria", "риа", "ريا نوفوستي")),
     "Interfax": ("agency", ("интерфакс", "інтерфакс", "interfax", "انترفاكس")),
     "Ukrinform": ("agency", ("укрінформ", "укринформ", "ukrinform")),
     "UNIAN": ("agency", ("уніан", "униан", "unian")),
-    "Anadolu": ("agency", ("anadolu", "aa", "الاناضول", "анадолу")),
-    "Xinhua": ("agency", ("xinhua", "شينخوا", "синьхуа")),
-    "EFE": ("agency", ("efe",)),
-    "ANSA": ("agency", ("ansa",)),
-    "Kyodo": ("agency", ("kyodo",)),
-    "Yonhap": ("agency", ("yonhap",)),
+    "NTB": ("agency", ("ntb", "norsk telegrambyrå", "norsk telegrambyra")),
+    "TT": ("agency", ("tt", "tidningarnas telegrambyrå", "tidningarnas telegrambyra")),
+    "STT": ("agency", ("stt", "stt-info", "suomen tietotoimisto")),
+    "PA": ("agency", ("pa", "pa media", "press association")),
+    "ANSA": (
+        "agency",
+        ("ansa", "agenzia nazionale stampa associata", "انسا", "анса"),
+    ),
+    "EFE": ("agency", ("efe", "agencia efe", "إفي", "افي", "эфе")),
+    "Anadolu": (
+        "agency",
+        ("anadolu", "anadolu agency", "anadolu ajansı", "aa", "الاناضول", "анадолу"),
+    ),
+    "IRNA": ("agency", ("irna", "islamic republic news agency", "ارنا", "ایرنا", "ирна")),
+    "Xinhua": ("agency", ("xinhua", "شينخوا", "синьхуа", "新华社", "新華社")),
+    "Kyodo": ("agency", ("kyodo", "kyodo news", "كيودو", "киодо", "共同通信")),
+    "Yonhap": ("agency", ("yonhap", "연합뉴스", "يونهاب", "ёнхап", "йонхап")),
     "Bloomberg": ("agency", ("bloomberg", "بلومبرغ")),
-    "IRNA": ("agency", ("irna", "ارنا", "ایرنا")),
     "WAM": ("agency", ("wam", "وام")),
     "SPA": ("agency", ("واس",)),
     "KUNA": ("agency", ("kuna", "كونا")),
@@ -78,19 +105,23 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_ALIASES: list[tuple[str, str, str]] = sorted(
-    ((_fold(alias), name, kind) for name, (kind, aliases) in _NAMES.items() for alias in aliases),
-    key=lambda entry: -len(entry[0]),
+_ALIASES: dict[str, tuple[str, str]] = {
+    _fold(alias): (name, kind) for name, (kind, aliases) in _NAMES.items() for alias in aliases
+}
+# One pass over the text for every alias; longest first, so that at one
+# position "australian associated press" wins over "associated press".
+_ALIAS_RE = re.compile(
+    r"(?<!\w)(?:"
+    + "|".join(re.escape(alias) for alias in sorted(_ALIASES, key=len, reverse=True))
+    + r")(?!\w)"
 )
 
 
 def canonical_name(text: str) -> tuple[str, str] | None:
-    """``(canonical name, kind)`` of the first known agency/publisher in ``text``."""
-    folded = _fold(text)
-    for alias, name, kind in _ALIASES:
-        if re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", folded):
-            return name, kind
-    return None
+    """``(canonical name, kind)`` of the known agency/publisher in ``text`` (the
+    longest name when there are several: "Reuters" over "AP" in "AP-Reuters")."""
+    found = max((m.group(0) for m in _ALIAS_RE.finditer(_fold(text[:2000]))), key=len, default=None)
+    return _ALIASES[found] if found is not None else None
 
 
 _MONTHS: dict[str, int] = {}
@@ -261,6 +292,21 @@ _add(
     "december",
     "dec",
 )
+
+# Short forms, as datelines abbreviate them (the dot is optional: ``12 Okt.``,
+# ``3 févr.``, ``12 дек.``, ``5 груд.``).
+_add(1, "janv", "янв", "січ")
+_add(2, "févr", "fevr", "фев", "февр", "лют")
+_add(3, "mär", "mrz", "мар", "бер", "берез")
+_add(4, "avr", "апр", "квіт")
+_add(5, "трав")
+_add(6, "июн", "черв")
+_add(7, "juil", "июл", "лип")
+_add(8, "авг", "серп")
+_add(9, "сен", "сент", "вер", "верес")
+_add(10, "okt", "окт", "жовт")
+_add(11, "ноя", "нояб", "лист", "листоп")
+_add(12, "déc", "dez", "дек", "груд")
 
 _MONTH_RE = re.compile(
     r"(?<!\w)("

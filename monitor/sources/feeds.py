@@ -2,10 +2,11 @@
 
 Owns the feedparser boundary (the only module that imports it): feedparser is
 given bytes with the DOCTYPE removed (see ``xmlsafe``) and the HTTP response
-headers, never a URL. Also owns the entry -> item rules: HTML to text, links,
-dates (missing or absurd -> fetch time), ids (guid, else canonical link, else
-content hash; duplicate guids in one feed fall back like Miniflux does) and
-languages. Pure: no I/O.
+headers, never a URL. Also owns the entry -> item rules: HTML to text, links
+(relative ones read against the feed's site), dates (missing or absurd -> fetch
+time), ids (guid, else canonical link, else content hash; duplicate guids in one
+feed fall back like Miniflux does), story ids and versions from the headline's
+take markers, kills, and languages. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -35,7 +37,9 @@ from monitor.sources.clean import (
 )
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
-from monitor.sources.identity import unique_item_id
+from monitor.sources.furniture import drop_furniture
+from monitor.sources.identity import title_story_id, unique_item_id
+from monitor.sources.takes import editorial_note, is_kill_instruction, read_take, starts_with_kill
 from monitor.sources.xmlsafe import strip_doctype
 from monitor.text.language import detect_language, hint_fits
 
@@ -45,6 +49,7 @@ PUBLISHER_MAX = 200
 # Clocks and time zones are often wrong by hours; a day ahead is a wrong date.
 FUTURE_SLACK = timedelta(days=1)
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
@@ -63,25 +68,39 @@ class _Entry:
     language: str | None
 
 
+@dataclass
+class _Feed:
+    """What a feed says about itself, and its entries."""
+
+    title: str
+    language: str | None
+    base: str | None  # where relative entry links point from
+    entries: list[_Entry]
+
+
 def parse_feed(data: bytes, ctx: SourceContext) -> list[WireItem]:
     """Every entry of an RSS/Atom/RDF/JSON feed as an item; ParseError if not a feed."""
     if data.lstrip()[:1] in (b"{", b"["):
-        feed_title, feed_language, entries = _read_json_feed(data, ctx)
+        feed = _read_json_feed(data, ctx)
     else:
-        feed_title, feed_language, entries = _read_xml_feed(data, ctx)
-    publisher = _publisher(feed_title)
+        feed = _read_xml_feed(data, ctx)
+    publisher = _publisher(feed.title)
+    # Relative entry links: against the site the feed names, else the feed's own URL.
+    base = _http_link(feed.base) or _http_link(ctx.source)
     items: list[WireItem] = []
     seen: set[str] = set()
-    for entry in entries[:MAX_ENTRIES]:
-        item = _to_item(entry, ctx, feed_language, publisher, seen)
+    for entry in feed.entries[:MAX_ENTRIES]:
+        item = _to_item(entry, ctx, feed.language, publisher, base, seen)
         if item is not None:
             items.append(item)
-    if len(entries) > MAX_ENTRIES:
-        ctx.warnings.append(f"{ctx.source}: feed has {len(entries)} entries; kept {MAX_ENTRIES}")
+    if len(feed.entries) > MAX_ENTRIES:
+        ctx.warnings.append(
+            f"{ctx.source}: feed has {len(feed.entries)} entries; kept {MAX_ENTRIES}"
+        )
     return items
 
 
-def _read_xml_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, list[_Entry]]:
+def _read_xml_feed(data: bytes, ctx: SourceContext) -> _Feed:
     headers = {str(k).lower(): str(v) for k, v in ctx.headers.items()}
     try:
         # A stream, never a str: feedparser treats strings as URLs or file names.
@@ -105,7 +124,12 @@ def _read_xml_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, li
             f"{ctx.source}: feed is not well-formed ({detail}); kept {len(raw_entries)} entries"
         )
     entries = [_xml_entry(raw) for raw in raw_entries]
-    return _text(feed.get("title")), _str_or_none(feed.get("language")), entries
+    return _Feed(
+        title=_text(feed.get("title")),
+        language=_str_or_none(feed.get("language")),
+        base=_str_or_none(feed.get("link")),
+        entries=entries,
+    )
 
 
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
@@ -145,9 +169,15 @@ def _xml_entry(raw: Mapping[str, Any]) -> _Entry:
         published = _from_struct(dict.get(raw, key) if isinstance(raw, dict) else raw.get(key))
         if published is not None:
             break
+    guid = _str_or_none(raw.get("id"))
+    link = _str_or_none(raw.get("link"))
+    if link is not None and link == guid and not _SCHEME.match(link):
+        # feedparser copies a guid into the link when it may be a permalink;
+        # "ex-2022-001" is an id, not a path to resolve.
+        link = None
     return _Entry(
-        guid=_str_or_none(raw.get("id")),
-        link=_str_or_none(raw.get("link")),
+        guid=guid,
+        link=link,
         title_html=_text(raw.get("title")),
         body_html=body,
         published=published,
@@ -155,7 +185,7 @@ def _xml_entry(raw: Mapping[str, Any]) -> _Entry:
     )
 
 
-def _read_json_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, list[_Entry]]:
+def _read_json_feed(data: bytes, ctx: SourceContext) -> _Feed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
@@ -183,7 +213,12 @@ def _read_json_feed(data: bytes, ctx: SourceContext) -> tuple[str, str | None, l
                 language=_str_or_none(raw.get("language")),
             )
         )
-    return _text(doc.get("title")), _str_or_none(doc.get("language")), entries
+    return _Feed(
+        title=_text(doc.get("title")),
+        language=_str_or_none(doc.get("language")),
+        base=_str_or_none(doc.get("home_page_url")) or _str_or_none(doc.get("feed_url")),
+        entries=entries,
+    )
 
 
 def _to_item(
@@ -191,15 +226,29 @@ def _to_item(
     ctx: SourceContext,
     feed_language: str | None,
     publisher: str | None,
+    base: str | None,
     seen: set[str],
 ) -> WireItem | None:
     # Markup is several times the text it carries; cut before parsing it.
     title = cap(" ".join(html_to_text(entry.title_html[: TITLE_MAX * 20]).split()), TITLE_MAX)
-    body = cap(html_to_text(entry.body_html[: BODY_MAX * 5]), BODY_MAX)
+    paragraphs = html_to_text(entry.body_html[: BODY_MAX * 5]).split("\n\n")
+    first, _, rest = paragraphs[0].partition("\n")
+    if title and _same(first, title):  # the headline repeated as the first line
+        paragraphs[0] = rest
+    paragraphs = drop_furniture(paragraphs)
+    take = read_take(title)
+    note = editorial_note(paragraphs[0]) if paragraphs else None
+    if note is not None:  # "(Updates with Kremlin comment)" above the text
+        paragraphs.pop(0)
+    body = cap("\n\n".join(paragraphs), BODY_MAX)
     if not title and not body:
         return None
-    link = _http_link(entry.link)
+    link = _http_link(_absolute(entry.link, base))
     item_id = unique_item_id(entry.guid, link, (title, body), seen)
+    kill = take.kill or starts_with_kill(title) or is_kill_instruction(body)
+    # Updates of a story carry new guids and links: the headline, without its
+    # UPDATE/CORRECTED/KILL markers, names the story within the outlet.
+    story_id = title_story_id(publisher or ctx.feed_id or ctx.source, take.text) or item_id
     fetched = ctx.fetched_at.astimezone(UTC)
     published = entry.published
     if published is None or published > fetched + FUTURE_SLACK:
@@ -226,7 +275,9 @@ def _to_item(
         agency=dateline.agency if dateline else None,
         publisher=publisher,
         place=dateline.place if dateline else None,
-        story_id=item_id,
+        story_id=story_id,
+        version=max(take.version, note.version if note else 1),
+        kind="kill" if kill else "news",
         feed_id=ctx.feed_id,
         tags=tuple(ctx.tags),
         fetched_at=iso_utc(fetched),
@@ -239,6 +290,19 @@ def _publisher(feed_title: str) -> str | None:
         return None
     known = canonical_name(title[:PUBLISHER_MAX])
     return known[0] if known else cap(title, PUBLISHER_MAX)
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _absolute(link: str | None, base: str | None) -> str | None:
+    if not link or not base or _SCHEME.match(link.strip()):
+        return link
+    try:
+        return urljoin(base, link.strip())
+    except ValueError:
+        return None
 
 
 def _http_link(link: str | None) -> str | None:

@@ -1,7 +1,10 @@
-"""Stable item ids: guid, else canonical link, else a content hash.
+"""Stable item ids (guid, else canonical link, else a content hash) and story ids.
 
 Owns what makes two fetches of the same item "the same": tracking parameters
-dropped from links, whitespace and case ignored in content hashes. Pure.
+dropped from links, whitespace and case ignored in content hashes; and what
+makes two versions of one story "one story" where the format has no story id
+of its own (feeds, plain-text wires): the headline without its take markers
+(see ``takes``), within one outlet. Pure.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ID_MAX = 2000
+# Headlines shorter than this ("Update", "Breaking news") name no story.
+MIN_STORY_WORDS = 3
+_WORD = re.compile(r"[^\W_]+")
 
 _TRACKING = re.compile(
     r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|"
@@ -64,3 +70,15 @@ def unique_item_id(
             seen.add(candidate)
             return candidate
     return candidates[-1]  # the same content twice is the same item
+
+
+def title_story_id(scope: str | None, headline: str) -> str | None:
+    """``story:`` + 16 hex naming the story a headline (markers already peeled
+    off) belongs to at one outlet (``scope``); None for headlines too short to
+    tell stories apart. Case, punctuation, spacing and NFKC forms are ignored,
+    so ``Kremlin says talks "unsuccessful"`` and its update share it."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", headline).casefold())
+    if len(words) < MIN_STORY_WORDS:
+        return None
+    key = f"{' '.join((scope or '').casefold().split())}|{' '.join(words)}"
+    return "story:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -22,15 +22,13 @@ from monitor.model import WireItem
 from monitor.sources.clean import clean_text, decode_bytes
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name
+from monitor.sources.takes import read_take, starts_with_kill, version_in
 from monitor.sources.wirefmt import (
     MAX_INPUT,
     Story,
     agency_name,
     make_item,
-    read_take,
-    starts_with_kill,
     tidy,
-    version_in,
 )
 
 SYN, SOH, STX, ETX, EOT = "\x16", "\x01", "\x02", "\x03", "\x04"

@@ -19,6 +19,7 @@ from monitor.model import WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name
 from monitor.sources.nitf import read_nitf
+from monitor.sources.takes import is_kill_status, read_take, says_kill, starts_with_kill
 from monitor.sources.wirefmt import (
     MAX_ITEMS,
     Story,
@@ -30,15 +31,11 @@ from monitor.sources.wirefmt import (
     descendants,
     element_text,
     first_date,
-    is_kill_status,
     local,
     make_item,
     markup_text,
     parse_xml,
     plain,
-    read_take,
-    says_kill,
-    starts_with_kill,
     to_int,
     xml_lang,
 )

@@ -22,17 +22,15 @@ from monitor.errors import ParseError
 from monitor.model import WireItem
 from monitor.sources.clean import decode_bytes
 from monitor.sources.context import SourceContext
+from monitor.sources.takes import is_kill_status, read_take, starts_with_kill
 from monitor.sources.wirefmt import (
     MAX_INPUT,
     MAX_ITEMS,
     Story,
     agency_name,
     first_date,
-    is_kill_status,
     make_item,
     markup_text,
-    read_take,
-    starts_with_kill,
     to_int,
 )
 

@@ -15,6 +15,7 @@ import re
 from monitor.errors import ParseError
 from monitor.model import WireItem
 from monitor.sources.context import SourceContext
+from monitor.sources.takes import is_kill_status, read_take, says_kill, starts_with_kill
 from monitor.sources.wirefmt import (
     Story,
     XmlElement,
@@ -25,14 +26,10 @@ from monitor.sources.wirefmt import (
     descendants,
     element_text,
     first_date,
-    is_kill_status,
     local,
     make_item,
     parse_xml,
     plain,
-    read_take,
-    says_kill,
-    starts_with_kill,
     to_int,
     xml_lang,
 )

@@ -1,8 +1,10 @@
 """Plain-text wire stories (SPEC section 4): headline line, then the body.
 
-Owns the text-story conventions: repeated headline, continuation/end markers
-(``(تستمر)``, ``(more)``, ``-more-``, ``(Продолжение следует)``), trailing
-site boilerplate, and the dateline (place, date, agency, publisher).
+Owns the text-story conventions: the headline line, a headline repeated as
+the first body line, IPTC 7901/ANPA envelopes around a plain story, and the
+dateline (place, date, agency, publisher), the story id and version from the
+headline's take markers, kill notices. Continuation/end markers and
+trailing boilerplate go by the shared rules of ``furniture``.
 
 The dateline is *kept* in the body: hits carry offsets into the body as the
 item carries it, and a reader of an alert expects to see the story as filed.
@@ -18,33 +20,10 @@ from monitor.model import WireItem
 from monitor.sources.clean import BODY_MAX, TITLE_MAX, cap, clean_text, decode_prefix, iso_utc
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import find_dateline
-from monitor.sources.identity import content_hash
+from monitor.sources.furniture import drop_furniture
+from monitor.sources.identity import content_hash, title_story_id
+from monitor.sources.takes import editorial_note, is_kill_instruction, read_take, starts_with_kill
 from monitor.text.language import detect_language, hint_fits
-
-# A paragraph that is only one of these is a wire marker, not text.
-_MARKER = re.compile(
-    r"^\s*(?:"
-    r"\(\s*(?:تستمر|يتبع|مزيد|انتهى|النهاية|more|end|ends|continued|"
-    r"продолжение следует|далее|конец|продовження буде|далі|"
-    r"à suivre|a suivre|suite|fin|fortsetzung folgt|weiter|ende)\s*\)"
-    r"|-+\s*(?:more|end|30)\s*-+|(?:more|MORE|ENDS|END)|#{3,}|\*{3,}|-30-"
-    r")\s*$",
-    re.IGNORECASE,
-)
-# Site furniture that follows the story text on web copies of wires.
-_BOILERPLATE = re.compile(
-    r"^\s*(?:"
-    r"أفكارك وتعليقاتك|شارك(?:وا)?(?: هذا| الخبر| المقال)?|اقرأ أيضا[ًً]?.*|تابعونا.*|"
-    r"read more\b.*|share (?:this|on)\b.*|share\s*$|follow us\b.*|subscribe\b.*|"
-    r"related:?.*|click here\b.*|"
-    r"поделиться.*|читайте также.*|подписывайтесь.*|читайте нас.*|"
-    r"читайте також.*|поділитися.*|"
-    r"lire aussi.*|partager.*|lesen sie auch.*|teilen\s*$"
-    r")\s*$",
-    re.IGNORECASE,
-)
-_BOILERPLATE_MAX = 120
-_HAS_WORD = re.compile(r"[^\W_]")
 
 
 def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
@@ -64,16 +43,18 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
         first, _, rest = paragraphs[0].partition("\n")
         if _same(first, title):
             paragraphs[0] = rest
-    paragraphs = [p for p in paragraphs if not _MARKER.match(p) and _HAS_WORD.search(p)]
-    while (
-        paragraphs
-        and len(paragraphs[-1]) <= _BOILERPLATE_MAX
-        and _BOILERPLATE.match(paragraphs[-1])
-    ):
-        paragraphs.pop()
+    paragraphs = drop_furniture(paragraphs)
+    take = read_take(title)
+    note = editorial_note(paragraphs[0]) if paragraphs else None
+    if note is not None:  # "(Updates with Kremlin comment)" above the dateline
+        paragraphs.pop(0)
     body = cap("\n\n".join(paragraphs), BODY_MAX)
     dateline = find_dateline(body, ctx.fetched_at.date()) if body else None
     item_id = content_hash(title, body)
+    # The headline without UPDATE/CORRECTED/KILL markers names the story, within
+    # the drop folder or feed it came from (a kill notice carries no dateline).
+    story_id = title_story_id(ctx.feed_id, take.text) or item_id
+    kill = take.kill or starts_with_kill(title) or is_kill_instruction(body)
     sample = f"{title}\n{body[:2000]}"
     hint = ctx.language if ctx.language and hint_fits(ctx.language, sample) else None
     language = detect_language(sample, hint)
@@ -89,7 +70,9 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
             agency=dateline.agency if dateline else None,
             publisher=dateline.publisher if dateline else None,
             place=dateline.place if dateline else None,
-            story_id=item_id,
+            story_id=story_id,
+            version=max(take.version, note.version if note else 1),
+            kind="kill" if kill else "news",
             feed_id=ctx.feed_id,
             tags=tuple(ctx.tags),
             fetched_at=iso_utc(ctx.fetched_at),
@@ -125,13 +108,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
             current = []
     if current:
         paragraphs.append("\n".join(current))
-    # A marker line glued to a paragraph ("... text.\n(more)") is still a marker.
-    split: list[str] = []
-    for paragraph in paragraphs:
-        kept = [ln for ln in paragraph.split("\n") if not _MARKER.match(ln)]
-        if kept:
-            split.append("\n".join(kept))
-    return split
+    return paragraphs
 
 
 def _same(a: str, b: str) -> bool:

@@ -36,6 +36,7 @@ from monitor.sources.clean import (
 )
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
+from monitor.sources.furniture import strip_furniture
 from monitor.sources.identity import ID_MAX, content_hash
 from monitor.sources.xmlsafe import strip_doctype
 from monitor.text.language import detect_language, hint_fits
@@ -305,104 +306,7 @@ def first_date(*values: str | None) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------
-# Takes, versions, kills
-
-_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
-# Markers at the start of a headline or slug, as the agencies file them.
-_TAKE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^\s*(?:UPDATE|UPDT|UPD)\s*(\d{1,3})\s*[-:–]\s*", re.I), "update"),
-    (re.compile(r"^\s*(\d{1,2})(?:st|nd|rd|th)\s*Ld\s*-?\s*Writethru\b[\s,:-]*", re.I), "lead"),
-    # Upper case only: "3 lead climbers die" is news, "1ST LEAD" a take.
-    (
-        re.compile(r"^\s*(\d{1,2})(?:ST|ND|RD|TH|st|nd|rd|th|\.)\s*(?:LEAD|LD|NEUFASSUNG)\b[\s,:-]*"),
-        "lead",
-    ),
-    (re.compile(r"^\s*(FIRST|SECOND|THIRD|FOURTH|FIFTH|SIXTH)\s+LEAD\b[\s,:-]*"), "lead"),
-    (re.compile(r"^\s*(?:CORRECTED|CORRECTION|CORRECTS?|KORREKTUR)\s*[-:–]\s*", re.I), "fix"),
-    (
-        re.compile(r"^\s*(?:REFILE|RPT|REPEAT|RECASTS?|WRITETHRU|WRITETHROUGH)\s*[-:–]\s*", re.I),
-        "fix",
-    ),
-    (re.compile(r"^\s*(?:URGENT|FLASH|BULLETIN|EILT|ALERT)\s*[-:–]\s*"), "flash"),
-)  # fmt: skip
-_TAKE_ANYWHERE = re.compile(
-    r"(?:\b(\d{1,2})(?:st|nd|rd|th)\s*Ld\s*-?\s*Writethru\b|\bUPDATE\s*(\d{1,3})\b"
-    r"|\b(\d{1,2})(?:ST|ND|RD|TH)\s+LEAD\b)",
-    re.I,
-)
-_KILL = re.compile(
-    r"\b(?:KILL|KILLED|KILLS|ELIMINATION|ELIMINATE|WITHDRAWN|WITHDRAW|WITHDRAWAL|"
-    r"DISREGARD|ANNULLIERUNG|ANNULATION)\b",
-    re.I,
-)
-_KILL_STATUS = frozenset({"withheld", "canceled", "cancelled", "killed", "kill", "deleted"})
-
-
-@dataclass(frozen=True)
-class Take:
-    """What the markers at the head of a headline or slug say."""
-
-    text: str  # the headline/slug without its markers
-    version: int  # 1 for a first filing
-    correction: bool = False
-
-
-def read_take(text: str) -> Take:
-    """Peel ``UPDATE 2-``, ``CORRECTED-``, ``1stLd-Writethru`` ... off ``text``."""
-    version = 1
-    correction = False
-    rest = text
-    for _ in range(4):  # "CORRECTED-UPDATE 2-..." stacks markers
-        for pattern, kind in _TAKE_PATTERNS:
-            match = pattern.match(rest)
-            if match is None:
-                continue
-            if kind == "update":
-                version = max(version, int(match.group(1)) + 1)
-            elif kind == "lead":
-                raw = match.group(1).lower()
-                number = _ORDINAL.get(raw) or int(raw)
-                version = max(version, number + 1)
-            elif kind == "fix":
-                correction = True
-            rest = rest[match.end() :]
-            break
-        else:
-            break
-    return Take(rest.strip() or text.strip(), version, correction)
-
-
-def version_in(text: str) -> int:
-    """The take number named anywhere in a slug line (``... 1stLd-Writethru``)."""
-    best = 1
-    for match in _TAKE_ANYWHERE.finditer(text[:500]):
-        number = next((int(g) for g in match.groups() if g), 0)
-        best = max(best, number + 1)  # UPDATE 1 and 1st lead are the second version
-    return best
-
-
-_HEADLINE_KILL = re.compile(
-    r"^\s*(?:MANDATORY\s+)?(?:KILL|KILLED|ELIMINATION|WITHDRAWN|WITHDRAWAL|STORY\s+KILLED|"
-    r"ADVISORY\s*[-:]\s*KILL|ANNULLIERUNG|ANNULATION)\b"
-)
-
-
-def starts_with_kill(headline: str) -> bool:
-    """A headline that *is* a kill notice (``KILL - KILL - KILL``, ``WITHDRAWN-...``);
-    upper case only, so "Police kill ..." stays news."""
-    return bool(_HEADLINE_KILL.match(headline))
-
-
-def is_kill_status(value: str | None) -> bool:
-    """``stat:withheld``, ``canceled`` ... : the item must not be used."""
-    if not value:
-        return False
-    return value.rpartition(":")[2].strip().lower() in _KILL_STATUS
-
-
-def says_kill(text: str) -> bool:
-    """A headline or editor's note announcing a kill/withdrawal."""
-    return bool(_KILL.search(text[:300]))
+# Numbers
 
 
 def to_int(value: Any, default: int = 1) -> int:
@@ -419,25 +323,6 @@ def to_int(value: Any, default: int = 1) -> int:
 # Agencies
 
 
-# Full names the dateline table does not know, some of which contain a name it
-# does ("Australian Associated Press" is AAP, not AP). Checked first.
-_FULL_NAMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), name)
-    for pattern, name in (
-        (r"\baustralian associated press\b|^aap$|\baap\.com", "AAP"),
-        (r"\bdeutsche presse[- ]agentur\b", "dpa"),
-        (r"\bagence france[- ]presse\b", "AFP"),
-        (r"\bthomson reuters\b", "Reuters"),
-        (r"\bagenzia nazionale stampa associata\b", "ANSA"),
-        (r"\bagencia efe\b", "EFE"),
-        (r"^(?:the )?press association\b|\bpa media\b", "PA"),
-        (r"\bnorsk telegrambyr", "NTB"),
-        (r"\btidningarnas telegrambyr", "TT"),
-        (r"\bsuomen tietotoimisto\b", "STT"),
-    )
-)
-
-
 def agency_name(*candidates: str | None) -> str | None:
     """The first candidate that names a known agency, canonically; else the first
     usable candidate as given (``reuters.com`` -> Reuters, ``STT`` -> STT)."""
@@ -449,9 +334,6 @@ def agency_name(*candidates: str | None) -> str | None:
         text = re.sub(r"^(?:https?://)?(?:www\.)?", "", text, flags=re.I).rstrip("/")
         if not text:
             continue
-        for pattern, name in _FULL_NAMES:
-            if pattern.search(text):
-                return name
         known = canonical_name(text)
         if known is not None:
             return known[0]
@@ -481,36 +363,10 @@ class Story:
     slug: str | None = None  # used for the story id when there is no guid
 
 
-_MARKER_LINE = re.compile(
-    r"^\s*(?:\(\s*(?:more|end|ends|continued|mehr|folgt|fin|suite|à suivre|a suivre|"
-    r"fortsetzung folgt|تستمر|يتبع|مزيد|انتهى|النهاية|продолжение следует|далее|конец|"
-    r"продовження буде|далі|кінець)\s*\)"
-    r"|-+\s*(?:more|end|30|mehr)\s*-+|more|MORE|ENDS?|-30-|#{3,}|_{3,}|\*(?:\s*\*){2,})\s*$",
-    re.IGNORECASE,
-)
-# Site and wire furniture that may close a story: not text anyone is alerted on.
-_TRAILING = re.compile(
-    r"^\s*(?:read more\b.*|share (?:this|on)\b.*|follow us\b.*|related:?.*|"
-    r"أفكارك وتعليقاتك|اقرأ أيضا.*|تابعونا.*|читайте также.*|читайте нас.*|"
-    r"подписывайтесь.*|читайте також.*|lire aussi.*|lesen sie auch.*)\s*$",
-    re.IGNORECASE,
-)
-# "jca/bds", "hh/ph/ts/hd": desk initials closing an agency story.
-_SIGN_OFF = re.compile(r"^[a-z]{1,5}(?:\s*/\s*[a-z]{1,5}){1,7}$")
-_TRAILING_MAX = 120
-
-
 def drop_markers(body: str) -> str:
     """Continuation and end markers (``(more)``, ``(تستمر)``, ``___``) are not text;
-    nor are closing desk initials or "Read more" lines."""
-    paragraphs = [p for p in body.split("\n\n") if p.strip() and not _MARKER_LINE.match(p)]
-    while (
-        paragraphs
-        and len(paragraphs[-1]) <= _TRAILING_MAX
-        and (_TRAILING.match(paragraphs[-1]) or _SIGN_OFF.match(paragraphs[-1].strip()))
-    ):
-        paragraphs.pop()
-    return "\n\n".join(paragraphs)
+    nor are closing desk initials or "Read more" lines (see ``furniture``)."""
+    return strip_furniture(body)
 
 
 def _same(a: str, b: str) -> bool:

@@ -2,19 +2,18 @@
 
 Golden pairs live in tests/fixtures/wire/: NAME.EXT is the input, NAME.expected.json
 the items it must give (``to_dict()`` without ``source`` and ``fetched_at``), read
-with a fixed fetch time. To regenerate after a deliberate change, run
-``WIRE_UPDATE_GOLDENS=1 pytest tests/unit/test_wire_formats.py`` and review the diff.
+with a fixed fetch time and compared by ``tests/golden.py``. To regenerate after a
+deliberate change, run ``UPDATE_GOLDENS=1 pytest tests/unit/test_wire_formats.py``
+and review the diff.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,11 +24,12 @@ from monitor.model import WireItem
 from monitor.sources.clean import BODY_MAX
 from monitor.sources.context import SourceContext
 from monitor.sources.formats import PARSERS, sniff_format
-from monitor.sources.wirefmt import parse_datetime, read_take, version_in
+from monitor.sources.takes import read_take, version_in
+from monitor.sources.wirefmt import parse_datetime
+from tests.golden import check_golden, inputs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "wire"
 FETCHED = datetime(2022, 1, 13, 12, 0, tzinfo=UTC)
-VOLATILE = ("source", "fetched_at")
 
 # fixture file -> the format its content must be sniffed as
 FORMATS = {
@@ -58,13 +58,6 @@ def parse(name: str) -> list[WireItem]:
     return PARSERS[fmt](data, ctx(name))
 
 
-def stable(item: WireItem) -> dict[str, Any]:
-    data = item.to_dict()
-    for key in VOLATILE:
-        data.pop(key)
-    return data
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _warm_language_model() -> None:
     # The language model loads on first use (~0.3 s); keep that out of timings.
@@ -72,8 +65,7 @@ def _warm_language_model() -> None:
 
 
 def test_every_fixture_has_a_golden() -> None:
-    inputs = {p.name for p in FIXTURES.iterdir() if not p.name.endswith(".expected.json")}
-    assert inputs == set(FORMATS)
+    assert inputs(FIXTURES) == set(FORMATS)
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -83,12 +75,7 @@ def test_sniffed_by_content(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_golden(name: str) -> None:
-    got = [stable(item) for item in parse(name)]
-    golden = FIXTURES / f"{Path(name).stem}.expected.json"
-    if os.environ.get("WIRE_UPDATE_GOLDENS"):
-        golden.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    expected = json.loads(golden.read_text(encoding="utf-8"))
-    assert got == expected
+    check_golden(parse(name), FIXTURES / name)
 
 
 # --- what the goldens encode, spelled out ---------------------------------------

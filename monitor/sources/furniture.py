@@ -1,0 +1,78 @@
+"""Wire and site furniture: text in a story that is not news and must not be matched.
+
+Owns the one list of continuation/end markers (``(تستمر)``, ``(more)``,
+``-more-``, ``(Продолжение следует)``, ``###``), of trailing site boilerplate
+("Read more…", ``أفكارك وتعليقاتك``, share prompts, "Читайте также") and of
+closing desk initials (``jca/bds``), used by every parser (plain-text wires,
+agency formats, feeds). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MARKER_WORDS = (
+    r"تستمر|يتبع|مزيد|انتهى|النهاية|"
+    r"more|end|ends|continued|"
+    r"продолжение следует|далее|конец|продовження буде|далі|кінець|"
+    r"à suivre|a suivre|suite|fin|"
+    r"fortsetzung folgt|weiter|ende|mehr|folgt"
+)
+# A line (or paragraph) that is only a marker.
+_MARKER = re.compile(
+    r"^\s*(?:"
+    rf"\(\s*(?:{_MARKER_WORDS})\s*\)"
+    r"|-+\s*(?:more|end|30|mehr)\s*-+|more|ends?|-30-|#{3,}|_{3,}|\*(?:\s*\*){2,}"
+    r")\s*$",
+    re.IGNORECASE,
+)
+# A marker glued to the end of the last sentence: "... من موقع القوة" (تستمر)".
+# Bidi marks (RLM/LRM/ALM) often sit between the two in right-to-left copy.
+_TRAILING_MARKER = re.compile(
+    rf"[\s\u200e\u200f\u061c]*\(\s*(?:{_MARKER_WORDS})\s*\)[\s\u200e\u200f\u061c]*$",
+    re.IGNORECASE,
+)
+# Site furniture that follows the story text on web copies of wires.
+_BOILERPLATE = re.compile(
+    r"^\s*(?:"
+    r"أفكارك وتعليقاتك|شارك(?:وا)?(?: هذا| الخبر| المقال)?|اقرأ أيضا[ًً]?.*|تابعونا.*|"
+    r"read more\b.*|share (?:this|on)\b.*|share\s*$|follow us\b.*|subscribe\b.*|"
+    r"related:?.*|click here\b.*|"
+    r"поделиться.*|читайте также.*|подписывайтесь.*|читайте нас.*|"
+    r"читайте також.*|поділитися.*|"
+    r"lire aussi.*|partager.*|lesen sie auch.*|teilen\s*$"
+    r")\s*$",
+    re.IGNORECASE,
+)
+# "jca/bds", "hh/ph/ts/hd": desk initials closing an agency story.
+_SIGN_OFF = re.compile(r"^[a-z]{1,5}(?:\s*/\s*[a-z]{1,5}){1,7}$")
+_BOILERPLATE_MAX = 120
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
+def is_marker(line: str) -> bool:
+    """``line`` is nothing but a continuation or end marker."""
+    return bool(_MARKER.match(line))
+
+
+def drop_furniture(paragraphs: list[str]) -> list[str]:
+    """``paragraphs`` without marker lines, markers ending a paragraph, debris
+    with no letter or digit, and the boilerplate or desk initials closing the story."""
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        lines = [ln for ln in paragraph.split("\n") if ln.strip() and not _MARKER.match(ln)]
+        text = _TRAILING_MARKER.sub("", "\n".join(lines)).rstrip()
+        if _HAS_WORD.search(text):
+            kept.append(text)
+    while (
+        kept
+        and len(kept[-1]) <= _BOILERPLATE_MAX
+        and (_BOILERPLATE.match(kept[-1]) or _SIGN_OFF.match(kept[-1].strip()))
+    ):
+        kept.pop()
+    return kept
+
+
+def strip_furniture(body: str) -> str:
+    """``drop_furniture`` over a body whose paragraphs are separated by blank lines."""
+    return "\n\n".join(drop_furniture(body.split("\n\n")))
