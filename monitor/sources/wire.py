@@ -66,7 +66,8 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
             source=ctx.source,
             url=None,
             language=language,
-            published=dateline.published if dateline else None,
+            # No dated dateline: the fetch time, as for feeds (issue #4, "Dates").
+            published=(dateline.published if dateline else None) or iso_utc(ctx.fetched_at),
             agency=dateline.agency if dateline else None,
             publisher=dateline.publisher if dateline else None,
             place=dateline.place if dateline else None,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import ParseError
-from monitor.sources.clean import decode_bytes, decode_prefix
+from monitor.sources.clean import decode_bytes, decode_prefix, iso_utc
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline, parse_date
 from monitor.sources.wire import parse_wire_text
@@ -112,7 +112,8 @@ def test_empty_story_is_parse_error_naming_source() -> None:
 def test_title_only_story() -> None:
     [item] = parse_wire_text(b"Breaking: only a headline", ctx())
     assert item.body == ""
-    assert item.published is None
+    # no dateline: the fetch time stands in, as for feeds
+    assert item.published == iso_utc(FETCHED)
 
 
 @pytest.mark.parametrize(
