@@ -17,14 +17,29 @@ from monitor.config.paths import default_config_path
 from monitor.logs import configure_logging
 from monitor.state import open_store
 from workers import app as app_module
+from workers.schedule import PENDING_STALE_AFTER, run_poller
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers")
     parser.add_argument("role", choices=["worker", "poller"])
     parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument(
+        "--visibility-timeout",
+        type=float,
+        default=None,
+        help="seconds before an unacked task is redelivered (default 3600)",
+    )
+    parser.add_argument(
+        "--pending-stale-after",
+        type=float,
+        default=PENDING_STALE_AFTER,
+        help="poller: seconds before a delivery left pending is queued again",
+    )
     args, extra = parser.parse_known_args(argv)
     configure_logging("info")
+    if args.visibility_timeout is not None:
+        app_module.set_visibility_timeout(args.visibility_timeout)
     app_module.use_config(args.config or default_config_path())
     config = app_module.load_app_config()
     app_module.configure(config)
@@ -35,8 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         app_module.app.worker_main(["worker", "--loglevel=INFO", "-Q", queues, *extra])
         return 0
 
-    from workers.schedule import run_poller
-
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -46,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     store = open_store(config.settings, distributed=True)
     try:
-        run_poller(config, store, stop)
+        run_poller(config, store, stop, pending_stale_after=args.pending_stale_after)
     finally:
         store.close()
     return 0

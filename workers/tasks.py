@@ -3,18 +3,37 @@ enqueue the next stage. All logic lives in ``monitor.pipeline``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from monitor import pipeline
 from monitor.errors import MonitorError, TransientError
 from monitor.model import Alert, WireItem
-from workers.app import VISIBILITY_TIMEOUT, app, runtime
+from workers.app import app, runtime, visibility_timeout
 
 log = structlog.get_logger(__name__)
-# Retry countdowns stay far below the visibility timeout (kombu#337).
-MAX_COUNTDOWN = VISIBILITY_TIMEOUT // 4
+
+
+# A store or broker fault inside a task (Redis restarting, loading, full, read-only).
+STORE_FAULTS = (RedisError, OperationalError)
+STORE_RETRY_CAP = 60.0
+
+
+def max_countdown() -> float:
+    """Retry countdowns stay far below the visibility timeout (kombu#337)."""
+    return visibility_timeout() / 4
+
+
+def retry_after_store_fault(task: Any, exc: Exception) -> NoReturn:
+    """Run the task again later. With late acks Celery acknowledges a task that raised,
+    so without this an item already marked seen by its poll would never be processed.
+    Re-running is safe: deciding is idempotent and the ledger drops repeats."""
+    countdown = min(2.0**task.request.retries, STORE_RETRY_CAP, max_countdown())
+    log.warning("store_fault", task=task.name, error=str(exc), retry_in=countdown)
+    raise task.retry(exc=exc, countdown=countdown)
 
 
 @app.task(name="monitor.poll_feed", bind=True, max_retries=None)
@@ -36,32 +55,38 @@ def poll_feed(self: Any, feed_id: str) -> int:
     return len(result.items)
 
 
-@app.task(name="monitor.process_item")
-def process_item(item_data: dict[str, Any]) -> int:
+@app.task(name="monitor.process_item", bind=True, max_retries=None)
+def process_item(self: Any, item_data: dict[str, Any]) -> int:
     rt = runtime()
     item = WireItem.from_dict(item_data)
-    alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
-    for alert in alerts:
-        for channel in alert.channels:
-            deliver.delay(alert.to_message(), channel, 1)
+    try:
+        alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
+        for alert in alerts:
+            for channel in alert.channels:
+                deliver.delay(alert.to_message(), channel, 1)
+    except STORE_FAULTS as exc:
+        retry_after_store_fault(self, exc)
     return len(alerts)
 
 
-@app.task(name="monitor.deliver")
-def deliver(alert_data: dict[str, Any], channel: str, attempt: int) -> str:
+@app.task(name="monitor.deliver", bind=True, max_retries=None)
+def deliver(self: Any, alert_data: dict[str, Any], channel: str, attempt: int) -> str:
     rt = runtime()
     alert = Alert.from_message(alert_data)
-    results = pipeline.deliver_alert(
-        alert,
-        rt.channels,
-        rt.store,
-        rt.config,
-        now=pipeline.utcnow(),
-        only=channel,
-        attempt=attempt,
-    )
-    for result in results:
-        if result.status == "retry":
-            countdown = min(result.retry_after or 1.0, MAX_COUNTDOWN)
-            deliver.apply_async((alert_data, channel, attempt + 1), countdown=countdown)
+    try:
+        results = pipeline.deliver_alert(
+            alert,
+            rt.channels,
+            rt.store,
+            rt.config,
+            now=pipeline.utcnow(),
+            only=channel,
+            attempt=attempt,
+        )
+        for result in results:
+            if result.status == "retry":
+                countdown = min(result.retry_after or 1.0, max_countdown())
+                deliver.apply_async((alert_data, channel, attempt + 1), countdown=countdown)
+    except STORE_FAULTS as exc:
+        retry_after_store_fault(self, exc)
     return results[0].status if results else "skipped"

@@ -11,12 +11,26 @@ one pass per field, then evaluates each watchlist (SPEC sections 2 and 3):
 
 ``role: quoted`` counts speakers only where their words are reported;
 ``languages:`` and ``feeds:`` (feed id or ``tag:NAME``) filter first.
+
+Speed (issue #3): a presearch, as Lucene Monitor does: only the watchlists that
+reference a topic, speaker or literal found in the item are evaluated (plus the
+few queries that can hold without any hit, like ``NOT x`` or ``lang:ar``).
+Speaker roles are analysed only where a speaker alias was found, on tokens built
+for that field only then; snippets are cut only for the hits a Match reports.
+
+Languages: an item without ``language`` gets one per field (title and body may
+differ) from ``monitor.text.language.detect_language``, but only when some
+watchlist has ``languages:`` or a query uses ``lang:``. A ``languages:`` filter
+then keeps the fields in a wanted language; ``lang:xx`` holds when any field is
+in ``xx``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import gc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from monitor.config.schema import Config, WatchlistConfig
 from monitor.match.compile import Entry, TermHit, TermIndex
@@ -37,7 +51,8 @@ from monitor.match.query import (
 )
 from monitor.match.speakers import classify_speaker
 from monitor.model import Field, Hit, Match, Role, SpeakerMatch, WireItem
-from monitor.text.tokenize import tokenize
+from monitor.text.language import detect_language
+from monitor.text.tokenize import Token, TokenView
 
 __all__ = ["Matcher", "build_matcher"]
 
@@ -45,7 +60,7 @@ _FIELDS: tuple[Field, ...] = ("title", "body")
 _SNIPPET = 120
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Found:
     """One occurrence of an entry in one field."""
 
@@ -55,10 +70,16 @@ class _Found:
     last: int
     start: int  # character offsets into the field
     end: int
-    text: str
-    snippet: str
+    source: str  # the field's whole text (the hit is source[start:end])
     role: Role | None = None  # speakers only
     quote: str | None = None
+    order: tuple[int, int, int] = (0, 0, 0)  # field, start, end: report order
+    reported: Hit | None = None  # the Hit, built once for every Match of the item
+
+    def hit(self) -> Hit:
+        if self.reported is None:
+            self.reported = _to_hit(self)
+        return self.reported
 
 
 @dataclass
@@ -69,9 +90,30 @@ class _Evidence:
     topics: dict[str, list[_Found]]
     speakers: dict[str, list[_Found]]
     literals: dict[str, list[_Found]]
+    languages: dict[Field, str | None] = field(default_factory=dict)  # when detected
 
     def speaker_found(self, name: str, quoted_only: bool) -> bool:
         return any(not quoted_only or f.role == "quoted" for f in self.speakers.get(name, ()))
+
+    def names(self) -> Iterable[tuple[str, str]]:
+        """(kind, name) of everything found."""
+        yield from (("topic", name) for name in self.topics)
+        yield from (("speaker", name) for name in self.speakers)
+        yield from (("literal", name) for name in self.literals)
+
+    def only(self, fields: Sequence[Field]) -> _Evidence:
+        """The evidence found in ``fields`` only."""
+
+        def keep(groups: dict[str, list[_Found]]) -> dict[str, list[_Found]]:
+            kept = {k: [f for f in v if f.field in fields] for k, v in groups.items()}
+            return {k: v for k, v in kept.items() if v}
+
+        return replace(
+            self,
+            topics=keep(self.topics),
+            speakers=keep(self.speakers),
+            literals=keep(self.literals),
+        )
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -113,6 +155,35 @@ class Matcher:
                     literals.add(_literal_key(node))
         for literal in sorted(literals):
             self.index.add(literal, Entry("literal", literal, literal))
+        # Presearch: which watchlists can a found topic/speaker/literal satisfy?
+        self._watchlists = list(config.watchlists.items())
+        self._wanted = [
+            None if wl.languages is None else {_language(code) for code in wl.languages}
+            for wl in config.watchlists.values()
+        ]
+        self._query_refs = {
+            name: [ref for node in walk(query) for ref in self._references(node)]
+            for name, query in self._queries.items()
+        }
+        self._modes = {name: wl.when.strip().lower() for name, wl in config.watchlists.items()}
+        self._by_name: dict[tuple[str, str], list[int]] = {}
+        self._always: list[int] = []
+        self._needs_language = False
+        for number, (wl_name, watchlist) in enumerate(self._watchlists):
+            refs: set[tuple[str, str]] = set()
+            wl_query = self._queries.get(wl_name)
+            if wl_query is None:
+                refs.update(("topic", name) for name in watchlist.topics)
+                refs.update(("speaker", self._speaker_name(name)) for name in watchlist.speakers)
+            else:
+                if not _needs_hit(wl_query):
+                    self._always.append(number)
+                for node in walk(wl_query):
+                    refs.update(self._references(node))
+                    self._needs_language = self._needs_language or isinstance(node, Lang)
+            self._needs_language = self._needs_language or watchlist.languages is not None
+            for ref in refs:
+                self._by_name.setdefault(ref, []).append(number)
 
     def _resolve(self, term: Term) -> tuple[str, str] | None:
         """A bare word or quoted phrase naming a topic or speaker -> (kind, name)."""
@@ -131,79 +202,136 @@ class Matcher:
 
     def _find(self, item: WireItem) -> _Evidence:
         evidence = _Evidence(item, {}, {}, {})
-        for field in _FIELDS:
-            text = getattr(item, field) or ""
+        groups = {
+            "topic": evidence.topics,
+            "speaker": evidence.speakers,
+            "literal": evidence.literals,
+        }
+        for order, field_name in enumerate(_FIELDS):
+            text = getattr(item, field_name) or ""
             if not text:
                 continue
-            tokens = tokenize(text)
-            hits = self.index.find(tokens)
+            parts, hits = self.index.find_text(text)
+            if not hits:
+                continue
             vetoes = [h for h in hits if h.entry.kind == "exclude"]
-            kept = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
-            for hit in sorted(_outermost(kept), key=lambda h: (h.first, h.last)):
-                start, end = tokens[hit.first].start, tokens[hit.last].end
+            if vetoes:
+                hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
+            tokens: Sequence[Token] | None = None
+            # Offsets: hits come in text order, so one running sum over the parts
+            # (joined, which is a C memcpy) finds every start; summing all part
+            # lengths up front costs more than the whole match on most fields.
+            position = cursor = 0
+            ordered = sorted(_outermost(hits), key=_span)
+            spoken = [h for h in ordered if h.entry.kind == "speaker"]
+            for hit in ordered:
+                entry = hit.entry
+                first_part = 2 * hit.first + 1
+                if first_part > cursor:
+                    position += len("".join(parts[cursor:first_part]))
+                    cursor = first_part
+                start = position
+                end = start + len("".join(parts[first_part : 2 * hit.last + 2]))
                 role: Role | None = None
                 quote: str | None = None
-                if hit.entry.kind == "speaker":
-                    role, quote = classify_speaker(text, tokens, hit.first, hit.last)
+                if entry.kind == "speaker":
+                    if tokens is None:
+                        tokens = TokenView(parts, text)
+                    others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
+                    role, quote = classify_speaker(
+                        text, tokens, hit.first, hit.last, alias=entry.term, others=others
+                    )
                 found = _Found(
-                    hit.entry,
-                    field,
+                    entry,
+                    field_name,
                     hit.first,
                     hit.last,
                     start,
                     end,
-                    text[start:end],
-                    _snippet(text, start, end),
+                    text,
                     role,
                     quote,
+                    (order, start, end),
                 )
-                group = {
-                    "topic": evidence.topics,
-                    "speaker": evidence.speakers,
-                    "literal": evidence.literals,
-                }[hit.entry.kind]
-                group.setdefault(hit.entry.name, []).append(found)
+                group = groups[entry.kind]
+                places = group.get(entry.name)
+                if places is None:
+                    group[entry.name] = [found]
+                else:
+                    places.append(found)
         return evidence
+
+    def _languages(self, item: WireItem) -> dict[Field, str | None]:
+        """The detected language of each non-empty field (items without one)."""
+        if item.language or not self._needs_language:
+            return {}
+        texts = {name: getattr(item, name) or "" for name in _FIELDS}
+        return {name: _language(detect_language(text)) for name, text in texts.items() if text}
 
     # -- deciding ----------------------------------------------------------------
 
     def match(self, item: WireItem) -> list[Match]:
         """One Match per satisfied watchlist, in config order."""
-        evidence: _Evidence | None = None
+        evidence = self._find(item)
+        numbers = set(self._always)
+        by_name = self._by_name
+        for kind, group in (
+            ("topic", evidence.topics),
+            ("speaker", evidence.speakers),
+            ("literal", evidence.literals),
+        ):
+            for name in group:
+                found = by_name.get((kind, name))
+                if found:
+                    numbers.update(found)
+        if not numbers:
+            return []
+        declared = _language(item.language)
+        evidence.languages = self._languages(item)
         matches: list[Match] = []
-        for name, watchlist in self.config.watchlists.items():
-            if not _passes_filters(watchlist, item):
+        for number in sorted(numbers):
+            name, watchlist = self._watchlists[number]
+            if watchlist.feeds is not None and not _passes_feeds(watchlist, item):
                 continue
-            if evidence is None:
-                evidence = self._find(item)
-            result = self._evaluate(name, watchlist, evidence)
+            view = evidence
+            wanted = self._wanted[number]
+            if wanted is not None:
+                if declared is not None or not evidence.languages:
+                    if declared not in wanted:
+                        continue
+                else:  # detected per field: keep the fields in a wanted language
+                    fields = [f for f, code in evidence.languages.items() if code in wanted]
+                    if not fields:
+                        continue
+                    if len(fields) < len(evidence.languages):
+                        view = evidence.only(fields)
+            result = self._evaluate(name, watchlist, view)
             if result is not None:
                 matches.append(result)
         return matches
 
     def _evaluate(self, name: str, wl: WatchlistConfig, ev: _Evidence) -> Match | None:
         quoted_only = wl.role == "quoted"
-        topics = [t for t in wl.topics if ev.topics.get(t)]
+        found_topics = ev.topics  # its lists are never empty
+        topics = [t for t in wl.topics if t in found_topics]
         speakers = [s for s in wl.speakers if ev.speaker_found(s, quoted_only)]
         literals: list[str] = []
-        mode = wl.when.strip().lower()
+        mode = self._modes[name]
         if mode == "any":
             ok = bool(topics or speakers)
         elif mode == "all":
             ok = len(topics) == len(wl.topics) and (not wl.speakers or bool(speakers))
             ok = ok and bool(wl.topics or wl.speakers)
         else:
-            query = self._queries[name]
-            ok = self._eval(query, ev, quoted_only)
-            for node in walk(query):
-                for kind, ref in self._references(node):
-                    if kind == "topic" and ev.topics.get(ref) and ref not in topics:
-                        topics.append(ref)
-                    elif kind == "speaker" and ev.speaker_found(ref, quoted_only):
-                        if ref not in speakers:
-                            speakers.append(ref)
-                    elif kind == "literal" and ev.literals.get(ref) and ref not in literals:
-                        literals.append(ref)
+            ok = self._eval(self._queries[name], ev, quoted_only)
+            for kind, ref in self._query_refs[name] if ok else ():
+                if kind == "topic" and ev.topics.get(ref) and ref not in topics:
+                    topics.append(ref)
+                elif kind == "speaker" and ev.speaker_found(ref, quoted_only):
+                    if ref not in speakers:
+                        speakers.append(ref)
+                elif kind == "literal" and ev.literals.get(ref) and ref not in literals:
+                    literals.append(ref)
         if not ok:
             return None
         found: list[_Found] = [f for t in topics for f in ev.topics[t]]
@@ -217,12 +345,12 @@ class Matcher:
                 speaker_matches.append(SpeakerMatch(speaker, "quoted", quoted[0].quote))
             else:
                 speaker_matches.append(SpeakerMatch(speaker, "mentioned", None))
-        found.sort(key=lambda f: (_FIELDS.index(f.field), f.start, f.end))
+        found.sort(key=attrgetter("order"))
         return Match(
             watchlist=name,
             topics=tuple(topics),
             speakers=tuple(speaker_matches),
-            hits=tuple(_to_hit(f) for f in found),
+            hits=tuple(f.hit() for f in found),
             channels=tuple(wl.channels),
         )
 
@@ -277,7 +405,10 @@ class Matcher:
         if isinstance(node, Not):
             return not self._eval(node.item, ev, quoted_only)
         if isinstance(node, Lang):
-            return _language(item.language) == node.code.split("-")[0]
+            code = node.code.split("-")[0]
+            if item.language or not ev.languages:
+                return _language(item.language) == code
+            return code in ev.languages.values()
         if isinstance(node, Feed):
             return item.feed_id == node.id
         if isinstance(node, Tag):
@@ -309,6 +440,10 @@ def _outermost(hits: list[TermHit]) -> list[TermHit]:
     return kept
 
 
+def _span(hit: TermHit) -> tuple[int, int]:
+    return hit.first, hit.last
+
+
 def _vetoed(hit: TermHit, vetoes: list[TermHit]) -> bool:
     return hit.entry.kind == "topic" and any(
         v.entry.name == hit.entry.name and v.first <= hit.last and hit.first <= v.last
@@ -322,10 +457,10 @@ def _to_hit(found: _Found) -> Hit:
         field=found.field,
         start=found.start,
         end=found.end,
-        text=found.text,
+        text=found.source[found.start : found.end],
         topic=found.entry.name if kind in ("topic", "literal") else None,
         speaker=found.entry.name if kind == "speaker" else None,
-        snippet=found.snippet,
+        snippet=_snippet(found.source, found.start, found.end),
     )
 
 
@@ -333,23 +468,37 @@ def _language(code: str | None) -> str | None:
     return code.lower().replace("_", "-").split("-")[0] if code else None
 
 
-def _passes_filters(wl: WatchlistConfig, item: WireItem) -> bool:
-    if wl.languages is not None:
-        wanted = {_language(code) for code in wl.languages}
-        if _language(item.language) not in wanted:
-            return False
-    if wl.feeds is not None:
-        ok = False
-        for feed in wl.feeds:
-            if feed.startswith("tag:"):
-                ok = ok or feed[4:] in item.tags
-            else:
-                ok = ok or item.feed_id == feed
-        if not ok:
-            return False
-    return True
+def _passes_feeds(wl: WatchlistConfig, item: WireItem) -> bool:
+    if wl.feeds is None:
+        return True
+    for feed in wl.feeds:
+        if feed.startswith("tag:"):
+            if feed[4:] in item.tags:
+                return True
+        elif item.feed_id == feed:
+            return True
+    return False
+
+
+def _needs_hit(node: Query) -> bool:
+    """Whether a query can only hold when some term, topic or speaker was found
+    (False for ``NOT x``, ``lang:``, ``feed:``, ``tag:`` and ORs with those)."""
+    if isinstance(node, And):
+        return any(_needs_hit(child) for child in node.items)
+    if isinstance(node, Or):
+        return all(_needs_hit(child) for child in node.items)
+    return isinstance(node, Term | TopicRef | Speaker | Near)
 
 
 def build_matcher(config: Config) -> Matcher:
     """Compile ``config`` once; reuse the Matcher for every item."""
-    return Matcher(config)
+    # Compiling allocates hundreds of thousands of long-lived objects, each
+    # allocation burst triggering a garbage collection that finds nothing to
+    # free: halves the compile time of 100k terms (7.4 s -> 3.9 s).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return Matcher(config)
+    finally:
+        if enabled:
+            gc.enable()
