@@ -52,7 +52,7 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    return data.decode(_guess_legacy(data), errors="replace")
+    return data.decode(guess_legacy_encoding(data), errors="replace")
 
 
 def decode_prefix(data: bytes, size: int) -> str:
@@ -72,13 +72,18 @@ def decode_prefix(data: bytes, size: int) -> str:
     return decode_bytes(head)
 
 
-def _guess_legacy(data: bytes) -> str:
+_MARKUP = re.compile(rb"<[^<>]{0,2000}>")
+
+
+def guess_legacy_encoding(data: bytes) -> str:
     """Pick among the legacy code pages news wires still use.
 
     Cyrillic and Arabic text is almost all high bytes; Latin text only a few.
-    KOI8-R puts lower case where cp1251 has upper case, so the reading with more
-    lower-case letters wins.
+    Markup is left out of the count (an RSS feed's tag names are ASCII letters
+    that would make any Russian feed look Latin). KOI8-R puts lower case where
+    cp1251 has upper case, so the reading with more lower-case letters wins.
     """
+    data = _MARKUP.sub(b" ", data)
     high = sum(1 for b in data if b >= 0x80)
     letters = sum(1 for b in data if b >= 0x80 or chr(b).isalpha())
     if letters == 0 or high / letters < 0.4:

@@ -31,7 +31,7 @@ from monitor.sources.clean import (
     TITLE_MAX,
     cap,
     clean_text,
-    decode_bytes,
+    guess_legacy_encoding,
     html_to_text,
     iso_utc,
 )
@@ -105,7 +105,7 @@ def _read_xml_feed(data: bytes, ctx: SourceContext) -> _Feed:
     try:
         # A stream, never a str: feedparser treats strings as URLs or file names.
         parsed = feedparser.parse(
-            io.BytesIO(_undeclared_to_utf8(strip_doctype(data), headers)),
+            io.BytesIO(_to_utf8(strip_doctype(data), headers)),
             response_headers=headers,
             resolve_relative_uris=False,
             sanitize_html=False,  # we reduce HTML to text ourselves
@@ -132,25 +132,54 @@ def _read_xml_feed(data: bytes, ctx: SourceContext) -> _Feed:
     )
 
 
-_DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
+_DECLARED = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([^\"']*)([\"'])", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
+# Declarations that any byte string satisfies: a Cyrillic or Arabic feed mislabelled
+# with one of these decodes without error, into Latin-1 letters.
+_SINGLE_BYTE_LATIN = frozenset({"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"})
 
 
-def _undeclared_to_utf8(data: bytes, headers: Mapping[str, str]) -> bytes:
-    """Re-encode a feed that names no encoding and is not UTF-8.
+def _declared_encoding(data: bytes, headers: Mapping[str, str]) -> str | None:
+    """What the HTTP header, else the XML declaration, says the encoding is."""
+    found = _HEADER_CHARSET.search(headers.get("content-type", ""))
+    if found:
+        return found.group(1).lower()
+    declared = _DECLARED.match(data[:512])
+    return declared.group(2).decode("ascii", "replace").lower() if declared else None
 
-    XML says such a document is UTF-8; feedparser then guesses windows-1252,
-    which turns a KOI8-R or cp1251 Russian feed into mojibake. Our guess knows
-    the legacy code pages of the languages we watch.
+
+def _to_utf8(data: bytes, headers: dict[str, str]) -> bytes:
+    """Repair a feed whose bytes are not in the encoding it declares (or implies).
+
+    XML says an undeclared document is UTF-8; feedparser then falls back to
+    windows-1252, which turns a KOI8-R or cp1251 Russian feed into mojibake, and
+    a cp1251 feed labelled ISO-8859-1 decodes "fine" into Latin-1 letters. Where
+    the bytes allow it, our guess (which knows the legacy code pages of the
+    languages we watch) decides; the feed is re-encoded as UTF-8, declared so, and
+    the header's charset dropped (``headers`` is changed in place).
     """
-    if "charset=" in headers.get("content-type", "").lower() or _DECLARED.match(data[:512]):
-        return data
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:3] == b"\xef\xbb\xbf":
         return data
+    declared = _declared_encoding(data, headers)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return decode_bytes(data).encode("utf-8")
-    return data
+        valid_utf8 = False
+    else:
+        valid_utf8 = True
+    if declared in (None, "utf-8", "utf8") and valid_utf8:
+        return data
+    if declared not in (None, "utf-8", "utf8") and declared not in _SINGLE_BYTE_LATIN:
+        return data  # a declared Cyrillic/Arabic/other code page: believe it
+    guess = guess_legacy_encoding(data)
+    if guess == "cp1252" and declared is not None:
+        return data  # the bytes look Latin: the declaration may well be right
+    text = data.decode(guess, errors="replace")
+    headers.pop("content-type", None)
+    fixed = text.encode("utf-8")
+    if _DECLARED.match(fixed[:512]):
+        return _DECLARED.sub(rb"\1utf-8\3", fixed, count=1)
+    return fixed
 
 
 def _xml_entry(raw: Mapping[str, Any]) -> _Entry:
