@@ -12,7 +12,6 @@ import ctypes
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from typing import NoReturn
 
 import pytest
 import redis
+
+from tests.helpers import free_port, redis_answers
 
 _START_TIMEOUT = 10.0
 
@@ -38,23 +39,6 @@ def _redact(url: str) -> str:
     return f"{head.split('//')[0]}//***@{tail}" if sep else url
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _ping(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    try:
-        return bool(client.ping())
-    except redis.exceptions.RedisError:
-        return False
-    finally:
-        client.close()
-
-
 def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     exe = shutil.which("redis-server")
     if exe is None:
@@ -62,7 +46,7 @@ def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     problem = ""
     # another process may grab the free port before redis-server binds it: try again
     for attempt in range(3):
-        port = _free_port()
+        port = free_port()
         log_path = workdir / f"redis-{attempt}.log"
         with log_path.open("wb") as log:
             # no persistence: a test server is thrown away; --dir keeps stray files in tmp
@@ -78,7 +62,7 @@ def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline and proc.poll() is None:
-            if _ping(url):
+            if redis_answers(url):
                 return proc, url
             time.sleep(0.05)
         _stop(proc)
@@ -109,7 +93,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a Redis that answers PING: ``$REDIS_URL`` or a server started for this session."""
     given = os.environ.get("REDIS_URL")
     if given:
-        if not _ping(given):
+        if not redis_answers(given):
             _unavailable(f"REDIS_URL={_redact(given)} does not answer PING")
         yield given
         return

@@ -37,9 +37,8 @@ from monitor.sources.clean import (
 )
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
-from monitor.sources.furniture import drop_furniture
 from monitor.sources.identity import title_story_id, unique_item_id
-from monitor.sources.takes import editorial_note, is_kill_instruction, read_take, starts_with_kill
+from monitor.sources.takes import tidy_story
 from monitor.sources.xmlsafe import strip_doctype
 from monitor.text.language import detect_language, hint_fits
 
@@ -261,23 +260,15 @@ def _to_item(
     # Markup is several times the text it carries; cut before parsing it.
     title = cap(" ".join(html_to_text(entry.title_html[: TITLE_MAX * 20]).split()), TITLE_MAX)
     paragraphs = html_to_text(entry.body_html[: BODY_MAX * 5]).split("\n\n")
-    first, _, rest = paragraphs[0].partition("\n")
-    if title and _same(first, title):  # the headline repeated as the first line
-        paragraphs[0] = rest
-    paragraphs = drop_furniture(paragraphs)
-    take = read_take(title)
-    note = editorial_note(paragraphs[0]) if paragraphs else None
-    if note is not None:  # "(Updates with Kremlin comment)" above the text
-        paragraphs.pop(0)
-    body = cap("\n\n".join(paragraphs), BODY_MAX)
+    story = tidy_story(title, paragraphs, BODY_MAX)
+    body = story.body
     if not title and not body:
         return None
     link = _http_link(_absolute(entry.link, base))
     item_id = unique_item_id(entry.guid, link, (title, body), seen)
-    kill = take.kill or starts_with_kill(title) or is_kill_instruction(body)
     # Updates of a story carry new guids and links: the headline, without its
     # UPDATE/CORRECTED/KILL markers, names the story within the outlet.
-    story_id = title_story_id(publisher or ctx.feed_id or ctx.source, take.text) or item_id
+    story_id = title_story_id(publisher or ctx.feed_id or ctx.source, story.headline) or item_id
     fetched = ctx.fetched_at.astimezone(UTC)
     published = entry.published
     if published is None or published > fetched + FUTURE_SLACK:
@@ -305,8 +296,8 @@ def _to_item(
         publisher=publisher,
         place=dateline.place if dateline else None,
         story_id=story_id,
-        version=max(take.version, note.version if note else 1),
-        kind="kill" if kill else "news",
+        version=story.version,
+        kind="kill" if story.kill else "news",
         feed_id=ctx.feed_id,
         tags=tuple(ctx.tags),
         fetched_at=iso_utc(fetched),
@@ -319,10 +310,6 @@ def _publisher(feed_title: str) -> str | None:
         return None
     known = canonical_name(title[:PUBLISHER_MAX])
     return known[0] if known else cap(title, PUBLISHER_MAX)
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _absolute(link: str | None, base: str | None) -> str | None:

@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.sources.clean import cap
+from monitor.sources.furniture import drop_furniture
+
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
 _SEP = r"\s*[-:–—]\s*"
 # Markers at the start of a headline or slug, as the agencies file them.
@@ -162,3 +165,37 @@ def is_kill_status(value: str | None) -> bool:
 def says_kill(text: str) -> bool:
     """A headline or editor's note announcing a kill/withdrawal."""
     return bool(_KILL.search(text[:300]))
+
+
+@dataclass(frozen=True)
+class StoryText:
+    """A story's body as it gets matched, and what its headline and first
+    paragraph say about the take (version, kill)."""
+
+    body: str
+    version: int
+    kill: bool
+    headline: str  # the headline without UPDATE/CORRECTED/KILL markers
+
+
+def tidy_story(title: str, paragraphs: list[str], body_max: int) -> StoryText:
+    """The body every parser matches: a headline repeated as the first line dropped
+    once, wire and site furniture dropped, an editorial note above the text
+    ("(Updates with Kremlin comment)") removed, capped at ``body_max``."""
+    paragraphs = list(paragraphs)
+    if paragraphs and title:
+        first, _, rest = paragraphs[0].partition("\n")
+        if _same(first, title):
+            paragraphs[0] = rest
+    paragraphs = drop_furniture(paragraphs)
+    take = read_take(title)
+    note = editorial_note(paragraphs[0]) if paragraphs else None
+    if note is not None:
+        paragraphs.pop(0)
+    body = cap("\n\n".join(paragraphs), body_max)
+    kill = take.kill or starts_with_kill(title) or is_kill_instruction(body)
+    return StoryText(body, max(take.version, note.version if note else 1), kill, take.text)
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()

@@ -20,9 +20,8 @@ from monitor.model import WireItem
 from monitor.sources.clean import BODY_MAX, TITLE_MAX, cap, clean_text, decode_prefix, iso_utc
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import find_dateline
-from monitor.sources.furniture import drop_furniture
 from monitor.sources.identity import content_hash, title_story_id
-from monitor.sources.takes import editorial_note, is_kill_instruction, read_take, starts_with_kill
+from monitor.sources.takes import tidy_story
 from monitor.text.language import detect_language, hint_fits
 
 
@@ -38,23 +37,13 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
         raise ParseError(f"{ctx.source}: empty wire story (no headline)")
     title = cap(" ".join(lines[0].split()), TITLE_MAX)
     paragraphs = _paragraphs(lines[1:])
-    if paragraphs:
-        # Some CMS exports repeat the headline as the first body line: drop it once.
-        first, _, rest = paragraphs[0].partition("\n")
-        if _same(first, title):
-            paragraphs[0] = rest
-    paragraphs = drop_furniture(paragraphs)
-    take = read_take(title)
-    note = editorial_note(paragraphs[0]) if paragraphs else None
-    if note is not None:  # "(Updates with Kremlin comment)" above the dateline
-        paragraphs.pop(0)
-    body = cap("\n\n".join(paragraphs), BODY_MAX)
+    story = tidy_story(title, paragraphs, BODY_MAX)
+    body = story.body
     dateline = find_dateline(body, ctx.fetched_at.date()) if body else None
     item_id = content_hash(title, body)
     # The headline without UPDATE/CORRECTED/KILL markers names the story, within
     # the drop folder or feed it came from (a kill notice carries no dateline).
-    story_id = title_story_id(ctx.feed_id, take.text) or item_id
-    kill = take.kill or starts_with_kill(title) or is_kill_instruction(body)
+    story_id = title_story_id(ctx.feed_id, story.headline) or item_id
     sample = f"{title}\n{body[:2000]}"
     hint = ctx.language if ctx.language and hint_fits(ctx.language, sample) else None
     language = detect_language(sample, hint)
@@ -72,8 +61,8 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
             publisher=dateline.publisher if dateline else None,
             place=dateline.place if dateline else None,
             story_id=story_id,
-            version=max(take.version, note.version if note else 1),
-            kind="kill" if kill else "news",
+            version=story.version,
+            kind="kill" if story.kill else "news",
             feed_id=ctx.feed_id,
             tags=tuple(ctx.tags),
             fetched_at=iso_utc(ctx.fetched_at),
@@ -110,7 +99,3 @@ def _paragraphs(lines: list[str]) -> list[str]:
     if current:
         paragraphs.append("\n".join(current))
     return paragraphs
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()

@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -47,7 +46,7 @@ from monitor.alerts.decide import title_fingerprint
 from monitor.cli import sample_alert
 from monitor.state.base import LedgerEntry
 from monitor.state.redis import RedisStore
-from tests.helpers import wait_for
+from tests.helpers import free_port, redis_answers, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -229,23 +228,6 @@ def new_cluster(clusters: list[Cluster], tmp_path: Path, config: Path) -> Cluste
 
 
 # --- a Redis with AOF that can be killed and restarted on the same port ------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _ping(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    try:
-        return bool(client.ping())
-    except redis.exceptions.RedisError:
-        return False
-    finally:
-        client.close()
-
-
 class AofRedis:
     """``redis-server --appendonly yes`` in its own directory, killable and restartable."""
 
@@ -255,7 +237,7 @@ class AofRedis:
             pytest.skip("redis-server is not on PATH")
         self.exe = exe
         self.workdir = workdir
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -273,7 +255,7 @@ class AofRedis:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
             )
-        if not wait_for(lambda: _ping(self.url), timeout=10, interval=0.05):
+        if not wait_for(lambda: redis_answers(self.url), timeout=10, interval=0.05):
             raise AssertionError(f"redis-server on port {self.port} did not start")
 
     def kill(self) -> None:
