@@ -9,7 +9,15 @@ no files read), then measures on one core:
 (b) compile time and memory for 100,000 terms, in a subprocess so that the RSS
     figure is the compile's own (max RSS after minus RSS before ``build_matcher``);
 (c) the baseline in the same run: one ``re`` alternation of all terms (escaped,
-    longest first) between ``\\b`` boundaries, IGNORECASE, over the same items.
+    longest first) between ``\\b`` boundaries, IGNORECASE, over the same items;
+(d) identity: on every item of the corpus, the Match lists of the default
+    matcher and of one with the paragraph presearch (``presearch=True``) must
+    equal those of a reference that scans every field whole and derives every
+    new word's keys (a target: 0 items differ); the paragraph presearch's
+    throughput and the share of paragraphs it skips are printed too.
+
+``--mentions F`` makes only a share F of sentences able to name rarer words
+(hence terms); the rest use common words only (default 1: every sentence).
 
 The headline is our items/s over the baseline's. Targets (issue #3): >= 5,000
 items/s @10k, >= 2,500 items/s @100k, compile 100k < 5 s and < 500 MB.
@@ -38,7 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corpus import Corpus, all_terms, make_config_data, make_corpus
 
 from monitor.config.schema import Config
-from monitor.match.engine import build_matcher
+from monitor.match.engine import Matcher, build_matcher
+from monitor.match.presearch import fast_fold
 from monitor.model import WireItem
 
 TARGETS = {"10k": 5000.0, "100k": 2500.0, "compile_s": 5.0, "compile_mb": 500.0}
@@ -205,25 +214,59 @@ def _automata(matcher: Any, terms: list[str], items: list[WireItem]) -> dict[str
     }
 
 
+def _identity(config: Config, matcher: Any, items: list[WireItem]) -> tuple[int, int]:
+    """(items whose Match lists differ from the reference, items with a match):
+    the reference scans every field whole and derives every new word's keys;
+    ``matcher`` (the default: new words screened by needles) and a matcher with
+    the paragraph presearch must both agree with it on every item."""
+    reference = Matcher(config)
+    reference.index.screen_new_words = False
+    paragraphs = Matcher(config, presearch=True)
+    differ = matched = 0
+    for item in items:
+        expected = reference.match(item)
+        matched += bool(expected)
+        differ += matcher.match(item) != expected or paragraphs.match(item) != expected
+    return differ, matched
+
+
+def _skipped(matcher: Any, items: list[WireItem]) -> tuple[float, float]:
+    """Paragraph presearch: (share of paragraphs with no needle, share of fields
+    scanned whole because a paragraph names a speaker)."""
+    presearch = matcher.index.presearch
+    paragraphs = skipped = fields = whole = 0
+    for item in items:
+        for name, text in (("title", item.title), ("body", item.body)):
+            if not text:
+                continue
+            fields += 1
+            whole += matcher._presearched(name, 0, text) is None
+            for chunk in text.split("\n\n"):
+                paragraphs += 1
+                skipped += not presearch.hit(fast_fold(chunk))
+    return skipped / max(1, paragraphs), whole / max(1, fields)
+
+
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
-def run(quick: bool, seed: int) -> int:
+def run(quick: bool, seed: int, mentions: float = 1.0) -> int:
     _pin_one_core()
     warmup, count = (200, 300) if quick else (1000, 1500)
     budget = 2.0 if quick else 8.0
     started = time.perf_counter()
-    corpus = make_corpus(seed, items=warmup + count)
+    corpus = make_corpus(seed, items=warmup + count, mentions=mentions)
     everything = [WireItem(**data) for data in corpus.items]
     first, items = everything[:warmup], everything[warmup:]
     size = sum(len(i.title) + len(i.body) for i in items) / len(items)
     print(
         f"corpus: {len(everything)} items (6 languages), {size:.0f} chars/item on average, "
         f"generated in {time.perf_counter() - started:.1f}s; one core, CPython "
-        f"{sys.version.split()[0]}"
+        f"{sys.version.split()[0]}; mentions {mentions:g} (share of sentences that may "
+        "name rarer words)"
     )
     rows: list[tuple[str, ...]] = [
         (
@@ -240,6 +283,16 @@ def run(quick: bool, seed: int) -> int:
     ]
     automata: list[tuple[str, ...]] = [
         ("terms", "split only", "hashed keys (ours)", "aho-corasick exact")
+    ]
+    paragraph_rows: list[tuple[str, ...]] = [
+        (
+            "terms",
+            "steady items/s",
+            "warm items/s",
+            "paragraphs skipped",
+            "fields whole (speaker)",
+            "identity (all items, 3 matchers)",
+        )
     ]
     results: dict[str, float] = {}
     for terms, label in ((10_000, "10k"), (100_000, "100k")):
@@ -272,6 +325,24 @@ def run(quick: bool, seed: int) -> int:
                 f"{steady / base:,.0f}x",
             )
         )
+        differ, matched_items = _identity(config, matcher, everything)
+        results[f"{label}_differ"] = differ
+        paragraphs = Matcher(config, presearch=True)
+        _throughput(paragraphs, first, budget)
+        p_steady, p_done, _ = _throughput(paragraphs, items, budget)
+        p_warm, _, _ = _throughput(paragraphs, items[:p_done], budget)
+        skipped, whole = _skipped(paragraphs, items)
+        paragraph_rows.append(
+            (
+                label,
+                f"{p_steady:,.0f}",
+                f"{p_warm:,.0f}",
+                f"{skipped:.0%}",
+                f"{whole:.0%}",
+                f"{differ} of {len(everything)} differ ({matched_items} matched)",
+            )
+        )
+        del paragraphs
         rates = _automata(matcher, all_terms(data), items[: 100 if quick else 300])
         automata.append((label, *(f"{rates[k]:,.0f} items/s" for k in ("split", "hashed", "aho"))))
         del matcher, pattern
@@ -288,6 +359,12 @@ def run(quick: bool, seed: int) -> int:
         "(new words/item: normalised forms met for the first time); warm: those again:"
     )
     _table(rows)
+    print(
+        "\nparagraph presearch (Matcher(config, presearch=True); off by default): same\n"
+        "protocol; identity: Match lists of the default matcher and of this one against\n"
+        "a reference scanning every field whole and deriving every new word's keys:"
+    )
+    _table(paragraph_rows)
     print("\npresearch only (no watchlist evaluation), warm caches:")
     _table(automata)
     print(
@@ -301,6 +378,8 @@ def run(quick: bool, seed: int) -> int:
         ("match @100k (warm)", results["100k_warm"], ">=", TARGETS["100k"], "items/s"),
         ("compile 100k time", comp["seconds"], "<", TARGETS["compile_s"], "s"),
         ("compile 100k memory", comp["mb"], "<", TARGETS["compile_mb"], "MB"),
+        ("identity @10k", results["10k_differ"], "<", 1, "items"),
+        ("identity @100k", results["100k_differ"], "<", 1, "items"),
     ]
     print("\ntargets:")
     for name, value, op, target, unit in checks:
@@ -319,13 +398,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a short run (fewer items)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--mentions",
+        type=float,
+        default=1.0,
+        help="share of sentences that may name rarer words, hence terms (default 1)",
+    )
     parser.add_argument("--compile-only", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compile_only:
         _pin_one_core()
         print(json.dumps(compile_only(args.compile_only, args.seed, 10)))
         return 0
-    return run(args.quick, args.seed)
+    return run(args.quick, args.seed, args.mentions)
 
 
 if __name__ == "__main__":

@@ -182,12 +182,24 @@ def _zipf_index(rng: random.Random, size: int, exponent: float = ZIPF) -> int:
     return min(size - 1, int(((size**a - 1.0) * rng.random() + 1.0) ** (1.0 / a)) - 1)
 
 
-def _sentence(rng: random.Random, corpus: Corpus, lang: str, words: int) -> str:
+def _sentence(
+    rng: random.Random, corpus: Corpus, lang: str, words: int, mentions: float = 1.0
+) -> str:
     out: list[str] = []
     common = COMMON[lang]
     vocab = corpus.vocab[lang]
+    # A sentence that mentions nothing tracked: common words and the top content
+    # words (the common nouns no dictionary term is made of) only.
+    plain = mentions < 1.0 and rng.random() >= mentions
     while len(out) < words:
         roll = rng.random()
+        if plain:
+            out.append(
+                rng.choice(common)
+                if roll < 0.72
+                else _inflect(rng, vocab[_zipf_index(rng, COMMON_NOUNS)], lang)
+            )
+            continue
         if roll < 0.72:
             out.append(rng.choice(common))
         elif roll < 0.98:
@@ -204,8 +216,12 @@ def _sentence(rng: random.Random, corpus: Corpus, lang: str, words: int) -> str:
     return text[:1].upper() + text[1:] + end
 
 
-def make_items(rng: random.Random, corpus: Corpus, count: int, size: int = 3000) -> None:
-    """Append ``count`` items of about ``size`` characters to ``corpus.items``."""
+def make_items(
+    rng: random.Random, corpus: Corpus, count: int, size: int = 3000, mentions: float = 1.0
+) -> None:
+    """Append ``count`` items of about ``size`` characters to ``corpus.items``;
+    ``mentions`` is the share of sentences that may mention rarer content words
+    (and so tracked terms); the others use common words only."""
     for number in range(count):
         lang = LANGS[number % len(LANGS)]
         title = _sentence(rng, corpus, lang, rng.randint(6, 12)).rstrip(".")
@@ -213,7 +229,8 @@ def make_items(rng: random.Random, corpus: Corpus, count: int, size: int = 3000)
         length = 0
         while length < size:
             para = " ".join(
-                _sentence(rng, corpus, lang, rng.randint(8, 24)) for _ in range(rng.randint(2, 4))
+                _sentence(rng, corpus, lang, rng.randint(8, 24), mentions)
+                for _ in range(rng.randint(2, 4))
             )
             paragraphs.append(para)
             length += len(para) + 2
@@ -230,8 +247,10 @@ def make_items(rng: random.Random, corpus: Corpus, count: int, size: int = 3000)
         )
 
 
-def make_corpus(seed: int = 1, items: int = 1000, vocab_size: int = 50_000) -> Corpus:
-    """The corpus for one benchmark run."""
+def make_corpus(
+    seed: int = 1, items: int = 1000, vocab_size: int = 50_000, mentions: float = 1.0
+) -> Corpus:
+    """The corpus for one benchmark run (``mentions``: see ``make_items``)."""
     rng = random.Random(seed)
     vocab = make_vocab(rng, vocab_size)
     phrases = {
@@ -242,7 +261,7 @@ def make_corpus(seed: int = 1, items: int = 1000, vocab_size: int = 50_000) -> C
         for lang in LANGS
     }
     corpus = Corpus(vocab, phrases, [])
-    make_items(rng, corpus, items)
+    make_items(rng, corpus, items, mentions=mentions)
     return corpus
 
 

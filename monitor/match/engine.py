@@ -17,6 +17,8 @@ reference a topic, speaker or literal found in the item are evaluated (plus the
 few queries that can hold without any hit, like ``NOT x`` or ``lang:ar``).
 Speaker roles are analysed only where a speaker alias was found, on tokens built
 for that field only then; snippets are cut only for the hits a Match reports.
+Optionally (``Matcher(config, presearch=True)``), a substring presearch in C
+(``monitor.match.presearch``) skips paragraphs that hold no term's needle.
 
 Languages: an item without ``language`` gets one per field (title and body may
 differ) from ``monitor.text.language.detect_language``, but only when some
@@ -34,6 +36,7 @@ from operator import attrgetter
 
 from monitor.config.schema import Config, WatchlistConfig
 from monitor.match.compile import Entry, TermHit, TermIndex
+from monitor.match.presearch import fast_fold
 from monitor.match.query import (
     And,
     Feed,
@@ -52,12 +55,27 @@ from monitor.match.query import (
 from monitor.match.speakers import classify_speaker
 from monitor.model import Field, Hit, Match, Role, SpeakerMatch, WireItem
 from monitor.text.language import detect_language
-from monitor.text.tokenize import Token, TokenView
+from monitor.text.tokenize import Token, TokenView, split_words
 
 __all__ = ["Matcher", "build_matcher"]
 
 _FIELDS: tuple[Field, ...] = ("title", "body")
 _SNIPPET = 120
+
+
+class _FieldWords:
+    """The paragraphs of one field scanned apart: how many words come before
+    each, counted only when a NEAR distance needs a field-wide token index."""
+
+    def __init__(self, chunks: list[str]) -> None:
+        self.chunks = chunks
+        self._before = [0]
+
+    def before(self, chunk: int) -> int:
+        before = self._before
+        while len(before) <= chunk:
+            before.append(before[-1] + len(split_words(self.chunks[len(before) - 1]).norms))
+        return before[chunk]
 
 
 @dataclass(eq=False)
@@ -66,8 +84,8 @@ class _Found:
 
     entry: Entry
     field: Field
-    first: int  # token indexes, inclusive
-    last: int
+    local_first: int  # token indexes in its paragraph (``chunk``), inclusive
+    local_last: int
     start: int  # character offsets into the field
     end: int
     source: str  # the field's whole text (the hit is source[start:end])
@@ -75,6 +93,19 @@ class _Found:
     quote: str | None = None
     order: tuple[int, int, int] = (0, 0, 0)  # field, start, end: report order
     reported: Hit | None = None  # the Hit, built once for every Match of the item
+    words: _FieldWords | None = None  # None: the field was scanned whole
+    chunk: int = 0
+
+    @property
+    def first(self) -> int:
+        """Token index in the whole field (as ``tokenize(source)`` counts)."""
+        if self.words is None:
+            return self.local_first
+        return self.local_first + self.words.before(self.chunk)
+
+    @property
+    def last(self) -> int:
+        return self.first + self.local_last - self.local_first
 
     def hit(self) -> Hit:
         if self.reported is None:
@@ -130,8 +161,15 @@ def _literal_key(term: Term) -> str:
 class Matcher:
     """Matches items against every watchlist of one config (build once, reuse)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, presearch: bool = False) -> None:
         self.config = config
+        # True: paragraphs are presearched for needles (``_presearched``) and only
+        # those with one are split into words. Identical results (checked by
+        # tests/unit/test_presearch.py and bench/bench_match.py), but slower on the
+        # benchmark corpus: folding every paragraph (~60 us an item) and checking
+        # needles cost more than the paragraphs skipped save (14-29% skipped at
+        # 100k/10k terms). Off until folding is cheaper or text sparser.
+        self.presearch = presearch
         self.index = TermIndex()
         self._topic_names = {name.casefold(): name for name in config.topics}
         self._speaker_names = {name.casefold(): name for name in config.speakers}
@@ -155,6 +193,9 @@ class Matcher:
                     literals.add(_literal_key(node))
         for literal in sorted(literals):
             self.index.add(literal, Entry("literal", literal, literal))
+        self.index.prepare()
+        if presearch:
+            self.index.presearch.build()
         # Presearch: which watchlists can a found topic/speaker/literal satisfy?
         self._watchlists = list(config.watchlists.items())
         self._wanted = [
@@ -207,59 +248,109 @@ class Matcher:
             "speaker": evidence.speakers,
             "literal": evidence.literals,
         }
+        presearch = self.index.presearch if self.presearch else None
         for order, field_name in enumerate(_FIELDS):
             text = getattr(item, field_name) or ""
             if not text:
                 continue
-            parts, hits = self.index.find_text(text)
-            if not hits:
-                continue
-            vetoes = [h for h in hits if h.entry.kind == "exclude"]
-            if vetoes:
-                hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
-            tokens: Sequence[Token] | None = None
-            # Offsets: hits come in text order, so one running sum over the parts
-            # (joined, which is a C memcpy) finds every start; summing all part
-            # lengths up front costs more than the whole match on most fields.
-            position = cursor = 0
-            ordered = sorted(_outermost(hits), key=_span)
-            spoken = [h for h in ordered if h.entry.kind == "speaker"]
-            for hit in ordered:
-                entry = hit.entry
-                first_part = 2 * hit.first + 1
-                if first_part > cursor:
-                    position += len("".join(parts[cursor:first_part]))
-                    cursor = first_part
-                start = position
-                end = start + len("".join(parts[first_part : 2 * hit.last + 2]))
-                role: Role | None = None
-                quote: str | None = None
-                if entry.kind == "speaker":
-                    if tokens is None:
-                        tokens = TokenView(parts, text)
-                    others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
-                    role, quote = classify_speaker(
-                        text, tokens, hit.first, hit.last, alias=entry.term, others=others
-                    )
-                found = _Found(
-                    entry,
-                    field_name,
-                    hit.first,
-                    hit.last,
-                    start,
-                    end,
-                    text,
-                    role,
-                    quote,
-                    (order, start, end),
-                )
-                group = groups[entry.kind]
-                places = group.get(entry.name)
+            found = None if presearch is None else self._presearched(field_name, order, text)
+            if found is None:  # no presearch, or a speaker named: the field whole
+                found = self._scan(field_name, order, text, text, 0, None, 0) or []
+            for place in found:
+                group = groups[place.entry.kind]
+                places = group.get(place.entry.name)
                 if places is None:
-                    group[entry.name] = [found]
+                    group[place.entry.name] = [place]
                 else:
-                    places.append(found)
+                    places.append(place)
         return evidence
+
+    def _presearched(self, field_name: Field, order: int, text: str) -> list[_Found] | None:
+        """What the field's paragraphs hold, skipping those the presearch rules out;
+        None when one holds a speaker's alias.
+
+        A blank line is a sentence break, so no phrase spans one: each paragraph
+        is folded and searched for needles in C, and only a paragraph with one is
+        split into words. A speaker's role and follow-ups read across paragraphs,
+        so a field that names one is scanned whole instead."""
+        presearch = self.index.presearch
+        chunks = text.split("\n\n")
+        words = _FieldWords(chunks)
+        found: list[_Found] = []
+        start = 0
+        for number, chunk in enumerate(chunks):
+            if presearch.hit(fast_fold(chunk)):
+                places = self._scan(field_name, order, text, chunk, start, words, number)
+                if places is None:
+                    return None
+                found += places
+            start += len(chunk) + 2
+        return found
+
+    def _scan(
+        self,
+        field_name: Field,
+        order: int,
+        source: str,
+        text: str,
+        offset: int,
+        words: _FieldWords | None,
+        chunk: int,
+    ) -> list[_Found] | None:
+        """Find every entry in ``text``, which starts at ``offset`` in the field's
+        ``source`` (paragraph ``chunk`` of ``words``, or the whole field); None for
+        a paragraph that names a speaker."""
+        parts, hits = self.index.find_text(text)
+        if not hits:
+            return []
+        vetoes = [h for h in hits if h.entry.kind == "exclude"]
+        if vetoes:
+            hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
+        tokens: Sequence[Token] | None = None
+        # Offsets: hits come in text order, so one running sum over the parts
+        # (joined, which is a C memcpy) finds every start; summing all part
+        # lengths up front costs more than the whole match on most fields.
+        position = cursor = 0
+        ordered = sorted(_outermost(hits), key=_span)
+        spoken = [h for h in ordered if h.entry.kind == "speaker"]
+        if spoken and words is not None:
+            return None  # a paragraph names a speaker: the caller scans the field whole
+        found: list[_Found] = []
+        for hit in ordered:
+            entry = hit.entry
+            first_part = 2 * hit.first + 1
+            if first_part > cursor:
+                position += len("".join(parts[cursor:first_part]))
+                cursor = first_part
+            start = position
+            end = start + len("".join(parts[first_part : 2 * hit.last + 2]))
+            role: Role | None = None
+            quote: str | None = None
+            if entry.kind == "speaker":
+                if tokens is None:
+                    tokens = TokenView(parts, text)
+                others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
+                role, quote = classify_speaker(
+                    text, tokens, hit.first, hit.last, alias=entry.term, others=others
+                )
+            start += offset
+            end += offset
+            place = _Found(
+                entry,
+                field_name,
+                hit.first,
+                hit.last,
+                start,
+                end,
+                source,
+                role,
+                quote,
+                (order, start, end),
+                words=words,
+                chunk=chunk,
+            )
+            found.append(place)
+        return found
 
     def _languages(self, item: WireItem) -> dict[Field, str | None]:
         """The detected language of each non-empty field (items without one)."""

@@ -48,6 +48,12 @@ _ENDINGS_TEXT = """
 ость ости остью іями
 """
 _CYR_ENDINGS = tuple(sorted(set(_ENDINGS_TEXT.split()), key=len, reverse=True))
+# The same endings grouped by length, longest first: a text token tests one slice
+# per length against a set (0.8 us a Cyrillic word) instead of ~80 ``endswith``.
+_CYR_BY_LEN = tuple(
+    (n, frozenset(e for e in _CYR_ENDINGS if len(e) == n))
+    for n in sorted({len(e) for e in _CYR_ENDINGS}, reverse=True)
+)
 _AR_CONJ = "وف"
 _AR_PREP = "بكل"
 _VOWELS = frozenset("aeiouy")
@@ -132,9 +138,9 @@ def text_keys(norm: str) -> frozenset[str]:
     elif script == "cyr":
         keys.add("ru:" + norm)
         keys.add("ru:" + _STEMMERS["ru"].stemWord(norm))
-        for ending in _CYR_ENDINGS:
-            if norm.endswith(ending) and len(norm) - len(ending) >= 3:
-                keys.add("ru:" + norm[: -len(ending)])
+        for size, endings in _CYR_BY_LEN:
+            if len(norm) - size >= 3 and norm[-size:] in endings:
+                keys.add("ru:" + norm[:-size])
     elif script == "lat":
         for lang in ("en", "fr", "de"):
             keys.add(f"{lang}:" + _STEMMERS[lang].stemWord(norm))
