@@ -425,3 +425,34 @@ def test_more_attributions(body: str, role: str, quote: str | None) -> None:
     assert speaker.role == role
     if quote is not None:
         assert speaker.quote == quote
+
+
+# Letter variants SPEC 2 unifies, and accents it ignores: swapping them in must not
+# change what matches (nor break offsets).
+_VARIANTS = {"ا": "أإآٱ", "ي": "ىی", "ه": "ة", "ك": "ک"}
+_ACUTE = "\u0301"
+
+
+def _vary(text: str, rng: random.Random) -> str:
+    out: list[str] = []
+    for ch in text:
+        choices = _VARIANTS.get(ch)
+        if choices and rng.random() < 0.5:
+            out.append(rng.choice(choices))
+            continue
+        out.append(ch)
+        if ch.isalpha() and ch.isascii() and rng.random() < 0.2:
+            out.append(_ACUTE)  # é, ó...: accents are ignored
+        elif "\u0430" <= ch.lower() <= "\u044f" and ch.lower() not in "иі" and rng.random() < 0.2:
+            out.append(_ACUTE)  # stress marks in Russian text
+    return "".join(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(_SAMPLES), st.integers(0, 2**32))
+def test_matching_invariant_under_letter_variants_and_accents(text: str, seed: int) -> None:
+    expected = _summary(_MATCHER.match(item(text)))
+    changed = item(_vary(text, random.Random(seed)))
+    got = _MATCHER.match(changed)
+    assert _summary(got) == expected
+    assert_offsets(changed, got)
