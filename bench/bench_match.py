@@ -172,8 +172,9 @@ def _automata(matcher: Any, terms: list[str], items: list[WireItem]) -> dict[str
     """Presearch only (no watchlist evaluation), items/s on warm caches:
 
     - ``split``: ``split_parts`` alone, the floor of any regex tokeniser;
-    - ``hashed``: ``TermIndex.find_text`` (split, per-word start cache, phrase checks;
-      all key forms: stems, endings, clitics);
+    - ``hashed``: ``TermIndex.locate`` (what ``Matcher`` calls: chunks split on
+      spaces, per-chunk start cache, phrase checks; all key forms: stems,
+      endings, clitics);
     - ``aho``: pyahocorasick over the joined stream of *normalised forms*
       (split, normalise, join, ``iter``): exact forms only, no derived keys.
     """
@@ -199,7 +200,7 @@ def _automata(matcher: Any, terms: list[str], items: list[WireItem]) -> dict[str
 
     def hashed() -> None:
         for text in texts:
-            matcher.index.find_text(text)
+            matcher.index.locate(text)
 
     def aho() -> None:
         for text in texts:

@@ -300,17 +300,15 @@ class Matcher:
         """Find every entry in ``text``, which starts at ``offset`` in the field's
         ``source`` (paragraph ``chunk`` of ``words``, or the whole field); None for
         a paragraph that names a speaker."""
-        parts, hits = self.index.find_text(text)
+        located, hits = self.index.locate(text)
         if not hits:
             return []
         vetoes = [h for h in hits if h.entry.kind == "exclude"]
         if vetoes:
             hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
         tokens: Sequence[Token] | None = None
-        # Offsets: hits come in text order, so one running sum over the parts
-        # (joined, which is a C memcpy) finds every start; summing all part
-        # lengths up front costs more than the whole match on most fields.
-        position = cursor = 0
+        # Offsets come from ``located`` only for the hits kept: the whole field
+        # is never split into parts unless a speaker's role needs its tokens.
         ordered = sorted(_outermost(hits), key=_span)
         spoken = [h for h in ordered if h.entry.kind == "speaker"]
         if spoken and words is not None:
@@ -318,17 +316,13 @@ class Matcher:
         found: list[_Found] = []
         for hit in ordered:
             entry = hit.entry
-            first_part = 2 * hit.first + 1
-            if first_part > cursor:
-                position += len("".join(parts[cursor:first_part]))
-                cursor = first_part
-            start = position
-            end = start + len("".join(parts[first_part : 2 * hit.last + 2]))
+            start = located.start(hit.first)
+            end = located.end(hit.last)
             role: Role | None = None
             quote: str | None = None
             if entry.kind == "speaker":
                 if tokens is None:
-                    tokens = TokenView(parts, text)
+                    tokens = TokenView(located.parts, text)
                 others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
                 role, quote = classify_speaker(
                     text, tokens, hit.first, hit.last, alias=entry.term, others=others

@@ -11,9 +11,14 @@ Each token also records the sentence it is in: sentence punctuation
 (``. ! ? ; ؛ … ۔``) or a blank line between two tokens starts a new sentence, so
 phrases can be matched across line breaks but not across sentences.
 
-Speed: the matcher calls ``split_parts`` on every field of every item: one
+Speed: the matcher does not split whole fields. It cuts a field on spaces and
+line breaks (``str.split``: no token spans one) and caches what it learns of
+each chunk; ``chunk_words`` analyses a chunk it has not met, without a regex
+for the usual shapes (a word, a word between punctuation, words joined by
+hyphens or apostrophes). ``split_parts`` remains the reference and the path for
+everything else (``tokenize``, speakers' roles, term parsing): one
 ``re.split`` with a class ``re`` compiles to a bitmap (about 25-35 ns a
-character, the floor of the whole match), repaired in Python only for the rare
+character), repaired in Python only for the rare
 text with an underscore, an invisible character at a word's edge or an astral
 character. ``split_words`` adds the cached ``normalize_token`` by a C-level
 ``map``; ``tokenize`` builds ``Token`` objects from it, offsets coming from the
@@ -35,6 +40,7 @@ __all__ = [
     "Token",
     "TokenView",
     "Words",
+    "chunk_words",
     "split_parts",
     "split_words",
     "tokenize",
@@ -243,3 +249,46 @@ class TokenView(Sequence[Token]):
             bisect_right(self._gaps, index),
         )
         return token
+
+
+# -- chunks: the space-free pieces of a text -----------------------------------
+#
+# A space always separates tokens, so ``text.split(" ")`` (C speed, no regex)
+# cuts a text into *chunks* that tokenise independently: the words of a text are
+# the words of its chunks in order. News text repeats its chunks (``the``,
+# ``said,``, ``Ukraine.``) as it repeats its words, so the matcher caches what it
+# learns of each chunk and most chunks cost one dict lookup, not a regex scan.
+
+# Characters that always separate words (no letter, digit, mark, invisible or
+# underscore among them): a chunk that is runs of letters and digits between
+# these splits with ``str.translate`` and ``str.split``, no regex.
+_SEPARATORS = (
+    "".join(chr(code) for code in range(0x80) if not chr(code).isalnum() and chr(code) != "_")
+    + "\u00a0«»“”‘’„‚‹›–—…·،؛؟۔"
+)
+_TO_SPACE = str.maketrans(dict.fromkeys(_SEPARATORS, " "))
+_TATWEEL = "\u0640"  # a letter to ``str.isalnum`` but invisible to ``normalize``
+
+
+def chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """(the words of ``chunk``, a text without spaces; each word's start in it),
+    the words ``split_words(chunk)`` finds."""
+    # Fast paths: ``str.isalnum`` is ``re``'s ``[^\W_]`` (letters and digits,
+    # no marks), and a run of those whose form is not empty is one token.
+    if chunk.isalnum() and _TATWEEL not in chunk and normalize_token(chunk):
+        return (chunk,), (0,)
+    core = chunk.strip(_SEPARATORS)  # "(NATO)." «Kyiv» Ukraine.\n\n
+    if core.isalnum() and _TATWEEL not in core and normalize_token(core):
+        return (core,), (len(chunk) - len(chunk.lstrip(_SEPARATORS)),)
+    pieces = chunk.translate(_TO_SPACE).split(" ")
+    words = tuple(filter(None, pieces))
+    if all(map(str.isalnum, words)) and _TATWEEL not in chunk and all(map(normalize_token, words)):
+        starts: list[int] = []
+        position = 0
+        for piece in pieces:
+            if piece:
+                starts.append(position)
+            position += len(piece) + 1
+        return words, tuple(starts)
+    parts = split_words(chunk).parts
+    return tuple(parts[1::2]), tuple(accumulate(map(len, parts[: len(parts) - 1])))[::2]
