@@ -183,3 +183,16 @@ class StoreContract:
         store.mark_seen("feed-a", ["1"])
         store.close()
         store.close()  # the fixture closes it a third time
+
+
+def check_two_handles_share_claims_and_seen(a: Store, b: Store) -> None:
+    """Two handles on one backing store (two processes) see each other's claims and
+    seen marks; both are closed afterwards."""
+    try:
+        assert a.claim_feed("feed-a", 60) is True
+        assert b.claim_feed("feed-a", 60) is False
+        b.mark_seen("feed-a", ["x"])
+        assert a.seen_filter("feed-a", ["x", "y"]) == ["y"]
+    finally:
+        a.close()
+        b.close()

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any, cast
 
 import redis
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
-from monitor.state.sqlite import story_from_json, story_to_json
+from monitor.state.codec import chunks, story_from_json, story_to_json
 
 _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "dead")
 # Bound the size of one command when a feed returns thousands of ids.
@@ -58,7 +57,7 @@ class RedisStore:
         key = self._key("seen", feed_id)
         flags: list[Any] = []
         with self._client.pipeline(transaction=False) as pipe:
-            for chunk in _chunks(item_ids):
+            for chunk in chunks(item_ids, _CHUNK):
                 pipe.smismember(key, chunk)
             for result in pipe.execute():
                 flags.extend(result)
@@ -69,7 +68,7 @@ class RedisStore:
             return
         key = self._key("seen", feed_id)
         with self._client.pipeline(transaction=True) as pipe:
-            for chunk in _chunks(item_ids):
+            for chunk in chunks(item_ids, _CHUNK):
                 pipe.sadd(key, *chunk)
             pipe.execute()
 
@@ -145,11 +144,6 @@ class RedisStore:
 def _millis(seconds: float) -> int:
     # PX must be a positive integer; a zero or negative ttl still expires at once
     return max(1, round(seconds * 1000))
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _entry_to_json(entry: LedgerEntry) -> str:

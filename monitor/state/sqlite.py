@@ -8,7 +8,6 @@ reader such as ``monitor alerts list`` does not block the runner.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import Any, cast
 
 from monitor.errors import MonitorError
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+from monitor.state.codec import chunks, story_from_json, story_to_json
 
 SCHEMA_VERSION = 1
 
@@ -127,7 +127,7 @@ class SqliteStore:
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
         seen: set[str] = set()
         with self._tx(write=False) as db:
-            for chunk in _chunks(list(dict.fromkeys(item_ids))):
+            for chunk in chunks(list(dict.fromkeys(item_ids)), _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(
                     f"SELECT item_id FROM seen WHERE feed_id = ? AND item_id IN ({marks})",
@@ -243,37 +243,4 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
         detail=detail,
         updated=float(updated),
         payload=payload,
-    )
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def story_to_json(record: StoryRecord) -> str:
-    """A StoryRecord as compact JSON (shared with the Redis store)."""
-    return json.dumps(
-        {
-            "alert_id": record.alert_id,
-            "watchlist": record.watchlist,
-            "story_key": record.story_key,
-            "first_seen": record.first_seen,
-            "sources": list(record.sources),
-            "updates": record.updates,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def story_from_json(text: str) -> StoryRecord:
-    data = json.loads(text)
-    return StoryRecord(
-        alert_id=str(data["alert_id"]),
-        watchlist=str(data["watchlist"]),
-        story_key=str(data["story_key"]),
-        first_seen=float(data["first_seen"]),
-        sources=tuple(str(s) for s in data["sources"]),
-        updates=int(data.get("updates", 0)),
     )

@@ -9,7 +9,12 @@ import redis
 
 from monitor.state.base import Store
 from monitor.state.redis import RedisStore
-from tests.store_contract import StoreContract, make_entry, make_story
+from tests.store_contract import (
+    StoreContract,
+    check_two_handles_share_claims_and_seen,
+    make_entry,
+    make_story,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -71,14 +76,7 @@ def test_two_prefixes_do_not_share_state(redis_db_url: str) -> None:
 def test_two_clients_share_claims_and_seen(redis_db_url: str) -> None:
     # two worker processes = two stores on one Redis
     a, b = RedisStore(redis_db_url), RedisStore(redis_db_url)
-    try:
-        assert a.claim_feed("feed-a", 60) is True
-        assert b.claim_feed("feed-a", 60) is False
-        b.mark_seen("feed-a", ["x"])
-        assert a.seen_filter("feed-a", ["x", "y"]) == ["y"]
-    finally:
-        a.close()
-        b.close()
+    check_two_handles_share_claims_and_seen(a, b)
 
 
 def test_story_ttl_is_set_on_the_key(redis_db_url: str) -> None:

@@ -15,7 +15,12 @@ from monitor.state import open_store
 from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SCHEMA_VERSION, SqliteStore
-from tests.store_contract import StoreContract, make_entry, make_story
+from tests.store_contract import (
+    StoreContract,
+    check_two_handles_share_claims_and_seen,
+    make_entry,
+    make_story,
+)
 
 
 class TestMemoryStore(StoreContract):
@@ -60,14 +65,7 @@ def test_sqlite_state_survives_reopen(tmp_path: Path) -> None:
 def test_sqlite_two_handles_share_one_file(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     a, b = SqliteStore(path), SqliteStore(path)
-    try:
-        assert a.claim_feed("feed-a", 60) is True
-        assert b.claim_feed("feed-a", 60) is False
-        b.mark_seen("feed-a", ["x"])
-        assert a.seen_filter("feed-a", ["x", "y"]) == ["y"]
-    finally:
-        a.close()
-        b.close()
+    check_two_handles_share_claims_and_seen(a, b)
 
 
 def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
