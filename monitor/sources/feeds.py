@@ -40,7 +40,7 @@ from monitor.sources.dateline import canonical_name, find_dateline
 from monitor.sources.identity import title_story_id, unique_item_id
 from monitor.sources.takes import tidy_story
 from monitor.sources.xmlsafe import strip_doctype
-from monitor.text.language import detect_language, hint_fits
+from monitor.text.language import item_language
 
 MAX_ENTRIES = 2000
 URL_MAX = 2000
@@ -49,7 +49,6 @@ PUBLISHER_MAX = 200
 FUTURE_SLACK = timedelta(days=1)
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
@@ -273,16 +272,7 @@ def _to_item(
     published = entry.published
     if published is None or published > fetched + FUTURE_SLACK:
         published = fetched
-    sample = f"{title}\n{body[:2000]}"
-    declared = next(
-        (
-            lang
-            for lang in (entry.language, feed_language, ctx.language)
-            if lang and _LANG_CODE.match(lang) and hint_fits(lang, sample)
-        ),
-        None,
-    )
-    language = detect_language(sample, declared)
+    language = item_language(title, body, entry.language, feed_language, ctx.language)
     dateline = find_dateline(body, fetched.date()) if body else None
     return WireItem(
         id=item_id,

@@ -22,7 +22,7 @@ from monitor.sources.context import SourceContext
 from monitor.sources.dateline import find_dateline
 from monitor.sources.identity import content_hash, title_story_id
 from monitor.sources.takes import tidy_story
-from monitor.text.language import detect_language, hint_fits
+from monitor.text.language import item_language
 
 
 def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
@@ -44,9 +44,7 @@ def parse_wire_text(data: bytes, ctx: SourceContext) -> list[WireItem]:
     # The headline without UPDATE/CORRECTED/KILL markers names the story, within
     # the drop folder or feed it came from (a kill notice carries no dateline).
     story_id = title_story_id(ctx.feed_id, story.headline) or item_id
-    sample = f"{title}\n{body[:2000]}"
-    hint = ctx.language if ctx.language and hint_fits(ctx.language, sample) else None
-    language = detect_language(sample, hint)
+    language = item_language(title, body, ctx.language)
     return [
         WireItem(
             id=item_id,

@@ -39,7 +39,7 @@ from monitor.sources.dateline import canonical_name, find_dateline
 from monitor.sources.furniture import strip_furniture
 from monitor.sources.identity import ID_MAX, content_hash
 from monitor.sources.xmlsafe import strip_doctype
-from monitor.text.language import detect_language, hint_fits
+from monitor.text.language import item_language
 
 MAX_INPUT = 20 * 1024 * 1024
 MAX_ITEMS = 1000
@@ -404,14 +404,7 @@ def make_item(story: Story, ctx: SourceContext, fmt: str) -> WireItem | None:
         publisher = None
     place = story.place or (dateline.place if dateline else None)
     place = cap(" ".join(place.split()), NAME_MAX) if place else None
-    sample = f"{title}\n{body[:2000]}"
-    declared = story.language or ctx.language
-    hint = (
-        declared
-        if declared and _LANG_CODE.match(declared) and hint_fits(declared, sample)
-        else None
-    )
-    language = detect_language(sample, hint)
+    language = item_language(title, body, story.language or ctx.language)
     version = max(1, story.version)
     story_id, item_id = _ids(story, fmt, agency, published, title, body, version)
     return WireItem(
@@ -432,9 +425,6 @@ def make_item(story: Story, ctx: SourceContext, fmt: str) -> WireItem | None:
         tags=tuple(ctx.tags),
         fetched_at=iso_utc(fetched),
     )
-
-
-_LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 def _ids(

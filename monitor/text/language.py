@@ -134,3 +134,17 @@ def hint_fits(hint: str, text: str) -> bool:
     if script is None or total < 10:
         return True
     return counts[script] * 3 >= total
+
+
+_LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def item_language(title: str, body: str, *declared: str | None) -> str | None:
+    """The language of an item: the first declared language (entry, feed, source
+    hint...) that is a language code and fits the text's script, else detected."""
+    sample = f"{title}\n{body[:2000]}"
+    hint = next(
+        (lang for lang in declared if lang and _LANG_CODE.match(lang) and hint_fits(lang, sample)),
+        None,
+    )
+    return detect_language(sample, hint)
