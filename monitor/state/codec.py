@@ -1,4 +1,4 @@
-"""Shared helpers of the stores: story records as JSON, and batching of long
+"""Shared helpers of the stores: story records and ledger entries as JSON, and batching of long
 id lists (SQLite caps bound parameters, Redis pipelines are better in slices).
 
 Pure, no I/O.
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
+from typing import cast
 
-from monitor.state.base import StoryRecord
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
 
 
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -18,20 +20,9 @@ def chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-def story_to_json(record: StoryRecord) -> str:
-    """A StoryRecord as compact JSON."""
-    return json.dumps(
-        {
-            "alert_id": record.alert_id,
-            "watchlist": record.watchlist,
-            "story_key": record.story_key,
-            "first_seen": record.first_seen,
-            "sources": list(record.sources),
-            "updates": record.updates,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+def to_json(record: StoryRecord | LedgerEntry) -> str:
+    """A story record or ledger entry as compact JSON (tuples become lists)."""
+    return json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":"))
 
 
 def story_from_json(text: str) -> StoryRecord:
@@ -43,4 +34,17 @@ def story_from_json(text: str) -> StoryRecord:
         first_seen=float(data["first_seen"]),
         sources=tuple(str(s) for s in data["sources"]),
         updates=int(data.get("updates", 0)),
+    )
+
+
+def entry_from_json(text: str) -> LedgerEntry:
+    data = json.loads(text)
+    return LedgerEntry(
+        alert_id=str(data["alert_id"]),
+        channel=str(data["channel"]),
+        status=cast(DeliveryStatus, data["status"]),
+        attempts=int(data["attempts"]),
+        detail=str(data["detail"]),
+        updated=float(data["updated"]),
+        payload=str(data.get("payload", "")),
     )

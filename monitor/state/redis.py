@@ -27,7 +27,7 @@ from typing import Any, cast
 import redis
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
-from monitor.state.codec import chunks, story_from_json, story_to_json
+from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
 
 _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "dead")
 # Bound the size of one command when a feed returns thousands of ids.
@@ -98,17 +98,17 @@ class RedisStore:
 
     def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
         key = self._key("story", record.watchlist, record.story_key)
-        self._client.set(key, story_to_json(record), px=_millis(ttl_seconds))
+        self._client.set(key, to_json(record), px=_millis(ttl_seconds))
 
     # --- alert ledger -------------------------------------------------------------
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:
         text = cast(str | None, self._client.hget(self._key("delivery", alert_id), channel))
-        return None if text is None else _entry_from_json(text)
+        return None if text is None else entry_from_json(text)
 
     def put_delivery(self, entry: LedgerEntry) -> None:
         member = json.dumps([entry.alert_id, entry.channel], ensure_ascii=False)
         with self._client.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key("delivery", entry.alert_id), entry.channel, _entry_to_json(entry))
+            pipe.hset(self._key("delivery", entry.alert_id), entry.channel, to_json(entry))
             for status in _STATUSES:
                 if status != entry.status:
                     pipe.zrem(self._key("deliveries", status), member)
@@ -124,7 +124,7 @@ class RedisStore:
             for alert_id, channel in pairs:
                 pipe.hget(self._key("delivery", alert_id), channel)
             texts = cast(list[str | None], pipe.execute())
-        entries = [_entry_from_json(text) for text in texts if text is not None]
+        entries = [entry_from_json(text) for text in texts if text is not None]
         # the index and the hash are written together, but a reader may see an entry
         # whose status moved on between ZRANGE and HGET: filter on the record itself
         if status is not None:
@@ -144,32 +144,3 @@ class RedisStore:
 def _millis(seconds: float) -> int:
     # PX must be a positive integer; a zero or negative ttl still expires at once
     return max(1, round(seconds * 1000))
-
-
-def _entry_to_json(entry: LedgerEntry) -> str:
-    return json.dumps(
-        {
-            "alert_id": entry.alert_id,
-            "channel": entry.channel,
-            "status": entry.status,
-            "attempts": entry.attempts,
-            "detail": entry.detail,
-            "updated": entry.updated,
-            "payload": entry.payload,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def _entry_from_json(text: str) -> LedgerEntry:
-    data = json.loads(text)
-    return LedgerEntry(
-        alert_id=str(data["alert_id"]),
-        channel=str(data["channel"]),
-        status=cast(DeliveryStatus, data["status"]),
-        attempts=int(data["attempts"]),
-        detail=str(data["detail"]),
-        updated=float(data["updated"]),
-        payload=str(data.get("payload", "")),
-    )

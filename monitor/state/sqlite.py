@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from monitor.errors import MonitorError
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
-from monitor.state.codec import chunks, story_from_json, story_to_json
+from monitor.state.codec import chunks, story_from_json, to_json
 
 SCHEMA_VERSION = 1
 
@@ -186,7 +186,7 @@ class SqliteStore:
             db.execute(
                 "INSERT OR REPLACE INTO stories (watchlist, story_key, record, expires)"
                 " VALUES (?, ?, ?, ?)",
-                (record.watchlist, record.story_key, story_to_json(record), now + ttl_seconds),
+                (record.watchlist, record.story_key, to_json(record), now + ttl_seconds),
             )
 
     # --- alert ledger -------------------------------------------------------------
