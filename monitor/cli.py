@@ -262,13 +262,15 @@ def sample_alert(channel: str) -> Alert:
 
 # --- alerts list|retry|dead --------------------------------------------------------------
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.pipeline import Runtime, deliver_alert
+    from monitor.pipeline import build_channels, deliver_alert
+    from monitor.state import open_store
 
     config = _config(args)
-    runtime = Runtime.build(config, distributed=bool(config.settings.broker_url))
+    # The delivery log only: no matcher to compile, channels only for a retry.
+    store = open_store(config.settings, distributed=bool(config.settings.broker_url))
     try:
         if args.action in ("list", "dead"):
-            for entry in runtime.store.list_deliveries("dead" if args.action == "dead" else None):
+            for entry in store.list_deliveries("dead" if args.action == "dead" else None):
                 if args.ids and entry.alert_id not in args.ids:
                     continue
                 when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
@@ -276,18 +278,23 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                     f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
                 )
             return 0
+        channels = build_channels(config)
         failed = 0
-        for entry in runtime.store.list_deliveries(None):
+        for entry in store.list_deliveries(None):
             if entry.status == "sent" or (args.ids and entry.alert_id not in args.ids):
                 continue
             if not args.ids and entry.status != "dead":
+                continue
+            if entry.channel not in channels:
+                print(f"{entry.alert_id}\t{entry.channel}\tskipped\tno such channel in the config")
+                failed += 1
                 continue
             alert = Alert.from_message(json.loads(entry.payload))
             # A retry starts a fresh series of attempts on that one channel.
             for result in deliver_alert(
                 alert,
-                runtime.channels,
-                runtime.store,
+                channels,
+                store,
                 config,
                 now=datetime.now(UTC),
                 only=entry.channel,
@@ -296,4 +303,4 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 failed += result.status != "sent"
         return 1 if failed else 0
     finally:
-        runtime.close()
+        store.close()

@@ -121,7 +121,7 @@ def decide(
         # Stores expire records by TTL; check the age too for stores that expire lazily.
         if record is None or now - record.first_seen >= window:
             continue
-        if record.story_key == keys[0] and record.sources[:1] == (source,):
+        if key == keys[0] and record.sources[:1] == (source,):
             # The item that raised this alert, processed again (a redelivered task, a
             # crash between deciding and delivering): the same alert, same id. The
             # delivery ledger drops what was already sent, so nothing goes out twice
