@@ -16,7 +16,7 @@ The index ("one automaton over the normalised token stream"):
 - no regex over a whole field: ``locate`` cuts it with ``str.split`` on spaces
   and line breaks into *chunks* ("said," "(NATO)." "NATO-Russia") and maps each
   through a per-index chunk cache (its words, their starts, the terms each can
-  start; ``tokenize.chunk_words`` on a miss) in one C-level ``map``; news text
+  start; ``tokenize.chunk_tokens`` on a miss) in one C-level ``map``; news text
   repeats its chunks as it repeats its words. Token indexes and offsets are
   summed (in C) only up to the chunks that hold a hit, and the parts of the
   whole field are split only if a speaker's role needs its tokens. Measured on
@@ -78,7 +78,7 @@ from monitor.text.normalize import normalize_token
 from monitor.text.tokenize import (
     SENTENCE_BREAK,
     Token,
-    chunk_words,
+    chunk_tokens,
     split_parts,
     split_words,
 )
@@ -276,19 +276,20 @@ class _Chunks(dict[str, _Chunk]):
         self.index = weakref.ref(index)
 
     def __missing__(self, chunk: str) -> _Chunk:
-        words, starts = chunk_words(chunk)
+        words, starts, norms = chunk_tokens(chunk)
         index = self.index()
         assert index is not None  # the index owns this cache
         if len(words) == 1:  # the usual chunk: a word, maybe with punctuation
             word = words[0]
             got = index._words.get(word)
             if got is None:
-                got = index._starts(word)
+                got = index._starts(word, norms[0])
             terms: tuple[tuple[_Term, ...], ...] = (got,) if got else ()
         else:
             known = index._words.get
             terms = tuple(
-                index._starts(word) if (got := known(word)) is None else got for word in words
+                index._starts(word, norm) if (got := known(word)) is None else got
+                for word, norm in zip(words, norms, strict=True)
             )
             if not any(terms):
                 terms = ()
@@ -357,33 +358,21 @@ class TermIndex:
 
     # -- finding -----------------------------------------------------------------
 
-    def _starts(self, word: str) -> tuple[_Term, ...]:
-        """The terms whose first token ``word`` can be (cached per word and norm)."""
-        norm = normalize_token(word)
-        if not norm:
-            return BLANK
+    def _starts(self, word: str, norm: str | None = None) -> tuple[_Term, ...]:
+        """The terms whose first token ``word`` (normalised: ``norm``) can be
+        (cached per word and norm)."""
+        if norm is None:
+            norm = normalize_token(word)
+            if not norm:
+                return BLANK
         found = self._norms.get(norm)
-        if found is None and self.screen_new_words and not self._openers.word(norm):
-            # No term's first token can be this word (a needle check in C): its
-            # keys (stemmers, endings, clitics) are never derived.
-            found = ()
-            if len(self._norms) >= _CACHE_LIMIT:
-                self._norms.clear()
-            self._norms[norm] = found
         if found is None:
-            first = self._first
-            lists = [first[key] for key in text_keys(norm) if key in first]
-            wildcards = self._prefixes.get(norm[:_HEAD])
-            if wildcards or self._short:
-                lists.append(
-                    [t for p, t in (*(wildcards or ()), *self._short) if norm.startswith(p)]
-                )
-            if not lists:
+            if self.screen_new_words and not self._openers.word(norm):
+                # No term's first token can be this word (a needle check in C): its
+                # keys (stemmers, endings, clitics) are never derived.
                 found = ()
-            elif len(lists) == 1:
-                found = tuple(lists[0])
-            else:  # one term reached through several keys: once
-                found = tuple(dict.fromkeys(t for terms in lists for t in terms))
+            else:
+                found = self._derive(norm)
             if len(self._norms) >= _CACHE_LIMIT:
                 self._norms.clear()
             self._norms[norm] = found
@@ -391,6 +380,20 @@ class TermIndex:
             self._words.clear()
         self._words[word] = found
         return found
+
+    def _derive(self, norm: str) -> tuple[_Term, ...]:
+        """The terms a word with normalised form ``norm`` can start, from its keys."""
+        # One lookup per key (the lists are never empty), in C.
+        lists: list[Sequence[_Term]] = list(filter(None, map(self._first.get, text_keys(norm))))
+        wildcards = self._prefixes.get(norm[:_HEAD])
+        if wildcards or self._short:
+            lists.append([t for p, t in (*(wildcards or ()), *self._short) if norm.startswith(p)])
+        if not lists:
+            return ()
+        if len(lists) == 1:
+            return tuple(lists[0])
+        # One term reached through several keys: once.
+        return tuple(dict.fromkeys(chain.from_iterable(lists)))
 
     def starts(self, words: Sequence[str]) -> list[tuple[_Term, ...]]:
         """For each word, the terms it can start (``BLANK`` for a blank word)."""

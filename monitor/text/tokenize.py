@@ -13,14 +13,15 @@ phrases can be matched across line breaks but not across sentences.
 
 Speed: the matcher does not split whole fields. It cuts a field on spaces and
 line breaks (``str.split``: no token spans one) and caches what it learns of
-each chunk; ``chunk_words`` analyses a chunk it has not met, without a regex
+each chunk; ``chunk_tokens`` analyses a chunk it has not met, without a regex
 for the usual shapes (a word, a word between punctuation, words joined by
-hyphens or apostrophes). ``split_parts`` remains the reference and the path for
-everything else (``tokenize``, speakers' roles, term parsing): one
-``re.split`` with a class ``re`` compiles to a bitmap (about 25-35 ns a
-character), repaired in Python only for the rare
-text with an underscore, an invisible character at a word's edge or an astral
-character. ``split_words`` adds the cached ``normalize_token`` by a C-level
+hyphens or apostrophes), and returns the words' normalised forms it had to
+compute anyway (``chunk_words`` leaves them out). ``split_parts`` remains the
+reference and the path for everything else (``tokenize``, speakers' roles, term
+parsing): one ``re.split`` with a class ``re`` compiles to a bitmap (about
+25-35 ns a character), repaired in Python only for the rare text with an
+underscore, an invisible character at a word's edge or an astral character.
+``split_words`` adds the cached ``normalize_token`` by a C-level
 ``map``; ``tokenize`` builds ``Token`` objects from it, offsets coming from the
 cumulative lengths of the parts; ``TokenView`` builds them one at a time.
 """
@@ -40,6 +41,7 @@ __all__ = [
     "Token",
     "TokenView",
     "Words",
+    "chunk_tokens",
     "chunk_words",
     "split_parts",
     "split_words",
@@ -273,22 +275,40 @@ _TATWEEL = "\u0640"  # a letter to ``str.isalnum`` but invisible to ``normalize`
 def chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """(the words of ``chunk``, a text without spaces; each word's start in it),
     the words ``split_words(chunk)`` finds."""
+    words, starts, _ = chunk_tokens(chunk)
+    return words, starts
+
+
+def chunk_tokens(chunk: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
+    """``chunk_words`` and each word's ``normalize_token`` form (never empty):
+    the fast paths fold the words anyway, to tell tokens from runs of marks."""
     # Fast paths: ``str.isalnum`` is ``re``'s ``[^\W_]`` (letters and digits,
     # no marks), and a run of those whose form is not empty is one token.
-    if chunk.isalnum() and _TATWEEL not in chunk and normalize_token(chunk):
-        return (chunk,), (0,)
+    if chunk.isalnum() and _TATWEEL not in chunk:
+        norm = normalize_token(chunk)
+        if norm:
+            return (chunk,), (0,), (norm,)
     core = chunk.strip(_SEPARATORS)  # "(NATO)." «Kyiv» Ukraine.\n\n
-    if core.isalnum() and _TATWEEL not in core and normalize_token(core):
-        return (core,), (len(chunk) - len(chunk.lstrip(_SEPARATORS)),)
+    if core.isalnum() and _TATWEEL not in core:
+        norm = normalize_token(core)
+        if norm:
+            return (core,), (len(chunk) - len(chunk.lstrip(_SEPARATORS)),), (norm,)
     pieces = chunk.translate(_TO_SPACE).split(" ")
     words = tuple(filter(None, pieces))
-    if all(map(str.isalnum, words)) and _TATWEEL not in chunk and all(map(normalize_token, words)):
-        starts: list[int] = []
-        position = 0
-        for piece in pieces:
-            if piece:
-                starts.append(position)
-            position += len(piece) + 1
-        return words, tuple(starts)
-    parts = split_words(chunk).parts
-    return tuple(parts[1::2]), tuple(accumulate(map(len, parts[: len(parts) - 1])))[::2]
+    if all(map(str.isalnum, words)) and _TATWEEL not in chunk:
+        norms = tuple(map(normalize_token, words))
+        if all(norms):
+            starts: list[int] = []
+            position = 0
+            for piece in pieces:
+                if piece:
+                    starts.append(position)
+                position += len(piece) + 1
+            return words, tuple(starts), norms
+    split = split_words(chunk)
+    parts = split.parts
+    return (
+        tuple(parts[1::2]),
+        tuple(accumulate(map(len, parts[: len(parts) - 1])))[::2],
+        tuple(split.norms),
+    )

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.match.compile import Entry, TermHit, TermIndex
-from monitor.text.tokenize import chunk_words, split_words, tokenize
+from monitor.text.normalize import normalize_token
+from monitor.text.tokenize import chunk_tokens, chunk_words, split_words, tokenize
 
 _PIECES = [
     "NATO",
@@ -41,6 +42,9 @@ def _reference(chunk: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
 def test_chunk_words_are_split_words(pieces: list[str]) -> None:
     chunk = "".join(pieces)
     assert chunk_words(chunk) == _reference(chunk)
+    words, starts, norms = chunk_tokens(chunk)
+    assert (words, starts) == _reference(chunk)
+    assert norms == tuple(map(normalize_token, words))
 
 
 def _index() -> TermIndex:
