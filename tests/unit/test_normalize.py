@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.text.normalize import normalize_token
+from monitor.text.normalize import _KEEP, _TABLE, fold_text, normalize_token
 from monitor.text.tokenize import tokenize
 
 
@@ -84,3 +86,24 @@ def test_tokens_always_slice_their_text(text: str) -> None:
         assert token.start >= previous_end and token.end > token.start
         assert token.norm
         previous_end = token.end
+
+
+def _full_fold(text: str) -> str:
+    """``fold_text`` with its ``translate`` always applied (the reference)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    for pair, letter in _KEEP:
+        decomposed = decomposed.replace(pair, letter)
+    return unicodedata.normalize("NFC", decomposed.translate(_TABLE))
+
+
+def test_skipping_the_translate_changes_no_fold() -> None:
+    # Every BMP character alone, and after a letter with a mark that folding keeps.
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        assert fold_text(ch) == _full_fold(ch), hex(code)
+        assert fold_text("й" + ch) == _full_fold("й" + ch), hex(code)
+    for text in ("\U0001d400b", "\U0001f600", "x\U0001d167", "\uac00\u11a8", "\u1100\u1161"):
+        assert fold_text(text) == _full_fold(text), repr(text)
