@@ -386,8 +386,10 @@ class TermIndex:
         # One lookup per key (the lists are never empty), in C.
         lists: list[Sequence[_Term]] = list(filter(None, map(self._first.get, text_keys(norm))))
         wildcards = self._prefixes.get(norm[:_HEAD])
-        if wildcards or self._short:
-            lists.append([t for p, t in (*(wildcards or ()), *self._short) if norm.startswith(p)])
+        if self._short:  # rare: no tuple of every wildcard built for each word
+            wildcards = [*(wildcards or ()), *self._short]
+        if wildcards:
+            lists.append([t for p, t in wildcards if norm.startswith(p)])
         if not lists:
             return ()
         if len(lists) == 1:
