@@ -68,7 +68,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, compress, count, islice
+from itertools import accumulate, chain, compress, count
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple, cast
 
@@ -530,21 +530,21 @@ class TermIndex:
                             gap = chunks[pc][tail:] + " " + chunks[c][:head]
                         else:  # the text's own gap: the chunks lost its line breaks
                             if chunk > seen:
-                                weight = sum(map(_weight_of, islice(infos, seen, chunk)))
+                                weight = sum(map(_weight_of, infos[seen:chunk]))
                                 token += weight // _TOKEN
                                 offset += weight % _TOKEN
                                 seen = chunk
                             at = offset
                             if pc > chunk:
-                                at += sum(map(_weight_of, islice(infos, chunk, pc))) % _TOKEN
-                            after = at + sum(map(_weight_of, islice(infos, pc, c))) % _TOKEN
+                                at += sum(map(_weight_of, infos[chunk:pc])) % _TOKEN
+                            after = at + sum(map(_weight_of, infos[pc:c])) % _TOKEN
                             gap = text[at + tail : after + head]
                         if SENTENCE_BREAK.search(gap) is not None:
                             break
                     else:
                         # A hit: token indexes (sums in C over the chunks skipped).
                         if chunk > seen:
-                            weight = sum(map(_weight_of, islice(infos, seen, chunk)))
+                            weight = sum(map(_weight_of, infos[seen:chunk]))
                             token += weight // _TOKEN
                             offset += weight % _TOKEN
                             seen = chunk
@@ -555,7 +555,7 @@ class TermIndex:
                             if c == chunk + 1:
                                 weight = info[3]
                             else:
-                                weight = sum(map(_weight_of, islice(infos, chunk, c)))
+                                weight = sum(map(_weight_of, infos[chunk:c]))
                             last = token + weight // _TOKEN + w
                             where[last] = (offset + weight % _TOKEN, c, w)
                         elif w > local:

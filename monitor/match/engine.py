@@ -78,23 +78,56 @@ class _FieldWords:
         return before[chunk]
 
 
-@dataclass(eq=False)
 class _Found:
-    """One occurrence of an entry in one field."""
+    """One occurrence of an entry in one field.
 
-    entry: Entry
-    field: Field
-    local_first: int  # token indexes in its paragraph (``chunk``), inclusive
-    local_last: int
-    start: int  # character offsets into the field
-    end: int
-    source: str  # the field's whole text (the hit is source[start:end])
-    role: Role | None = None  # speakers only
-    quote: str | None = None
-    order: tuple[int, int, int] = (0, 0, 0)  # field, start, end: report order
-    reported: Hit | None = None  # the Hit, built once for every Match of the item
-    words: _FieldWords | None = None  # None: the field was scanned whole
-    chunk: int = 0
+    A plain class with slots (an item at 100k terms makes ~25 of these): a
+    dataclass's generated ``__init__`` with defaults costs twice as much."""
+
+    __slots__ = (
+        "chunk",
+        "end",
+        "entry",
+        "field",
+        "local_first",
+        "local_last",
+        "order",
+        "quote",
+        "reported",
+        "role",
+        "source",
+        "start",
+        "words",
+    )
+
+    def __init__(
+        self,
+        entry: Entry,
+        field: Field,
+        local_first: int,  # token indexes in its paragraph (``chunk``), inclusive
+        local_last: int,
+        start: int,  # character offsets into the field
+        end: int,
+        source: str,  # the field's whole text (the hit is source[start:end])
+        role: Role | None,  # speakers only
+        quote: str | None,
+        order: tuple[int, int, int],  # field, start, end: report order
+        words: _FieldWords | None,  # None: the field was scanned whole
+        chunk: int,
+    ) -> None:
+        self.entry = entry
+        self.field = field
+        self.local_first = local_first
+        self.local_last = local_last
+        self.start = start
+        self.end = end
+        self.source = source
+        self.role = role
+        self.quote = quote
+        self.order = order
+        self.words = words
+        self.chunk = chunk
+        self.reported: Hit | None = None  # the Hit, built once for every Match of the item
 
     @property
     def first(self) -> int:
@@ -122,9 +155,21 @@ class _Evidence:
     speakers: dict[str, list[_Found]]
     literals: dict[str, list[_Found]]
     languages: dict[Field, str | None] = field(default_factory=dict)  # when detected
+    _quoted: set[str] | None = None  # speakers quoted somewhere (``quoted()``)
+
+    def quoted(self) -> set[str]:
+        """The speakers quoted at least once (worked out once per evidence: every
+        watchlist evaluated asks)."""
+        if self._quoted is None:
+            self._quoted = {
+                name
+                for name, places in self.speakers.items()
+                if any(f.role == "quoted" for f in places)
+            }
+        return self._quoted
 
     def speaker_found(self, name: str, quoted_only: bool) -> bool:
-        return any(not quoted_only or f.role == "quoted" for f in self.speakers.get(name, ()))
+        return name in (self.quoted() if quoted_only else self.speakers)
 
     def names(self) -> Iterable[tuple[str, str]]:
         """(kind, name) of everything found."""
@@ -144,13 +189,18 @@ class _Evidence:
             topics=keep(self.topics),
             speakers=keep(self.speakers),
             literals=keep(self.literals),
+            _quoted=None,
         )
 
 
 def _snippet(text: str, start: int, end: int) -> str:
     pad = max(0, (_SNIPPET - (end - start)) // 2)
     left, right = max(0, start - pad), min(len(text), end + pad)
-    body = " ".join(text[left:right].split())
+    body = text[left:right]
+    # Whitespace collapsed; a piece with none but single inner spaces (most:
+    # ``isprintable`` is False for every other space and line break) is kept as is.
+    if not body.isprintable() or "  " in body or body[:1] == " " or body[-1:] == " ":
+        body = " ".join(body.split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
 
 
@@ -340,8 +390,8 @@ class Matcher:
                 role,
                 quote,
                 (order, start, end),
-                words=words,
-                chunk=chunk,
+                words,
+                chunk,
             )
             found.append(place)
         return found
@@ -399,7 +449,8 @@ class Matcher:
         quoted_only = wl.role == "quoted"
         found_topics = ev.topics  # its lists are never empty
         topics = [t for t in wl.topics if t in found_topics]
-        speakers = [s for s in wl.speakers if ev.speaker_found(s, quoted_only)]
+        found_speakers = ev.quoted() if quoted_only else ev.speakers
+        speakers = [s for s in wl.speakers if s in found_speakers]
         literals: list[str] = []
         mode = self._modes[name]
         if mode == "any":
@@ -508,6 +559,9 @@ class Matcher:
 def _outermost(hits: list[TermHit]) -> list[TermHit]:
     """Drop a hit inside a longer hit of the same topic/speaker (``Peskov`` inside
     ``Dmitry Peskov``), and repeats of one span by several terms of one name."""
+    names = {(hit.entry.kind, hit.entry.name) for hit in hits}
+    if len(names) == len(hits):  # the usual case: every name found once
+        return hits
     by_name: dict[tuple[str, str], dict[tuple[int, int], TermHit]] = {}
     for hit in hits:
         by_name.setdefault((hit.entry.kind, hit.entry.name), {}).setdefault(
@@ -583,7 +637,14 @@ def build_matcher(config: Config) -> Matcher:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return Matcher(config)
+        matcher = Matcher(config)
     finally:
         if enabled:
             gc.enable()
+    # The index is hundreds of thousands of long-lived containers (key sets,
+    # compiled terms) without reference cycles: every full collection would
+    # traverse them all for nothing (0.7-1.4 s each at 100k terms, several in
+    # the first thousand items). Frozen, the collector skips them; reference
+    # counting still frees them when the matcher is dropped.
+    gc.freeze()
+    return matcher
