@@ -258,6 +258,13 @@ class Matcher:
         }
         self._modes = {name: wl.when.strip().lower() for name, wl in config.watchlists.items()}
         self._by_name: dict[tuple[str, str], list[int]] = {}
+        # topic -> (watchlist number, its place in that watchlist's topics): an
+        # item's found topics are dealt to the watchlists listing them, rather
+        # than every evaluated watchlist testing each topic it lists.
+        self._topic_places: dict[str, list[tuple[int, int]]] = {}
+        for number, (_, watchlist) in enumerate(self._watchlists):
+            for place, topic in enumerate(watchlist.topics):
+                self._topic_places.setdefault(topic, []).append((number, place))
         self._always: list[int] = []
         self._needs_language = False
         for number, (wl_name, watchlist) in enumerate(self._watchlists):
@@ -423,6 +430,15 @@ class Matcher:
             return []
         declared = _language(item.language)
         evidence.languages = self._languages(item)
+        listed: dict[int, list[tuple[int, str]]] = {}  # number -> (place, topic) found
+        places = self._topic_places
+        for topic in evidence.topics:
+            for number, place in places.get(topic, ()):
+                found_here = listed.get(number)
+                if found_here is None:
+                    listed[number] = [(place, topic)]
+                else:
+                    found_here.append((place, topic))
         matches: list[Match] = []
         for number in sorted(numbers):
             name, watchlist = self._watchlists[number]
@@ -440,15 +456,21 @@ class Matcher:
                         continue
                     if len(fields) < len(evidence.languages):
                         view = evidence.only(fields)
-            result = self._evaluate(name, watchlist, view)
+            if view is evidence:
+                topics = [topic for _, topic in sorted(listed.get(number, ()))]
+            else:
+                topics = [t for t in watchlist.topics if t in view.topics]
+            result = self._evaluate(name, watchlist, view, topics)
             if result is not None:
                 matches.append(result)
         return matches
 
-    def _evaluate(self, name: str, wl: WatchlistConfig, ev: _Evidence) -> Match | None:
+    def _evaluate(
+        self, name: str, wl: WatchlistConfig, ev: _Evidence, topics: list[str]
+    ) -> Match | None:
+        """The Match of watchlist ``name`` if ``ev`` satisfies it; ``topics``: those
+        of its topics that were found, in its order."""
         quoted_only = wl.role == "quoted"
-        found_topics = ev.topics  # its lists are never empty
-        topics = [t for t in wl.topics if t in found_topics]
         found_speakers = ev.quoted() if quoted_only else ev.speakers
         speakers = [s for s in wl.speakers if s in found_speakers]
         literals: list[str] = []
