@@ -263,8 +263,8 @@ class Matcher:
         # than every evaluated watchlist testing each topic it lists.
         self._topic_places: dict[str, list[tuple[int, int]]] = {}
         for number, (_, watchlist) in enumerate(self._watchlists):
-            for place, topic in enumerate(watchlist.topics):
-                self._topic_places.setdefault(topic, []).append((number, place))
+            for place, listed_topic in enumerate(watchlist.topics):
+                self._topic_places.setdefault(listed_topic, []).append((number, place))
         self._always: list[int] = []
         self._needs_language = False
         for number, (wl_name, watchlist) in enumerate(self._watchlists):
