@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from itertools import accumulate
 
 from hypothesis import given, settings
@@ -100,3 +101,20 @@ def test_phrases_do_not_cross_blank_lines_or_sentences() -> None:
     for text in ("security\nguarantees", "security   guarantees", "security \n guarantees"):
         hits = index.locate(text)[1]
         assert [(h.entry.term, h.first, h.last) for h in hits] == [("security guarantees", 0, 1)]
+
+
+def test_located_reads_any_token() -> None:
+    pieces = [*_PIECES, *_PIECES[::-1], "NATO"]
+    gaps = [_GAPS[i % len(_GAPS)] for i in range(len(pieces))]
+    text = "".join(word + gap for word, gap in zip(pieces, gaps, strict=True))
+    tokens = tokenize(text)
+    starts = [t.start for t in tokens]
+    located = _index().locate(text)[0]
+    assert located.count() == len(tokens)
+    for i in sorted(range(len(tokens)), key=lambda i: (i * 7) % len(tokens)):
+        assert located.word_at(i) == (tokens[i].text, tokens[i].start)
+    for offset in range(len(text) + 1):
+        assert located.index_at(offset) == bisect_right(starts, offset)
+    for first in range(len(tokens) + 1):
+        for stop in range(first, len(tokens) + 1):
+            assert located.words(first, stop) == [t.text for t in tokens[first:stop]]
