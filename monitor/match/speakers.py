@@ -305,10 +305,11 @@ def _is_object(
 
 
 def _subject_of_verb(
-    text: str, tokens: Sequence[Token], first: int, last: int, alias: str | None
+    text: str, tokens: Sequence[Token], first: int, last: int, oblique: bool
 ) -> bool:
-    """A verb of saying after the name, with the name as its subject."""
-    if _is_object(text, tokens, first, last, alias):
+    """A verb of saying after the name, with the name as its subject
+    (``oblique``: ``_is_object``)."""
+    if oblique:
         return False
     sentence = tokens[first].sentence
     apposition = last + 1 < len(tokens) and "," in _gap(text, tokens, last + 1)
@@ -336,19 +337,22 @@ def _verb_before(
     last: int,
     alias: str | None,
     others: Sequence[tuple[int, int]] | None,
+    oblique: bool,
 ) -> bool:
-    """A verb of saying (or an attribution) before the name that governs it."""
+    """A verb of saying (or an attribution) before the name that governs it
+    (``oblique``: ``_is_object``)."""
     sentence = tokens[first].sentence
-    oblique = _is_object(text, tokens, first, last, alias)
     # A name set off by a comma may follow a long title (a réagi jeudi la
     # porte-parole de la diplomatie russe, Maria Zakharova).
     reach = 12 if first > 0 and _APPOSITION.search(_gap(text, tokens, first)) else 8
+    after = tokens[first]  # the token after ``index``
     for index in range(first - 1, max(-1, first - reach - 1), -1):
         token = tokens[index]
         if token.sentence != sentence:
             return False
         distance = first - index
-        pair = (token.norm, tokens[index + 1].norm)
+        pair = (token.norm, after.norm)
+        after = token
         if (token.norm in _BEFORE or pair in _BEFORE_PAIRS) and distance <= 4:
             return True
         # The name is inside what someone reports, or in a relative clause.
@@ -506,8 +510,9 @@ def classify_speaker(
         quote = _after_colon(text, tokens, last)
         if quote is not None:
             return "quoted", quote
-    if _subject_of_verb(text, tokens, first, last, alias) or _verb_before(
-        text, tokens, first, last, alias, others
+    oblique = _is_object(text, tokens, first, last, alias)
+    if _subject_of_verb(text, tokens, first, last, oblique) or _verb_before(
+        text, tokens, first, last, alias, others, oblique
     ):
         return "quoted", _sentence_text(text, tokens, first)
     if others is not None:
