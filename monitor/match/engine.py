@@ -364,8 +364,8 @@ class Matcher:
         if vetoes:
             hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
         tokens: Sequence[Token] | None = None
-        # Offsets come from ``located`` only for the hits kept: the whole field
-        # is never split into parts unless a speaker's role needs its tokens.
+        # Offsets come from ``located`` only for the hits kept, and a speaker's
+        # role reads the tokens it needs from it too: the field is never re-split.
         ordered = sorted(_outermost(hits), key=_span)
         spoken = [h for h in ordered if h.entry.kind == "speaker"]
         if spoken and words is not None:
@@ -379,7 +379,7 @@ class Matcher:
             quote: str | None = None
             if entry.kind == "speaker":
                 if tokens is None:
-                    tokens = TokenView(located.parts, text)
+                    tokens = TokenView(located)
                 others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
                 role, quote = classify_speaker(
                     text, tokens, hit.first, hit.last, alias=entry.term, others=others
