@@ -68,7 +68,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, compress, count
+from itertools import accumulate, chain, compress, count, islice
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple, cast
 
@@ -234,7 +234,7 @@ class Located:
         low = bisect_right(totals, (first + 1) * _TOKEN - 1) - 1
         high = bisect_right(totals, stop * _TOKEN - 1)
         skip = first - totals[low] // _TOKEN
-        words = chain.from_iterable(map(_words_of, islice(self._infos, low, high)))
+        words = chain.from_iterable(map(_words_of, self._infos[low:high]))
         return list(islice(words, skip, skip + stop - first))
 
     def totals(self) -> list[int]:
