@@ -18,8 +18,8 @@ The index ("one automaton over the normalised token stream"):
   through a per-index chunk cache (its words, their starts, the terms each can
   start; ``tokenize.chunk_tokens`` on a miss) in one C-level ``map``; news text
   repeats its chunks as it repeats its words. Token indexes and offsets are
-  summed (in C) only up to the chunks that hold a hit, and the parts of the
-  whole field are split only if a speaker's role needs its tokens. Measured on
+  summed (in C) only up to the chunks that hold a hit, and a speaker's role
+  reads the tokens it needs from the chunks (``Located``). Measured on
   the benchmark (presearch only, warm): 10k terms 4,970 -> 9,240 items/s, 100k
   3,610 -> 4,410; ``Matcher.match`` warm at 10k 3,380 -> ~5,000;
 - for a word met for the first time, an Aho-Corasick check of its normalised
@@ -198,6 +198,9 @@ def _tokens_of(total: int) -> int:
     return total // _TOKEN
 
 
+_chars_of = _TOKEN.__rmod__  # a chunk total -> its first character
+
+
 class Located:
     """The words of a text found chunk by chunk (``text.split(" ")``). Token
     offsets are worked out only for the tokens a scan looks at (a field's
@@ -227,9 +230,19 @@ class Located:
             self._parts = parts
         return self._parts
 
-    def words(self) -> list[str]:
-        """Every word of the text, in order (token ``i`` is ``words()[i]``)."""
-        return list(chain.from_iterable(map(_words_of, self._infos)))
+    def words(self, first: int = 0, stop: int | None = None) -> list[str]:
+        """The words ``first .. stop - 1`` (every word by default), in order
+        (token ``i`` is ``words()[i]``)."""
+        if stop is None:
+            return list(chain.from_iterable(map(_words_of, self._infos)))[first:]
+        totals = self.totals()
+        # The chunk holding token t is the last whose total is below t + 1
+        # tokens, whatever its characters (they are the low bits).
+        low = bisect_right(totals, (first + 1) * _TOKEN - 1) - 1
+        high = bisect_right(totals, stop * _TOKEN - 1)
+        skip = first - totals[low] // _TOKEN
+        words = chain.from_iterable(map(_words_of, self._infos[low:high]))
+        return list(islice(words, skip, skip + stop - first))
 
     def totals(self) -> list[int]:
         """Summed chunk weights: chunk ``k`` starts at character
@@ -237,6 +250,30 @@ class Located:
         if self._totals is None:
             self._totals = list(accumulate(map(_weight_of, self._infos), initial=0))
         return self._totals
+
+    def count(self) -> int:
+        """How many tokens the text has."""
+        return self.totals()[-1] // _TOKEN
+
+    def word_at(self, index: int) -> tuple[str, int]:
+        """(token ``index``, where it starts in the text): a ``TokenSource`` for
+        ``TokenView``, so a speaker's role reads its tokens from the chunks and
+        the field is not split again."""
+        totals = self.totals()
+        chunk = bisect_right(totals, (index + 1) * _TOKEN - 1) - 1
+        total = totals[chunk]
+        _, words, starts, _ = self._infos[chunk]
+        local = index - total // _TOKEN
+        return words[local], total % _TOKEN + starts[local]
+
+    def index_at(self, offset: int) -> int:
+        """How many tokens start at or before character ``offset``."""
+        totals = self.totals()
+        chunk = min(bisect_right(totals, offset, key=_chars_of) - 1, len(self._infos) - 1)
+        if chunk < 0:
+            return 0
+        starts = self._infos[chunk][2]
+        return totals[chunk] // _TOKEN + bisect_right(starts, offset - totals[chunk] % _TOKEN)
 
     def _place(self, index: int) -> tuple[int, int, int]:
         place = self._where.get(index)
@@ -542,21 +579,21 @@ class TermIndex:
                             gap = chunks[pc][tail:] + " " + chunks[c][:head]
                         else:  # the text's own gap: the chunks lost its line breaks
                             if chunk > seen:
-                                weight = sum(map(_weight_of, islice(infos, seen, chunk)))
+                                weight = sum(map(_weight_of, infos[seen:chunk]))
                                 token += weight // _TOKEN
                                 offset += weight % _TOKEN
                                 seen = chunk
                             at = offset
                             if pc > chunk:
-                                at += sum(map(_weight_of, islice(infos, chunk, pc))) % _TOKEN
-                            after = at + sum(map(_weight_of, islice(infos, pc, c))) % _TOKEN
+                                at += sum(map(_weight_of, infos[chunk:pc])) % _TOKEN
+                            after = at + sum(map(_weight_of, infos[pc:c])) % _TOKEN
                             gap = text[at + tail : after + head]
                         if SENTENCE_BREAK.search(gap) is not None:
                             break
                     else:
                         # A hit: token indexes (sums in C over the chunks skipped).
                         if chunk > seen:
-                            weight = sum(map(_weight_of, islice(infos, seen, chunk)))
+                            weight = sum(map(_weight_of, infos[seen:chunk]))
                             token += weight // _TOKEN
                             offset += weight % _TOKEN
                             seen = chunk
@@ -567,7 +604,7 @@ class TermIndex:
                             if c == chunk + 1:
                                 weight = info[3]
                             else:
-                                weight = sum(map(_weight_of, islice(infos, chunk, c)))
+                                weight = sum(map(_weight_of, infos[chunk:c]))
                             last = token + weight // _TOKEN + w
                             where[last] = (offset + weight % _TOKEN, c, w)
                         elif w > local:

@@ -78,23 +78,56 @@ class _FieldWords:
         return before[chunk]
 
 
-@dataclass(eq=False)
 class _Found:
-    """One occurrence of an entry in one field."""
+    """One occurrence of an entry in one field.
 
-    entry: Entry
-    field: Field
-    local_first: int  # token indexes in its paragraph (``chunk``), inclusive
-    local_last: int
-    start: int  # character offsets into the field
-    end: int
-    source: str  # the field's whole text (the hit is source[start:end])
-    role: Role | None = None  # speakers only
-    quote: str | None = None
-    order: tuple[int, int, int] = (0, 0, 0)  # field, start, end: report order
-    reported: Hit | None = None  # the Hit, built once for every Match of the item
-    words: _FieldWords | None = None  # None: the field was scanned whole
-    chunk: int = 0
+    A plain class with slots (an item at 100k terms makes ~25 of these): a
+    dataclass's generated ``__init__`` with defaults costs twice as much."""
+
+    __slots__ = (
+        "chunk",
+        "end",
+        "entry",
+        "field",
+        "local_first",
+        "local_last",
+        "order",
+        "quote",
+        "reported",
+        "role",
+        "source",
+        "start",
+        "words",
+    )
+
+    def __init__(
+        self,
+        entry: Entry,
+        field: Field,
+        local_first: int,  # token indexes in its paragraph (``chunk``), inclusive
+        local_last: int,
+        start: int,  # character offsets into the field
+        end: int,
+        source: str,  # the field's whole text (the hit is source[start:end])
+        role: Role | None,  # speakers only
+        quote: str | None,
+        order: tuple[int, int, int],  # field, start, end: report order
+        words: _FieldWords | None,  # None: the field was scanned whole
+        chunk: int,
+    ) -> None:
+        self.entry = entry
+        self.field = field
+        self.local_first = local_first
+        self.local_last = local_last
+        self.start = start
+        self.end = end
+        self.source = source
+        self.role = role
+        self.quote = quote
+        self.order = order
+        self.words = words
+        self.chunk = chunk
+        self.reported: Hit | None = None  # the Hit, built once for every Match of the item
 
     @property
     def first(self) -> int:
@@ -122,9 +155,21 @@ class _Evidence:
     speakers: dict[str, list[_Found]]
     literals: dict[str, list[_Found]]
     languages: dict[Field, str | None] = field(default_factory=dict)  # when detected
+    _quoted: set[str] | None = None  # speakers quoted somewhere (``quoted()``)
+
+    def quoted(self) -> set[str]:
+        """The speakers quoted at least once (worked out once per evidence: every
+        watchlist evaluated asks)."""
+        if self._quoted is None:
+            self._quoted = {
+                name
+                for name, places in self.speakers.items()
+                if any(f.role == "quoted" for f in places)
+            }
+        return self._quoted
 
     def speaker_found(self, name: str, quoted_only: bool) -> bool:
-        return any(not quoted_only or f.role == "quoted" for f in self.speakers.get(name, ()))
+        return name in (self.quoted() if quoted_only else self.speakers)
 
     def names(self) -> Iterable[tuple[str, str]]:
         """(kind, name) of everything found."""
@@ -144,13 +189,18 @@ class _Evidence:
             topics=keep(self.topics),
             speakers=keep(self.speakers),
             literals=keep(self.literals),
+            _quoted=None,
         )
 
 
 def _snippet(text: str, start: int, end: int) -> str:
     pad = max(0, (_SNIPPET - (end - start)) // 2)
     left, right = max(0, start - pad), min(len(text), end + pad)
-    body = " ".join(text[left:right].split())
+    body = text[left:right]
+    # Whitespace collapsed; a piece with none but single inner spaces (most:
+    # ``isprintable`` is False for every other space and line break) is kept as is.
+    if not body.isprintable() or "  " in body or body[:1] == " " or body[-1:] == " ":
+        body = " ".join(body.split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
 
 
@@ -208,6 +258,13 @@ class Matcher:
         }
         self._modes = {name: wl.when.strip().lower() for name, wl in config.watchlists.items()}
         self._by_name: dict[tuple[str, str], list[int]] = {}
+        # topic -> (watchlist number, its place in that watchlist's topics): an
+        # item's found topics are dealt to the watchlists listing them, rather
+        # than every evaluated watchlist testing each topic it lists.
+        self._topic_places: dict[str, list[tuple[int, int]]] = {}
+        for number, (_, watchlist) in enumerate(self._watchlists):
+            for place, listed_topic in enumerate(watchlist.topics):
+                self._topic_places.setdefault(listed_topic, []).append((number, place))
         self._always: list[int] = []
         self._needs_language = False
         for number, (wl_name, watchlist) in enumerate(self._watchlists):
@@ -307,8 +364,8 @@ class Matcher:
         if vetoes:
             hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
         tokens: Sequence[Token] | None = None
-        # Offsets come from ``located`` only for the hits kept: the whole field
-        # is never split into parts unless a speaker's role needs its tokens.
+        # Offsets come from ``located`` only for the hits kept, and a speaker's
+        # role reads the tokens it needs from it too: the field is never re-split.
         ordered = sorted(_outermost(hits), key=_span)
         spoken = [h for h in ordered if h.entry.kind == "speaker"]
         if spoken and words is not None:
@@ -322,7 +379,7 @@ class Matcher:
             quote: str | None = None
             if entry.kind == "speaker":
                 if tokens is None:
-                    tokens = TokenView(located.parts, text)
+                    tokens = TokenView(located)
                 others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
                 role, quote = classify_speaker(
                     text, tokens, hit.first, hit.last, alias=entry.term, others=others
@@ -340,8 +397,8 @@ class Matcher:
                 role,
                 quote,
                 (order, start, end),
-                words=words,
-                chunk=chunk,
+                words,
+                chunk,
             )
             found.append(place)
         return found
@@ -373,6 +430,15 @@ class Matcher:
             return []
         declared = _language(item.language)
         evidence.languages = self._languages(item)
+        listed: dict[int, list[tuple[int, str]]] = {}  # number -> (place, topic) found
+        places = self._topic_places
+        for topic in evidence.topics:
+            for number, place in places.get(topic, ()):
+                found_here = listed.get(number)
+                if found_here is None:
+                    listed[number] = [(place, topic)]
+                else:
+                    found_here.append((place, topic))
         matches: list[Match] = []
         for number in sorted(numbers):
             name, watchlist = self._watchlists[number]
@@ -390,16 +456,23 @@ class Matcher:
                         continue
                     if len(fields) < len(evidence.languages):
                         view = evidence.only(fields)
-            result = self._evaluate(name, watchlist, view)
+            if view is evidence:
+                topics = [topic for _, topic in sorted(listed.get(number, ()))]
+            else:
+                topics = [t for t in watchlist.topics if t in view.topics]
+            result = self._evaluate(name, watchlist, view, topics)
             if result is not None:
                 matches.append(result)
         return matches
 
-    def _evaluate(self, name: str, wl: WatchlistConfig, ev: _Evidence) -> Match | None:
+    def _evaluate(
+        self, name: str, wl: WatchlistConfig, ev: _Evidence, topics: list[str]
+    ) -> Match | None:
+        """The Match of watchlist ``name`` if ``ev`` satisfies it; ``topics``: those
+        of its topics that were found, in its order."""
         quoted_only = wl.role == "quoted"
-        found_topics = ev.topics  # its lists are never empty
-        topics = [t for t in wl.topics if t in found_topics]
-        speakers = [s for s in wl.speakers if ev.speaker_found(s, quoted_only)]
+        found_speakers = ev.quoted() if quoted_only else ev.speakers
+        speakers = [s for s in wl.speakers if s in found_speakers]
         literals: list[str] = []
         mode = self._modes[name]
         if mode == "any":
@@ -508,6 +581,9 @@ class Matcher:
 def _outermost(hits: list[TermHit]) -> list[TermHit]:
     """Drop a hit inside a longer hit of the same topic/speaker (``Peskov`` inside
     ``Dmitry Peskov``), and repeats of one span by several terms of one name."""
+    names = {(hit.entry.kind, hit.entry.name) for hit in hits}
+    if len(names) == len(hits):  # the usual case: every name found once
+        return hits
     by_name: dict[tuple[str, str], dict[tuple[int, int], TermHit]] = {}
     for hit in hits:
         by_name.setdefault((hit.entry.kind, hit.entry.name), {}).setdefault(
@@ -583,7 +659,14 @@ def build_matcher(config: Config) -> Matcher:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return Matcher(config)
+        matcher = Matcher(config)
     finally:
         if enabled:
             gc.enable()
+    # The index is hundreds of thousands of long-lived containers (key sets,
+    # compiled terms) without reference cycles: every full collection would
+    # traverse them all for nothing (0.7-1.4 s each at 100k terms, several in
+    # the first thousand items). Frozen, the collector skips them; reference
+    # counting still frees them when the matcher is dropped.
+    gc.freeze()
+    return matcher

@@ -38,7 +38,7 @@ from monitor.match.compile import text_keys
 from monitor.model import Role
 from monitor.text.morph import cyrillic_name_forms
 from monitor.text.normalize import normalize_token
-from monitor.text.tokenize import Token, tokenize
+from monitor.text.tokenize import Token, TokenView, tokenize
 
 __all__ = ["classify_speaker", "is_follow_up"]
 
@@ -168,6 +168,12 @@ _FOLLOW_PHRASES = tuple(
         "وفق قوله",
     )
 )
+# The same by first norm, so a sentence is read once, not once per phrase; a
+# sentence holding none of these words (nor opening in Arabic) is no follow-up.
+_FOLLOW_BY_FIRST: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _phrase in _FOLLOW_PHRASES:
+    _FOLLOW_BY_FIRST[_phrase[0]] = (*_FOLLOW_BY_FIRST.get(_phrase[0], ()), _phrase)
+_FOLLOW_WORDS = frozenset(_FOLLOW_BY_FIRST) | _PRONOUNS
 
 
 def _is_verb(token: Token, verbs: frozenset[str] = _VERBS) -> bool:
@@ -212,6 +218,8 @@ def _opens_clause(text: str, tokens: Sequence[Token], index: int) -> bool:
 
 
 def _sentence_bounds(tokens: Sequence[Token], index: int) -> tuple[int, int]:
+    if isinstance(tokens, TokenView):  # the matcher's: by its breaks, no walk
+        return tokens.sentence_bounds(index)
     sentence = tokens[index].sentence
     first = index
     while first > 0 and tokens[first - 1].sentence == sentence:
@@ -297,10 +305,11 @@ def _is_object(
 
 
 def _subject_of_verb(
-    text: str, tokens: Sequence[Token], first: int, last: int, alias: str | None
+    text: str, tokens: Sequence[Token], first: int, last: int, oblique: bool
 ) -> bool:
-    """A verb of saying after the name, with the name as its subject."""
-    if _is_object(text, tokens, first, last, alias):
+    """A verb of saying after the name, with the name as its subject
+    (``oblique``: ``_is_object``)."""
+    if oblique:
         return False
     sentence = tokens[first].sentence
     apposition = last + 1 < len(tokens) and "," in _gap(text, tokens, last + 1)
@@ -328,19 +337,22 @@ def _verb_before(
     last: int,
     alias: str | None,
     others: Sequence[tuple[int, int]] | None,
+    oblique: bool,
 ) -> bool:
-    """A verb of saying (or an attribution) before the name that governs it."""
+    """A verb of saying (or an attribution) before the name that governs it
+    (``oblique``: ``_is_object``)."""
     sentence = tokens[first].sentence
-    oblique = _is_object(text, tokens, first, last, alias)
     # A name set off by a comma may follow a long title (a réagi jeudi la
     # porte-parole de la diplomatie russe, Maria Zakharova).
     reach = 12 if first > 0 and _APPOSITION.search(_gap(text, tokens, first)) else 8
+    after = tokens[first]  # the token after ``index``
     for index in range(first - 1, max(-1, first - reach - 1), -1):
         token = tokens[index]
         if token.sentence != sentence:
             return False
         distance = first - index
-        pair = (token.norm, tokens[index + 1].norm)
+        pair = (token.norm, after.norm)
+        after = token
         if (token.norm in _BEFORE or pair in _BEFORE_PAIRS) and distance <= 4:
             return True
         # The name is inside what someone reports, or in a relative clause.
@@ -387,14 +399,20 @@ def is_follow_up(text: str, tokens: Sequence[Token], first: int, last: int) -> b
     """Whether the sentence ``tokens[first..last]`` reports the words of someone
     named earlier by a pronoun: ``He added``, ``добавил он``, ``sagte er``,
     ``a-t-il ajouté``, ``по его словам``, ``وأضاف أن``."""
-    norms = [tokens[i].norm for i in range(first, last + 1)]
-    if _arabic_pronoun_verb(text, tokens, first):
+    if isinstance(tokens, TokenView):  # norms alone, no ``Token`` per word
+        norms = tokens.norms(first, last + 1)
+    else:
+        norms = [tokens[i].norm for i in range(first, last + 1)]
+    if "\u0600" <= norms[0][:1] <= "\u06ff" and _arabic_pronoun_verb(text, tokens, first):
         return True
-    for phrase in _FOLLOW_PHRASES:
-        size = len(phrase)
-        if any(tuple(norms[i : i + size]) == phrase for i in range(len(norms) - size + 1)):
-            return True
+    if _FOLLOW_WORDS.isdisjoint(norms):
+        return False
     for offset, norm in enumerate(norms):
+        phrases = _FOLLOW_BY_FIRST.get(norm)
+        if phrases is not None and any(
+            tuple(norms[offset : offset + len(phrase)]) == phrase for phrase in phrases
+        ):
+            return True
         if norm not in _PRONOUNS:
             continue
         index = first + offset
@@ -431,17 +449,40 @@ def _follow_up_quote(
     sentence = tokens[first].sentence
     if any(tokens[a].sentence == sentence for a, _ in others):
         return None  # two speakers in one sentence: "he" would be a guess
-    index = last + 1
-    while index < len(tokens) and tokens[index].sentence == sentence:
-        index += 1
-    while index < len(tokens) and tokens[index].sentence <= sentence + 3:
+    # The three sentences after this one, from the token after the name.
+    index = _sentence_bounds(tokens, first)[1] + 1
+    left = 3
+    while index <= last:  # a name across a sentence break (not the matcher's)
+        end = _sentence_bounds(tokens, index)[1]
+        if end > last:
+            break
+        index = end + 1
+        left -= 1
+    index = max(index, last + 1)
+    while left > 0 and index < len(tokens):
+        left -= 1
         start, end = _sentence_bounds(tokens, index)
         if any(a <= end for a, _ in others if a > last):
             return None  # someone else was named since
-        if is_follow_up(text, tokens, start, end):
-            return _sentence_text(text, tokens, start)
+        quote = _follow_up_text(text, tokens, start, end)
+        if quote is not None:
+            return quote
         index = end + 1
     return None
+
+
+def _follow_up_text(text: str, tokens: Sequence[Token], first: int, last: int) -> str | None:
+    """The sentence ``tokens[first..last]`` if it is a follow-up, else None;
+    kept on a ``TokenView`` (it does not depend on the speaker: the several
+    names of a field look at the same sentences)."""
+    notes = tokens.notes if isinstance(tokens, TokenView) else None
+    key = ("follow-up", first)
+    if notes is not None and key in notes:
+        return notes[key]
+    quote = _sentence_text(text, tokens, first) if is_follow_up(text, tokens, first, last) else None
+    if notes is not None:
+        notes[key] = quote
+    return quote
 
 
 def classify_speaker(
@@ -469,8 +510,9 @@ def classify_speaker(
         quote = _after_colon(text, tokens, last)
         if quote is not None:
             return "quoted", quote
-    if _subject_of_verb(text, tokens, first, last, alias) or _verb_before(
-        text, tokens, first, last, alias, others
+    oblique = _is_object(text, tokens, first, last, alias)
+    if _subject_of_verb(text, tokens, first, last, oblique) or _verb_before(
+        text, tokens, first, last, alias, others, oblique
     ):
         return "quoted", _sentence_text(text, tokens, first)
     if others is not None:

@@ -456,3 +456,22 @@ def test_matching_invariant_under_letter_variants_and_accents(text: str, seed: i
     got = _MATCHER.match(changed)
     assert _summary(got) == expected
     assert_offsets(changed, got)
+
+
+_SPACES = list("ab .\n\t\r\u00a0\u2009\u3000\x85\x1c")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_SPACES), max_size=300), st.data())
+def test_snippet_collapses_every_kind_of_whitespace(text: str, data: st.DataObject) -> None:
+    # The snippet keeps a piece without odd whitespace as it is (a fast path):
+    # it must equal the plain definition, whitespace runs of any kind -> one space.
+    from monitor.match.engine import _SNIPPET, _snippet
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    pad = max(0, (_SNIPPET - (end - start)) // 2)
+    left, right = max(0, start - pad), min(len(text), end + pad)
+    expected = " ".join(text[left:right].split())
+    expected = ("…" if left > 0 else "") + expected + ("…" if right < len(text) else "")
+    assert _snippet(text, start, end) == expected

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.match.compile import TermIndex
 from monitor.match.speakers import classify_speaker, is_follow_up
 from monitor.model import Role
 from monitor.text.normalize import normalize_token
-from monitor.text.tokenize import Token, tokenize
+from monitor.text.tokenize import Token, TokenView, tokenize
 
 
 def _span(tokens: list[Token], name: str) -> tuple[int, int]:
@@ -36,7 +37,12 @@ def classify(
     tokens = tokenize(text)
     first, last = _span(tokens, name)
     spans = None if others is None else [_span(tokens, other) for other in others]
-    return classify_speaker(text, tokens, first, last, alias=alias, others=spans)
+    got = classify_speaker(text, tokens, first, last, alias=alias, others=spans)
+    # The matcher's tokens (read from the chunk scan, sentences numbered by
+    # breaks) give the same answer.
+    view = TokenView(TermIndex().locate(text)[0])
+    assert classify_speaker(text, view, first, last, alias=alias, others=spans) == got
+    return got
 
 
 def role(
@@ -289,6 +295,8 @@ def test_follow_ups_need_the_other_speakers_places() -> None:
 def test_is_follow_up(sentence: str, expected: bool) -> None:
     tokens = tokenize(sentence)
     assert is_follow_up(sentence, tokens, 0, len(tokens) - 1) is expected
+    view = TokenView(TermIndex().locate(sentence)[0])
+    assert is_follow_up(sentence, view, 0, len(view) - 1) is expected
 
 
 # -- quotes ---------------------------------------------------------------------------
@@ -372,3 +380,56 @@ def test_saying_nothing_reports_no_words(text: str, name: str, expected: Role) -
 def test_a_colon_after_two_joined_names_is_a_topic_not_a_quote(text: str) -> None:
     name = "Putin" if "Putin" in text else "Путин"
     assert role(text, name) == "mentioned"
+
+
+# -- the matcher's token view ---------------------------------------------------------------
+
+_NAMES = ["Peskov", "Песков", "بيسكوف", "Lavrov", "Putin"]
+_STORY = st.lists(
+    st.sampled_from(
+        [
+            *_NAMES,
+            "said",
+            "He",
+            "added",
+            "он",
+            "заявил",
+            "sagte",
+            "er",
+            "вона",
+            "وأضاف",
+            "according",
+            "to",
+            "him",
+            "that",
+            "talks",
+            "с",
+            "Путиным",
+            "«ok»",
+            "a-t-il",
+            "ajouté",
+        ]
+    ).flatmap(
+        lambda word: st.tuples(
+            st.just(word), st.sampled_from([" ", ". ", "?! ", ", ", ": ", ".\n\n", "\n"])
+        )
+    ),
+    min_size=1,
+    max_size=30,
+).map(lambda pairs: "".join(word + gap for word, gap in pairs))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_STORY)
+def test_the_token_view_classifies_as_tokenize_does(text: str) -> None:
+    tokens = tokenize(text)
+    view = TokenView(TermIndex().locate(text)[0])
+    names = [i for i, t in enumerate(tokens) if t.text in _NAMES]
+    for first in names:
+        others = [(i, i) for i in names if tokens[i].text != tokens[first].text]
+        for spans in (others, None):
+            want = classify_speaker(
+                text, tokens, first, first, alias=tokens[first].text, others=spans
+            )
+            got = classify_speaker(text, view, first, first, alias=tokens[first].text, others=spans)
+            assert got == want
