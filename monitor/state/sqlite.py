@@ -233,6 +233,15 @@ class SqliteStore:
         return [_entry(row) for row in rows]
 
     def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        # the runner asks every tick: look first without taking the write lock
+        with self._tx(write=False) as db:
+            due = db.execute(
+                "SELECT 1 FROM deliveries WHERE status = 'held' AND channel = ? AND due <= ?"
+                " LIMIT 1",
+                (channel, now),
+            ).fetchone()
+        if due is None:
+            return []
         # BEGIN IMMEDIATE: the check and the lease are one step across processes too
         with self._tx() as db:
             rows = db.execute(
