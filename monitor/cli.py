@@ -9,6 +9,7 @@ traceback. The distributed commands (``worker``, ``poller``) hand over to
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -262,7 +263,8 @@ def sample_alert(channel: str) -> Alert:
 
 # --- alerts list|retry|dead --------------------------------------------------------------
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.pipeline import build_channels, deliver_alert
+    from monitor.alerts.digest import digest_periods
+    from monitor.pipeline import build_channels, deliver_alert, flush_digests
     from monitor.state import open_store
 
     config = _config(args)
@@ -279,6 +281,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 )
             return 0
         channels = build_channels(config)
+        digests = digest_periods(config)
+        now = datetime.now(UTC)
+        regrouped: set[str] = set()
         failed = 0
         for entry in store.list_deliveries(None):
             if entry.status == "sent" or (args.ids and entry.alert_id not in args.ids):
@@ -288,6 +293,20 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             if entry.channel not in channels:
                 print(f"{entry.alert_id}\t{entry.channel}\tskipped\tno such channel in the config")
                 failed += 1
+                continue
+            if entry.channel in digests:
+                # held again, due now: sent below in one digest with the channel's others
+                store.put_delivery(
+                    dataclasses.replace(
+                        entry,
+                        status="held",
+                        attempts=0,
+                        detail="retry requested",
+                        updated=now.timestamp(),
+                        due=now.timestamp(),
+                    )
+                )
+                regrouped.add(entry.channel)
                 continue
             alert = Alert.from_message(json.loads(entry.payload))
             # A retry starts a fresh series of attempts on that one channel.
@@ -299,6 +318,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 now=datetime.now(UTC),
                 only=entry.channel,
             ):
+                print(f"{result.alert_id}\t{result.channel}\t{result.status}\t{result.detail}")
+                failed += result.status != "sent"
+        for name in sorted(regrouped):
+            for result in flush_digests(channels, store, config, now=now, only=name):
                 print(f"{result.alert_id}\t{result.channel}\t{result.status}\t{result.detail}")
                 failed += result.status != "sent"
         return 1 if failed else 0

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.alerts.channels import Channel, build_channel
+from monitor.alerts.channels import Channel, DigestChannel, build_channel
 from monitor.alerts.decide import decide
-from monitor.alerts.deliver import deliver
+from monitor.alerts.deliver import deliver, deliver_digest
+from monitor.alerts.digest import digest_periods, held_entry
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError
 from monitor.logs import get_logger
@@ -192,21 +193,38 @@ def process_item(
     for match in matcher.match(item):
         alert = decide(match, item, store, window=config.settings.story_window, now=now.timestamp())
         if alert is not None:
-            record_pending(alert, store, now=now)
+            record_pending(alert, store, now=now, digests=digest_periods(config))
             alerts.append(alert)
     return alerts
 
 
-def record_pending(alert: Alert, store: Store, *, now: datetime) -> None:
+def record_pending(
+    alert: Alert, store: Store, *, now: datetime, digests: Mapping[str, float] | None = None
+) -> None:
     """Write the alert to the ledger as pending on each channel before any send,
     so a crash between deciding and delivering loses nothing: the runner resumes
-    pending entries at start, and ``monitor alerts retry`` re-sends them."""
+    pending entries at start, and ``monitor alerts retry`` re-sends them.
+
+    On a digest channel (``digests``: channel -> period) the alert is ``held`` instead,
+    until ``flush_digests`` sends it in that channel's next digest.
+    """
     payload = json.dumps(alert.to_message(), ensure_ascii=False)
     for name in alert.channels:
         if store.get_delivery(alert.id, name) is None:
-            store.put_delivery(
-                LedgerEntry(alert.id, name, "pending", 0, "queued", now.timestamp(), payload)
-            )
+            period = (digests or {}).get(name)
+            if period is not None:
+                entry = held_entry(alert.id, name, payload, period=period, now=now.timestamp())
+            else:
+                entry = LedgerEntry(
+                    alert.id, name, "pending", 0, "queued", now.timestamp(), payload
+                )
+            store.put_delivery(entry)
+
+
+def immediate_channels(alert: Alert, config: Config) -> list[str]:
+    """The alert's channels that send at once (not digest channels)."""
+    digests = digest_periods(config)
+    return [name for name in alert.channels if name not in digests]
 
 
 def deliver_alert(
@@ -221,11 +239,17 @@ def deliver_alert(
 ) -> list[DeliveryResult]:
     """Send one alert to each of its channels (or to ``only``); one result per channel.
 
-    Channels are independent: one failing does not delay or repeat the others.
+    Channels are independent: one failing does not delay or repeat the others. On a
+    digest channel the alert is held for ``flush_digests`` instead (an entry still
+    pending, from before the channel had ``digest:``, is held too) and has no result.
     """
     results: list[DeliveryResult] = []
+    digests = digest_periods(config)
     for name in alert.channels:
         if only is not None and name != only:
+            continue
+        if name in digests:
+            _hold(alert, name, store, period=digests[name], now=now)
             continue
         result = deliver(
             alert,
@@ -244,6 +268,59 @@ def deliver_alert(
             detail=result.detail,
         )
         results.append(result)
+    return results
+
+
+def _hold(alert: Alert, channel: str, store: Store, *, period: float, now: datetime) -> None:
+    previous = store.get_delivery(alert.id, channel)
+    if previous is not None and previous.status != "pending":
+        return  # held already, or settled
+    payload = previous.payload if previous else json.dumps(alert.to_message(), ensure_ascii=False)
+    store.put_delivery(held_entry(alert.id, channel, payload, period=period, now=now.timestamp()))
+
+
+def held_without_digest(store: Store, config: Config) -> list[LedgerEntry]:
+    """Alerts held for a channel that no longer has ``digest:`` (the config changed):
+    they are sent one by one, like pending deliveries, rather than held forever."""
+    digests = digest_periods(config)
+    return [entry for entry in store.list_deliveries("held") if entry.channel not in digests]
+
+
+def flush_digests(
+    channels: Mapping[str, Channel],
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    only: str | None = None,
+) -> list[DeliveryResult]:
+    """Send the digest of every digest channel (or of ``only``) that is due; one result
+    per alert sent, retried or dead-lettered. Safe to call often and from several
+    processes at once: ``Store.claim_held`` hands each held alert to one caller."""
+    results: list[DeliveryResult] = []
+    for name in digest_periods(config):
+        if only is not None and name != only:
+            continue
+        channel = channels.get(name)
+        if not isinstance(channel, DigestChannel):
+            continue
+        sent = deliver_digest(
+            channel,
+            store,
+            max_attempts=config.settings.delivery_attempts,
+            now=now.timestamp(),
+        )
+        for result in sent:
+            log.info(
+                "delivery",
+                alert=result.alert_id,
+                channel=name,
+                status=result.status,
+                attempts=result.attempts,
+                detail=result.detail,
+                digest=len(sent),
+            )
+        results += sent
     return results
 
 

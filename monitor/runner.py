@@ -4,7 +4,9 @@
 items, delivers alerts, and remembers what it has seen in the local store
 (SQLite under ``settings.state_dir``), so a second run alerts nothing new.
 Transient delivery faults are retried from an in-process schedule; deliveries
-left pending by a crash or an early exit are resumed at the next start.
+left pending by a crash or an early exit are resumed at the next start. Digest
+channels are flushed every tick (``pipeline.flush_digests``); ``--once`` sends the
+digests whose period has elapsed and leaves the others held for the next run.
 
 Does I/O through the pipeline's readers, the store and the channels.
 """
@@ -21,7 +23,16 @@ from datetime import datetime
 from monitor.errors import MonitorError, TransientError
 from monitor.logs import get_logger
 from monitor.model import Alert
-from monitor.pipeline import Runtime, commit_poll, deliver_alert, poll_feed, process_item, utcnow
+from monitor.pipeline import (
+    Runtime,
+    commit_poll,
+    deliver_alert,
+    flush_digests,
+    held_without_digest,
+    poll_feed,
+    process_item,
+    utcnow,
+)
 
 log = get_logger(__name__)
 
@@ -68,6 +79,7 @@ class EmbeddedRunner:
             for feed in self.runtime.config.feeds:
                 self._poll(feed.id)
             self._drain_retries(deadline=utcnow().timestamp() + ONCE_RETRY_WAIT)
+            self._flush_digests()
         else:
             start = utcnow().timestamp()
             self._next_due = {feed.id: start for feed in self.runtime.config.feeds}
@@ -77,6 +89,7 @@ class EmbeddedRunner:
                     if due <= now and not self.stop.is_set():
                         self._poll(feed_id)
                 self._drain_retries(deadline=now)
+                self._flush_digests()
                 self.stop.wait(self._sleep_time())
         log.info("run_finished", **vars(self.stats))
         return self.stats
@@ -152,6 +165,19 @@ class EmbeddedRunner:
                     ),
                 )
 
+    def _flush_digests(self) -> None:
+        """Send the digests that are due; a failed one stays held and is tried again
+        by a later flush (its ``due`` is the backoff), so nothing is queued here."""
+        runtime = self.runtime
+        try:
+            results = flush_digests(runtime.channels, runtime.store, runtime.config, now=utcnow())
+        except MonitorError as exc:
+            log.error("digest_flush_failed", error=str(exc))
+            return
+        for result in results:
+            self.stats.deliveries += result.status == "sent"
+            self.stats.failures += result.status == "dead"
+
     def _drain_retries(self, *, deadline: float) -> None:
         """Send retries due by ``deadline``, sleeping until each is due."""
         while self._retries and self._retries[0].due <= deadline and not self.stop.is_set():
@@ -162,8 +188,10 @@ class EmbeddedRunner:
             self._deliver(retry.alert, attempt=retry.attempt, only=retry.channel)
 
     def _resume_pending(self) -> None:
-        """Re-send deliveries a previous run left pending (crash, exit before retry)."""
-        for entry in self.runtime.store.list_deliveries("pending"):
+        """Re-send deliveries a previous run left pending (crash, exit before retry), and
+        alerts held for a channel whose ``digest:`` was removed since."""
+        store, config = self.runtime.store, self.runtime.config
+        for entry in [*store.list_deliveries("pending"), *held_without_digest(store, config)]:
             if not entry.payload or entry.channel not in self.runtime.channels:
                 continue
             alert = Alert.from_message(json.loads(entry.payload))

@@ -26,8 +26,9 @@ def make_entry(
     detail: str = "",
     updated: float = 1_700_000_000.25,
     payload: str = "",
+    due: float = 0.0,
 ) -> LedgerEntry:
-    return LedgerEntry(alert_id, channel, status, attempts, detail, updated, payload)
+    return LedgerEntry(alert_id, channel, status, attempts, detail, updated, payload, due)
 
 
 def make_story(watchlist: str = "ministers", story_key: str = "story-1") -> StoryRecord:
@@ -178,6 +179,72 @@ class StoreContract:
         assert store.list_deliveries("pending") == [d]
         assert store.list_deliveries() == [d, b, c, a]
         assert store.list_deliveries(None) == [d, b, c, a]
+
+    # --- digests: held entries ------------------------------------------------------
+    def test_held_entry_round_trips_with_its_due_time(self, store: Store) -> None:
+        held = make_entry("alrt_1", "digest", "held", attempts=0, due=1_700_000_900.5)
+        store.put_delivery(held)
+        assert store.get_delivery("alrt_1", "digest") == held
+        assert store.list_deliveries("held") == [held]
+        assert store.list_deliveries("pending") == []
+
+    def test_claim_held_with_nothing_held(self, store: Store) -> None:
+        store.put_delivery(make_entry("alrt_1", "digest", "pending", due=0.0))
+        assert store.claim_held("digest", now=2_000_000_000.0, lease=60) == []
+
+    def test_claim_held_waits_until_one_is_due(self, store: Store) -> None:
+        held = make_entry("alrt_1", "digest", "held", updated=100.0, due=200.0)
+        store.put_delivery(held)
+        assert store.claim_held("digest", now=199.0, lease=60) == []
+        assert store.get_delivery("alrt_1", "digest") == held  # untouched
+
+    def test_claim_held_takes_every_held_alert_of_the_channel(self, store: Store) -> None:
+        early = make_entry("alrt_1", "digest", "held", updated=100.0, due=200.0)
+        late = make_entry("alrt_2", "digest", "held", updated=150.0, due=250.0)
+        other = make_entry("alrt_1", "other", "held", updated=100.0, due=200.0)
+        pending = make_entry("alrt_3", "digest", "pending", updated=120.0)
+        sent = make_entry("alrt_4", "digest", "sent", updated=130.0)
+        for entry in (late, early, other, pending, sent):
+            store.put_delivery(entry)
+        taken = store.claim_held("digest", now=210.0, lease=60)
+        assert taken == [replace(early, due=270.0), replace(late, due=270.0)]
+        assert store.get_delivery("alrt_2", "digest") == replace(late, due=270.0)
+        assert store.get_delivery("alrt_1", "other") == other
+        assert store.get_delivery("alrt_3", "digest") == pending
+        assert store.get_delivery("alrt_4", "digest") == sent
+
+    def test_claimed_alerts_are_leased_then_due_again(self, store: Store) -> None:
+        store.put_delivery(make_entry("alrt_1", "digest", "held", due=200.0))
+        assert len(store.claim_held("digest", now=210.0, lease=60)) == 1
+        assert store.claim_held("digest", now=269.0, lease=60) == []  # another flusher
+        again = store.claim_held("digest", now=270.0, lease=60)  # the first one died
+        assert [(e.alert_id, e.due) for e in again] == [("alrt_1", 330.0)]
+
+    def test_settled_alerts_leave_the_held_set(self, store: Store) -> None:
+        held = make_entry("alrt_1", "digest", "held", due=200.0)
+        store.put_delivery(held)
+        store.claim_held("digest", now=210.0, lease=60)
+        store.put_delivery(replace(held, status="sent", due=0.0))
+        assert store.claim_held("digest", now=1_000.0, lease=60) == []
+        assert store.list_deliveries("held") == []
+        assert [e.status for e in store.list_deliveries("sent")] == ["sent"]
+
+    def test_concurrent_claims_of_a_digest_have_one_winner(self, store: Store) -> None:
+        for n in range(5):
+            store.put_delivery(make_entry(f"alrt_{n}", "digest", "held", due=100.0))
+        barrier = threading.Barrier(8)
+        taken: list[int] = []
+
+        def claim() -> None:
+            barrier.wait()
+            taken.append(len(store.claim_held("digest", now=150.0, lease=600)))
+
+        threads = [threading.Thread(target=claim) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(taken) == [0] * 7 + [5]
 
     def test_close_twice_is_safe(self, store: Store) -> None:
         store.mark_seen("feed-a", ["1"])

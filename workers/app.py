@@ -74,6 +74,7 @@ def celery_settings(config: Config) -> dict[str, Any]:
             "monitor.poll_feed": {"queue": "poll"},
             "monitor.process_item": {"queue": "process"},
             "monitor.deliver": {"queue": "deliver"},
+            "monitor.flush_digest": {"queue": "deliver"},
         },
         "broker_connection_retry_on_startup": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,

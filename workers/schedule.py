@@ -4,7 +4,8 @@ A feed is due when its claim in Redis (``SET NX PX`` for its ``every:``
 interval) can be taken, so any number of pollers together poll each feed once
 per interval, and when one dies the others take over at the next interval.
 Also re-queues deliveries left pending too long (a worker died between
-deciding an alert and queueing its delivery).
+deciding an alert and queueing its delivery), and queues the digest of every
+digest email channel whose period has come (``monitor.alerts.digest``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import structlog
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from monitor.alerts.digest import digest_periods, due_channels
 from monitor.config.schema import Config
 from monitor.model import Alert
+from monitor.pipeline import held_without_digest
 from monitor.state.base import Store
 
 log = structlog.get_logger(__name__)
@@ -26,6 +29,8 @@ log = structlog.get_logger(__name__)
 TICK = 1.0
 PENDING_SWEEP_EVERY = 60.0
 PENDING_STALE_AFTER = 300.0
+# a digest flush is queued again for a channel still due after this long
+DIGEST_REQUEUE_AFTER = 10.0
 
 
 def poll_due_feeds(config: Config, store: Store) -> list[str]:
@@ -43,6 +48,33 @@ def poll_due_feeds(config: Config, store: Store) -> list[str]:
     return queued
 
 
+def queue_due_digests(
+    config: Config, store: Store, *, now: float, queued_at: dict[str, float] | None = None
+) -> list[str]:
+    """Queue a digest flush for every digest channel with a held alert that is due.
+
+    Each flush takes its alerts with ``Store.claim_held``, so a flush queued twice
+    (two pollers, a slow worker) sends nothing twice; while one runs, the alerts it
+    took are no longer due and are not queued again.
+    """
+    from workers.tasks import flush_digest
+
+    periods = digest_periods(config)
+    if not periods:
+        return []
+    last = queued_at if queued_at is not None else {}
+    channels = [
+        channel
+        for channel in due_channels(store.list_deliveries("held"), periods, now)
+        if now - last.get(channel, float("-inf")) >= DIGEST_REQUEUE_AFTER
+    ]
+    for channel in channels:
+        # not one per tick while the workers are busy: once, then again if still due later
+        flush_digest.apply_async((channel,), expires=DIGEST_REQUEUE_AFTER)
+        last[channel] = now
+    return channels
+
+
 def stale_after(requested: float = PENDING_STALE_AFTER) -> float:
     """How old a pending delivery must be to count as lost.
 
@@ -56,7 +88,11 @@ def stale_after(requested: float = PENDING_STALE_AFTER) -> float:
 
 
 def requeue_stale_pending(
-    store: Store, *, now: float, older_than: float = PENDING_STALE_AFTER
+    store: Store,
+    *,
+    now: float,
+    older_than: float = PENDING_STALE_AFTER,
+    config: Config | None = None,
 ) -> int:
     """Queue again the deliveries left pending longer than ``older_than`` seconds.
 
@@ -67,7 +103,10 @@ def requeue_stale_pending(
     from workers.tasks import deliver
 
     count = 0
-    for entry in store.list_deliveries("pending"):
+    entries = store.list_deliveries("pending")
+    if config is not None:  # and alerts held for a channel that lost its digest: one by one
+        entries += held_without_digest(store, config)
+    for entry in entries:
         if entry.payload and now - entry.updated > older_than:
             alert = Alert.from_message(json.loads(entry.payload))
             deliver.delay(alert.to_message(), entry.channel, entry.attempts + 1)
@@ -83,6 +122,7 @@ def run_poller(
     pending_stale_after: float = PENDING_STALE_AFTER,
 ) -> None:
     last_sweep = 0.0
+    digests_queued: dict[str, float] = {}
     older_than = stale_after(pending_stale_after)
     sweep_every = min(PENDING_SWEEP_EVERY, older_than / 2)
     log.info("poller_started", feeds=len(config.feeds), pending_stale_after=older_than)
@@ -91,9 +131,14 @@ def run_poller(
             queued = poll_due_feeds(config, store)
             if queued:
                 log.info("polls_queued", feeds=queued)
+            digests = queue_due_digests(config, store, now=time.time(), queued_at=digests_queued)
+            if digests:
+                log.info("digests_queued", channels=digests)
             if time.time() - last_sweep > sweep_every:
                 last_sweep = time.time()
-                requeued = requeue_stale_pending(store, now=last_sweep, older_than=older_than)
+                requeued = requeue_stale_pending(
+                    store, now=last_sweep, older_than=older_than, config=config
+                )
                 if requeued:
                     log.warning("pending_requeued", deliveries=requeued)
         except (RedisError, OperationalError) as exc:

@@ -62,7 +62,8 @@ def process_item(self: Any, item_data: dict[str, Any]) -> int:
     try:
         alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
         for alert in alerts:
-            for channel in alert.channels:
+            # digest channels hold it in the ledger until flush_digest sends it
+            for channel in pipeline.immediate_channels(alert, rt.config):
                 deliver.delay(alert.to_message(), channel, 1)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
@@ -90,3 +91,17 @@ def deliver(self: Any, alert_data: dict[str, Any], channel: str, attempt: int) -
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
     return results[0].status if results else "skipped"
+
+
+@app.task(name="monitor.flush_digest", bind=True, max_retries=None)
+def flush_digest(self: Any, channel: str) -> int:
+    """Send ``channel``'s digest if it is due (the poller queues this when it is).
+    A duplicate task is harmless: the store hands the held alerts to one caller."""
+    rt = runtime()
+    try:
+        results = pipeline.flush_digests(
+            rt.channels, rt.store, rt.config, now=pipeline.utcnow(), only=channel
+        )
+    except STORE_FAULTS as exc:
+        retry_after_store_fault(self, exc)
+    return len(results)

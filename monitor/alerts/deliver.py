@@ -1,4 +1,5 @@
-"""Send one alert to one channel, at most once per the delivery ledger.
+"""Send one alert to one channel, at most once per the delivery ledger; or the digest
+of the alerts a digest channel holds (``deliver_digest``).
 
 Does I/O through the channel and the Store it is handed. Alertmanager's model: the
 ledger says "sent" only after a successful send, so a crash in between re-sends (with
@@ -8,10 +9,14 @@ the same alert id, which receivers use to drop the repeat) rather than loses.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 
-from monitor.alerts.channels import Channel
+from monitor.alerts.channels import Channel, DigestChannel
+from monitor.alerts.digest import DIGEST_LEASE, digest_id, settle
 from monitor.alerts.retry import compute_backoff
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, DeliveryResult
@@ -36,6 +41,34 @@ def _payload(alert: Alert) -> str:
     except UnicodeEncodeError:
         text = json.dumps(alert.to_message(), ensure_ascii=True, sort_keys=True)
     return text
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How one send went: ``failure`` is None when it was sent, else a one-line detail."""
+
+    failure: str | None = None
+    transient: bool = False
+    retry_after: float | None = None
+
+
+def _attempt(send: Callable[[], None], channel: str, what: str) -> _Outcome:
+    """Call ``send`` once and classify what it raised (the one place that does)."""
+    try:
+        send()
+    except TransientDeliveryError as exc:
+        detail = one_line(str(exc)) or "transient delivery error"
+        return _Outcome(detail, transient=True, retry_after=exc.retry_after)
+    except DeliveryError as exc:
+        return _Outcome(one_line(str(exc)) or "permanent delivery error")
+    except Exception as exc:
+        # A bug in a channel must not take the other alerts down with it: treat it as
+        # transient, so it is dead-lettered after max_attempts. Only the exception type is
+        # kept: its text could carry a secret from a URL.
+        detail = f"unexpected {type(exc).__name__} in channel {channel}"
+        log.error("delivery_crashed", alert=what, channel=channel, error=detail)
+        return _Outcome(detail, transient=True)
+    return _Outcome()
 
 
 def deliver(
@@ -64,30 +97,18 @@ def deliver(
         )
 
     payload = _payload(alert)
+    outcome = _attempt(lambda: channel.send(alert), channel.name, alert.id)
     retry_after: float | None = None
-    try:
-        channel.send(alert)
-    except TransientDeliveryError as exc:
-        detail = one_line(str(exc)) or "transient delivery error"
-        status: DeliveryStatus = "dead" if attempt >= max_attempts else "pending"
-        if status == "pending":
-            retry_after = compute_backoff(attempt, retry_after=exc.retry_after)
-        else:
-            detail = one_line(f"gave up after {attempt} attempts: {detail}")
-    except DeliveryError as exc:
-        detail = one_line(str(exc)) or "permanent delivery error"
-        status = "dead"
-    except Exception as exc:
-        # A bug in a channel must not take the other alerts down with it: treat it as
-        # transient, so it is dead-lettered after max_attempts. Only the exception type is
-        # kept: its text could carry a secret from a URL.
-        detail = f"unexpected {type(exc).__name__} in channel {channel.name}"
-        log.error("delivery_crashed", alert=alert.id, channel=channel.name, error=detail)
-        status = "dead" if attempt >= max_attempts else "pending"
-        if status == "pending":
-            retry_after = compute_backoff(attempt)
-    else:
+    status: DeliveryStatus
+    if outcome.failure is None:
         status, detail = "sent", "sent"
+    elif outcome.transient and attempt < max_attempts:
+        status, detail = "pending", outcome.failure
+        retry_after = compute_backoff(attempt, retry_after=outcome.retry_after)
+    elif outcome.transient:
+        status, detail = "dead", one_line(f"gave up after {attempt} attempts: {outcome.failure}")
+    else:
+        status, detail = "dead", outcome.failure
 
     store.put_delivery(
         LedgerEntry(
@@ -108,3 +129,69 @@ def deliver(
         detail=detail,
         retry_after=retry_after,
     )
+
+
+# a settled digest entry is sent, held again for a retry, or dead
+_DIGEST_RESULT: dict[DeliveryStatus, Literal["sent", "retry", "dead"]] = {
+    "sent": "sent",
+    "held": "retry",
+    "pending": "retry",
+    "dead": "dead",
+}
+
+
+def deliver_digest(
+    channel: DigestChannel,
+    store: Store,
+    *,
+    max_attempts: int = 8,
+    now: float,
+    lease: float = DIGEST_LEASE,
+) -> list[DeliveryResult]:
+    """Send the alerts held for ``channel`` as one mail if its digest is due; one result
+    per alert, ``[]`` when nothing is due (or another flusher has it).
+
+    The alerts are taken with ``Store.claim_held`` (so two flushers never send the same
+    ones) and marked sent only after the send; a failed send holds them for a retry per
+    ``retry.compute_backoff``, and a permanent failure makes them dead letters.
+    """
+    entries = store.claim_held(channel.name, now=now, lease=lease)
+    readable: list[LedgerEntry] = []
+    alerts: list[Alert] = []
+    settled: list[LedgerEntry] = []
+    for entry in entries:
+        try:
+            alerts.append(Alert.from_message(json.loads(entry.payload)))
+        except (ValueError, KeyError, TypeError):
+            # cannot be rendered now or later: a dead letter, not a poison for the rest
+            settled += settle([entry], failure="unreadable alert payload", max_attempts=1, now=now)
+        else:
+            readable.append(entry)
+    if alerts:
+        outcome = _attempt(
+            lambda: channel.send_digest(alerts, digest_id(a.id for a in alerts)),
+            channel.name,
+            f"digest of {len(alerts)}",
+        )
+        settled += settle(
+            readable,
+            failure=outcome.failure,
+            transient=outcome.transient,
+            retry_after=outcome.retry_after,
+            max_attempts=max_attempts,
+            now=now,
+        )
+    results = []
+    for entry in settled:
+        store.put_delivery(entry)
+        results.append(
+            DeliveryResult(
+                alert_id=entry.alert_id,
+                channel=entry.channel,
+                status=_DIGEST_RESULT[entry.status],
+                attempts=entry.attempts,
+                detail=entry.detail,
+                retry_after=entry.due - now if entry.status == "held" else None,
+            )
+        )
+    return results

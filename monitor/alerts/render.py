@@ -187,6 +187,47 @@ def render_html(alert: Alert) -> str:
     return _environment().get_template("alert.html").render(v=_view(alert))
 
 
+# --- digests: one mail for many alerts (``monitor.alerts.digest``) -------------------------
+def _watchlists(alerts: list[Alert]) -> list[str]:
+    return list(dict.fromkeys(clean_line(alert.watchlist) for alert in alerts))
+
+
+def render_digest_subject(alerts: list[Alert]) -> str:
+    """``[watchlist, other] Digest: N alerts`` on one line, at most ``MAX_SUBJECT`` characters."""
+    count = f"{len(alerts)} alert" + ("" if len(alerts) == 1 else "s")
+    return _cap(f"[{', '.join(_watchlists(alerts))}] Digest: {count}", MAX_SUBJECT)
+
+
+def _digest_groups(alerts: list[Alert]) -> list[tuple[str, list[_View]]]:
+    """The alerts' views grouped by watchlist, watchlists and alerts in arrival order."""
+    groups: dict[str, list[_View]] = {}
+    for alert in alerts:
+        view = _view(alert)
+        groups.setdefault(view.watchlist, []).append(view)
+    return list(groups.items())
+
+
+def render_digest_text(alerts: list[Alert]) -> str:
+    """The plain-text body of a digest: each alert with its evidence, by watchlist."""
+    lines = [render_digest_subject(alerts), ""]
+    for watchlist, views in _digest_groups(alerts):
+        lines += [f"== Watchlist: {watchlist} ({len(views)}) ==", ""]
+        for number, view in enumerate(views, 1):
+            lines.append(f"{number}. {view.headline}")
+            lines += _body_lines(view)
+            lines += [f"  Alert id: {view.alert_id}", ""]
+    return "\n".join(lines)
+
+
+def render_digest_html(alerts: list[Alert]) -> str:
+    """The HTML body of a digest: escaped, ``dir="auto"`` on text, only http(s) links."""
+    return (
+        _environment()
+        .get_template("digest.html")
+        .render(subject=render_digest_subject(alerts), groups=_digest_groups(alerts))
+    )
+
+
 def webhook_body(alert: Alert) -> bytes:
     """The webhook POST body of SPEC 6 (also one line of the file channel)."""
     body = {"type": "monitor.alert", "version": 1, "alert": alert.to_dict()}

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-DeliveryStatus = Literal["pending", "sent", "dead"]
+# held: waiting in a digest channel for its summary mail (``monitor.alerts.digest``)
+DeliveryStatus = Literal["pending", "held", "sent", "dead"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class LedgerEntry:
     detail: str
     updated: float  # unix seconds
     payload: str = ""  # the alert as JSON (Alert.to_message), so dead letters can be re-sent
+    due: float = 0.0  # held entries: when the digest that carries it may go (unix seconds)
 
 
 class Store(Protocol):
@@ -70,5 +72,16 @@ class Store(Protocol):
     def put_delivery(self, entry: LedgerEntry) -> None: ...
 
     def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]: ...
+
+    def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        """Take the alerts held for ``channel``'s next digest, if it is due.
+
+        When any entry held for ``channel`` has ``due <= now``, set ``due = now + lease``
+        on every entry held for it and return them (as updated, in ledger order);
+        otherwise return ``[]``. Atomic: of callers racing for one channel, one gets the
+        entries and the others ``[]`` until the lease runs out (a flusher that died
+        mid-send leaves them to be taken again then: re-sent, never lost).
+        """
+        ...
 
     def close(self) -> None: ...

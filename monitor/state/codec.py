@@ -47,4 +47,5 @@ def entry_from_json(text: str) -> LedgerEntry:
         detail=str(data["detail"]),
         updated=float(data["updated"]),
         payload=str(data.get("payload", "")),
+        due=float(data.get("due", 0.0)),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
 
@@ -81,6 +82,18 @@ class MemoryStore:
         with self._lock:
             entries = [e for e in self._deliveries.values() if status is None or e.status == status]
         return sorted(entries, key=_ledger_order)
+
+    def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        with self._lock:
+            held = [
+                e for e in self._deliveries.values() if e.channel == channel and e.status == "held"
+            ]
+            if not any(e.due <= now for e in held):
+                return []
+            taken = [replace(e, due=now + lease) for e in held]
+            for entry in taken:
+                self._deliveries[(entry.alert_id, entry.channel)] = entry
+        return sorted(taken, key=_ledger_order)
 
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""

@@ -11,6 +11,7 @@ queues side by side:
     {prefix}delivery:{alert_id}            hash: channel -> LedgerEntry as JSON
     {prefix}deliveries:{status}            sorted set of [alert_id, channel] by ``updated``
     {prefix}deliveries:all                 the same, every status
+    {prefix}held:{channel}                 sorted set of alert ids held for a digest, by ``due``
 
 Watchlist ids cannot contain ``:`` (config ids are ``[a-z0-9_-]+``), so story keys are
 unambiguous. Redis faults are not translated: ``redis.exceptions.ConnectionError`` and
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any, cast
 
 import redis
@@ -29,7 +31,10 @@ import redis
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
 from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
 
-_STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "dead")
+_STATUSES: tuple[DeliveryStatus, ...] = ("pending", "held", "sent", "dead")
+# claim_held retries this often when a concurrent write to the channel's held set
+# (a new alert held, another flusher) invalidates its WATCH
+_CLAIM_TRIES = 5
 # Bound the size of one command when a feed returns thousands of ids.
 _CHUNK = 1000
 
@@ -114,6 +119,11 @@ class RedisStore:
                     pipe.zrem(self._key("deliveries", status), member)
             pipe.zadd(self._key("deliveries", entry.status), {member: entry.updated})
             pipe.zadd(self._key("deliveries", "all"), {member: entry.updated})
+            held = self._key("held", entry.channel)
+            if entry.status == "held":
+                pipe.zadd(held, {entry.alert_id: entry.due})
+            else:
+                pipe.zrem(held, entry.alert_id)
             pipe.execute()
 
     def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
@@ -130,6 +140,33 @@ class RedisStore:
         if status is not None:
             entries = [entry for entry in entries if entry.status == status]
         return sorted(entries, key=lambda e: (e.updated, e.alert_id, e.channel))
+
+    def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        held = self._key("held", channel)
+        # optimistic: WATCH the channel's held set; every write to a held entry touches it
+        for _ in range(_CLAIM_TRIES):
+            with self._client.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(held)  # type: ignore[no-untyped-call]
+                    if not pipe.zrangebyscore(held, "-inf", now, start=0, num=1):
+                        return []
+                    ids = cast(list[str], pipe.zrange(held, 0, -1))
+                    texts = [pipe.hget(self._key("delivery", i), channel) for i in ids]
+                    entries = [
+                        replace(entry_from_json(text), due=now + lease)
+                        for text in cast(list[str | None], texts)
+                        if text is not None
+                    ]
+                    entries = [e for e in entries if e.status == "held"]
+                    pipe.multi()
+                    for entry in entries:
+                        pipe.hset(self._key("delivery", entry.alert_id), channel, to_json(entry))
+                        pipe.zadd(held, {entry.alert_id: entry.due})
+                    pipe.execute()
+                except redis.WatchError:
+                    continue
+            return sorted(entries, key=lambda e: (e.updated, e.alert_id, e.channel))
+        return []
 
     def close(self) -> None:
         if not self._closed:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,7 +21,8 @@ from monitor.errors import MonitorError
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
 from monitor.state.codec import chunks, story_from_json, to_json
 
-SCHEMA_VERSION = 1
+# 2: deliveries.due (digest channels hold alerts until then)
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     detail TEXT NOT NULL,
     updated REAL NOT NULL,
     payload TEXT NOT NULL,
+    due REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (alert_id, channel)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_status ON deliveries (status, updated);
@@ -102,6 +105,11 @@ class SqliteStore:
                 f"state file {self.path} has schema version {version}; this monitor "
                 f"knows only up to {SCHEMA_VERSION}: upgrade the monitor or use another state_dir"
             )
+        elif version < SCHEMA_VERSION:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+            if "due" not in columns:  # version 1 -> 2
+                db.execute("ALTER TABLE deliveries ADD COLUMN due REAL NOT NULL DEFAULT 0")
+            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -201,7 +209,7 @@ class SqliteStore:
     def put_delivery(self, entry: LedgerEntry) -> None:
         with self._tx() as db:
             db.execute(
-                f"INSERT OR REPLACE INTO deliveries ({_LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO deliveries ({_LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     entry.alert_id,
                     entry.channel,
@@ -210,6 +218,7 @@ class SqliteStore:
                     entry.detail,
                     entry.updated,
                     entry.payload,
+                    entry.due,
                 ),
             )
 
@@ -223,6 +232,32 @@ class SqliteStore:
             rows = db.execute(query + " ORDER BY updated, alert_id, channel", params).fetchall()
         return [_entry(row) for row in rows]
 
+    def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        # the runner asks every tick: look first without taking the write lock
+        with self._tx(write=False) as db:
+            due = db.execute(
+                "SELECT 1 FROM deliveries WHERE status = 'held' AND channel = ? AND due <= ?"
+                " LIMIT 1",
+                (channel, now),
+            ).fetchone()
+        if due is None:
+            return []
+        # BEGIN IMMEDIATE: the check and the lease are one step across processes too
+        with self._tx() as db:
+            rows = db.execute(
+                f"SELECT {_LEDGER_COLUMNS} FROM deliveries WHERE channel = ? AND status = 'held'"
+                " ORDER BY updated, alert_id",
+                (channel,),
+            ).fetchall()
+            held = [_entry(row) for row in rows]
+            if not any(entry.due <= now for entry in held):
+                return []
+            db.execute(
+                "UPDATE deliveries SET due = ? WHERE channel = ? AND status = 'held'",
+                (now + lease, channel),
+            )
+        return [replace(entry, due=now + lease) for entry in held]
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -230,11 +265,11 @@ class SqliteStore:
                 self._conn = None
 
 
-_LEDGER_COLUMNS = "alert_id, channel, status, attempts, detail, updated, payload"
+_LEDGER_COLUMNS = "alert_id, channel, status, attempts, detail, updated, payload, due"
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
-    alert_id, channel, status, attempts, detail, updated, payload = row
+    alert_id, channel, status, attempts, detail, updated, payload, due = row
     return LedgerEntry(
         alert_id=alert_id,
         channel=channel,
@@ -243,4 +278,5 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
         detail=detail,
         updated=float(updated),
         payload=payload,
+        due=float(due),
     )

@@ -77,6 +77,32 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
         SqliteStore(path)
 
 
+def test_sqlite_upgrades_a_version_1_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:  # the schema before digests: no deliveries.due
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO schema_version (version) VALUES (1)")
+        db.execute(
+            "CREATE TABLE deliveries (alert_id TEXT NOT NULL, channel TEXT NOT NULL,"
+            " status TEXT NOT NULL, attempts INTEGER NOT NULL, detail TEXT NOT NULL,"
+            " updated REAL NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (alert_id, channel))"
+        )
+        db.execute("INSERT INTO deliveries VALUES ('alrt_1', 'email', 'dead', 3, 'x', 10.0, '{}')")
+    db.close()
+    store = SqliteStore(path)
+    try:
+        assert store.get_delivery("alrt_1", "email") == make_entry(
+            "alrt_1", "email", "dead", attempts=3, detail="x", updated=10.0, payload="{}"
+        )
+        store.put_delivery(make_entry("alrt_2", "email", "held", due=5.0))
+        assert [e.alert_id for e in store.claim_held("email", now=6.0, lease=1)] == ["alrt_2"]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+    db.close()
+
+
 def test_sqlite_names_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     path.write_bytes(b"this is not SQLite\n" * 100)

@@ -7,7 +7,7 @@ A channel's ``send`` raises ``TransientDeliveryError`` for faults worth a retry 
 
 from __future__ import annotations
 
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 from monitor.config.schema import (
     ChannelConfig,
@@ -25,6 +25,17 @@ class Channel(Protocol):
 
     def send(self, alert: Alert) -> None:
         """Deliver one alert; raise TransientDeliveryError or DeliveryError on failure."""
+        ...
+
+
+@runtime_checkable
+class DigestChannel(Protocol):
+    """A channel that can also send many alerts as one message (email ``digest:``)."""
+
+    name: str
+
+    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
+        """Deliver ``alerts`` as one digest; raise as ``Channel.send`` does."""
         ...
 
 
@@ -64,4 +75,4 @@ def build_channel(
     raise TypeError(f"channel {name!r}: unknown channel type {type(cfg).__name__}")
 
 
-__all__ = ["Channel", "build_channel"]
+__all__ = ["Channel", "DigestChannel", "build_channel"]

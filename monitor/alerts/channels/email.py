@@ -1,4 +1,5 @@
-"""The email channel: one multipart (text + HTML) message per alert. Does network I/O.
+"""The email channel: one multipart (text + HTML) message per alert, or per digest of
+alerts (``digest:``; see ``monitor.alerts.digest``). Does network I/O.
 
 ``smtp://`` upgrades with STARTTLS when the server offers it, verifying the
 certificate (``ssl.create_default_context()``: a bare ``starttls()`` verifies
@@ -17,7 +18,14 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from monitor.alerts.render import render_html, render_subject, render_text
+from monitor.alerts.render import (
+    render_digest_html,
+    render_digest_subject,
+    render_digest_text,
+    render_html,
+    render_subject,
+    render_text,
+)
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
 from monitor.sources import netguard
@@ -38,6 +46,24 @@ def build_message(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> 
     msg["X-Monitor-Alert-Id"] = alert.id
     msg.set_content(render_text(alert))
     msg.add_alternative(render_html(alert), subtype="html")
+    return msg
+
+
+def build_digest_message(
+    alerts: list[Alert], digest_id: str, *, sender: str, recipients: tuple[str, ...]
+) -> EmailMessage:
+    """One message listing ``alerts``; its Message-ID derives from ``digest_id`` (stable for
+    the same alerts, so a digest re-sent after a crash can be recognised)."""
+    msg = EmailMessage()
+    msg["Subject"] = render_digest_subject(alerts)
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = formatdate(usegmt=True)
+    domain = sender.rpartition("@")[2] or "monitor.invalid"
+    msg["Message-ID"] = f"<{digest_id}@{domain}>"
+    msg["X-Monitor-Digest-Id"] = digest_id
+    msg.set_content(render_digest_text(alerts))
+    msg.add_alternative(render_digest_html(alerts), subtype="html")
     return msg
 
 
@@ -71,12 +97,22 @@ class EmailChannelSender:
         return f"email channel {self.name} ({self._host}:{self._port})"
 
     def send(self, alert: Alert) -> None:
+        self._deliver(build_message(alert, sender=self._sender, recipients=self._recipients))
+
+    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
+        """Send one digest mail of ``alerts``; faults are classified as for ``send``."""
+        self._deliver(
+            build_digest_message(
+                alerts, digest_id, sender=self._sender, recipients=self._recipients
+            )
+        )
+
+    def _deliver(self, msg: EmailMessage) -> None:
         what = self._what()
         if not self._allow_private:
             # smtplib resolves the name again (a rebinding gap the webhook does not have):
             # connecting to the checked address would break the TLS host name check.
             netguard.checked_addresses(self._host, self._port, what=what, rules=netguard.CHANNELS)
-        msg = build_message(alert, sender=self._sender, recipients=self._recipients)
         context = self._ssl_context or ssl.create_default_context()
         try:
             self._send(msg, context, what)
