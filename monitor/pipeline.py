@@ -259,16 +259,21 @@ def deliver_alert(
             max_attempts=config.settings.delivery_attempts,
             now=now.timestamp(),
         )
-        log.info(
-            "delivery",
-            alert=alert.id,
-            channel=name,
-            status=result.status,
-            attempts=result.attempts,
-            detail=result.detail,
-        )
+        _log_delivery(result, name)
         results.append(result)
     return results
+
+
+def _log_delivery(result: DeliveryResult, channel: str, **extra: int) -> None:
+    log.info(
+        "delivery",
+        alert=result.alert_id,
+        channel=channel,
+        status=result.status,
+        attempts=result.attempts,
+        detail=result.detail,
+        **extra,
+    )
 
 
 def _hold(alert: Alert, channel: str, store: Store, *, period: float, now: datetime) -> None:
@@ -311,15 +316,7 @@ def flush_digests(
             now=now.timestamp(),
         )
         for result in sent:
-            log.info(
-                "delivery",
-                alert=result.alert_id,
-                channel=name,
-                status=result.status,
-                attempts=result.attempts,
-                detail=result.detail,
-                digest=len(sent),
-            )
+            _log_delivery(result, name, digest=len(sent))
         results += sent
     return results
 

@@ -85,3 +85,15 @@ def redis_answers(url: str) -> bool:
         return False
     finally:
         client.close()
+
+
+def stop_processes(procs: list[subprocess.Popen[str]], timeout: float = 20) -> None:
+    """SIGTERM every process, then wait for each (killing any that outlive ``timeout``)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SEED_AR, SEEDS, example_config, monitor_env, wait_for
+from tests.helpers import SEED_AR, SEEDS, example_config, monitor_env, stop_processes, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,14 +50,7 @@ def distributed(
     try:
         yield tmp_path, procs
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(procs)
         for log in logs:
             log.close()
 

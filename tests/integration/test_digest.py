@@ -30,7 +30,7 @@ from monitor.model import WireItem
 from monitor.pipeline import build_channels, flush_digests, process_item, utcnow
 from monitor.state.memory import MemoryStore
 from monitor.state.redis import RedisStore
-from tests.helpers import ROOT, monitor_env, run_monitor, wait_for
+from tests.helpers import ROOT, monitor_env, run_monitor, stop_processes, wait_for
 from tests.integration.test_channels import Inbox, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -277,14 +277,7 @@ def test_distributed_mode_sends_the_digest_from_a_celery_worker(
         assert wait_for(lambda: len(inbox.messages) >= 2, timeout=60), logs()
         time.sleep(3)  # let a duplicate, if any, arrive before counting
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(procs)
     assert [m["Subject"] for m in inbox.messages] == [
         "[desk-watch] Digest: 2 alerts",
         "[desk-watch] Digest: 1 alert",

@@ -34,15 +34,23 @@ DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SMTP_TIMEOUT = 30.0
 
 
-def build_message(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
-    """The message for ``alert``; its Message-ID derives from the alert id (stable)."""
+def _message(
+    subject: str, message_id: str, *, sender: str, recipients: tuple[str, ...]
+) -> EmailMessage:
+    """The headers every mail carries; the Message-ID is stable for a stable id."""
     msg = EmailMessage()
-    msg["Subject"] = render_subject(alert)
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = formatdate(usegmt=True)
     domain = sender.rpartition("@")[2] or "monitor.invalid"
-    msg["Message-ID"] = f"<{alert.id}@{domain}>"
+    msg["Message-ID"] = f"<{message_id}@{domain}>"
+    return msg
+
+
+def build_message(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """The message for ``alert``; its Message-ID derives from the alert id (stable)."""
+    msg = _message(render_subject(alert), alert.id, sender=sender, recipients=recipients)
     msg["X-Monitor-Alert-Id"] = alert.id
     msg.set_content(render_text(alert))
     msg.add_alternative(render_html(alert), subtype="html")
@@ -54,13 +62,7 @@ def build_digest_message(
 ) -> EmailMessage:
     """One message listing ``alerts``; its Message-ID derives from ``digest_id`` (stable for
     the same alerts, so a digest re-sent after a crash can be recognised)."""
-    msg = EmailMessage()
-    msg["Subject"] = render_digest_subject(alerts)
-    msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
-    msg["Date"] = formatdate(usegmt=True)
-    domain = sender.rpartition("@")[2] or "monitor.invalid"
-    msg["Message-ID"] = f"<{digest_id}@{domain}>"
+    msg = _message(render_digest_subject(alerts), digest_id, sender=sender, recipients=recipients)
     msg["X-Monitor-Digest-Id"] = digest_id
     msg.set_content(render_digest_text(alerts))
     msg.add_alternative(render_digest_html(alerts), subtype="html")
