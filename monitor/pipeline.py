@@ -49,6 +49,15 @@ class PollResult:
     seen_keys: list[str] = field(default_factory=list)  # item ids and drop-file keys
     feed_state: dict[str, str] = field(default_factory=dict)  # conditional-GET validators
     warnings: list[str] = field(default_factory=list)
+    # Seen-set retention: every id and drop-file key this read listed, new or not (their
+    # last-seen time is refreshed); whether the read listed the whole feed or folder
+    # (not a 304, nor a malformed, truncated or capped feed, nor an unreadable file);
+    # and the cutoff before which absent ids are forgotten (None, trim nothing, unless
+    # complete).
+    present_keys: list[str] = field(default_factory=list)
+    complete: bool = False
+    polled_at: float | None = None  # unix seconds; set by poll_feed
+    forget_before: float | None = None
 
 
 @dataclass
@@ -91,6 +100,10 @@ def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
         result = _poll_folder(feed, Path(feed.path), store, now=now)
     else:
         result = _poll_url(feed, config, store, now=now)
+    result.polled_at = now.timestamp()
+    result.present_keys.extend(item.id for item in result.items)
+    if result.complete:
+        result.forget_before = result.polled_at - config.settings.seen_retention
     fresh = set(store.seen_filter(feed.id, [item.id for item in result.items]))
     new_items: list[WireItem] = []
     for item in result.items:
@@ -103,9 +116,25 @@ def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
 
 
 def commit_poll(result: PollResult, store: Store) -> None:
-    """Remember what a poll found, once its items are safely queued or processed."""
+    """Remember what a poll found, once its items are safely queued or processed.
+
+    Then keep the seen-set bounded the way feed readers do: an id is forgotten only
+    when the feed's latest complete read no longer lists it AND it was last listed
+    more than ``settings.seen_retention`` ago, so an item a feed keeps in its window
+    for months is never queued again.
+    """
+    now = result.polled_at if result.polled_at is not None else utcnow().timestamp()
     if result.seen_keys:
-        store.mark_seen(result.feed_id, result.seen_keys)
+        store.mark_seen(result.feed_id, result.seen_keys, now=now)
+    if result.present_keys or result.forget_before is not None:
+        forgotten = store.refresh_seen(
+            result.feed_id,
+            result.present_keys,
+            now=now,
+            forget_before=result.forget_before,
+        )
+        if forgotten:
+            log.info("seen_trimmed", feed=result.feed_id, forgotten=forgotten)
     if result.feed_state:
         state = store.get_feed_state(result.feed_id)
         state.update(result.feed_state)
@@ -144,6 +173,11 @@ def _poll_folder(feed: FeedConfig, folder: Path, store: Store, *, now: datetime)
         raise ParseError(f"feed {feed.id}: drop folder {folder} does not exist")
     files = scan_folder(folder)
     file_keys = {f"file:{dropped.key}": dropped for dropped in files}
+    # A file still in the folder stays seen however old: its key is refreshed every poll,
+    # so it is never re-read. The ids of the items in it are refreshed only when a file
+    # is read; an unchanged file's items may expire, which is harmless while the file key
+    # stands (only a rewrite, which is a new key, reads them again).
+    result.present_keys.extend(file_keys)
     for key in store.seen_filter(feed.id, list(file_keys)):
         dropped = file_keys[key]
         ctx = _context(feed, str(dropped.path), now)
@@ -159,6 +193,7 @@ def _poll_folder(feed: FeedConfig, folder: Path, store: Store, *, now: datetime)
         result.warnings.extend(ctx.warnings)
         # A file is re-read only when it changes (the key holds size and mtime).
         result.seen_keys.append(key)
+    result.complete = not result.warnings
     return result
 
 
@@ -182,6 +217,9 @@ def _poll_url(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
     ctx = _context(feed, display_url(feed.url), now, fetched.headers)
     result.items = _stamp(parse_bytes(fetched.content, ctx), feed, now)
     result.warnings.extend(ctx.warnings)
+    # Parsers warn only when they kept part of a document (malformed, truncated, capped):
+    # the ids missing from such a read may still be in the feed, so nothing is trimmed.
+    result.complete = not ctx.warnings
     return result
 
 

@@ -10,11 +10,16 @@ import threading
 import time
 from dataclasses import replace
 
+import pytest
+
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
 
 # Short enough to keep the suite fast, long enough that a loaded CI box does not expire
 # a claim or story between two consecutive calls.
 SHORT_TTL = 0.3
+# Seen-set retention tests run on an injected clock: a fixed epoch and whole days.
+T0 = 1_700_000_000.0
+DAY = 86400.0
 
 
 def make_entry(
@@ -70,6 +75,96 @@ class StoreContract:
         ids = ["urn:خبر:١", "https://example.org/a?b=1&c=é", "tab\there"]
         store.mark_seen("feed-ع", ids[:2])
         assert store.seen_filter("feed-ع", ids) == ids[2:]
+
+    # --- seen-set retention: refresh what the feed still lists, trim the rest ------
+    # The clock is injected: ``now`` and ``forget_before`` are plain numbers, no sleeping.
+
+    def test_trim_forgets_only_expired_ids_the_feed_no_longer_lists(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["still-listed", "gone-old"], now=T0)
+        store.mark_seen("feed-a", ["gone-recent"], now=T0 + 20 * DAY)
+        forgotten = store.refresh_seen(
+            "feed-a", ["still-listed"], now=T0 + 40 * DAY, forget_before=T0 + 10 * DAY
+        )
+        assert forgotten == 1
+        ids = ["still-listed", "gone-old", "gone-recent"]
+        assert store.seen_filter("feed-a", ids) == ["gone-old"]
+
+    def test_refresh_never_marks_an_unseen_id(self, store: Store) -> None:
+        # nothing is marked seen that was not queued: a listed id nobody queued stays new
+        store.mark_seen("feed-a", ["queued"], now=T0)
+        assert store.refresh_seen("feed-a", ["queued", "not-queued"], now=T0 + DAY) == 0
+        assert store.refresh_seen("feed-b", ["not-queued"], now=T0 + DAY) == 0
+        assert store.seen_filter("feed-a", ["queued", "not-queued"]) == ["not-queued"]
+        assert store.seen_filter("feed-b", ["not-queued"]) == ["not-queued"]
+
+    def test_refresh_without_a_cutoff_trims_nothing(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["old"], now=T0)
+        assert store.refresh_seen("feed-a", [], now=T0 + 1000 * DAY) == 0
+        assert store.seen_filter("feed-a", ["old"]) == []
+
+    def test_a_refresh_moves_the_last_seen_time_forward(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["a", "b"], now=T0)
+        store.refresh_seen("feed-a", ["a"], now=T0 + 20 * DAY)  # the feed still lists a
+        # 40 days on, a and b have left the feed: b expired, a was listed 20 days ago
+        assert store.refresh_seen("feed-a", [], now=T0 + 40 * DAY, forget_before=T0 + 10 * DAY) == 1
+        assert store.seen_filter("feed-a", ["a", "b"]) == ["b"]
+        assert store.refresh_seen("feed-a", [], now=T0 + 60 * DAY, forget_before=T0 + 30 * DAY) == 1
+        assert store.seen_filter("feed-a", ["a", "b"]) == ["a", "b"]
+
+    def test_a_listed_id_survives_any_cutoff_up_to_now(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["kept-in-window"], now=T0)
+        now = T0 + 400 * DAY
+        assert store.refresh_seen("feed-a", ["kept-in-window"], now=now, forget_before=now) == 0
+        assert store.seen_filter("feed-a", ["kept-in-window"]) == []
+
+    def test_last_seen_never_moves_back(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["a", "b"], now=T0 + 20 * DAY)
+        store.mark_seen("feed-a", ["a"], now=T0)  # a slow writer with an older poll time
+        store.refresh_seen("feed-a", ["b"], now=T0)
+        assert store.refresh_seen("feed-a", [], now=T0 + 25 * DAY, forget_before=T0 + 10 * DAY) == 0
+        assert store.seen_filter("feed-a", ["a", "b"]) == []
+
+    def test_the_cutoff_is_exclusive(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["at-cutoff"], now=T0 + 0.5)
+        store.mark_seen("feed-a", ["just-before"], now=T0 + 0.25)
+        assert store.refresh_seen("feed-a", [], now=T0 + DAY, forget_before=T0 + 0.5) == 1
+        assert store.seen_filter("feed-a", ["at-cutoff", "just-before"]) == ["just-before"]
+
+    def test_trim_is_per_feed(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"], now=T0)
+        store.mark_seen("feed-b", ["1"], now=T0)
+        assert store.refresh_seen("feed-a", [], now=T0 + 40 * DAY, forget_before=T0 + DAY) == 1
+        assert store.seen_filter("feed-a", ["1"]) == ["1"]
+        assert store.seen_filter("feed-b", ["1"]) == []
+
+    def test_a_forgotten_id_can_be_marked_again(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"], now=T0)
+        store.refresh_seen("feed-a", [], now=T0 + 40 * DAY, forget_before=T0 + DAY)
+        store.mark_seen("feed-a", ["1"], now=T0 + 40 * DAY)
+        assert store.refresh_seen("feed-a", [], now=T0 + 41 * DAY, forget_before=T0 + 11 * DAY) == 0
+        assert store.seen_filter("feed-a", ["1"]) == []
+
+    def test_mark_seen_without_a_time_uses_the_clock(self, store: Store) -> None:
+        before = time.time()
+        store.mark_seen("feed-a", ["1"])
+        # stamped at about now: kept by a cutoff just before, forgotten by one just after
+        assert store.refresh_seen("feed-a", [], now=before + 60, forget_before=before - 60) == 0
+        assert store.refresh_seen("feed-a", [], now=before + 120, forget_before=before + 60) == 1
+
+    def test_a_cutoff_after_now_is_refused(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"], now=T0)
+        with pytest.raises(ValueError, match="forget_before"):
+            store.refresh_seen("feed-a", ["1"], now=T0, forget_before=T0 + 1)
+        assert store.seen_filter("feed-a", ["1"]) == []
+
+    def test_refresh_and_trim_many_ids_in_one_call(self, store: Store) -> None:
+        ids = [f"item-{n}" for n in range(2500)]
+        store.mark_seen("feed-a", ids, now=T0)
+        forgotten = store.refresh_seen(
+            "feed-a", [*ids[::2], "never-seen"], now=T0 + 40 * DAY, forget_before=T0 + DAY
+        )
+        assert forgotten == 1250
+        assert store.seen_filter("feed-a", ids) == ids[1::2]
 
     # --- feed claims --------------------------------------------------------------
     def test_claim_is_exclusive(self, store: Store) -> None:

@@ -179,6 +179,22 @@ def _empty_is_none(value: Any) -> Any:
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]
 
 
+# Seen-set retention: an id is forgotten once its feed's latest complete read no longer
+# lists it and it was last listed longer ago than this. Feed readers keep a few weeks;
+# 30 days outlasts any feed window that rotates items out and back, and costs little.
+DEFAULT_SEEN_RETENTION = 30 * 86400.0
+_MIN_SEEN_RETENTION = 86400.0
+
+
+def _check_seen_retention(value: float) -> float:
+    if value < _MIN_SEEN_RETENTION:
+        raise ValueError(
+            "must be at least 1d: an item that leaves a feed and comes back sooner"
+            " would be alerted again"
+        )
+    return value
+
+
 class Settings(_Strict):
     broker_url: OptionalUrl = None  # absent: the embedded runner, no Redis needed
     store: OptionalUrl = None  # sqlite:///path or postgresql://...; default: state_dir
@@ -188,6 +204,9 @@ class Settings(_Strict):
     max_feed_bytes: int = 10 * 1024 * 1024
     fetch_timeout: Duration = 30.0
     delivery_attempts: int = 8
+    seen_retention: Annotated[Duration, AfterValidator(_check_seen_retention)] = (
+        DEFAULT_SEEN_RETENTION
+    )
 
 
 class Config(_Strict):

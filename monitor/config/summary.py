@@ -57,7 +57,10 @@ def summarize(config: Config) -> str:
         lines.append(f"  {name}: {_describe_channel(channel)}")
     settings = config.settings
     runner = f"broker {_mask_url(settings.broker_url)}" if settings.broker_url else "embedded"
-    lines.append(f"settings: runner {runner}; state_dir {settings.state_dir}")
+    lines.append(
+        f"settings: runner {runner}; state_dir {settings.state_dir};"
+        f" seen ids kept {format_duration(settings.seen_retention)} after they leave a feed"
+    )
     return "\n".join(lines)
 
 

@@ -40,14 +40,43 @@ class LedgerEntry:
     due: float = 0.0  # held entries: when the digest that carries it may go (unix seconds)
 
 
+def check_forget_before(now: float, forget_before: float | None) -> None:
+    """Refuse a cutoff after ``now``: it would forget the ids being refreshed."""
+    if forget_before is not None and forget_before > now:
+        raise ValueError(f"forget_before ({forget_before}) is after now ({now})")
+
+
 class Store(Protocol):
     # --- seen items: what has been queued already -------------------------------
+    # Each id carries the time it was last seen in its feed. ``refresh_seen`` keeps
+    # that time current for ids the feed still lists and trims the rest once they are
+    # older than the retention, so the set stays bounded without re-alerting an item
+    # that stays in a feed's window for months (pipeline.commit_poll decides when).
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
         """Return the ids in ``item_ids`` not yet marked seen for ``feed_id``."""
         ...
 
-    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
-        """Mark ids seen. Call only after the items were queued/processed."""
+    def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
+        """Mark ids seen, last seen in the feed at ``now`` (unix seconds; default: the
+        clock). Call only after the items were queued/processed."""
+        ...
+
+    def refresh_seen(
+        self,
+        feed_id: str,
+        present_ids: list[str],
+        *,
+        now: float,
+        forget_before: float | None = None,
+    ) -> int:
+        """Record that the feed's latest read still lists ``present_ids``, then trim.
+
+        Ids of ``present_ids`` already seen get ``now`` as their last-seen time (never
+        moved back); ids not seen yet are NOT added, so nothing becomes seen that was
+        not queued. Then, if ``forget_before`` is given (at most ``now``), every id of
+        this feed last seen before it is forgotten: the ids just refreshed never are.
+        Returns how many ids were forgotten. One batched write, whatever the count.
+        """
         ...
 
     # --- poll schedule ------------------------------------------------------------

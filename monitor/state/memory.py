@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import replace
 
-from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord, check_forget_before
 
 
 class MemoryStore:
@@ -19,7 +19,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[str, set[str]] = {}
+        self._seen: dict[str, dict[str, float]] = {}  # feed -> id -> last seen
         self._claims: dict[str, float] = {}  # feed id -> claim expiry (unix seconds)
         self._feed_state: dict[str, dict[str, str]] = {}
         self._stories: dict[tuple[str, str], tuple[StoryRecord, float]] = {}
@@ -28,12 +28,38 @@ class MemoryStore:
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
         with self._lock:
-            seen = self._seen.get(feed_id, set())
+            seen = self._seen.get(feed_id, {})
             return [item_id for item_id in item_ids if item_id not in seen]
 
-    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+    def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
+        stamp = time.time() if now is None else now
         with self._lock:
-            self._seen.setdefault(feed_id, set()).update(item_ids)
+            seen = self._seen.setdefault(feed_id, {})
+            for item_id in item_ids:
+                seen[item_id] = max(seen.get(item_id, stamp), stamp)
+
+    def refresh_seen(
+        self,
+        feed_id: str,
+        present_ids: list[str],
+        *,
+        now: float,
+        forget_before: float | None = None,
+    ) -> int:
+        check_forget_before(now, forget_before)
+        with self._lock:
+            seen = self._seen.get(feed_id)
+            if seen is None:
+                return 0
+            for item_id in present_ids:
+                if item_id in seen:  # refresh only: never mark an id that was not queued
+                    seen[item_id] = max(seen[item_id], now)
+            if forget_before is None:
+                return 0
+            expired = [item_id for item_id, last in seen.items() if last < forget_before]
+            for item_id in expired:
+                del seen[item_id]
+            return len(expired)
 
     # --- poll schedule ------------------------------------------------------------
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:

@@ -4,7 +4,10 @@ Does network I/O (redis-py, the only module that imports it). Every key lives un
 ``prefix`` (default ``monitor:``) so one Redis can host several monitors and the Celery
 queues side by side:
 
-    {prefix}seen:{feed_id}                 set of item ids
+    {prefix}seen-at:{feed_id}              sorted set: item id scored by when the feed last
+                                           listed it (unix seconds), trimmed by score
+    {prefix}seen:{feed_id}                 legacy set of item ids (before retention): still
+                                           read, folded into seen-at on the first write
     {prefix}claim:{feed_id}                string, SET NX PX: one poller per feed per interval
     {prefix}feed:{feed_id}                 hash of feed state (etag, last_modified, next_due...)
     {prefix}story:{watchlist}:{story_key}  StoryRecord as JSON, with a PX expiry
@@ -28,7 +31,7 @@ from typing import Any, cast
 
 import redis
 
-from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord, check_forget_before
 from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
 
 _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "held", "sent", "dead")
@@ -54,28 +57,77 @@ class RedisStore:
         )
         self._client = redis.Redis(connection_pool=self._pool)
         self._closed = False
+        self._folded: set[str] = set()  # feeds whose legacy seen set was folded in
 
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
         if not item_ids:
             return []
-        key = self._key("seen", feed_id)
-        flags: list[Any] = []
+        key, legacy = self._key("seen-at", feed_id), self._key("seen", feed_id)
+        scores: list[Any] = []
+        legacy_flags: list[Any] = []
         with self._client.pipeline(transaction=False) as pipe:
             for chunk in chunks(item_ids, _CHUNK):
-                pipe.smismember(key, chunk)
-            for result in pipe.execute():
-                flags.extend(result)
-        return [item_id for item_id, seen in zip(item_ids, flags, strict=True) if not seen]
+                pipe.zmscore(key, chunk)
+                # a worker of the previous release may still add to the legacy set
+                pipe.smismember(legacy, chunk)
+            results = pipe.execute()
+        for n, result in enumerate(results):
+            (scores if n % 2 == 0 else legacy_flags).extend(result)
+        return [
+            item_id
+            for item_id, score, old in zip(item_ids, scores, legacy_flags, strict=True)
+            if score is None and not old
+        ]
 
-    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+    def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
         if not item_ids:
             return
-        key = self._key("seen", feed_id)
+        stamp = time.time() if now is None else now
+        self._fold_legacy(feed_id, stamp)
+        key = self._key("seen-at", feed_id)
         with self._client.pipeline(transaction=True) as pipe:
             for chunk in chunks(item_ids, _CHUNK):
-                pipe.sadd(key, *chunk)
+                # GT: a late or slow writer never moves a last-seen time back
+                pipe.zadd(key, dict.fromkeys(chunk, stamp), gt=True)
             pipe.execute()
+
+    def refresh_seen(
+        self,
+        feed_id: str,
+        present_ids: list[str],
+        *,
+        now: float,
+        forget_before: float | None = None,
+    ) -> int:
+        check_forget_before(now, forget_before)
+        self._fold_legacy(feed_id, now)
+        key = self._key("seen-at", feed_id)
+        with self._client.pipeline(transaction=True) as pipe:
+            for chunk in chunks(list(dict.fromkeys(present_ids)), _CHUNK):
+                # XX: refresh only, never add an id that was not queued
+                pipe.zadd(key, dict.fromkeys(chunk, now), xx=True, gt=True)
+            if forget_before is not None:
+                pipe.zremrangebyscore(key, "-inf", f"({forget_before!r}")
+            results = pipe.execute()
+        return int(results[-1]) if forget_before is not None else 0
+
+    def _fold_legacy(self, feed_id: str, now: float) -> None:
+        """Move a pre-retention seen set into the sorted set, once per feed and process.
+
+        Its ids count as last seen ``now``, so their retention starts at the upgrade and
+        none is forgotten sooner than it would have been.
+        """
+        if feed_id in self._folded:
+            return
+        legacy, key = self._key("seen", feed_id), self._key("seen-at", feed_id)
+        if self._client.exists(legacy):
+            with self._client.pipeline(transaction=True) as pipe:
+                # a plain set's members score 1 in ZUNIONSTORE: weight ``now`` makes it ``now``
+                pipe.zunionstore(key, {key: 1, legacy: now}, aggregate="MAX")
+                pipe.delete(legacy)
+                pipe.execute()
+        self._folded.add(feed_id)
 
     # --- poll schedule ------------------------------------------------------------
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:

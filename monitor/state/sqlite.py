@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from monitor.errors import MonitorError
-from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
+from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord, check_forget_before
 from monitor.state.codec import chunks, story_from_json, to_json
 
-# 2: deliveries.due (digest channels hold alerts until then)
+# 1: the first schema. 2: deliveries.due (digest channels hold alerts until then) and
+# seen.last_seen with its index (the seen-set is trimmed).
 SCHEMA_VERSION = 2
 
 _SCHEMA = """
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (
     feed_id TEXT NOT NULL,
     item_id TEXT NOT NULL,
+    last_seen REAL NOT NULL,  -- unix seconds: when the feed last listed the id
     PRIMARY KEY (feed_id, item_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_state (
@@ -62,6 +64,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_by_status ON deliveries (status, updated);
 """
 
+# Run after the upgrades below: a version-1 file has no seen.last_seen to index until then.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS seen_by_age ON seen (feed_id, last_seen);
+"""
+
 # SQLite caps bound parameters per statement (999 on old builds); chunk big id lists.
 _CHUNK = 500
 
@@ -92,10 +99,7 @@ class SqliteStore:
             raise
 
     def _migrate(self, db: sqlite3.Connection) -> None:
-        # statement by statement: executescript() would COMMIT the open transaction first
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
+        _run_script(db, _SCHEMA)
         row = db.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0] if row else None
         if version is None:
@@ -105,11 +109,18 @@ class SqliteStore:
                 f"state file {self.path} has schema version {version}; this monitor "
                 f"knows only up to {SCHEMA_VERSION}: upgrade the monitor or use another state_dir"
             )
-        elif version < SCHEMA_VERSION:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
-            if "due" not in columns:  # version 1 -> 2
+        elif version < SCHEMA_VERSION:  # 1 -> 2; each column checked, so a re-run is harmless
+            delivery_columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+            if "due" not in delivery_columns:
                 db.execute("ALTER TABLE deliveries ADD COLUMN due REAL NOT NULL DEFAULT 0")
+            seen_columns = {row[1] for row in db.execute("PRAGMA table_info(seen)")}
+            if "last_seen" not in seen_columns:
+                # Ids seen before the upgrade count as seen now: their retention starts at
+                # the upgrade, so none is forgotten earlier than it would have been.
+                db.execute("ALTER TABLE seen ADD COLUMN last_seen REAL NOT NULL DEFAULT 0")
+                db.execute("UPDATE seen SET last_seen = ?", (time.time(),))
             db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        _run_script(db, _INDEXES)
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -144,12 +155,41 @@ class SqliteStore:
                 seen.update(row[0] for row in rows)
         return [item_id for item_id in item_ids if item_id not in seen]
 
-    def mark_seen(self, feed_id: str, item_ids: list[str]) -> None:
+    def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
+        stamp = time.time() if now is None else now
         with self._tx() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO seen (feed_id, item_id) VALUES (?, ?)",
-                [(feed_id, item_id) for item_id in item_ids],
+                "INSERT INTO seen (feed_id, item_id, last_seen) VALUES (?, ?, ?)"
+                " ON CONFLICT (feed_id, item_id)"
+                " DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+                [(feed_id, item_id, stamp) for item_id in item_ids],
             )
+
+    def refresh_seen(
+        self,
+        feed_id: str,
+        present_ids: list[str],
+        *,
+        now: float,
+        forget_before: float | None = None,
+    ) -> int:
+        check_forget_before(now, forget_before)
+        with self._tx() as db:
+            # UPDATE, never INSERT: an id the feed lists but nobody queued stays unseen
+            for chunk in chunks(list(dict.fromkeys(present_ids)), _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                db.execute(
+                    "UPDATE seen SET last_seen = max(last_seen, ?)"
+                    f" WHERE feed_id = ? AND item_id IN ({marks})",
+                    (now, feed_id, *chunk),
+                )
+            if forget_before is None:
+                return 0
+            # seen_by_age makes this a range scan of the expired rows, not of the feed
+            cursor = db.execute(
+                "DELETE FROM seen WHERE feed_id = ? AND last_seen < ?", (feed_id, forget_before)
+            )
+            return cursor.rowcount
 
     # --- poll schedule ------------------------------------------------------------
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
@@ -263,6 +303,13 @@ class SqliteStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    # statement by statement: executescript() would COMMIT the open transaction first
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 _LEDGER_COLUMNS = "alert_id, channel, status, attempts, detail, updated, payload, due"

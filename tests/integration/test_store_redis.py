@@ -10,6 +10,8 @@ import redis
 from monitor.state.base import Store
 from monitor.state.redis import RedisStore
 from tests.store_contract import (
+    DAY,
+    T0,
     StoreContract,
     check_two_handles_share_claims_and_seen,
     make_entry,
@@ -99,6 +101,52 @@ def test_many_ids_in_one_call(redis_db_url: str) -> None:
         assert store.seen_filter("feed-a", ids) == ids[1::2]
     finally:
         store.close()
+
+
+def test_seen_ids_live_in_a_sorted_set_scored_by_last_seen(redis_db_url: str) -> None:
+    store = RedisStore(redis_db_url, prefix="t:")
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    try:
+        store.mark_seen("feed-a", ["1", "2"], now=T0)
+        store.refresh_seen("feed-a", ["2"], now=T0 + DAY)
+        assert client.zrange("t:seen-at:feed-a", 0, -1, withscores=True) == [
+            ("1", T0),
+            ("2", T0 + DAY),
+        ]
+        store.refresh_seen("feed-a", [], now=T0 + 40 * DAY, forget_before=T0 + DAY)
+        store.refresh_seen("feed-a", [], now=T0 + 80 * DAY, forget_before=T0 + 41 * DAY)
+        assert client.exists("t:seen-at:feed-a") == 0  # an emptied feed leaves no key
+    finally:
+        store.close()
+        client.close()
+
+
+def test_a_legacy_seen_set_is_read_then_folded_in(redis_db_url: str) -> None:
+    # what the previous release wrote: a plain set of ids per feed, no times
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    client.sadd("t:seen:feed-a", "old-1", "old-2")
+    store = RedisStore(redis_db_url, prefix="t:")
+    try:
+        assert store.seen_filter("feed-a", ["old-1", "old-2", "new"]) == ["new"]
+        store.mark_seen("feed-a", ["new"], now=T0 + 10 * DAY)  # the first write folds it in
+        assert client.exists("t:seen:feed-a") == 0
+        # the legacy ids count as last seen at the fold, so retention starts there
+        assert client.zrange("t:seen-at:feed-a", 0, -1, withscores=True) == [
+            ("new", T0 + 10 * DAY),
+            ("old-1", T0 + 10 * DAY),
+            ("old-2", T0 + 10 * DAY),
+        ]
+        store.refresh_seen("feed-a", ["new"], now=T0 + 30 * DAY)
+        assert store.refresh_seen("feed-a", [], now=T0 + 35 * DAY, forget_before=T0 + 5 * DAY) == 0
+        assert store.seen_filter("feed-a", ["old-1", "old-2", "new"]) == []
+        assert store.refresh_seen("feed-a", [], now=T0 + 50 * DAY, forget_before=T0 + 20 * DAY) == 2
+        assert store.seen_filter("feed-a", ["old-1", "old-2", "new"]) == ["old-1", "old-2"]
+        # an old worker still running during an upgrade adds to the legacy set: still seen
+        client.sadd("t:seen:feed-a", "from-old-worker")
+        assert store.seen_filter("feed-a", ["from-old-worker"]) == []
+    finally:
+        store.close()
+        client.close()
 
 
 def test_unreachable_redis_raises_connection_error() -> None:

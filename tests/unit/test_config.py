@@ -257,6 +257,21 @@ def test_bad_values(tmp_path: Path, old: str, new: str, line: int, message: str)
     assert found[0].startswith(f"{tmp_path / 'monitor.yaml'}:{line}: {message}")
 
 
+def test_seen_retention_is_a_duration_of_at_least_a_day(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "monitor.yaml", BASE), env={}).settings.seen_retention == (
+        30 * 86400.0
+    )
+    path = write(tmp_path, "monitor.yaml", BASE + "settings:\n  seen_retention: 90d\n")
+    assert load_config(path, env={}).settings.seen_retention == 90 * 86400.0
+    found = problems_in(tmp_path, BASE + "settings:\n  seen_retention: 12h\n")
+    assert found == [
+        f"{tmp_path / 'monitor.yaml'}:19: settings.seen_retention: must be at least 1d:"
+        " an item that leaves a feed and comes back sooner would be alerted again"
+    ]
+    found = problems_in(tmp_path, BASE + "settings:\n  seen_retention: forever\n")
+    assert len(found) == 1 and "settings.seen_retention: bad interval 'forever'" in found[0]
+
+
 def test_a_bad_email_address(tmp_path: Path) -> None:
     text = BASE + (
         "  desk:\n"
@@ -344,6 +359,9 @@ def test_the_summary_shows_the_config_but_no_secret(tmp_path: Path) -> None:
     assert summary.splitlines()[0] == "1 feed, 1 topic, 1 speaker, 1 watchlist, 3 channels"
     assert "  russia-nato: topics: NATO; speakers: Dmitry Peskov; when: any" in summary
     assert "  wire: https://example.org/rss; every 5m; tags state-media" in summary
+    assert summary.splitlines()[-1] == (
+        "settings: runner embedded; state_dir ./.monitor; seen ids kept 30d after they leave a feed"
+    )
 
 
 # --- files and syntax ----------------------------------------------------------------------

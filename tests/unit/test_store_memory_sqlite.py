@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.store_contract import (
+    DAY,
     StoreContract,
     check_two_handles_share_claims_and_seen,
     make_entry,
@@ -75,6 +77,65 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
         db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
     with pytest.raises(MonitorError, match="schema version"):
         SqliteStore(path)
+
+
+# The schema a version-1 monitor wrote: seen ids without the time they were last listed.
+_SCHEMA_V1_SEEN = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE seen (
+    feed_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (feed_id, item_id)
+) WITHOUT ROWID;
+CREATE TABLE feed_state (
+    feed_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (feed_id, key)
+) WITHOUT ROWID;
+INSERT INTO seen (feed_id, item_id) VALUES ('feed-a', 'old-1'), ('feed-a', 'old-2');
+INSERT INTO feed_state (feed_id, key, value) VALUES ('feed-a', 'etag', '"v1"');
+"""
+
+
+def test_sqlite_upgrades_a_version_1_file_without_forgetting_or_re_alerting(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(_SCHEMA_V1_SEEN)
+    before = time.time()
+    store = SqliteStore(path)
+    after = time.time()
+    try:
+        # everything the old file held is still there, and still seen
+        assert store.seen_filter("feed-a", ["old-1", "old-2", "new"]) == ["new"]
+        assert store.get_feed_state("feed-a") == {"etag": '"v1"'}
+        # old ids count as last seen at the upgrade: a 30-day retention keeps them now...
+        assert store.refresh_seen("feed-a", [], now=after, forget_before=before - 30 * DAY) == 0
+        assert store.seen_filter("feed-a", ["old-1", "old-2"]) == []
+        # ...and the new column works: 31 days on, the ids the feed dropped are trimmed
+        store.refresh_seen("feed-a", ["old-1"], now=after + 31 * DAY)
+        later = after + 62 * DAY
+        assert store.refresh_seen("feed-a", [], now=later, forget_before=after + DAY) == 1
+        assert store.seen_filter("feed-a", ["old-1", "old-2"]) == ["old-2"]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        indexes = {row[1] for row in db.execute("PRAGMA index_list('seen')")}
+        assert "seen_by_age" in indexes
+        plan = " ".join(
+            str(row[-1])
+            for row in db.execute(
+                "EXPLAIN QUERY PLAN DELETE FROM seen WHERE feed_id = ? AND last_seen < ?",
+                ("feed-a", 0.0),
+            )
+        )
+        assert "seen_by_age" in plan  # the trim is a range scan, not a walk of the feed
+    SqliteStore(path).close()  # opening the upgraded file again changes nothing
 
 
 def test_sqlite_upgrades_a_version_1_state_file(tmp_path: Path) -> None:
