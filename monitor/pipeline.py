@@ -33,7 +33,7 @@ from monitor.sources.drop import scan_folder
 from monitor.sources.fetch import fetch_feed
 from monitor.sources.netguard import display_url
 from monitor.state import open_store
-from monitor.state.base import LedgerEntry, Store
+from monitor.state.base import LedgerEntry, QueuedItem, Store
 
 log = get_logger(__name__)
 
@@ -139,6 +139,30 @@ def commit_poll(result: PollResult, store: Store) -> None:
         state = store.get_feed_state(result.feed_id)
         state.update(result.feed_state)
         store.set_feed_state(result.feed_id, state)
+
+
+def record_queued(items: list[WireItem], store: Store, *, now: float) -> None:
+    """Remember the items a poll is about to queue (distributed runner), in one write.
+
+    Called before the items are queued and marked seen: a queue message the broker loses
+    (kombu's Redis transport pops it and records it as unacked in two commands) leaves
+    the record behind, and the poller queues the item again (``workers.schedule``).
+    ``finish_queued`` removes the record once the item is processed.
+    """
+    if not items:
+        return  # most polls find nothing new: no write
+    store.put_queued(
+        [
+            # ASCII JSON: an item with a lone surrogate (badly decoded feed) still encodes
+            QueuedItem(item.feed_id or "", item.id, json.dumps(item.to_dict()), now)
+            for item in items
+        ]
+    )
+
+
+def finish_queued(item: WireItem, store: Store) -> None:
+    """The item is processed (its deliveries are recorded): forget its queued record."""
+    store.remove_queued(item.feed_id or "", item.id)
 
 
 def _context(

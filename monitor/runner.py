@@ -8,6 +8,11 @@ left pending by a crash or an early exit are resumed at the next start. Digest
 channels are flushed every tick (``pipeline.flush_digests``); ``--once`` sends the
 digests whose period has elapsed and leaves the others held for the next run.
 
+Unlike the distributed runner, it records no queued items (``pipeline.record_queued``):
+it processes each item in this process before ``commit_poll`` marks it seen, so there
+is no queue to lose an item in; a crash in between leaves it unseen and the next poll
+reads it again.
+
 Does I/O through the pipeline's readers, the store and the channels.
 """
 

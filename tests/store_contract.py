@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
+from monitor.state.base import DeliveryStatus, LedgerEntry, QueuedItem, Store, StoryRecord
 
 # Short enough to keep the suite fast, long enough that a loaded CI box does not expire
 # a claim or story between two consecutive calls.
@@ -34,6 +34,19 @@ def make_entry(
     due: float = 0.0,
 ) -> LedgerEntry:
     return LedgerEntry(alert_id, channel, status, attempts, detail, updated, payload, due)
+
+
+def make_queued(
+    feed_id: str,
+    item_id: str,
+    *,
+    queued_at: float = T0,
+    requeues: int = 0,
+    dead: bool = False,
+    payload: str | None = None,
+) -> QueuedItem:
+    text = payload if payload is not None else f'{{"id": "{item_id}", "title": "Tēst"}}'
+    return QueuedItem(feed_id, item_id, text, queued_at, requeues, dead)
 
 
 def make_story(watchlist: str = "ministers", story_key: str = "story-1") -> StoryRecord:
@@ -340,6 +353,115 @@ class StoreContract:
         for thread in threads:
             thread.join(timeout=30)
         assert sorted(taken) == [0] * 7 + [5]
+
+    # --- queued items: in flight between the poll and the end of processing --------
+    def test_queued_items_round_trip_oldest_first(self, store: Store) -> None:
+        late = make_queued("feed-a", "2", queued_at=T0 + 5)
+        early = make_queued("feed-b", "1", queued_at=T0 + 0.25, requeues=2)
+        unicode = make_queued("feed-ع", "urn:خبر:١", queued_at=T0 + 7)
+        store.put_queued([late, early, unicode])
+        assert store.list_queued() == [early, late, unicode]
+        assert store.list_queued(dead=True) == []
+
+    def test_put_queued_with_nothing_is_fine(self, store: Store) -> None:
+        store.put_queued([])
+        assert store.list_queued() == []
+
+    def test_put_queued_replaces_the_record_of_the_same_item(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", "1", queued_at=T0, requeues=2)])
+        again = make_queued("feed-a", "1", queued_at=T0 + 60, payload='{"id": "1", "v": 2}')
+        store.put_queued([again, make_queued("feed-b", "1", queued_at=T0)])
+        assert [q for q in store.list_queued() if q.feed_id == "feed-a"] == [again]
+        assert len(store.list_queued()) == 2
+
+    def test_remove_queued_forgets_only_that_item(self, store: Store) -> None:
+        a, b = make_queued("feed-a", "1"), make_queued("feed-a", "2")
+        store.put_queued([a, b, make_queued("feed-b", "1")])
+        store.remove_queued("feed-a", "1")
+        store.remove_queued("feed-a", "1")  # again: nothing
+        store.remove_queued("feed-c", "9")  # never queued: nothing
+        assert [(q.feed_id, q.item_id) for q in store.list_queued()] == [
+            ("feed-a", "2"),
+            ("feed-b", "1"),
+        ]
+
+    def test_claim_takes_only_stale_records_and_stamps_them(self, store: Store) -> None:
+        stale = make_queued("feed-a", "old", queued_at=T0)
+        fresh = make_queued("feed-a", "new", queued_at=T0 + 50)
+        edge = make_queued("feed-a", "edge", queued_at=T0 + 40)  # exactly older_than: not yet
+        store.put_queued([stale, fresh, edge])
+        requeue, dead = store.claim_stale_queued(now=T0 + 100, older_than=60, max_requeues=3)
+        assert requeue == [replace(stale, queued_at=T0 + 100, requeues=1)]
+        assert dead == []
+        assert store.list_queued() == [edge, fresh, requeue[0]]
+        # taken: not stale again until older_than has passed once more
+        assert store.claim_stale_queued(now=T0 + 100, older_than=60, max_requeues=3) == ([], [])
+
+    def test_claim_buries_a_record_requeued_too_often(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", "poison", queued_at=T0)])
+        now = T0
+        for n in range(1, 3):
+            now += 100
+            requeue, dead = store.claim_stale_queued(now=now, older_than=60, max_requeues=2)
+            assert [(q.item_id, q.requeues, q.dead) for q in requeue] == [("poison", n, False)]
+            assert dead == []
+        now += 100
+        requeue, dead = store.claim_stale_queued(now=now, older_than=60, max_requeues=2)
+        assert requeue == []
+        assert dead == [make_queued("feed-a", "poison", queued_at=now, requeues=2, dead=True)]
+        assert store.list_queued() == []
+        assert store.list_queued(dead=True) == dead
+        # the dead are never claimed again
+        assert store.claim_stale_queued(now=now + 1000, older_than=60, max_requeues=2) == ([], [])
+
+    def test_a_processed_item_leaves_the_dead_list_too(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", "1", queued_at=T0)])
+        store.claim_stale_queued(now=T0 + 100, older_than=60, max_requeues=0)
+        assert len(store.list_queued(dead=True)) == 1
+        store.remove_queued("feed-a", "1")  # the original message was processed after all
+        assert store.list_queued(dead=True) == []
+        assert store.list_queued() == []
+
+    def test_queueing_a_dead_item_again_puts_it_back_in_flight(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", "1", queued_at=T0)])
+        store.claim_stale_queued(now=T0 + 100, older_than=60, max_requeues=0)
+        again = make_queued("feed-a", "1", queued_at=T0 + 200)
+        store.put_queued([again])
+        assert store.list_queued(dead=True) == []
+        assert store.list_queued() == [again]
+
+    def test_claim_takes_at_most_limit_oldest_first(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", str(n), queued_at=T0 + n) for n in range(5)])
+        requeue, _ = store.claim_stale_queued(now=T0 + 100, older_than=10, max_requeues=3, limit=2)
+        assert [q.item_id for q in requeue] == ["0", "1"]
+        requeue, _ = store.claim_stale_queued(now=T0 + 100, older_than=10, max_requeues=3, limit=9)
+        assert [q.item_id for q in requeue] == ["2", "3", "4"]
+
+    def test_put_and_claim_many_records(self, store: Store) -> None:
+        items = [make_queued("feed-a", f"item-{n}", queued_at=T0) for n in range(1500)]
+        store.put_queued(items)
+        requeue, dead = store.claim_stale_queued(
+            now=T0 + 100, older_than=10, max_requeues=3, limit=5000
+        )
+        assert len(requeue) == 1500 and dead == []
+        assert {q.requeues for q in store.list_queued()} == {1}
+
+    def test_concurrent_claims_take_each_record_once(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", str(n), queued_at=T0) for n in range(20)])
+        barrier = threading.Barrier(6)
+        taken: list[str] = []
+
+        def claim() -> None:
+            barrier.wait()
+            requeue, _ = store.claim_stale_queued(now=T0 + 100, older_than=10, max_requeues=3)
+            taken.extend(q.item_id for q in requeue)
+
+        threads = [threading.Thread(target=claim) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(taken, key=int) == [str(n) for n in range(20)]
 
     def test_close_twice_is_safe(self, store: Store) -> None:
         store.mark_seen("feed-a", ["1"])

@@ -17,7 +17,7 @@ from monitor.config.paths import default_config_path
 from monitor.logs import configure_logging
 from monitor.state import open_store
 from workers import app as app_module
-from workers.schedule import PENDING_STALE_AFTER, run_poller
+from workers.schedule import PENDING_STALE_AFTER, QUEUED_MAX_REQUEUES, run_poller
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +35,18 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=PENDING_STALE_AFTER,
         help="poller: seconds before a delivery left pending is queued again",
+    )
+    parser.add_argument(
+        "--queued-stale-after",
+        type=float,
+        default=PENDING_STALE_AFTER,
+        help="poller: seconds before an item queued and not yet processed is queued again",
+    )
+    parser.add_argument(
+        "--queued-max-requeues",
+        type=int,
+        default=QUEUED_MAX_REQUEUES,
+        help="poller: requeues before such an item is given up on (logged, dead list)",
     )
     args, extra = parser.parse_known_args(argv)
     configure_logging("info")
@@ -59,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     store = open_store(config.settings, distributed=True)
     try:
-        run_poller(config, store, stop, pending_stale_after=args.pending_stale_after)
+        run_poller(
+            config,
+            store,
+            stop,
+            pending_stale_after=args.pending_stale_after,
+            queued_stale_after=args.queued_stale_after,
+            queued_max_requeues=args.queued_max_requeues,
+        )
     finally:
         store.close()
     return 0

@@ -4,7 +4,8 @@ A feed is due when its claim in Redis (``SET NX PX`` for its ``every:``
 interval) can be taken, so any number of pollers together poll each feed once
 per interval, and when one dies the others take over at the next interval.
 Also re-queues deliveries left pending too long (a worker died between
-deciding an alert and queueing its delivery), and queues the digest of every
+deciding an alert and queueing its delivery) and items queued too long ago and
+never processed (the broker lost their message), and queues the digest of every
 digest email channel whose period has come (``monitor.alerts.digest``).
 """
 
@@ -15,14 +16,14 @@ import threading
 import time
 
 import structlog
-from kombu.exceptions import OperationalError
+from kombu.exceptions import ChannelError, OperationalError
 from redis.exceptions import RedisError
 
 from monitor.alerts.digest import digest_periods, due_channels
 from monitor.config.schema import Config
 from monitor.model import Alert
 from monitor.pipeline import held_without_digest
-from monitor.state.base import Store
+from monitor.state.base import QueuedItem, Store
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +32,11 @@ PENDING_SWEEP_EVERY = 60.0
 PENDING_STALE_AFTER = 300.0
 # a digest flush is queued again for a channel still due after this long
 DIGEST_REQUEUE_AFTER = 10.0
+# An item queued again this often and still not processed is given up on: its record
+# moves to the store's dead list (Store.list_queued(dead=True)) with an error log line.
+QUEUED_MAX_REQUEUES = 3
+# records taken per store call; a sweep takes batches until none is left
+QUEUED_SWEEP_BATCH = 500
 
 
 def poll_due_feeds(config: Config, store: Store) -> list[str]:
@@ -114,18 +120,93 @@ def requeue_stale_pending(
     return count
 
 
+def requeue_stale_queued(
+    store: Store,
+    *,
+    now: float,
+    older_than: float = PENDING_STALE_AFTER,
+    max_requeues: int = QUEUED_MAX_REQUEUES,
+    backlog: int = 0,
+) -> tuple[list[QueuedItem], list[QueuedItem]]:
+    """Queue again the items queued more than ``older_than`` seconds ago and not yet
+    processed; give up on those already queued again ``max_requeues`` times. Returns
+    ``(requeued, dead)``.
+
+    The safety net for a ``process_item`` message the broker lost (see
+    ``requeue_stale_pending``): its item was marked seen once queued, so no poll finds it
+    again; its queued record (``pipeline.record_queued``) does. With ``backlog``
+    messages waiting in the process queue nothing is done: an item queued long ago may
+    just be waiting its turn behind them, and the next sweep looks again.
+
+    Processing an item twice is harmless: ``decide`` gives the same alert for the same
+    item and the ledger keeps each channel from sending it twice. Each record is taken
+    by one sweep (``Store.claim_stale_queued``), so two pollers queue it once.
+    """
+    from workers.tasks import process_item
+
+    requeued: list[QueuedItem] = []
+    dead: list[QueuedItem] = []
+    if backlog > 0:
+        return requeued, dead
+    while True:
+        again, buried = store.claim_stale_queued(
+            now=now, older_than=older_than, max_requeues=max_requeues, limit=QUEUED_SWEEP_BATCH
+        )
+        for record in buried:
+            log.error(
+                "queued_item_dead",
+                feed=record.feed_id,
+                item=record.item_id,
+                requeues=record.requeues,
+            )
+        for record in again:
+            process_item.delay(json.loads(record.payload))
+            log.warning(
+                "queued_item_requeued",
+                feed=record.feed_id,
+                item=record.item_id,
+                requeues=record.requeues,
+            )
+        requeued += again
+        dead += buried
+        if len(again) + len(buried) < QUEUED_SWEEP_BATCH:
+            return requeued, dead
+
+
+def process_backlog() -> int:
+    """How many messages wait in the ``process`` queue (0 when it does not exist)."""
+    from workers.app import app
+
+    with app.connection_for_read() as conn:
+        try:
+            declared = conn.default_channel.queue_declare(queue="process", passive=True)
+        except ChannelError:  # kombu's Redis transport: no key, no queue, nothing waiting
+            return 0
+        return int(declared.message_count)
+
+
 def run_poller(
     config: Config,
     store: Store,
     stop: threading.Event,
     *,
     pending_stale_after: float = PENDING_STALE_AFTER,
+    queued_stale_after: float = PENDING_STALE_AFTER,
+    queued_max_requeues: int = QUEUED_MAX_REQUEUES,
 ) -> None:
     last_sweep = 0.0
     digests_queued: dict[str, float] = {}
     older_than = stale_after(pending_stale_after)
-    sweep_every = min(PENDING_SWEEP_EVERY, older_than / 2)
-    log.info("poller_started", feeds=len(config.feeds), pending_stale_after=older_than)
+    # A queued item waits for the same things as a pending delivery: a retry countdown
+    # after a store fault (capped below the visibility timeout), a worker's turn.
+    queued_older_than = stale_after(queued_stale_after)
+    sweep_every = min(PENDING_SWEEP_EVERY, older_than / 2, queued_older_than / 2)
+    log.info(
+        "poller_started",
+        feeds=len(config.feeds),
+        pending_stale_after=older_than,
+        queued_stale_after=queued_older_than,
+    )
     while not stop.is_set():
         try:
             queued = poll_due_feeds(config, store)
@@ -141,6 +222,15 @@ def run_poller(
                 )
                 if requeued:
                     log.warning("pending_requeued", deliveries=requeued)
+                items, dead = requeue_stale_queued(
+                    store,
+                    now=last_sweep,
+                    older_than=queued_older_than,
+                    max_requeues=queued_max_requeues,
+                    backlog=process_backlog(),
+                )
+                if items or dead:
+                    log.warning("queued_requeued", items=len(items), dead=len(dead))
         except (RedisError, OperationalError) as exc:
             # Redis down: try again next tick. A feed claimed but not queued (Redis went
             # away in between) waits for its claim to lapse: one interval skipped.

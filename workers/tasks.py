@@ -48,6 +48,9 @@ def poll_feed(self: Any, feed_id: str) -> int:
     except MonitorError as exc:
         log.error("poll_failed", feed=feed_id, error=str(exc))
         return 0
+    # Recorded before queueing and marking seen: a message the broker loses is found
+    # again by the poller's sweep (workers.schedule.requeue_stale_queued).
+    pipeline.record_queued(result.items, rt.store, now=pipeline.utcnow().timestamp())
     for item in result.items:
         process_item.delay(item.to_dict())
     pipeline.commit_poll(result, rt.store)  # only after every item is queued
@@ -65,6 +68,9 @@ def process_item(self: Any, item_data: dict[str, Any]) -> int:
             # digest channels hold it in the ledger until flush_digest sends it
             for channel in pipeline.immediate_channels(alert, rt.config):
                 deliver.delay(alert.to_message(), channel, 1)
+        # Last: its deliveries are in the ledger (pending, swept if lost) and queued. A
+        # task that raised leaves the record, so the poller queues the item again.
+        pipeline.finish_queued(item, rt.store)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
     return len(alerts)

@@ -40,6 +40,22 @@ class LedgerEntry:
     due: float = 0.0  # held entries: when the digest that carries it may go (unix seconds)
 
 
+@dataclass(frozen=True)
+class QueuedItem:
+    """An item handed to the process queue and not yet fully processed (distributed
+    runner). The poll task records it before marking the item seen and ``process_item``
+    removes it once the item's deliveries are recorded, so an item whose queue message
+    the broker lost is still known and the poller queues it again (``workers.schedule``).
+    """
+
+    feed_id: str
+    item_id: str
+    payload: str  # the item as JSON (WireItem.to_dict)
+    queued_at: float  # unix seconds: when it was last queued (or, once dead, given up on)
+    requeues: int = 0  # how often the poller queued it again
+    dead: bool = False  # given up on after too many requeues: kept for a human to look at
+
+
 def check_forget_before(now: float, forget_before: float | None) -> None:
     """Refuse a cutoff after ``now``: it would forget the ids being refreshed."""
     if forget_before is not None and forget_before > now:
@@ -110,6 +126,36 @@ class Store(Protocol):
         otherwise return ``[]``. Atomic: of callers racing for one channel, one gets the
         entries and the others ``[]`` until the lease runs out (a flusher that died
         mid-send leaves them to be taken again then: re-sent, never lost).
+        """
+        ...
+
+    # --- queued items: in the process queue, not yet fully processed -------------
+    # Only the distributed runner writes these; the embedded runner processes an item
+    # before it marks it seen, so it has nothing in flight to lose.
+    def put_queued(self, items: list[QueuedItem]) -> None:
+        """Record items as in flight, replacing any record (in flight or dead) of the same
+        (feed_id, item_id). One batched write, whatever the count."""
+        ...
+
+    def remove_queued(self, feed_id: str, item_id: str) -> None:
+        """Forget the item's record, in flight or dead (it was processed); absent: nothing."""
+        ...
+
+    def list_queued(self, *, dead: bool = False) -> list[QueuedItem]:
+        """The records in flight (or the dead ones), oldest ``queued_at`` first."""
+        ...
+
+    def claim_stale_queued(
+        self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
+    ) -> tuple[list[QueuedItem], list[QueuedItem]]:
+        """Take the records in flight with ``queued_at < now - older_than`` (at most
+        ``limit``, oldest first) and return ``(requeue, dead)``.
+
+        A record with ``requeues < max_requeues`` gets ``queued_at = now`` and one more
+        requeue, and is returned in ``requeue`` for the caller to queue again; the others
+        become dead (``dead=True``, ``queued_at = now``) and are returned in ``dead``.
+        Atomic: of callers racing, each record goes to one of them (a caller that dies
+        before queueing leaves the record to be taken again after ``older_than``).
         """
         ...
 

@@ -11,7 +11,13 @@ import threading
 import time
 from dataclasses import replace
 
-from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord, check_forget_before
+from monitor.state.base import (
+    DeliveryStatus,
+    LedgerEntry,
+    QueuedItem,
+    StoryRecord,
+    check_forget_before,
+)
 
 
 class MemoryStore:
@@ -24,6 +30,7 @@ class MemoryStore:
         self._feed_state: dict[str, dict[str, str]] = {}
         self._stories: dict[tuple[str, str], tuple[StoryRecord, float]] = {}
         self._deliveries: dict[tuple[str, str], LedgerEntry] = {}
+        self._queued: dict[tuple[str, str], QueuedItem] = {}  # (feed, item) -> record
 
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
@@ -121,8 +128,48 @@ class MemoryStore:
                 self._deliveries[(entry.alert_id, entry.channel)] = entry
         return sorted(taken, key=_ledger_order)
 
+    # --- queued items ---------------------------------------------------------------
+    def put_queued(self, items: list[QueuedItem]) -> None:
+        with self._lock:
+            for item in items:
+                self._queued[(item.feed_id, item.item_id)] = item
+
+    def remove_queued(self, feed_id: str, item_id: str) -> None:
+        with self._lock:
+            self._queued.pop((feed_id, item_id), None)
+
+    def list_queued(self, *, dead: bool = False) -> list[QueuedItem]:
+        with self._lock:
+            found = [item for item in self._queued.values() if item.dead == dead]
+        return sorted(found, key=_queued_order)
+
+    def claim_stale_queued(
+        self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
+    ) -> tuple[list[QueuedItem], list[QueuedItem]]:
+        requeue: list[QueuedItem] = []
+        dead: list[QueuedItem] = []
+        with self._lock:
+            stale = [
+                item
+                for item in self._queued.values()
+                if not item.dead and item.queued_at < now - older_than
+            ]
+            for item in sorted(stale, key=_queued_order)[:limit]:
+                if item.requeues < max_requeues:
+                    taken = replace(item, queued_at=now, requeues=item.requeues + 1)
+                    requeue.append(taken)
+                else:
+                    taken = replace(item, queued_at=now, dead=True)
+                    dead.append(taken)
+                self._queued[(item.feed_id, item.item_id)] = taken
+        return requeue, dead
+
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""
+
+
+def _queued_order(item: QueuedItem) -> tuple[float, str, str]:
+    return (item.queued_at, item.feed_id, item.item_id)
 
 
 def _ledger_order(entry: LedgerEntry) -> tuple[float, str, str]:

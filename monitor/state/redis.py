@@ -15,6 +15,10 @@ queues side by side:
     {prefix}deliveries:{status}            sorted set of [alert_id, channel] by ``updated``
     {prefix}deliveries:all                 the same, every status
     {prefix}held:{channel}                 sorted set of alert ids held for a digest, by ``due``
+    {prefix}queued                         hash: [feed_id, item_id] -> the queued item as JSON
+    {prefix}queued:at                      sorted set of those in flight, by ``queued_at``
+    {prefix}queued:dead                    sorted set of those given up on, by when
+    {prefix}queued:requeues                hash: [feed_id, item_id] -> requeue count
 
 Watchlist ids cannot contain ``:`` (config ids are ``[a-z0-9_-]+``), so story keys are
 unambiguous. Redis faults are not translated: ``redis.exceptions.ConnectionError`` and
@@ -31,7 +35,13 @@ from typing import Any, cast
 
 import redis
 
-from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord, check_forget_before
+from monitor.state.base import (
+    DeliveryStatus,
+    LedgerEntry,
+    QueuedItem,
+    StoryRecord,
+    check_forget_before,
+)
 from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
 
 _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "held", "sent", "dead")
@@ -40,6 +50,33 @@ _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "held", "sent", "dead")
 _CLAIM_TRIES = 5
 # Bound the size of one command when a feed returns thousands of ids.
 _CHUNK = 1000
+
+# claim_stale_queued in one atomic step: workers remove records all the time, so an
+# optimistic WATCH (as in claim_held) could keep failing under load.
+# KEYS: queued, queued:at, queued:requeues, queued:dead
+# ARGV: cutoff (exclusive, "(<seconds>"), now, max_requeues, limit
+_CLAIM_STALE_QUEUED = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[4])
+local taken = {}
+for _, member in ipairs(members) do
+  local payload = redis.call('HGET', KEYS[1], member)
+  local requeues = tonumber(redis.call('HGET', KEYS[3], member) or '0')
+  redis.call('ZREM', KEYS[2], member)
+  if payload then
+    if requeues < tonumber(ARGV[3]) then
+      requeues = redis.call('HINCRBY', KEYS[3], member, 1)
+      redis.call('ZADD', KEYS[2], ARGV[2], member)
+      table.insert(taken, {member, payload, requeues, 0})
+    else
+      redis.call('ZADD', KEYS[4], ARGV[2], member)
+      table.insert(taken, {member, payload, requeues, 1})
+    end
+  else
+    redis.call('HDEL', KEYS[3], member)
+  end
+end
+return taken
+"""
 
 
 class RedisStore:
@@ -220,6 +257,75 @@ class RedisStore:
             return sorted(entries, key=lambda e: (e.updated, e.alert_id, e.channel))
         return []
 
+    # --- queued items ---------------------------------------------------------------
+    def put_queued(self, items: list[QueuedItem]) -> None:
+        if not items:
+            return
+        keys = self._queued_keys()
+        with self._client.pipeline(transaction=True) as pipe:
+            for item in items:
+                member = _member(item.feed_id, item.item_id)
+                pipe.hset(keys[0], member, item.payload)
+                pipe.hset(keys[2], member, str(item.requeues))
+                pipe.zadd(keys[3] if item.dead else keys[1], {member: item.queued_at})
+                pipe.zrem(keys[1] if item.dead else keys[3], member)
+            pipe.execute()
+
+    def remove_queued(self, feed_id: str, item_id: str) -> None:
+        member = _member(feed_id, item_id)
+        queued, at, requeues, dead = self._queued_keys()
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.zrem(at, member)
+            pipe.zrem(dead, member)
+            pipe.hdel(requeues, member)
+            pipe.hdel(queued, member)
+            pipe.execute()
+
+    def list_queued(self, *, dead: bool = False) -> list[QueuedItem]:
+        queued, at, requeues, dead_key = self._queued_keys()
+        scored = cast(
+            list[tuple[str, float]],
+            self._client.zrange(dead_key if dead else at, 0, -1, withscores=True),
+        )
+        if not scored:
+            return []
+        members = [member for member, _ in scored]
+        with self._client.pipeline(transaction=False) as pipe:
+            pipe.hmget(queued, members)
+            pipe.hmget(requeues, members)
+            payloads, counts = cast(list[list[str | None]], pipe.execute())
+        found = []
+        for (member, score), payload, count in zip(scored, payloads, counts, strict=True):
+            if payload is None:
+                continue  # removed between the two reads
+            feed_id, item_id = cast(list[str], json.loads(member))
+            found.append(QueuedItem(feed_id, item_id, payload, score, int(count or 0), dead))
+        return sorted(found, key=lambda q: (q.queued_at, q.feed_id, q.item_id))
+
+    def claim_stale_queued(
+        self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
+    ) -> tuple[list[QueuedItem], list[QueuedItem]]:
+        args: list[str | int] = [f"({now - older_than!r}", repr(now), max_requeues, limit]
+        rows = cast(
+            list[list[Any]],
+            self._client.eval(_CLAIM_STALE_QUEUED, 4, *self._queued_keys(), *args),
+        )
+        requeue: list[QueuedItem] = []
+        dead: list[QueuedItem] = []
+        for member, payload, requeues, is_dead in rows:
+            feed_id, item_id = cast(list[str], json.loads(member))
+            item = QueuedItem(feed_id, item_id, payload, now, int(requeues), bool(is_dead))
+            (dead if item.dead else requeue).append(item)
+        return requeue, dead
+
+    def _queued_keys(self) -> tuple[str, str, str, str]:
+        return (
+            self._key("queued"),
+            self._key("queued", "at"),
+            self._key("queued", "requeues"),
+            self._key("queued", "dead"),
+        )
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -228,6 +334,10 @@ class RedisStore:
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
+
+
+def _member(feed_id: str, item_id: str) -> str:
+    return json.dumps([feed_id, item_id])  # ASCII: an id with a lone surrogate still encodes
 
 
 def _millis(seconds: float) -> int:

@@ -18,11 +18,19 @@ from pathlib import Path
 from typing import Any, cast
 
 from monitor.errors import MonitorError
-from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord, check_forget_before
+from monitor.state.base import (
+    DeliveryStatus,
+    LedgerEntry,
+    QueuedItem,
+    StoryRecord,
+    check_forget_before,
+)
 from monitor.state.codec import chunks, story_from_json, to_json
 
 # 1: the first schema. 2: deliveries.due (digest channels hold alerts until then) and
-# seen.last_seen with its index (the seen-set is trimmed).
+# seen.last_seen with its index (the seen-set is trimmed). The ``queued`` table came
+# later without a new version: a table created when missing changes nothing an older
+# monitor reads, and only the distributed runner (Redis) fills it.
 SCHEMA_VERSION = 2
 
 _SCHEMA = """
@@ -62,6 +70,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, channel)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_status ON deliveries (status, updated);
+CREATE TABLE IF NOT EXISTS queued (
+    feed_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    requeues INTEGER NOT NULL,
+    dead INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS queued_by_age ON queued (dead, queued_at);
 """
 
 # Run after the upgrades below: a version-1 file has no seen.last_seen to index until then.
@@ -298,6 +316,53 @@ class SqliteStore:
             )
         return [replace(entry, due=now + lease) for entry in held]
 
+    # --- queued items ---------------------------------------------------------------
+    def put_queued(self, items: list[QueuedItem]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                f"INSERT OR REPLACE INTO queued ({_QUEUED_COLUMNS}) VALUES (?,?,?,?,?,?)",
+                [_queued_row(item) for item in items],
+            )
+
+    def remove_queued(self, feed_id: str, item_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM queued WHERE feed_id = ? AND item_id = ?", (feed_id, item_id))
+
+    def list_queued(self, *, dead: bool = False) -> list[QueuedItem]:
+        with self._tx(write=False) as db:
+            rows = db.execute(
+                f"SELECT {_QUEUED_COLUMNS} FROM queued WHERE dead = ?"
+                " ORDER BY queued_at, feed_id, item_id",
+                (int(dead),),
+            ).fetchall()
+        return [_queued(row) for row in rows]
+
+    def claim_stale_queued(
+        self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
+    ) -> tuple[list[QueuedItem], list[QueuedItem]]:
+        with self._tx() as db:  # BEGIN IMMEDIATE: read and update are one step
+            rows = db.execute(
+                f"SELECT {_QUEUED_COLUMNS} FROM queued WHERE dead = 0 AND queued_at < ?"
+                " ORDER BY queued_at, feed_id, item_id LIMIT ?",
+                (now - older_than, limit),
+            ).fetchall()
+            requeue: list[QueuedItem] = []
+            dead: list[QueuedItem] = []
+            for item in map(_queued, rows):
+                if item.requeues < max_requeues:
+                    requeue.append(replace(item, queued_at=now, requeues=item.requeues + 1))
+                else:
+                    dead.append(replace(item, queued_at=now, dead=True))
+            db.executemany(
+                "UPDATE queued SET queued_at = ?, requeues = ?, dead = ?"
+                " WHERE feed_id = ? AND item_id = ?",
+                [
+                    (item.queued_at, item.requeues, int(item.dead), item.feed_id, item.item_id)
+                    for item in (*requeue, *dead)
+                ],
+            )
+        return requeue, dead
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -313,6 +378,18 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
 
 
 _LEDGER_COLUMNS = "alert_id, channel, status, attempts, detail, updated, payload, due"
+
+
+_QUEUED_COLUMNS = "feed_id, item_id, payload, queued_at, requeues, dead"
+
+
+def _queued_row(item: QueuedItem) -> tuple[str, str, str, float, int, int]:
+    return (item.feed_id, item.item_id, item.payload, item.queued_at, item.requeues, int(item.dead))
+
+
+def _queued(row: tuple[Any, ...]) -> QueuedItem:
+    feed_id, item_id, payload, queued_at, requeues, dead = row
+    return QueuedItem(feed_id, item_id, payload, float(queued_at), int(requeues), bool(dead))
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:

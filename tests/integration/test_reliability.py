@@ -14,11 +14,11 @@ dead-lettered while the other channel delivers, and ``monitor alerts retry`` re-
 (5, 9); a Redis error inside a task is retried, not acknowledged away. Every process
 started here is stopped in a ``finally``.
 
-Known hole, not covered: kombu's Redis transport takes a message with BRPOP and records
-it as unacked with a second command; a Redis killed between the two loses the message.
-A lost ``deliver`` is recovered from the ledger (the poller's pending sweep); a lost
-``process_item`` is not (its item is already marked seen), so the Redis test kills
-Redis only once every item has been decided.
+kombu's Redis transport takes a message with BRPOP and records it as unacked with a
+second command; a Redis killed between the two loses the message. A lost ``deliver`` is
+recovered from the ledger (the poller's pending sweep), a lost ``process_item`` from the
+item's queued record (the poller's queued sweep): both sweeps have a test of their own
+here, and the Redis test kills Redis while items are still being processed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -454,24 +455,26 @@ def test_redis_restart_under_load_loses_nothing_and_workers_resume(
     with Receiver(delay=0.3) as receiver:
         config = write_config(tmp_path, aof_redis.url, receiver.url)
         cluster = new_cluster(cluster_factory, tmp_path, config)
-        # The sweep that queues again deliveries left pending: kombu's Redis transport
-        # pops a message and records it as unacked in two commands, so a Redis killed in
-        # between loses that message; the ledger still says "pending" and the sweep
-        # sends it. (A process_item message lost that way is not recovered yet, so Redis
-        # is killed once every item is decided: see the module docstring.)
-        cluster.start("poller", "poller", "--pending-stale-after=10")
+        # The sweeps that queue again deliveries left pending and items left queued:
+        # kombu's Redis transport pops a message and records it as unacked in two
+        # commands, so a Redis killed in between loses that message; the ledger still
+        # says "pending", or the item's queued record is still there, and a sweep
+        # queues it again.
+        cluster.start("poller", "poller", "--pending-stale-after=10", "--queued-stale-after=10")
         cluster.start("worker", "w1")
         drop(tmp_path, range(batch))
 
-        def decided() -> int:
-            return len({entry.alert_id for entry in ledger(aof_redis.url)})
-
-        assert wait_for(lambda: len(receiver.unique()) >= 4 and decided() == batch, timeout=40), (
-            cluster.logs()
-        )
+        # Killed while items are still being processed, not only delivered.
+        assert wait_for(lambda: len(receiver.unique()) >= 4, timeout=40), cluster.logs()
+        in_flight = RedisStore(aof_redis.url)
+        try:
+            processing = len(in_flight.list_queued())
+        finally:
+            in_flight.close()
         aof_redis.kill()
         at_kill = receiver.unique()
         assert len(at_kill) < batch, "the batch finished before Redis went down"
+        assert processing > 0, "every item was processed before Redis went down"
         time.sleep(3)
         aof_redis.start()
 
@@ -482,6 +485,10 @@ def test_redis_restart_under_load_loses_nothing_and_workers_resume(
         alert_ids = {entry.alert_id for entry in ledger(aof_redis.url)}
         assert len(alert_ids) == batch
         assert receiver.unique() == alert_ids
+        # every item was processed: none left in flight, none given up on
+        assert wait_for(lambda: _queued(aof_redis.url) == ([], []), timeout=10), _queued(
+            aof_redis.url
+        )
         assert set(archived_ids(tmp_path)) == alert_ids
 
         # Liveness after the restart is a round trip, not "the process is up": a fresh
@@ -648,5 +655,87 @@ def test_delivery_left_pending_is_queued_again_by_the_poller(
     assert Counter(receiver.received()) == Counter({lost.id: 1, waiting.id: 1})
 
 
+def _queued(url: str) -> tuple[list[str], list[str]]:
+    """The ids of the items in flight and of those given up on."""
+    store = RedisStore(url)
+    try:
+        return (
+            [record.item_id for record in store.list_queued()],
+            [record.item_id for record in store.list_queued(dead=True)],
+        )
+    finally:
+        store.close()
+
+
 def _hook_sent(url: str, count: int) -> bool:
     return ledger_state(url).get("hook", Counter())["sent"] == count
+
+
+# --- the safety net for a lost process_item message ----------------------------------------
+def test_item_whose_message_was_lost_is_queued_again_by_the_poller(
+    tmp_path: Path, redis_db_url: str, cluster_factory: list[Cluster]
+) -> None:
+    """Items queued for processing, then marked seen, whose messages the broker lost
+    (the BRPOP-then-unacked hole of the module docstring, here: the ``process`` queue
+    deleted before any worker took them) still raise their alerts, each exactly once,
+    from the poller's sweep of queued items after ``--queued-stale-after``."""
+    stale_after = 6.0
+    batch = 3
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    store = RedisStore(redis_db_url)
+    try:
+        with Receiver() as receiver:
+            config = write_config(tmp_path, redis_db_url, receiver.url)
+            cluster = new_cluster(cluster_factory, tmp_path, config)
+            cluster.start("poller", "poller", f"--queued-stale-after={stale_after:g}")
+            # a worker on the poll queue only: it queues process_item messages nobody takes
+            cluster.start("worker", "poll-only", "-Q", "poll")
+            drop(tmp_path, range(batch))
+
+            def waiting() -> tuple[int, int]:
+                return int(client.llen("process")), len(store.list_queued())
+
+            assert wait_for(lambda: waiting() == (batch, batch), timeout=40), (
+                waiting(),
+                cluster.logs(),
+            )
+            # Marked seen too: later polls (every second) queue nothing more.
+            wait_for(lambda: False, timeout=2.5)
+            assert waiting() == (batch, batch), cluster.logs()
+            assert cluster.events("poll-only", "poll"), cluster.log("poll-only")
+            first_queued = min(record.queued_at for record in store.list_queued())
+
+            # The broker loses every message; then a worker for every queue comes.
+            lost = [key for key in client.scan_iter("process*") if client.type(key) == "list"]
+            assert lost and client.delete(*lost) == len(lost)
+            assert client.llen("process") == 0
+            cluster.start("worker", "w1")
+
+            assert wait_for(lambda: all_sent(redis_db_url, batch), timeout=40), (
+                ledger_state(redis_db_url),
+                store.list_queued(),
+                cluster.logs(),
+            )
+            # Only the sweep could have queued them, once each, after the bound.
+            requeued = cluster.events("poller", "queued_item_requeued")
+            assert len(requeued) == batch, cluster.log("poller")
+            assert {event["feed"] for event in requeued} == {"desk"}
+            assert len({event["item"] for event in requeued}) == batch
+            assert min(_when(event) for event in requeued) >= first_queued + stale_after - 0.1
+            assert wait_for(lambda: store.list_queued() == [], timeout=10), store.list_queued()
+            wait_for(lambda: False, timeout=2)  # a repeat, if any, would arrive now
+
+        alert_ids = {entry.alert_id for entry in ledger(redis_db_url)}
+        assert len(alert_ids) == batch
+        assert Counter(receiver.received()) == Counter({alert_id: 1 for alert_id in alert_ids})
+        assert sorted(archived_ids(tmp_path)) == sorted(alert_ids)  # once each
+        assert store.list_queued(dead=True) == []
+        assert cluster.events("poller", "queued_item_dead") == []
+    finally:
+        store.close()
+        client.close()
+
+
+def _when(record: dict[str, object]) -> float:
+    stamp = str(record["timestamp"]).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()

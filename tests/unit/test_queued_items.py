@@ -1,0 +1,291 @@
+"""Queued items: the record that makes an item whose ``process_item`` message the broker
+lost recoverable (distributed runner), on an in-memory store and an injected clock.
+
+The poll task records each item it queues before marking it seen; ``process_item``
+removes the record once the item's deliveries are recorded; the poller's sweep queues
+again the records older than the staleness bound and gives up on an item after
+``max_requeues`` (dead list + an error log line). Processing an item a second time
+records nothing new, so a sweep that queues an item that was only slow doubles nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from monitor.config.loader import load_config
+from monitor.match.engine import build_matcher
+from monitor.model import WireItem
+from monitor.pipeline import (
+    Runtime,
+    build_channels,
+    finish_queued,
+    poll_feed,
+    process_item,
+    record_queued,
+    utcnow,
+)
+from monitor.state.base import QueuedItem
+from monitor.state.memory import MemoryStore
+from tests.helpers import SEED_AR, SEEDS, example_config
+
+T0 = 1_700_000_000.0
+
+
+def item(n: int, feed: str = "desk") -> WireItem:
+    return WireItem(
+        id=f"item-{n}",
+        title=f"Title {n}",
+        body="Body",
+        source=f"/inbox/{n}.txt",
+        feed_id=feed,
+        tags=("a", "b"),
+    )
+
+
+@dataclass
+class FakeTask:
+    """Stands in for a Celery task: records what ``delay`` would have sent."""
+
+    sent: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def delay(self, *args: Any) -> None:
+        self.sent.append(args)
+
+
+@pytest.fixture
+def fake_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeTask]]:
+    from workers import tasks
+
+    fakes = {"process_item": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fakes.items():
+        monkeypatch.setattr(tasks, name, fake)
+    yield fakes
+
+
+# --- the record ---------------------------------------------------------------------------
+def test_record_queued_holds_the_item_and_finish_removes_it() -> None:
+    store = MemoryStore()
+    items = [item(1), item(2, feed="other")]
+    record_queued(items, store, now=T0)
+    records = store.list_queued()
+    assert [(q.feed_id, q.item_id, q.queued_at, q.requeues) for q in records] == [
+        ("desk", "item-1", T0, 0),
+        ("other", "item-2", T0, 0),
+    ]
+    assert [WireItem.from_dict(json.loads(q.payload)) for q in records] == items
+    finish_queued(items[0], store)
+    assert [q.item_id for q in store.list_queued()] == ["item-2"]
+
+
+def test_an_item_with_a_lone_surrogate_is_recorded() -> None:
+    store = MemoryStore()
+    odd = WireItem(id="x\udcff", title="t\udcff", body="", source="s", feed_id="desk")
+    record_queued([odd], store, now=T0)
+    (record,) = store.list_queued()
+    assert record.payload.isascii()
+    assert WireItem.from_dict(json.loads(record.payload)) == odd
+
+
+# --- the sweep, on an injected clock ----------------------------------------------------
+def test_sweep_requeues_only_stale_records(fake_tasks: dict[str, FakeTask]) -> None:
+    from workers.schedule import requeue_stale_queued
+
+    store = MemoryStore()
+    record_queued([item(1)], store, now=T0)
+    record_queued([item(2)], store, now=T0 + 50)
+    assert requeue_stale_queued(store, now=T0 + 60, older_than=60) == ([], [])
+    assert fake_tasks["process_item"].sent == []
+
+    with capture_logs() as logs:
+        requeued, dead = requeue_stale_queued(store, now=T0 + 61, older_than=60)
+    assert [(q.item_id, q.requeues, q.queued_at) for q in requeued] == [("item-1", 1, T0 + 61)]
+    assert dead == []
+    # the task gets the item exactly as the poll task queued it
+    assert fake_tasks["process_item"].sent == [(item(1).to_dict(),)]
+    assert [(e["event"], e["feed"], e["item"]) for e in logs] == [
+        ("queued_item_requeued", "desk", "item-1")
+    ]
+    # queued again just now: not stale again until another older_than has passed
+    fake_tasks["process_item"].sent.clear()
+    requeued, _ = requeue_stale_queued(store, now=T0 + 111, older_than=60)
+    assert [q.item_id for q in requeued] == ["item-2"]
+    assert fake_tasks["process_item"].sent == [(item(2).to_dict(),)]
+
+
+def test_a_processed_item_is_never_requeued(fake_tasks: dict[str, FakeTask]) -> None:
+    from workers.schedule import requeue_stale_queued
+
+    store = MemoryStore()
+    record_queued([item(1), item(2)], store, now=T0)
+    finish_queued(item(1), store)
+    requeued, _ = requeue_stale_queued(store, now=T0 + 1000, older_than=60)
+    assert [q.item_id for q in requeued] == ["item-2"]
+    assert fake_tasks["process_item"].sent == [(item(2).to_dict(),)]
+
+
+def test_an_item_that_keeps_failing_ends_in_the_dead_list(
+    fake_tasks: dict[str, FakeTask],
+) -> None:
+    from workers.schedule import requeue_stale_queued
+
+    store = MemoryStore()
+    record_queued([item(1)], store, now=T0)
+    now = T0
+    for n in range(1, 4):  # never processed: queued again max_requeues times
+        now += 100
+        requeued, dead = requeue_stale_queued(store, now=now, older_than=60, max_requeues=3)
+        assert ([q.requeues for q in requeued], dead) == ([n], [])
+    now += 100
+    with capture_logs() as logs:
+        requeued, dead = requeue_stale_queued(store, now=now, older_than=60, max_requeues=3)
+    assert requeued == []
+    assert [(q.feed_id, q.item_id, q.requeues, q.dead) for q in dead] == [
+        ("desk", "item-1", 3, True)
+    ]
+    assert [(e["event"], e["log_level"], e["feed"], e["item"]) for e in logs] == [
+        ("queued_item_dead", "error", "desk", "item-1")
+    ]
+    assert len(fake_tasks["process_item"].sent) == 3  # not a fourth time
+    assert store.list_queued() == []
+    assert store.list_queued(dead=True) == dead
+    # and it stays there: later sweeps neither queue it nor log it again
+    assert requeue_stale_queued(store, now=now + 10_000, older_than=60) == ([], [])
+
+
+def test_no_requeue_while_the_process_queue_has_a_backlog(
+    fake_tasks: dict[str, FakeTask],
+) -> None:
+    from workers.schedule import requeue_stale_queued
+
+    store = MemoryStore()
+    record_queued([item(1)], store, now=T0)
+    assert requeue_stale_queued(store, now=T0 + 1000, older_than=60, backlog=5) == ([], [])
+    assert fake_tasks["process_item"].sent == []
+    assert [q.requeues for q in store.list_queued()] == [0]  # untouched, not counted
+    requeued, _ = requeue_stale_queued(store, now=T0 + 1000, older_than=60, backlog=0)
+    assert [q.item_id for q in requeued] == ["item-1"]
+
+
+def test_a_sweep_takes_every_stale_record_batch_after_batch(
+    fake_tasks: dict[str, FakeTask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import schedule
+
+    monkeypatch.setattr(schedule, "QUEUED_SWEEP_BATCH", 3)
+    store = MemoryStore()
+    record_queued([item(n) for n in range(7)], store, now=T0)
+    requeued, _ = schedule.requeue_stale_queued(store, now=T0 + 100, older_than=60)
+    assert sorted(q.item_id for q in requeued) == [f"item-{n}" for n in range(7)]
+    assert len(fake_tasks["process_item"].sent) == 7
+
+
+def test_the_staleness_bound_stays_above_the_longest_retry_countdown() -> None:
+    from workers import app, schedule
+    from workers.tasks import max_countdown
+
+    previous = app.visibility_timeout()
+    try:
+        app.set_visibility_timeout(400)
+        assert max_countdown() == 100
+        assert schedule.stale_after(5) == 100 + 2 * schedule.TICK
+        assert schedule.stale_after(500) == 500
+    finally:
+        app.set_visibility_timeout(previous)
+
+
+# --- processing an item twice doubles nothing --------------------------------------------
+def _runtime(tmp_path: Path, seeds: list[Path]) -> Runtime:
+    config = load_config(example_config(tmp_path, seeds=seeds), env={})
+    return Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
+
+
+def test_processing_an_item_twice_records_nothing_new(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, [SEED_AR])
+    feed = rt.config.feeds[0]
+    (polled,) = poll_feed(feed, rt.config, rt.store, now=utcnow()).items
+    first = process_item(polled, rt.matcher, rt.store, rt.config, now=utcnow())
+    assert len(first) == 1
+    ledger = rt.store.list_deliveries()
+    assert {e.channel for e in ledger} == set(first[0].channels)
+    assert {e.status for e in ledger} == {"pending"}
+
+    # the sweep queues it again (its first message was only slow, or lost after deciding)
+    again = process_item(polled, rt.matcher, rt.store, rt.config, now=utcnow())
+    assert [a.id for a in again] == [first[0].id]  # the same alert: same webhook-id
+    assert rt.store.list_deliveries() == ledger  # nothing new, nothing changed
+
+    # once delivered, a third processing sends nothing again
+    from monitor.pipeline import deliver_alert
+
+    results = deliver_alert(first[0], rt.channels, rt.store, rt.config, now=utcnow())
+    assert {r.status for r in results} == {"sent"}
+    archive = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    third = process_item(polled, rt.matcher, rt.store, rt.config, now=utcnow())
+    results = deliver_alert(third[0], rt.channels, rt.store, rt.config, now=utcnow())
+    assert {r.detail for r in results} == {"already sent"}
+    assert (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines() == archive
+    assert len(archive) == 1
+
+
+# --- the tasks: record before marking seen, remove only once processed -------------------
+@pytest.fixture
+def task_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    from workers import app
+
+    rt = _runtime(tmp_path, [SEED_AR, SEEDS / "zakharova-nato-expansion.ru.txt"])
+    monkeypatch.setattr(app, "_runtime", rt)
+    # Touching a task makes Celery read its settings once: give it a broker it never
+    # reaches (every .delay is faked), not the repo's config, which has none.
+    settings = rt.config.settings.model_copy(update={"broker_url": "redis://127.0.0.1:9/0"})
+    monkeypatch.setattr(
+        app, "load_app_config", lambda: rt.config.model_copy(update={"settings": settings})
+    )
+    yield rt
+
+
+def test_the_poll_task_records_items_before_it_marks_them_seen(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import tasks
+
+    poll_task, process_task = tasks.poll_feed, tasks.process_item
+    fake_tasks = {"process_item": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fake_tasks.items():
+        monkeypatch.setattr(tasks, name, fake)
+    store = task_runtime.store
+    feed_id = task_runtime.config.feeds[0].id
+    order: list[str] = []
+    real_mark_seen = store.mark_seen
+
+    def mark_seen(feed: str, ids: list[str], now: float | None = None) -> None:
+        order.append(f"mark_seen {len(store.list_queued())} recorded")
+        real_mark_seen(feed, ids, now)
+
+    monkeypatch.setattr(store, "mark_seen", mark_seen)
+    # .run: the task's body, without the Celery app (it would need a broker to configure)
+    assert poll_task.run(feed_id) == 2
+    assert order == ["mark_seen 2 recorded"]
+    queued = [args[0] for args in fake_tasks["process_item"].sent]
+    assert sorted(json.loads(q.payload)["id"] for q in store.list_queued()) == sorted(
+        d["id"] for d in queued
+    )
+
+    # a processed item leaves the record; one whose processing raised stays for the sweep
+    assert process_task.run(queued[0]) >= 0
+    task_runtime.matcher = _Boom()  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        process_task.run(queued[1])
+    left: list[QueuedItem] = store.list_queued()
+    assert [q.item_id for q in left] == [queued[1]["id"]]
+
+
+class _Boom:
+    def match(self, item: WireItem) -> list[Any]:
+        raise RuntimeError("a matcher bug")
