@@ -180,6 +180,12 @@ class Cluster:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
 
+    def stop(self, name: str) -> None:
+        """SIGTERM the process group and wait: a poller ends between ticks, its logs whole."""
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
     def log(self, name: str) -> str:
         path = self.tmp_path / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
