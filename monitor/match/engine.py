@@ -30,7 +30,7 @@ in ``xx``.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
@@ -298,6 +298,16 @@ class Matcher:
             self._needs_language = self._needs_language or watchlist.languages is not None
             for ref in refs:
                 self._by_name.setdefault(ref, []).append(number)
+        # The same per kind, keyed by name alone: no (kind, name) tuple per lookup.
+        self._by_kind: dict[str, dict[str, list[int]]] = {
+            "topic": {},
+            "speaker": {},
+            "literal": {},
+        }
+        for (kind, name), listing in self._by_name.items():
+            self._by_kind[kind][name] = listing
+        # Each query as a closure, its references resolved once (``_eval`` per node).
+        self._tests = {name: self._compiled(query) for name, query in self._queries.items()}
 
     def _resolve(self, term: Term) -> tuple[str, str] | None:
         """A bare word or quoted phrase naming a topic or speaker -> (kind, name)."""
@@ -432,14 +442,13 @@ class Matcher:
         """One Match per satisfied watchlist, in config order."""
         evidence = self._find(item)
         numbers = set(self._always)
-        by_name = self._by_name
+        by_kind = self._by_kind
         for kind, group in (
             ("topic", evidence.topics),
             ("speaker", evidence.speakers),
             ("literal", evidence.literals),
         ):
-            for name in group:
-                found = by_name.get((kind, name))
+            for found in map(by_kind[kind].get, group):
                 if found:
                     numbers.update(found)
         if not numbers:
@@ -473,7 +482,13 @@ class Matcher:
                     if len(fields) < len(evidence.languages):
                         view = evidence.only(fields)
             if view is evidence:
-                topics = [topic for _, topic in sorted(listed.get(number, ()))]
+                here = listed.get(number)
+                if here is None:
+                    topics = []
+                elif len(here) == 1:
+                    topics = [here[0][1]]
+                else:
+                    topics = [topic for _, topic in sorted(here)]
             else:
                 topics = [t for t in watchlist.topics if t in view.topics]
             result = self._evaluate(name, watchlist, view, topics)
@@ -497,7 +512,7 @@ class Matcher:
             ok = len(topics) == len(wl.topics) and (not wl.speakers or bool(speakers))
             ok = ok and bool(wl.topics or wl.speakers)
         else:
-            ok = self._eval(self._queries[name], ev, quoted_only)
+            ok = self._tests[name](ev, quoted_only)
             for kind, ref in self._query_refs[name] if ok else ():
                 if kind == "topic" and ev.topics.get(ref) and ref not in topics:
                     topics.append(ref)
@@ -576,6 +591,37 @@ class Matcher:
                     joined += [a, b]
         return joined
 
+    def _compiled(self, node: Query) -> _Test:
+        """``_eval`` of ``node`` as a closure: node types told apart and topic,
+        speaker and literal references resolved once, when the Matcher is built
+        (a query watchlist is evaluated for most items naming one of its topics)."""
+        if isinstance(node, And | Or):
+            tests = [self._compiled(child) for child in node.items]
+            if len(tests) == 2:
+                first, second = tests
+                if isinstance(node, And):
+                    return lambda ev, quoted_only: (
+                        first(ev, quoted_only) and second(ev, quoted_only)
+                    )
+                return lambda ev, quoted_only: first(ev, quoted_only) or second(ev, quoted_only)
+            if isinstance(node, And):
+                return lambda ev, quoted_only: all(test(ev, quoted_only) for test in tests)
+            return lambda ev, quoted_only: any(test(ev, quoted_only) for test in tests)
+        if isinstance(node, Not):
+            inner = self._compiled(node.item)
+            return lambda ev, quoted_only: not inner(ev, quoted_only)
+        if isinstance(node, Term | TopicRef):
+            for kind, ref in self._references(node):
+                if kind == "topic":
+                    return lambda ev, quoted_only: bool(ev.topics.get(ref))
+                if kind == "speaker":
+                    return lambda ev, quoted_only: any(
+                        not quoted_only or f.role == "quoted" for f in ev.speakers.get(ref, ())
+                    )
+                return lambda ev, quoted_only: bool(ev.literals.get(ref))
+        # The rest (lang:, feed:, tag:, speaker:, NEAR): as ``_eval`` does, per item.
+        return lambda ev, quoted_only: self._eval(node, ev, quoted_only)
+
     def _eval(self, node: Query, ev: _Evidence, quoted_only: bool) -> bool:
         item = ev.item
         if isinstance(node, And):
@@ -600,10 +646,15 @@ class Matcher:
         return bool(self._spans(node, ev, quoted_only))
 
 
+_Test = Callable[[_Evidence, bool], bool]  # a compiled query: does the evidence satisfy it?
+_entry_of = itemgetter(0)  # a TermHit's entry
+_kind_name = itemgetter(0, 1)  # an Entry's (kind, name)
+
+
 def _outermost(hits: list[TermHit]) -> list[TermHit]:
     """Drop a hit inside a longer hit of the same topic/speaker (``Peskov`` inside
     ``Dmitry Peskov``), and repeats of one span by several terms of one name."""
-    names = {(hit.entry.kind, hit.entry.name) for hit in hits}
+    names = set(map(_kind_name, map(_entry_of, hits)))  # in C
     if len(names) == len(hits):  # the usual case: every name found once
         return hits
     by_name: dict[tuple[str, str], dict[tuple[int, int], TermHit]] = {}
