@@ -386,14 +386,16 @@ class Matcher:
         located, hits = self.index.locate(text)
         if not hits:
             return []
-        vetoes = [h for h in hits if h.entry.kind == "exclude"]
-        if vetoes:
+        # Which kinds were found, in C: most fields hold no exclude phrase nor speaker.
+        kinds = set(map(_kind_of, map(_entry_of, hits)))
+        if "exclude" in kinds:
+            vetoes = [h for h in hits if h.entry.kind == "exclude"]
             hits = [h for h in hits if h.entry.kind != "exclude" and not _vetoed(h, vetoes)]
         tokens: Sequence[Token] | None = None
         # Offsets come from ``located`` only for the hits kept, and a speaker's
         # role reads the tokens it needs from it too: the field is never re-split.
         ordered = sorted(_outermost(hits), key=_span)
-        spoken = [h for h in ordered if h.entry.kind == "speaker"]
+        spoken = [h for h in ordered if h.entry.kind == "speaker"] if "speaker" in kinds else []
         if spoken and words is not None:
             return None  # a paragraph names a speaker: the caller scans the field whole
         found: list[_Found] = []
@@ -503,7 +505,7 @@ class Matcher:
         of its topics that were found, in its order."""
         quoted_only = wl.role == "quoted"
         found_speakers = ev.quoted() if quoted_only else ev.speakers
-        speakers = [s for s in wl.speakers if s in found_speakers]
+        speakers = list(filter(found_speakers.__contains__, wl.speakers))  # in C
         literals: list[str] = []
         mode = self._modes[name]
         if mode == "any":
@@ -537,7 +539,9 @@ class Matcher:
                 speaker_matches.append(SpeakerMatch(speaker, "quoted", quoted[0].quote))
             else:
                 speaker_matches.append(SpeakerMatch(speaker, "mentioned", None))
-        found.sort(key=_order)
+        if len(topics) + len(literals) + len(speakers) > 1:
+            # Each list of places is in report order already: sorted only when merged.
+            found.sort(key=_order)
         return _built(
             Match,
             {
@@ -649,6 +653,7 @@ class Matcher:
 _Test = Callable[[_Evidence, bool], bool]  # a compiled query: does the evidence satisfy it?
 _entry_of = itemgetter(0)  # a TermHit's entry
 _kind_name = itemgetter(0, 1)  # an Entry's (kind, name)
+_kind_of = itemgetter(0)  # an Entry's kind
 
 
 def _outermost(hits: list[TermHit]) -> list[TermHit]:
@@ -657,13 +662,21 @@ def _outermost(hits: list[TermHit]) -> list[TermHit]:
     names = set(map(_kind_name, map(_entry_of, hits)))  # in C
     if len(names) == len(hits):  # the usual case: every name found once
         return hits
-    by_name: dict[tuple[str, str], dict[tuple[int, int], TermHit]] = {}
-    for hit in hits:
-        by_name.setdefault((hit.entry.kind, hit.entry.name), {}).setdefault(
-            (hit.first, hit.last), hit
-        )
+    by_name: dict[tuple[str, str], list[TermHit]] = {}
+    for hit, name in zip(hits, map(_kind_name, map(_entry_of, hits)), strict=True):
+        group = by_name.get(name)
+        if group is None:
+            by_name[name] = [hit]
+        else:
+            group.append(hit)
     kept: list[TermHit] = []
-    for spans in by_name.values():
+    for group in by_name.values():
+        if len(group) == 1:  # most names, even when another is found twice
+            kept += group
+            continue
+        spans: dict[tuple[int, int], TermHit] = {}
+        for hit in group:
+            spans.setdefault((hit.first, hit.last), hit)
         # Sorted by start, longest first: a span lies inside an earlier one exactly
         # when some earlier span reaches at least as far.
         reach = -1
