@@ -528,7 +528,7 @@ class TermIndex:
         keys, its normalised form and the gap before it are worked out once per
         word (a word starts ~1.7 terms at 100k), and most terms fail right there,
         on one ``isdisjoint``; only those that get past it walk on (``_follow``)."""
-        found: dict[TermHit, None] = {}
+        found: list[TermHit] = []
         keys_of = self._keys.get
         infos = located._infos
         where = located._where
@@ -541,6 +541,7 @@ class TermIndex:
                 if not terms:
                     continue
                 c = -1  # the next word (word w of chunk c) is not worked out yet
+                mark = len(found)  # the hits of the terms this word starts follow
                 for term in terms:
                     steps = term.steps
                     if not steps:  # a single-token term: a hit here
@@ -613,8 +614,11 @@ class TermIndex:
                         last = token + end_word
                         where[last] = (offset, end_chunk, end_word)
                     # ``tuple.__new__`` in C: the named tuple's own ``__new__`` is Python.
-                    found[_new_tuple(TermHit, (term.entry, first, last))] = None
-        return list(found)
+                    hit = _new_tuple(TermHit, (term.entry, first, last))
+                    # A repeat (two terms of one entry, one span) starts here too.
+                    if len(found) == mark or hit not in found[mark:]:
+                        found.append(hit)
+        return found
 
     def _follow(
         self,
