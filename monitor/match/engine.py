@@ -142,9 +142,24 @@ class _Found:
         return self.first + self.local_last - self.local_first
 
     def hit(self) -> Hit:
-        if self.reported is None:
-            self.reported = _to_hit(self)
-        return self.reported
+        """The Hit reported for this place (built once, shared by every Match)."""
+        reported = self.reported
+        if reported is None:
+            kind, name, _ = self.entry
+            source, start, end = self.source, self.start, self.end
+            reported = self.reported = _built(
+                Hit,
+                {
+                    "field": self.field,
+                    "start": start,
+                    "end": end,
+                    "text": source[start:end],
+                    "topic": name if kind in ("topic", "literal") else None,
+                    "speaker": name if kind == "speaker" else None,
+                    "snippet": _snippet(source, start, end),
+                },
+            )
+        return reported
 
 
 @dataclass
@@ -695,24 +710,6 @@ def _vetoed(hit: TermHit, vetoes: list[TermHit]) -> bool:
     return hit.entry.kind == "topic" and any(
         v.entry.name == hit.entry.name and v.first <= hit.last and hit.first <= v.last
         for v in vetoes
-    )
-
-
-def _to_hit(found: _Found) -> Hit:
-    kind = found.entry.kind
-    name = found.entry.name
-    source, start, end = found.source, found.start, found.end
-    return _built(
-        Hit,
-        {
-            "field": found.field,
-            "start": start,
-            "end": end,
-            "text": source[start:end],
-            "topic": name if kind in ("topic", "literal") else None,
-            "speaker": name if kind == "speaker" else None,
-            "snippet": _snippet(source, start, end),
-        },
     )
 
 
