@@ -192,6 +192,7 @@ _TOKEN = 1 << 40
 _starts_of = itemgetter(0)
 _words_of = itemgetter(1)
 _weight_of = itemgetter(3)
+_new_tuple = tuple.__new__
 
 
 def _tokens_of(total: int) -> int:
@@ -533,12 +534,17 @@ class TermIndex:
         """``_scan`` over the words of ``located``, visiting only the ``marked``
         chunks: the same hits, in the same order. Words are addressed as
         (chunk, word in chunk) until a hit needs token indexes and offsets, so
-        the many candidates that fail on their next word cost no position work."""
-        found: dict[tuple[Entry, int, int], None] = {}
+        the many candidates that fail on their next word cost no position work.
+
+        The terms a word can start share the word after it: where it is, its
+        keys, its normalised form and the gap before it are worked out once per
+        word (a word starts ~1.7 terms at 100k), and most terms fail right there,
+        on one ``isdisjoint``; only those that get past it walk on (``_follow``)."""
+        found: list[TermHit] = []
         keys_of = self._keys.get
-        chunks, infos, text = located._chunks, located._infos, located.text
+        infos = located._infos
         where = located._where
-        total = len(chunks)
+        total = len(infos)
         seen = token = offset = 0  # chunk ``seen`` starts at ``token``, ``offset``
         for chunk in marked:
             info = infos[chunk]
@@ -546,69 +552,142 @@ class TermIndex:
             for local, terms in enumerate(info[0]):
                 if not terms:
                     continue
+                c = -1  # the next word (word w of chunk c) is not worked out yet
+                mark = len(found)  # the hits of the terms this word starts follow
                 for term in terms:
-                    # Word w of chunk c (its words: ``words``) is the one tested.
-                    c, w, words = chunk, local, here
-                    for keys in term.steps:
-                        pc, pw, before = c, w, words
-                        w += 1
-                        if w == len(words):  # the next word is in a later chunk
-                            w = 0
-                            c += 1
-                            while c < total and not infos[c][1]:
-                                c += 1
-                            if c == total:
-                                break  # the text ends before the term would
-                            words = infos[c][1]
-                        word = words[w]
-                        if keys is not None:
-                            have = keys_of(word)
-                            if have is None:
-                                have = self._word_keys(word)
-                            if keys.isdisjoint(have):
-                                break
-                        elif not normalize_token(word).startswith(cast(str, term.prefix)):
-                            break
-                        # Keys agree: is there a sentence break in between?
-                        tail = infos[pc][2][pw] + len(before[pw])
-                        head = infos[c][2][w]
-                        if pc == c:  # no line break inside a chunk
-                            gap = chunks[c][tail:head]
-                        elif c == pc + 1:
-                            # One space or line break between: never a blank line.
-                            gap = chunks[pc][tail:] + " " + chunks[c][:head]
-                        else:  # the text's own gap: the chunks lost its line breaks
-                            if chunk > seen:
-                                weight = sum(map(_weight_of, infos[seen:chunk]))
-                                token += weight // _TOKEN
-                                offset += weight % _TOKEN
-                                seen = chunk
-                            at = offset
-                            if pc > chunk:
-                                at += sum(map(_weight_of, infos[chunk:pc])) % _TOKEN
-                            after = at + sum(map(_weight_of, infos[pc:c])) % _TOKEN
-                            gap = text[at + tail : after + head]
-                        if SENTENCE_BREAK.search(gap) is not None:
-                            break
+                    steps = term.steps
+                    if not steps:  # a single-token term: a hit here
+                        end_chunk, end_word = chunk, local
                     else:
-                        # A hit: token indexes (sums in C over the chunks skipped).
+                        if c < 0:  # the first longer term of this word
+                            c, w, words = chunk, local + 1, here
+                            if w == len(words):  # the next word is in a later chunk
+                                w = 0
+                                c += 1
+                                while c < total and not infos[c][1]:
+                                    c += 1
+                                words = infos[c][1] if c < total else ()
+                            word = words[w] if c < total else None
+                            have: frozenset[str] | None = None
+                            norm: str | None = None
+                            broken: bool | None = None
+                        if word is None:
+                            continue  # the text ends before any longer term would
+                        keys = steps[0]
+                        if keys is not None:
+                            if have is None:
+                                have = keys_of(word)
+                                if have is None:
+                                    have = self._word_keys(word)
+                            if keys.isdisjoint(have):
+                                continue
+                        else:
+                            if norm is None:
+                                norm = normalize_token(word)
+                            if not norm.startswith(cast(str, term.prefix)):
+                                continue
+                        # Keys agree: a sentence break in between? (Token sums
+                        # are brought to this chunk first: the hit needs them.)
                         if chunk > seen:
                             weight = sum(map(_weight_of, infos[seen:chunk]))
                             token += weight // _TOKEN
                             offset += weight % _TOKEN
                             seen = chunk
-                        first = token + local
-                        where[first] = (offset, chunk, local)
-                        last = first
-                        if c > chunk:
-                            if c == chunk + 1:
-                                weight = info[3]
-                            else:
-                                weight = sum(map(_weight_of, infos[chunk:c]))
-                            last = token + weight // _TOKEN + w
-                            where[last] = (offset + weight % _TOKEN, c, w)
-                        elif w > local:
-                            last = token + w
-                            where[last] = (offset, c, w)
-                        found[(term.entry, first, last)] = None
-        return [TermHit(entry, first, last) for entry, first, last in found]
+                        if broken is None:
+                            broken = _broken(located, chunk, offset, chunk, local, c, w)
+                        if broken:
+                            continue
+                        if len(steps) == 1:
+                            end_chunk, end_word = c, w
+                        else:
+                            end = self._follow(
+                                located, steps, cast(str, term.prefix), chunk, offset, c, w
+                            )
+                            if end is None:
+                                continue
+                            end_chunk, end_word = end
+                    # A hit: token indexes (sums in C over the chunks skipped).
+                    if chunk > seen:
+                        weight = sum(map(_weight_of, infos[seen:chunk]))
+                        token += weight // _TOKEN
+                        offset += weight % _TOKEN
+                        seen = chunk
+                    first = token + local
+                    where[first] = (offset, chunk, local)
+                    last = first
+                    if end_chunk > chunk:
+                        if end_chunk == chunk + 1:
+                            weight = info[3]
+                        else:
+                            weight = sum(map(_weight_of, infos[chunk:end_chunk]))
+                        last = token + weight // _TOKEN + end_word
+                        where[last] = (offset + weight % _TOKEN, end_chunk, end_word)
+                    elif end_word > local:
+                        last = token + end_word
+                        where[last] = (offset, end_chunk, end_word)
+                    # ``tuple.__new__`` in C: the named tuple's own ``__new__`` is Python.
+                    hit = _new_tuple(TermHit, (term.entry, first, last))
+                    # A repeat (two terms of one entry, one span) starts here too.
+                    if len(found) == mark or hit not in found[mark:]:
+                        found.append(hit)
+        return found
+
+    def _follow(
+        self,
+        located: Located,
+        steps: tuple[frozenset[str] | None, ...],
+        prefix: str,
+        chunk: int,
+        offset: int,
+        c: int,
+        w: int,
+    ) -> tuple[int, int] | None:
+        """Where a term of several tokens ends (chunk, word), its first two tokens
+        matched at word w of chunk c (the text's chunk ``chunk`` starts at character
+        ``offset``); None when a later token does not match."""
+        infos = located._infos
+        total = len(infos)
+        words = infos[c][1]
+        for keys in steps[1:]:
+            pc, pw = c, w
+            w += 1
+            if w == len(words):  # the next word is in a later chunk
+                w = 0
+                c += 1
+                while c < total and not infos[c][1]:
+                    c += 1
+                if c == total:
+                    return None  # the text ends before the term would
+                words = infos[c][1]
+            word = words[w]
+            if keys is not None:
+                have = self._keys.get(word)
+                if have is None:
+                    have = self._word_keys(word)
+                if keys.isdisjoint(have):
+                    return None
+            elif not normalize_token(word).startswith(prefix):
+                return None
+            if _broken(located, chunk, offset, pc, pw, c, w):
+                return None
+        return c, w
+
+
+def _broken(located: Located, chunk: int, offset: int, pc: int, pw: int, c: int, w: int) -> bool:
+    """Does a sentence break separate word pw of chunk pc from word w of chunk c
+    (the text's chunk ``chunk``, at or before pc, starts at character ``offset``)?"""
+    infos, chunks = located._infos, located._chunks
+    tail = infos[pc][2][pw] + len(infos[pc][1][pw])
+    head = infos[c][2][w]
+    if pc == c:  # no line break inside a chunk
+        gap = chunks[c][tail:head]
+    elif c == pc + 1:
+        # One space or line break between: never a blank line.
+        gap = chunks[pc][tail:] + " " + chunks[c][:head]
+    else:  # the text's own gap: the chunks lost its line breaks
+        at = offset
+        if pc > chunk:
+            at += sum(map(_weight_of, infos[chunk:pc])) % _TOKEN
+        after = at + sum(map(_weight_of, infos[pc:c])) % _TOKEN
+        gap = located.text[at + tail : after + head]
+    return SENTENCE_BREAK.search(gap) is not None
