@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         "--visibility-timeout",
         type=float,
         default=None,
-        help="seconds before an unacked task is redelivered (default 3600)",
+        help="seconds before an unacked task is redelivered (default: settings.visibility_timeout)",
     )
     parser.add_argument(
         "--pending-stale-after",

@@ -19,11 +19,11 @@ from monitor.config.paths import default_config_path
 from monitor.config.schema import Config
 from monitor.pipeline import Runtime
 
-# Celery redelivers an unacked task after this long; every countdown we set stays
-# well below it (kombu#337: a longer ETA is delivered again and again). A worker
-# killed outright has its reserved tasks come back after this long plus the
-# restore sweep; ``python -m workers --visibility-timeout`` lowers it (tests).
-VISIBILITY_TIMEOUT = 3600.0
+# Celery redelivers an unacked task after ``settings.visibility_timeout`` (default 1h);
+# every countdown we set stays well below it (kombu#337: a longer ETA is delivered again
+# and again). A worker killed outright has its reserved tasks come back after this long
+# plus the restore sweep; ``python -m workers --visibility-timeout`` overrides the
+# config (tests lower it below the config's 4m floor).
 # kombu scans for unacked tasks to restore every interval * throttle seconds.
 UNACKED_RESTORE_INTERVAL = 2
 QUEUES = ("poll", "process", "deliver")
@@ -32,19 +32,26 @@ app = Celery("monitor", include=["workers.tasks"])
 
 _config_path: Path | None = None
 _runtime: Runtime | None = None
-_visibility_timeout: float = VISIBILITY_TIMEOUT
+# None: the config's settings.visibility_timeout
+_visibility_timeout: float | None = None
 
 
-def set_visibility_timeout(seconds: float) -> None:
-    """Use another visibility timeout (before ``configure``); must be positive."""
+def set_visibility_timeout(seconds: float | None) -> None:
+    """Override the config's visibility timeout (before ``configure``); must be
+    positive. ``None`` goes back to the config's value."""
     global _visibility_timeout
-    if seconds <= 0:
+    if seconds is not None and seconds <= 0:
         raise ValueError("the visibility timeout must be positive")
     _visibility_timeout = seconds
 
 
 def visibility_timeout() -> float:
-    return _visibility_timeout
+    """The visibility timeout this process's Celery app uses: the override if one was
+    set, else the one its config gave Celery (loading the config if not yet done), so
+    retry countdowns are capped against the value Celery really applies."""
+    if _visibility_timeout is not None:
+        return _visibility_timeout
+    return float(app.conf.broker_transport_options["visibility_timeout"])
 
 
 def use_config(path: Path) -> None:
@@ -79,7 +86,11 @@ def celery_settings(config: Config) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "broker_transport_options": {
-            "visibility_timeout": _visibility_timeout,
+            "visibility_timeout": (
+                _visibility_timeout
+                if _visibility_timeout is not None
+                else config.settings.visibility_timeout
+            ),
             "unacked_restore_interval": UNACKED_RESTORE_INTERVAL,
             # Without it kombu scans only every 10th interval: a killed worker's tasks
             # came back after 95 s instead of 12 s (RELIABILITY.md).

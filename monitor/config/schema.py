@@ -195,6 +195,25 @@ def _check_seen_retention(value: float) -> float:
     return value
 
 
+# Celery on Redis re-delivers a task not acknowledged within this long (a worker killed
+# outright: its reserved tasks come back then). workers/ caps every retry countdown at a
+# quarter of it (kombu#337: a longer countdown is delivered again and again), and the
+# retry after a store fault waits up to STORE_RETRY_CAP (1m, workers/tasks.py): below 4m
+# that backoff would be cut short, retrying a restarting Redis several times a second
+# per task, and a webhook's Retry-After would be honoured for less than a minute.
+DEFAULT_VISIBILITY_TIMEOUT = 3600.0
+MIN_VISIBILITY_TIMEOUT = 240.0
+
+
+def _check_visibility_timeout(value: float) -> float:
+    if value < MIN_VISIBILITY_TIMEOUT:
+        raise ValueError(
+            "must be at least 4m: retry countdowns are capped at a quarter of it,"
+            " and a retry after a store fault waits up to 1m"
+        )
+    return value
+
+
 class Settings(_Strict):
     broker_url: OptionalUrl = None  # absent: the embedded runner, no Redis needed
     store: OptionalUrl = None  # sqlite:///path or postgresql://...; default: state_dir
@@ -206,6 +225,10 @@ class Settings(_Strict):
     delivery_attempts: int = 8
     seen_retention: Annotated[Duration, AfterValidator(_check_seen_retention)] = (
         DEFAULT_SEEN_RETENTION
+    )
+    # distributed mode only; `python -m workers --visibility-timeout` overrides it (tests)
+    visibility_timeout: Annotated[Duration, AfterValidator(_check_visibility_timeout)] = (
+        DEFAULT_VISIBILITY_TIMEOUT
     )
 
 

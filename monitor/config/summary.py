@@ -56,7 +56,12 @@ def summarize(config: Config) -> str:
     for name, channel in config.channels.items():
         lines.append(f"  {name}: {_describe_channel(channel)}")
     settings = config.settings
-    runner = f"broker {_mask_url(settings.broker_url)}" if settings.broker_url else "embedded"
+    runner = "embedded"
+    if settings.broker_url:
+        runner = (
+            f"broker {_mask_url(settings.broker_url)}"
+            f" (unacked tasks redelivered after {format_duration(settings.visibility_timeout)})"
+        )
     lines.append(
         f"settings: runner {runner}; state_dir {settings.state_dir};"
         f" seen ids kept {format_duration(settings.seen_retention)} after they leave a feed"

@@ -272,6 +272,37 @@ def test_seen_retention_is_a_duration_of_at_least_a_day(tmp_path: Path) -> None:
     assert len(found) == 1 and "settings.seen_retention: bad interval 'forever'" in found[0]
 
 
+def test_visibility_timeout_is_a_duration_of_at_least_four_minutes(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, "monitor.yaml", BASE), env={}).settings
+    assert settings.visibility_timeout == 3600.0
+    path = write(tmp_path, "monitor.yaml", BASE + "settings:\n  visibility_timeout: 2h\n")
+    assert load_config(path, env={}).settings.visibility_timeout == 7200.0
+    path = write(tmp_path, "monitor.yaml", BASE + "settings:\n  visibility_timeout: 4m\n")
+    assert load_config(path, env={}).settings.visibility_timeout == 240.0
+    found = problems_in(tmp_path, BASE + "settings:\n  visibility_timeout: 3m\n")
+    assert found == [
+        f"{tmp_path / 'monitor.yaml'}:19: settings.visibility_timeout: must be at least 4m:"
+        " retry countdowns are capped at a quarter of it, and a retry after a store fault"
+        " waits up to 1m"
+    ]
+    found = problems_in(tmp_path, BASE + "settings:\n  visibility_timeout: 0\n")
+    assert found == [
+        f"{tmp_path / 'monitor.yaml'}:19: settings.visibility_timeout:"
+        " an interval must be greater than zero"
+    ]
+    found = problems_in(tmp_path, BASE + "settings:\n  visibility_timeout: soon\n")
+    assert len(found) == 1 and "settings.visibility_timeout: bad interval 'soon'" in found[0]
+
+
+def test_the_summary_shows_the_visibility_timeout_of_the_distributed_mode(tmp_path: Path) -> None:
+    text = BASE + "settings:\n  broker_url: redis://localhost:6379/0\n  visibility_timeout: 90m\n"
+    summary = summarize(load_config(write(tmp_path, "monitor.yaml", text), env={}))
+    assert summary.splitlines()[-1].startswith(
+        "settings: runner broker redis://localhost:6379/0"
+        " (unacked tasks redelivered after 1h30m); state_dir"
+    )
+
+
 def test_a_bad_email_address(tmp_path: Path) -> None:
     text = BASE + (
         "  desk:\n"
