@@ -33,9 +33,17 @@ from monitor.sources.drop import scan_folder
 from monitor.sources.fetch import fetch_feed
 from monitor.sources.netguard import display_url
 from monitor.state import open_store
-from monitor.state.base import LedgerEntry, QueuedItem, Store
+from monitor.state.base import LAST_POLL_KEY, LedgerEntry, QueuedItem, Store
+from monitor.state.codec import chunks
 
 log = get_logger(__name__)
+
+# The seen ids and feed state of a feed removed from the config are forgotten once it
+# has not been polled for ``settings.seen_retention`` (so a feed removed by mistake and
+# put back keeps its seen ids). The runners sweep at start and then this often, taking
+# this many feeds per store call.
+REMOVED_FEEDS_SWEEP_EVERY = 86400.0
+REMOVED_FEEDS_BATCH = 500
 
 
 @dataclass
@@ -135,10 +143,42 @@ def commit_poll(result: PollResult, store: Store) -> None:
         )
         if forgotten:
             log.info("seen_trimmed", feed=result.feed_id, forgotten=forgotten)
-    if result.feed_state:
-        state = store.get_feed_state(result.feed_id)
-        state.update(result.feed_state)
-        store.set_feed_state(result.feed_id, state)
+    # Every successful poll, 304 included, records its time: a feed whose items are all
+    # still seen yet long unpolled is one removed from the config (forget_removed_feeds).
+    state = store.get_feed_state(result.feed_id)
+    state.update(result.feed_state)
+    state[LAST_POLL_KEY] = repr(now)
+    store.set_feed_state(result.feed_id, state)
+
+
+def removed_feeds(activity: Mapping[str, float], config: Config, *, now: float) -> list[str]:
+    """The feed ids in ``activity`` (``Store.feed_activity``: feed id -> last known poll)
+    that the config no longer has and that nobody has polled for longer than
+    ``settings.seen_retention``, sorted. Pure."""
+    configured = {feed.id for feed in config.feeds}
+    idle_before = now - config.settings.seen_retention
+    return sorted(
+        feed_id
+        for feed_id, last in activity.items()
+        if feed_id not in configured and last < idle_before
+    )
+
+
+def forget_removed_feeds(config: Config, store: Store, *, now: float) -> list[str]:
+    """Forget the seen ids and feed state of feeds ``removed_feeds`` lists; return them.
+
+    The store checks each feed's activity again as it deletes, so a feed another process
+    (with a newer config) polled in between keeps everything.
+    """
+    gone = removed_feeds(store.feed_activity(), config, now=now)
+    forgotten: list[str] = []
+    for batch in chunks(gone, REMOVED_FEEDS_BATCH):
+        forgotten.extend(
+            store.forget_feeds(batch, idle_before=now - config.settings.seen_retention)
+        )
+    if forgotten:
+        log.info("removed_feeds_forgotten", feeds=forgotten)
+    return forgotten
 
 
 def record_queued(items: list[WireItem], store: Store, *, now: float) -> None:

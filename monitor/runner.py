@@ -8,6 +8,9 @@ left pending by a crash or an early exit are resumed at the next start. Digest
 channels are flushed every tick (``pipeline.flush_digests``); ``--once`` sends the
 digests whose period has elapsed and leaves the others held for the next run.
 
+At start and then once a day it forgets the seen ids and feed state of feeds removed
+from the config longer than ``settings.seen_retention`` ago (``pipeline.forget_removed_feeds``).
+
 Unlike the distributed runner, it records no queued items (``pipeline.record_queued``):
 it processes each item in this process before ``commit_poll`` marks it seen, so there
 is no queue to lose an item in; a crash in between leaves it unseen and the next poll
@@ -29,10 +32,12 @@ from monitor.errors import MonitorError, TransientError
 from monitor.logs import get_logger
 from monitor.model import Alert
 from monitor.pipeline import (
+    REMOVED_FEEDS_SWEEP_EVERY,
     Runtime,
     commit_poll,
     deliver_alert,
     flush_digests,
+    forget_removed_feeds,
     held_without_digest,
     poll_feed,
     process_item,
@@ -76,10 +81,12 @@ class EmbeddedRunner:
         self._seq = itertools.count()
         self._next_due: dict[str, float] = {}
         self._errors: dict[str, int] = {}
+        self._removed_swept_at: float | None = None
 
     # --- the loop -------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
         self._resume_pending()
+        self._forget_removed_feeds()
         if once:
             for feed in self.runtime.config.feeds:
                 self._poll(feed.id)
@@ -95,6 +102,7 @@ class EmbeddedRunner:
                         self._poll(feed_id)
                 self._drain_retries(deadline=now)
                 self._flush_digests()
+                self._forget_removed_feeds()
                 self.stop.wait(self._sleep_time())
         log.info("run_finished", **vars(self.stats))
         return self.stats
@@ -191,6 +199,19 @@ class EmbeddedRunner:
                 return
             retry = heapq.heappop(self._retries)
             self._deliver(retry.alert, attempt=retry.attempt, only=retry.channel)
+
+    def _forget_removed_feeds(self) -> None:
+        """At start, then once a day: forget feeds gone from the config long enough."""
+        now = utcnow().timestamp()
+        last = self._removed_swept_at
+        if last is not None and now - last < REMOVED_FEEDS_SWEEP_EVERY:
+            return
+        self._removed_swept_at = now
+        try:
+            forget_removed_feeds(self.runtime.config, self.runtime.store, now=now)
+        except Exception as exc:
+            # housekeeping: a failed sweep must not stop polling; tried again tomorrow
+            log.error("removed_feeds_sweep_failed", error=repr(exc))
 
     def _resume_pending(self) -> None:
         """Re-send deliveries a previous run left pending (crash, exit before retry), and

@@ -12,7 +12,14 @@ from dataclasses import replace
 
 import pytest
 
-from monitor.state.base import DeliveryStatus, LedgerEntry, QueuedItem, Store, StoryRecord
+from monitor.state.base import (
+    LAST_POLL_KEY,
+    DeliveryStatus,
+    LedgerEntry,
+    QueuedItem,
+    Store,
+    StoryRecord,
+)
 
 # Short enough to keep the suite fast, long enough that a loaded CI box does not expire
 # a claim or story between two consecutive calls.
@@ -233,6 +240,77 @@ class StoreContract:
         store.set_feed_state("feed-a", {"etag": "x"})
         store.set_feed_state("feed-a", {})
         assert store.get_feed_state("feed-a") == {}
+
+    # --- feeds gone from the config: activity, then forgetting (injected clock) ----
+    def test_feed_activity_of_an_empty_store(self, store: Store) -> None:
+        assert store.feed_activity() == {}
+        assert store.forget_feeds(["feed-a"], idle_before=T0) == []
+
+    def test_feed_activity_is_the_later_of_last_poll_and_last_seen(self, store: Store) -> None:
+        store.mark_seen("seen-only", ["1"], now=T0 + DAY)
+        store.mark_seen("seen-only", ["2"], now=T0 + 3 * DAY)
+        store.set_feed_state("state-only", {"etag": "x", LAST_POLL_KEY: repr(T0 + 2.5)})
+        store.mark_seen("polled-later", ["1"], now=T0)  # a 304 since: nothing refreshed
+        store.set_feed_state("polled-later", {LAST_POLL_KEY: repr(T0 + 5 * DAY)})
+        store.mark_seen("seen-later", ["1"], now=T0 + 7 * DAY)
+        store.set_feed_state("seen-later", {LAST_POLL_KEY: repr(T0)})
+        store.set_feed_state("no-time", {"etag": "x"})  # written before polls were timed
+        assert store.feed_activity() == {
+            "seen-only": T0 + 3 * DAY,
+            "state-only": T0 + 2.5,
+            "polled-later": T0 + 5 * DAY,
+            "seen-later": T0 + 7 * DAY,
+            "no-time": 0.0,
+        }
+
+    def test_forget_feeds_forgets_seen_ids_and_state_of_idle_feeds_only(self, store: Store) -> None:
+        for feed_id, last in (("gone", T0), ("recent", T0 + 20 * DAY), ("other", T0)):
+            store.mark_seen(feed_id, ["1", "2"], now=last)
+            store.set_feed_state(feed_id, {"etag": "x", LAST_POLL_KEY: repr(last)})
+        gone = store.forget_feeds(["gone", "recent", "never-stored"], idle_before=T0 + 10 * DAY)
+        assert gone == ["gone"]
+        assert store.seen_filter("gone", ["1", "2"]) == ["1", "2"]
+        assert store.get_feed_state("gone") == {}
+        # a feed active since the cutoff, and a feed not asked about, keep everything
+        for feed_id, last in (("recent", T0 + 20 * DAY), ("other", T0)):
+            assert store.seen_filter(feed_id, ["1", "2"]) == []
+            assert store.get_feed_state(feed_id) == {"etag": "x", LAST_POLL_KEY: repr(last)}
+        assert store.feed_activity() == {"recent": T0 + 20 * DAY, "other": T0}
+
+    def test_forget_feeds_checks_activity_again(self, store: Store) -> None:
+        # listed as idle, then polled by another process (a newer config): kept
+        store.mark_seen("feed-a", ["1"], now=T0)
+        store.set_feed_state("feed-b", {LAST_POLL_KEY: repr(T0)})
+        assert store.feed_activity() == {"feed-a": T0, "feed-b": T0}
+        store.refresh_seen("feed-a", ["1"], now=T0 + 30 * DAY)
+        store.set_feed_state("feed-b", {LAST_POLL_KEY: repr(T0 + 30 * DAY)})
+        assert store.forget_feeds(["feed-a", "feed-b"], idle_before=T0 + 10 * DAY) == []
+        assert store.seen_filter("feed-a", ["1"]) == []
+        assert store.get_feed_state("feed-b") == {LAST_POLL_KEY: repr(T0 + 30 * DAY)}
+
+    def test_the_idle_cutoff_is_exclusive(self, store: Store) -> None:
+        store.mark_seen("at-cutoff", ["1"], now=T0 + 0.5)
+        store.mark_seen("just-before", ["1"], now=T0 + 0.25)
+        assert store.forget_feeds(["at-cutoff", "just-before"], idle_before=T0 + 0.5) == [
+            "just-before"
+        ]
+        assert store.seen_filter("at-cutoff", ["1"]) == []
+
+    def test_a_forgotten_feed_starts_afresh(self, store: Store) -> None:
+        store.mark_seen("feed-a", ["1"], now=T0)
+        assert store.forget_feeds(["feed-a"], idle_before=T0 + DAY) == ["feed-a"]
+        store.mark_seen("feed-a", ["2"], now=T0 + 2 * DAY)
+        assert store.seen_filter("feed-a", ["1", "2"]) == ["1"]
+        assert store.feed_activity() == {"feed-a": T0 + 2 * DAY}
+
+    def test_forget_many_feeds_in_one_call(self, store: Store) -> None:
+        feed_ids = [f"feed-{n:04d}" for n in range(1200)]
+        for n, feed_id in enumerate(feed_ids):
+            store.mark_seen(feed_id, ["1"], now=T0 + n % 2 * 20 * DAY)  # odd ones are recent
+        assert len(store.feed_activity()) == 1200
+        gone = store.forget_feeds(feed_ids, idle_before=T0 + 10 * DAY)
+        assert sorted(gone) == feed_ids[::2]
+        assert sorted(store.feed_activity()) == feed_ids[1::2]
 
     # --- story index --------------------------------------------------------------
     def test_story_missing(self, store: Store) -> None:

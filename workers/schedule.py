@@ -6,7 +6,8 @@ per interval, and when one dies the others take over at the next interval.
 Also re-queues deliveries left pending too long (a worker died between
 deciding an alert and queueing its delivery) and items queued too long ago and
 never processed (the broker lost their message), and queues the digest of every
-digest email channel whose period has come (``monitor.alerts.digest``).
+digest email channel whose period has come (``monitor.alerts.digest``). Once a day it
+forgets feeds removed from the config long enough ago (``pipeline.forget_removed_feeds``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from redis.exceptions import RedisError
 from monitor.alerts.digest import digest_periods, due_channels
 from monitor.config.schema import Config
 from monitor.model import Alert
-from monitor.pipeline import held_without_digest
+from monitor.pipeline import REMOVED_FEEDS_SWEEP_EVERY, forget_removed_feeds, held_without_digest
 from monitor.state.base import QueuedItem, Store
 
 log = structlog.get_logger(__name__)
@@ -195,6 +196,7 @@ def run_poller(
     queued_max_requeues: int = QUEUED_MAX_REQUEUES,
 ) -> None:
     last_sweep = 0.0
+    removed_swept_at: float | None = None  # at the first tick, then once a day
     digests_queued: dict[str, float] = {}
     older_than = stale_after(pending_stale_after)
     # A queued item waits for the same things as a pending delivery: a retry countdown
@@ -231,6 +233,10 @@ def run_poller(
                 )
                 if items or dead:
                     log.warning("queued_requeued", items=len(items), dead=len(dead))
+            now = time.time()
+            if removed_swept_at is None or now - removed_swept_at >= REMOVED_FEEDS_SWEEP_EVERY:
+                removed_swept_at = now  # a Redis fault skips a day: nothing is lost by waiting
+                forget_removed_feeds(config, store, now=now)
         except (RedisError, OperationalError) as exc:
             # Redis down: try again next tick. A feed claimed but not queued (Redis went
             # away in between) waits for its claim to lapse: one interval skipped.

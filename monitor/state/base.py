@@ -56,6 +56,22 @@ class QueuedItem:
     dead: bool = False  # given up on after too many requeues: kept for a human to look at
 
 
+# Feed-state key ``pipeline.commit_poll`` sets to the time (unix seconds, as text) of the
+# feed's last successful poll, 304 included: what tells a feed removed from the config
+# long ago from one polled yesterday whose items are all still seen.
+LAST_POLL_KEY = "polled_at"
+
+
+def last_activity(state: dict[str, str], latest_seen: float | None) -> float:
+    """When a feed was last known to be polled: the later of its feed state's last
+    successful poll and its ids' latest last-seen time (0.0 when neither is known)."""
+    try:
+        polled = float(state.get(LAST_POLL_KEY, "0"))
+    except ValueError:  # written by hand or by something else: trust the seen times
+        polled = 0.0
+    return max(polled, latest_seen or 0.0)
+
+
 def check_forget_before(now: float, forget_before: float | None) -> None:
     """Refuse a cutoff after ``now``: it would forget the ids being refreshed."""
     if forget_before is not None and forget_before > now:
@@ -105,6 +121,19 @@ class Store(Protocol):
         ...
 
     def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None: ...
+
+    # --- feeds gone from the config ------------------------------------------------
+    def feed_activity(self) -> dict[str, float]:
+        """Every feed id the store keeps seen ids or feed state for, mapped to when it was
+        last known to be polled (``last_activity``)."""
+        ...
+
+    def forget_feeds(self, feed_ids: list[str], *, idle_before: float) -> list[str]:
+        """Forget the seen ids and feed state of each feed in ``feed_ids`` whose activity
+        is still before ``idle_before``, checked again in the same step as the delete, so a
+        feed polled since it was listed keeps everything. Returns the ids forgotten. One
+        batched write, whatever the count."""
+        ...
 
     # --- story index: one alert per (watchlist, story) ----------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None: ...

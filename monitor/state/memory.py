@@ -17,6 +17,7 @@ from monitor.state.base import (
     QueuedItem,
     StoryRecord,
     check_forget_before,
+    last_activity,
 )
 
 
@@ -84,6 +85,33 @@ class MemoryStore:
     def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None:
         with self._lock:
             self._feed_state[feed_id] = dict(state)
+
+    # --- feeds gone from the config ------------------------------------------------
+    def feed_activity(self) -> dict[str, float]:
+        with self._lock:
+            return {feed_id: self._activity(feed_id) for feed_id in self._feed_ids()}
+
+    def forget_feeds(self, feed_ids: list[str], *, idle_before: float) -> list[str]:
+        with self._lock:
+            known = self._feed_ids()
+            gone = [
+                feed_id
+                for feed_id in dict.fromkeys(feed_ids)
+                if feed_id in known and self._activity(feed_id) < idle_before
+            ]
+            for feed_id in gone:
+                self._seen.pop(feed_id, None)
+                self._feed_state.pop(feed_id, None)
+            return gone
+
+    def _feed_ids(self) -> set[str]:
+        return {feed for feed, ids in self._seen.items() if ids} | set(self._feed_state)
+
+    def _activity(self, feed_id: str) -> float:
+        seen = self._seen.get(feed_id)
+        return last_activity(
+            self._feed_state.get(feed_id, {}), max(seen.values(), default=None) if seen else None
+        )
 
     # --- story index --------------------------------------------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:

@@ -36,11 +36,13 @@ from typing import Any, cast
 import redis
 
 from monitor.state.base import (
+    LAST_POLL_KEY,
     DeliveryStatus,
     LedgerEntry,
     QueuedItem,
     StoryRecord,
     check_forget_before,
+    last_activity,
 )
 from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
 
@@ -50,6 +52,22 @@ _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "held", "sent", "dead")
 _CLAIM_TRIES = 5
 # Bound the size of one command when a feed returns thousands of ids.
 _CHUNK = 1000
+
+# forget_feeds, one feed per call, in one atomic step: the activity check (as in
+# base.last_activity) and the delete, so a feed polled since it was listed is kept. A legacy
+# seen set carries no times: it counts for nothing, and goes with the rest.
+# KEYS: seen-at, seen (legacy), feed ; ARGV: idle_before, the last-poll key
+_FORGET_FEED = """
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) == 0 then return 0 end
+local last = 0
+local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if top[2] then last = tonumber(top[2]) end
+local polled = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '')
+if polled and polled > last then last = polled end
+if last >= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1
+"""
 
 # claim_stale_queued in one atomic step: workers remove records all the time, so an
 # optimistic WATCH (as in claim_held) could keep failing under load.
@@ -184,6 +202,45 @@ class RedisStore:
                 mapping: dict[Any, Any] = dict(state)  # redis-py's Mapping key type is invariant
                 pipe.hset(key, mapping=mapping)
             pipe.execute()
+
+    # --- feeds gone from the config ------------------------------------------------
+    def feed_activity(self) -> dict[str, float]:
+        # SCAN, not KEYS: it never blocks Redis, and this runs once a day
+        feed_ids: set[str] = set()
+        for kind in ("seen-at", "seen", "feed"):
+            start = len(self._key(kind, ""))
+            pattern = _glob_escape(self._key(kind, "")) + "*"
+            feed_ids.update(str(key)[start:] for key in self._client.scan_iter(match=pattern))
+        ordered = sorted(feed_ids)
+        activity: dict[str, float] = {}
+        for chunk in chunks(ordered, _CHUNK):
+            with self._client.pipeline(transaction=False) as pipe:
+                for feed_id in chunk:
+                    pipe.zrevrange(self._key("seen-at", feed_id), 0, 0, withscores=True)
+                    pipe.hgetall(self._key("feed", feed_id))
+                results = pipe.execute()
+            for n, feed_id in enumerate(chunk):
+                top, state = results[2 * n], results[2 * n + 1]
+                latest = float(top[0][1]) if top else None
+                activity[feed_id] = last_activity(dict(state), latest)
+        return activity
+
+    def forget_feeds(self, feed_ids: list[str], *, idle_before: float) -> list[str]:
+        ordered = list(dict.fromkeys(feed_ids))
+        gone: list[str] = []
+        for chunk in chunks(ordered, _CHUNK):
+            with self._client.pipeline(transaction=False) as pipe:
+                for feed_id in chunk:
+                    keys = (
+                        self._key("seen-at", feed_id),
+                        self._key("seen", feed_id),
+                        self._key("feed", feed_id),
+                    )
+                    pipe.eval(_FORGET_FEED, 3, *keys, repr(idle_before), LAST_POLL_KEY)
+                results = pipe.execute()
+            gone.extend(feed_id for feed_id, done in zip(chunk, results, strict=True) if done)
+        self._folded.difference_update(gone)
+        return gone
 
     # --- story index --------------------------------------------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
@@ -338,6 +395,11 @@ class RedisStore:
 
 def _member(feed_id: str, item_id: str) -> str:
     return json.dumps([feed_id, item_id])  # ASCII: an id with a lone surrogate still encodes
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a SCAN MATCH pattern (a prefix may hold ``*`` or ``[``)."""
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
 
 
 def _millis(seconds: float) -> int:

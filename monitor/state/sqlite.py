@@ -24,6 +24,7 @@ from monitor.state.base import (
     QueuedItem,
     StoryRecord,
     check_forget_before,
+    last_activity,
 )
 from monitor.state.codec import chunks, story_from_json, to_json
 
@@ -235,6 +236,20 @@ class SqliteStore:
                 [(feed_id, key, value) for key, value in state.items()],
             )
 
+    # --- feeds gone from the config ------------------------------------------------
+    def feed_activity(self) -> dict[str, float]:
+        with self._tx(write=False) as db:
+            return _feed_activity(db)
+
+    def forget_feeds(self, feed_ids: list[str], *, idle_before: float) -> list[str]:
+        with self._tx() as db:  # BEGIN IMMEDIATE: the check and the delete are one step
+            activity = _feed_activity(db, list(dict.fromkeys(feed_ids)))
+            gone = [feed_id for feed_id, last in activity.items() if last < idle_before]
+            rows = [(feed_id,) for feed_id in gone]
+            db.executemany("DELETE FROM seen WHERE feed_id = ?", rows)
+            db.executemany("DELETE FROM feed_state WHERE feed_id = ?", rows)
+            return gone
+
     # --- story index --------------------------------------------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
         with self._tx(write=False) as db:
@@ -368,6 +383,22 @@ class SqliteStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _feed_activity(db: sqlite3.Connection, only: list[str] | None = None) -> dict[str, float]:
+    """``Store.feed_activity`` (of ``only`` those feeds, if given) in one transaction."""
+    # seen_by_age (feed_id, last_seen) answers MAX per feed without reading every row
+    latest: dict[str, float] = dict(
+        db.execute("SELECT feed_id, MAX(last_seen) FROM seen GROUP BY feed_id").fetchall()
+    )
+    states: dict[str, dict[str, str]] = {}
+    for feed_id, key, value in db.execute("SELECT feed_id, key, value FROM feed_state"):
+        states.setdefault(feed_id, {})[key] = value
+    wanted = set(latest) | set(states) if only is None else set(only) & (set(latest) | set(states))
+    return {
+        feed_id: last_activity(states.get(feed_id, {}), latest.get(feed_id))
+        for feed_id in sorted(wanted)
+    }
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:

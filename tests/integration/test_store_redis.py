@@ -156,3 +156,34 @@ def test_unreachable_redis_raises_connection_error() -> None:
             store.seen_filter("feed-a", ["1"])
     finally:
         store.close()
+
+
+def test_feed_activity_lists_only_its_prefix_even_with_glob_characters(redis_db_url: str) -> None:
+    odd, plain = RedisStore(redis_db_url, prefix="m[1]*:"), RedisStore(redis_db_url, prefix="m1:")
+    try:
+        odd.mark_seen("feed-a", ["1"], now=T0)
+        plain.mark_seen("feed-b", ["1"], now=T0 + DAY)
+        plain.set_feed_state("feed-c", {"etag": "x"})
+        assert odd.feed_activity() == {"feed-a": T0}
+        assert plain.feed_activity() == {"feed-b": T0 + DAY, "feed-c": 0.0}
+        assert odd.forget_feeds(["feed-a", "feed-b", "feed-c"], idle_before=T0 + 10 * DAY) == [
+            "feed-a"
+        ]
+        assert plain.seen_filter("feed-b", ["1"]) == []
+        assert plain.get_feed_state("feed-c") == {"etag": "x"}
+    finally:
+        odd.close()
+        plain.close()
+
+
+def test_a_legacy_seen_set_counts_for_nothing_and_goes_with_its_feed(redis_db_url: str) -> None:
+    store = RedisStore(redis_db_url, prefix="mon1:")
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    try:
+        client.sadd("mon1:seen:feed-old", "1", "2")  # written before seen-set retention
+        assert store.feed_activity() == {"feed-old": 0.0}
+        assert store.forget_feeds(["feed-old"], idle_before=T0) == ["feed-old"]
+        assert client.keys("mon1:*") == []
+    finally:
+        store.close()
+        client.close()
