@@ -8,6 +8,7 @@ YAML keys users write; every model forbids unknown keys.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -186,13 +187,21 @@ DEFAULT_SEEN_RETENTION = 30 * 86400.0
 _MIN_SEEN_RETENTION = 86400.0
 
 
-def _check_seen_retention(value: float) -> float:
-    if value < _MIN_SEEN_RETENTION:
-        raise ValueError(
-            "must be at least 1d: an item that leaves a feed and comes back sooner"
-            " would be alerted again"
-        )
-    return value
+def _at_least(minimum: float, message: str) -> Callable[[float], float]:
+    """A validator refusing a duration below ``minimum`` with ``message``."""
+
+    def check(value: float) -> float:
+        if value < minimum:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+_check_seen_retention = _at_least(
+    _MIN_SEEN_RETENTION,
+    "must be at least 1d: an item that leaves a feed and comes back sooner would be alerted again",
+)
 
 
 # Celery on Redis re-delivers a task not acknowledged within this long (a worker killed
@@ -205,13 +214,11 @@ DEFAULT_VISIBILITY_TIMEOUT = 3600.0
 MIN_VISIBILITY_TIMEOUT = 240.0
 
 
-def _check_visibility_timeout(value: float) -> float:
-    if value < MIN_VISIBILITY_TIMEOUT:
-        raise ValueError(
-            "must be at least 4m: retry countdowns are capped at a quarter of it,"
-            " and a retry after a store fault waits up to 1m"
-        )
-    return value
+_check_visibility_timeout = _at_least(
+    MIN_VISIBILITY_TIMEOUT,
+    "must be at least 4m: retry countdowns are capped at a quarter of it,"
+    " and a retry after a store fault waits up to 1m",
+)
 
 
 class Settings(_Strict):

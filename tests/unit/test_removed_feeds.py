@@ -6,9 +6,8 @@ put back the next day must not alert its whole window again). The clock is moved
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -23,7 +22,6 @@ from monitor.runner import EmbeddedRunner
 from monitor.sources.fetch import FetchResult
 from monitor.state.base import LAST_POLL_KEY, Store
 from monitor.state.memory import MemoryStore
-from monitor.state.sqlite import SqliteStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86400.0
@@ -64,11 +62,9 @@ def feeds(monkeypatch: pytest.MonkeyPatch) -> FakeFeeds:
     return fake
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
-    yield made
-    made.close()
+@pytest.fixture
+def store(local_store: Store) -> Store:
+    return local_store
 
 
 def days(n: float) -> timedelta:

@@ -10,7 +10,7 @@ trims nothing; a drop-folder file still in the folder stays seen.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +25,6 @@ from monitor.runner import EmbeddedRunner
 from monitor.sources.fetch import FetchResult
 from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
-from monitor.state.sqlite import SqliteStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "https://example.org/rss"
@@ -68,11 +67,9 @@ def feed(monkeypatch: pytest.MonkeyPatch) -> FakeFeed:
     return fake
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
-    yield made
-    made.close()
+@pytest.fixture
+def store(local_store: Store) -> Store:
+    return local_store
 
 
 def poll(
