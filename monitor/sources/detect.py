@@ -1,9 +1,10 @@
 """Which parser an input needs, decided by its content, never by its name.
 
 Owns the sniffing: gzip, BOMs, XML root elements (rss/feed/RDF -> feeds,
-newsMessage/newsItem/nitf -> NewsML/NITF), JSON shapes (JSON Feed, ninjs) and
-plain text (wire stories). ``parse_bytes`` is the one entry point for local
-files, drop folders and pushed items, and raises nothing but ParseError.
+newsMessage/newsItem/nitf -> NewsML/NITF, XMLNewsQueuedResponse -> Ritzau),
+JSON shapes (JSON Feed, ninjs) and plain text (wire stories). ``parse_bytes`` is
+the one entry point for local files, drop folders and pushed items, and raises
+nothing but ParseError.
 Pure: no I/O.
 """
 

@@ -2,7 +2,7 @@
 
 Owns ``sniff_format`` (cheap: looks at the first few KB, never parses) and
 ``PARSERS`` (format name -> parser) for NewsML (G2 and 1.x), NITF, ninjs, IPTC
-7901 and ANPA-1312. ``detect.parse_bytes`` can hand over with::
+7901, ANPA-1312 and Ritzau XMLNews. ``detect.parse_bytes`` can hand over with::
 
     fmt = sniff_format(data)
     if fmt is not None: return PARSERS[fmt](data, ctx)
@@ -21,6 +21,7 @@ from monitor.sources.iptc7901 import looks_like_anpa, looks_like_iptc7901, parse
 from monitor.sources.newsml import looks_like_newsml, parse_newsml
 from monitor.sources.ninjs import looks_like_ninjs, parse_ninjs
 from monitor.sources.nitf import looks_like_nitf, parse_nitf
+from monitor.sources.ritzau import looks_like_ritzau, parse_ritzau
 
 Parser = Callable[[bytes, SourceContext], list[WireItem]]
 
@@ -30,11 +31,12 @@ PARSERS: dict[str, Parser] = {
     "ninjs": parse_ninjs,
     "iptc7901": parse_iptc7901,
     "anpa": parse_iptc7901,  # one framing parser; it tells the two apart itself
+    "ritzau": parse_ritzau,
 }
 
 
 def sniff_format(data: bytes) -> str | None:
-    """``newsml``, ``nitf``, ``ninjs``, ``anpa`` or ``iptc7901``; None for anything else."""
+    """``newsml``, ``nitf``, ``ninjs``, ``anpa``, ``iptc7901`` or ``ritzau``; None otherwise."""
     if looks_like_anpa(data):
         return "anpa"
     if looks_like_iptc7901(data):
@@ -45,4 +47,6 @@ def sniff_format(data: bytes) -> str | None:
         return "nitf"
     if looks_like_ninjs(data):
         return "ninjs"
+    if looks_like_ritzau(data):
+        return "ritzau"
     return None

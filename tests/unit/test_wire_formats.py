@@ -1,4 +1,4 @@
-"""Agency wire formats: NewsML (G2 and 1.x), NITF, ninjs, IPTC 7901, ANPA-1312.
+"""Agency wire formats: NewsML (G2 and 1.x), NITF, ninjs, IPTC 7901, ANPA-1312, Ritzau.
 
 Golden pairs live in tests/fixtures/wire/: NAME.EXT is the input, NAME.expected.json
 the items it must give (``to_dict()`` without ``source`` and ``fetched_at``), read
@@ -23,7 +23,9 @@ from monitor.errors import ParseError
 from monitor.model import WireItem
 from monitor.sources.clean import BODY_MAX
 from monitor.sources.context import SourceContext
+from monitor.sources.detect import parse_bytes
 from monitor.sources.formats import PARSERS, sniff_format
+from monitor.sources.ritzau import copenhagen_to_utc
 from monitor.sources.takes import read_take, version_in
 from monitor.sources.wirefmt import parse_datetime
 from tests.golden import check_golden, inputs
@@ -44,6 +46,7 @@ FORMATS = {
     "iptc7901_dpa_de.txt": "iptc7901",
     "anpa_original.anpa": "anpa",
     "anpa_writethru.anpa": "anpa",
+    "ritzau_queued_da.xml": "ritzau",
 }
 
 
@@ -139,6 +142,97 @@ def test_broken_xml_keeps_what_it_can_and_warns() -> None:
     assert any("not well-formed" in w and "inbox/broken.xml" in w for w in context.warnings)
 
 
+def test_ritzau_double_escaped_entities_and_char_refs_are_text() -> None:
+    first, release, _ = parse("ritzau_queued_da.xml")
+    assert "'alt kører normalt'" in first.body and "&apos;" not in first.body
+    assert first.title == "Havnebus i Aarhus sejler igen efter strømnedbrud"
+    assert "&" not in first.body + release.body and "alert(" not in first.body
+    assert "£20 million" in release.body  # UTF-8 read as Latin-1, repaired
+    assert not first.body.endswith("/ritzau/")
+
+
+def test_ritzau_versions_kills_times_and_places() -> None:
+    first, release, kill = parse("ritzau_queued_da.xml")
+    assert (first.agency, first.place, first.language) == ("Ritzau", "Aarhus", "da")
+    assert first.published == "2022-01-13T08:05:12Z"  # Copenhagen winter time
+    # A new version keeps the story of the one it replaces, under its own id.
+    assert release.story_id == "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
+    assert (release.id, release.version) == ("7a6b5c4d-3e2f-4a1b-9c8d-0e1f2a3b4c5d:2", 2)
+    assert [item.kind for item in (first, release, kill)] == ["news", "news", "kill"]
+
+
+@pytest.mark.parametrize(
+    ("local", "utc"),
+    [
+        (datetime(2022, 1, 13, 9, 5), "2022-01-13T08:05:00+00:00"),
+        (datetime(2022, 6, 14, 9, 5), "2022-06-14T07:05:00+00:00"),
+        (datetime(2022, 3, 27, 1, 59), "2022-03-27T00:59:00+00:00"),
+        (datetime(2022, 3, 27, 3, 0), "2022-03-27T01:00:00+00:00"),
+        (datetime(2022, 10, 30, 4, 0), "2022-10-30T03:00:00+00:00"),
+    ],
+)
+def test_copenhagen_time_to_utc(local: datetime, utc: str) -> None:
+    moment = copenhagen_to_utc(local)
+    assert moment is not None and moment.isoformat() == utc
+
+
+def test_ritzau_is_read_through_parse_bytes() -> None:
+    data = (FIXTURES / "ritzau_queued_da.xml").read_bytes()
+    assert len(parse_bytes(data, ctx())) == 3
+    soap = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        + data[data.index(b"<XMLNewsQueuedResponse") :].rstrip()
+        + b"</s:Body></s:Envelope>"
+    )
+    assert sniff_format(soap) == "ritzau"
+    assert len(parse_bytes(soap, ctx())) == 3
+    wide = data.decode("utf-8").encode("utf-16")
+    assert sniff_format(wide) == "ritzau"
+    assert len(parse_bytes(wide, ctx())) == 3
+
+
+def test_ritzau_empty_queue_and_service_error() -> None:
+    empty = (
+        b'<XMLNewsQueuedResponse xmlns="http://tempuri.org/"><XMLNewsQueuedResult>'
+        b'<error xmlns="">0</error><ListOfRBNews xmlns=""/></XMLNewsQueuedResult>'
+        b"</XMLNewsQueuedResponse>"
+    )
+    assert sniff_format(empty) == "ritzau"
+    assert parse_bytes(empty, ctx()) == []
+    failed = empty.replace(b">0</error>", b">3</error><errormsg>Ugyldig kunde</errormsg>")
+    with pytest.raises(ParseError, match=r"inbox/q\.xml: Ritzau XMLNews error 3: Ugyldig kunde"):
+        parse_bytes(failed, ctx("inbox/q.xml"))
+
+
+def test_truncated_ritzau_is_one_parse_error_naming_the_source() -> None:
+    data = (FIXTURES / "ritzau_queued_da.xml").read_bytes()
+    cut = data[: data.index(b"</content>")]  # inside the first story
+    with pytest.raises(ParseError) as caught:
+        parse_bytes(cut, ctx("inbox/cut.xml"))
+    message = str(caught.value)
+    assert "inbox/cut.xml" in message and "cut off" in message and "\n" not in message
+
+
+def test_truncated_ritzau_keeps_only_finished_items() -> None:
+    data = (FIXTURES / "ritzau_queued_da.xml").read_bytes()
+    second = data.index(b"<RBNews>", data.index(b"</RBNews>"))
+    context = ctx("inbox/cut.xml")
+    items = parse_bytes(data[: second + 300], context)
+    assert [item.title for item in items] == ["Havnebus i Aarhus sejler igen efter strømnedbrud"]
+    assert any("cut off" in w and "inbox/cut.xml" in w for w in context.warnings)
+
+
+def test_every_cut_of_a_ritzau_response_is_items_or_parse_error() -> None:
+    data = (FIXTURES / "ritzau_queued_da.xml").read_bytes()
+    for end in range(0, len(data), 97):
+        try:
+            items = parse_bytes(data[:end], ctx("inbox/cut.xml"))
+        except ParseError as exc:
+            assert "inbox/cut.xml" in str(exc)
+            continue
+        assert all(isinstance(item, WireItem) for item in items)
+
+
 # --- small pieces ---------------------------------------------------------------
 
 
@@ -199,6 +293,8 @@ def test_text_is_nfc_without_controls_and_capped() -> None:
 # --- not ours, not readable, hostile --------------------------------------------
 
 NOT_WIRE = [
+    b'<?xml version="1.0"?><XMLNewsArchive><RBNews/></XMLNewsArchive>',
+    b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>',
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>',
     b'<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>',
     b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": [{"id": "1"}]}',
