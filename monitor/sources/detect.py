@@ -11,7 +11,6 @@ Pure: no I/O.
 from __future__ import annotations
 
 import json
-import re
 import zlib
 
 from monitor.errors import ParseError
@@ -21,6 +20,7 @@ from monitor.sources.context import SourceContext
 from monitor.sources.feeds import parse_feed
 from monitor.sources.formats import PARSERS, sniff_format
 from monitor.sources.wire import parse_wire_text
+from monitor.sources.xmlsafe import sniff_root
 
 MAX_INPUT = 20 * 1024 * 1024  # after decompression
 
@@ -31,13 +31,6 @@ _HTML_ROOTS = frozenset({"html", "head", "body"})
 _NINJS_KEYS = frozenset(
     {"uri", "headline", "body_text", "body_html", "versioncreated", "headlines"}
 )
-
-# The first element of an XML document, after the declaration, comments,
-# processing instructions and the DOCTYPE.
-_PROLOG_ITEM = re.compile(
-    r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)", re.S | re.I
-)
-_ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
 
 
 def parse_bytes(data: bytes, ctx: SourceContext) -> list[WireItem]:
@@ -64,7 +57,7 @@ def _parse(data: bytes, ctx: SourceContext) -> list[WireItem]:
     if not head.strip():
         raise ParseError(f"{ctx.source}: empty input")
     if head.startswith("<"):
-        return _parse_markup(data, head, ctx)
+        return _parse_markup(data, ctx)
     if head[0] in "{[":
         return _parse_json(data, ctx)
     if _looks_binary(head):
@@ -72,8 +65,9 @@ def _parse(data: bytes, ctx: SourceContext) -> list[WireItem]:
     return parse_wire_text(data, ctx)
 
 
-def _parse_markup(data: bytes, head: str, ctx: SourceContext) -> list[WireItem]:
-    root = _root_name(head)
+def _parse_markup(data: bytes, ctx: SourceContext) -> list[WireItem]:
+    found = sniff_root(data)
+    root = found[0] if found is not None else None
     if root in _HTML_ROOTS:
         # An error page, usually; but XHTML can carry an Atom feed inside.
         try:
@@ -89,19 +83,6 @@ def _parse_markup(data: bytes, head: str, ctx: SourceContext) -> list[WireItem]:
         return PARSERS["nitf"](data, ctx)
     # rss/feed/RDF, and unknown roots too: feedparser decides, or says "not a feed".
     return parse_feed(data, ctx)
-
-
-def _root_name(head: str) -> str | None:
-    pos = 0
-    while True:
-        prolog = _PROLOG_ITEM.match(head, pos)
-        if prolog is None or prolog.end() == pos:
-            break
-        pos = prolog.end()
-    match = _ROOT.match(head, pos)
-    if match is None:
-        return None
-    return match.group(1).rpartition(":")[2].lower()
 
 
 def _parse_json(data: bytes, ctx: SourceContext) -> list[WireItem]:

@@ -39,33 +39,20 @@ from monitor.sources.wirefmt import (
     to_int,
     xml_lang,
 )
+from monitor.sources.xmlsafe import sniff_root
 
-_SNIFF = 4096
 _G2_ROOTS = frozenset({"newsmessage", "newsitem"})
 _ROOTS = _G2_ROOTS | {"newsml", "contentset"}
-_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)", re.S | re.I)
-_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 _G2_NS = b"iptc.org/std/nar/"
 
 
 def looks_like_newsml(data: bytes) -> bool:
     """True when the document element is a NewsML-G2 newsMessage/newsItem or a
     NewsML 1.x ``NewsML`` (looked for in the first few KB, no parse)."""
-    head = data[:_SNIFF]
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    elif b"\x00" in head[:4]:
-        head = head.replace(b"\x00", b"").lstrip(b"\xff\xfe")
-    pos = 0
-    while True:
-        prolog = _PROLOG.match(head, pos)
-        if prolog is None or prolog.end() == pos:
-            break
-        pos = prolog.end()
-    match = _ROOT.match(head, pos)
-    if match is None:
+    root = sniff_root(data)
+    if root is None:
         return False
-    name = match.group(1).decode("ascii", "replace").lower()
+    name, head, _ = root
     if name in _G2_ROOTS or name == "newsml":
         return True
     # A bare contentSet (a fragment of a newsItem) carrying NITF or XHTML.

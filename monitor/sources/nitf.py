@@ -10,8 +10,6 @@ also used for NITF carried inside NewsML. Pure: no I/O.
 
 from __future__ import annotations
 
-import re
-
 from monitor.errors import ParseError
 from monitor.model import WireItem
 from monitor.sources.context import SourceContext
@@ -33,33 +31,13 @@ from monitor.sources.wirefmt import (
     to_int,
     xml_lang,
 )
-
-_SNIFF = 4096
-# The first element after the prolog: <nitf ...> (any prefix).
-_NITF_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?nitf[\s>/]")
-_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)", re.S | re.I)
+from monitor.sources.xmlsafe import sniff_root
 
 
 def looks_like_nitf(data: bytes) -> bool:
     """True when the document element is ``nitf`` (looked for in the first few KB)."""
-    head = _ascii_head(data)
-    pos = 0
-    while True:
-        prolog = _PROLOG.match(head, pos)
-        if prolog is None or prolog.end() == pos:
-            break
-        pos = prolog.end()
-    return bool(_NITF_ROOT.match(head, pos))
-
-
-def _ascii_head(data: bytes) -> bytes:
-    head = data[:_SNIFF]
-    if head.startswith(b"\xef\xbb\xbf"):
-        return head[3:]
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:1] == b"\x00" or head[1:2] == b"\x00":
-        # UTF-16: the markup is ASCII, so dropping the zero bytes shows it.
-        return head.replace(b"\x00", b"").lstrip(b"\xff\xfe")
-    return head
+    root = sniff_root(data)
+    return root is not None and root[0] == "nitf"
 
 
 def parse_nitf(data: bytes, ctx: SourceContext) -> list[WireItem]:

@@ -43,11 +43,9 @@ from monitor.sources.wirefmt import (
     tidy,
     to_int,
 )
+from monitor.sources.xmlsafe import sniff_root
 
 AGENCY = "Ritzau"
-_SNIFF = 4096
-_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)", re.S | re.I)
-_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 # XMLNewsQueuedResponse, XMLNewsQueuedResult, XMLNewsResponse ... and the item list.
 _RESPONSE = re.compile(r"^xmlnews\w*(?:response|result)$")
 _LIST_ROOTS = frozenset({"listofrbnews", "rbnews"})
@@ -62,24 +60,13 @@ _TRUE = frozenset({"true", "1", "yes"})
 def looks_like_ritzau(data: bytes) -> bool:
     """True when the document element is a Ritzau XMLNews response, its item list,
     or a SOAP envelope carrying one (looked for in the first few KB, no parse)."""
-    head = data[:_SNIFF]
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    elif b"\x00" in head[:4]:
-        head = head.replace(b"\x00", b"").lstrip(b"\xff\xfe")
-    pos = 0
-    while True:
-        prolog = _PROLOG.match(head, pos)
-        if prolog is None or prolog.end() == pos:
-            break
-        pos = prolog.end()
-    match = _ROOT.match(head, pos)
-    if match is None:
+    root = sniff_root(data)
+    if root is None:
         return False
-    name = match.group(1).decode("ascii", "replace").lower()
+    name, head, end = root
     if _RESPONSE.match(name) or name in _LIST_ROOTS:
         return True
-    return name == "envelope" and bool(_IN_ENVELOPE.search(head, match.end()))
+    return name == "envelope" and bool(_IN_ENVELOPE.search(head, end))
 
 
 def parse_ritzau(data: bytes, ctx: SourceContext) -> list[WireItem]:

@@ -93,3 +93,32 @@ def _doctype_end(data: bytes, pos: int) -> int:
             return pos + 1
         pos += 1
     return size
+
+
+# -- which XML format: the document element, read without parsing -------------
+
+_SNIFF = 4096
+_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)", re.S | re.I)
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
+
+
+def sniff_root(data: bytes) -> tuple[str, bytes, int] | None:
+    """The document element of ``data``, looked for in its first few KB after the
+    prolog (declaration, comments, DOCTYPE): (its local name lower-cased, the head
+    searched, where the name ends in it); None when none is found there. A UTF-8
+    BOM is skipped; UTF-16 loses its zero bytes (the markup is ASCII)."""
+    head = data[:_SNIFF]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    elif b"\x00" in head[:4]:
+        head = head.replace(b"\x00", b"").lstrip(b"\xff\xfe")
+    pos = 0
+    while True:
+        prolog = _PROLOG.match(head, pos)
+        if prolog is None or prolog.end() == pos:
+            break
+        pos = prolog.end()
+    match = _ROOT.match(head, pos)
+    if match is None:
+        return None
+    return match.group(1).decode("ascii", "replace").lower(), head, match.end()
