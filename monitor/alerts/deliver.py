@@ -17,7 +17,7 @@ import structlog
 
 from monitor.alerts.channels import Channel, DigestChannel
 from monitor.alerts.digest import DIGEST_LEASE, digest_id, settle
-from monitor.alerts.retry import compute_backoff
+from monitor.alerts.retry import after_failure
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, DeliveryResult
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store
@@ -102,13 +102,16 @@ def deliver(
     status: DeliveryStatus
     if outcome.failure is None:
         status, detail = "sent", "sent"
-    elif outcome.transient and attempt < max_attempts:
-        status, detail = "pending", outcome.failure
-        retry_after = compute_backoff(attempt, retry_after=outcome.retry_after)
-    elif outcome.transient:
-        status, detail = "dead", one_line(f"gave up after {attempt} attempts: {outcome.failure}")
     else:
-        status, detail = "dead", outcome.failure
+        detail, retry_after = after_failure(
+            outcome.failure,
+            transient=outcome.transient,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            retry_after=outcome.retry_after,
+        )
+        status = "dead" if retry_after is None else "pending"
+        detail = one_line(detail)
 
     store.put_delivery(
         LedgerEntry(

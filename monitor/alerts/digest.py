@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from monitor.alerts.retry import compute_backoff
+from monitor.alerts.retry import after_failure
 from monitor.config.schema import Config, EmailChannel
 from monitor.state.base import LedgerEntry
 
@@ -96,17 +96,20 @@ def settle(
             replace(e, status="sent", attempts=attempt, detail=detail, updated=now, due=0.0)
             for e in entries
         ]
-    if transient and attempt < max_attempts:
-        delay = compute_backoff(attempt, retry_after=retry_after, rng=rng)
+    detail, delay = after_failure(
+        failure,
+        transient=transient,
+        attempt=attempt,
+        max_attempts=max_attempts,
+        retry_after=retry_after,
+        rng=rng,
+    )
+    if delay is not None:
         return [
-            replace(
-                e, status="held", attempts=attempt, detail=failure, updated=now, due=now + delay
-            )
+            replace(e, status="held", attempts=attempt, detail=detail, updated=now, due=now + delay)
             for e in entries
         ]
-    if transient:
-        failure = f"gave up after {attempt} attempts: {failure}"
     return [
-        replace(e, status="dead", attempts=attempt, detail=failure, updated=now, due=0.0)
+        replace(e, status="dead", attempts=attempt, detail=detail, updated=now, due=0.0)
         for e in entries
     ]

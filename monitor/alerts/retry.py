@@ -35,3 +35,22 @@ def compute_backoff(
     if retry_after is not None and retry_after > delay:
         delay = retry_after
     return max(0.0, min(cap, delay))
+
+
+def after_failure(
+    failure: str,
+    *,
+    transient: bool,
+    attempt: int,
+    max_attempts: int,
+    retry_after: float | None = None,
+    rng: Callable[[], float] = random.random,
+) -> tuple[str, float | None]:
+    """What follows a failed attempt (one alert or one digest): the detail to record and
+    the wait before the next attempt, or None when it is now a dead letter (a permanent
+    failure, or a transient one on the last attempt)."""
+    if not transient:
+        return failure, None
+    if attempt < max_attempts:
+        return failure, compute_backoff(attempt, retry_after=retry_after, rng=rng)
+    return f"gave up after {attempt} attempts: {failure}", None
