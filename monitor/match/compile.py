@@ -34,7 +34,8 @@ The index ("one automaton over the normalised token stream"):
   on its miss; the stemmers run without PyStemmer's own word cache and folding
   skips its ``translate`` when there is nothing to drop or map: steady
   ``Matcher.match`` at 100k terms 1,361-1,601 -> 1,577-2,008 items/s, at 10k
-  3,675-4,142 -> 3,986-4,578 (same runs, best of 4-6 trials from reset caches).
+  3,675-4,142 -> 3,986-4,578 (same runs, best of 4-6 trials from reset caches; a
+  one-off script, not kept: ``bench/bench_match.py`` reproduces the totals only).
 
 Measured, not assumed (``bench/bench_match.py``: 3.2 KB items in six languages,
 one core, CPython 3.11, warm token caches; presearch = ``find_text`` on title

@@ -29,7 +29,8 @@ speakers' roles, from what the matcher's chunk scan already knows (a
 fields that name a speaker (3 KB, ~470 tokens, 1.25 names each; 100k terms,
 CPU time): viewing the field's tokens and classifying its names, ~330 us ->
 ~100 us a field; ``Matcher.match`` at 100k terms, warm, ~2,200 -> ~2,650
-items/s (10k: ~6,900 -> ~7,500).
+items/s (10k: ~6,900 -> ~7,500). One-off measurements with a script not kept;
+``bench/bench_match.py`` reproduces the totals only.
 """
 
 from __future__ import annotations
