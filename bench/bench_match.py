@@ -79,6 +79,32 @@ def _clear_caches() -> None:
         pass
 
 
+def _machine() -> tuple[float, float]:
+    """A yardstick printed with every run, not a target: CPU nanoseconds (best of
+    3) per iteration of a plain Python loop, and per lookup of a fresh string in
+    a dict of 262,144 (what the matcher's chunk cache does ~500 times an item).
+
+    These shared machines differ between sessions: the same commit has run ~3x
+    slower on one than on another (its ``re`` baseline with it), so items/s from
+    different sessions are compared only alongside these two figures."""
+    rng = random.Random(0)
+    keys = ["".join(rng.choices("abcdefghijklmnop", k=8)) for _ in range(262_144)]
+    table = dict.fromkeys(keys, 0)
+    probes = " ".join(rng.choices(keys, k=500_000))
+    loop = lookup = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for number in range(1_000_000):
+            total += number
+        loop = min(loop, time.process_time() - started)
+        fresh = probes.split(" ")  # new str objects: hashes not cached, as in a text
+        started = time.process_time()
+        list(map(table.__getitem__, fresh))
+        lookup = min(lookup, time.process_time() - started)
+    return loop * 1000, lookup * 2000
+
+
 def _status_mb(field: str) -> float | None:
     """A ``VmRSS``/``VmHWM`` figure from /proc/self/status (Linux), in MB."""
     try:
@@ -278,6 +304,11 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
         f"generated in {time.perf_counter() - started:.1f}s; one core, CPython "
         f"{sys.version.split()[0]}; mentions {mentions:g} (share of sentences that may "
         "name rarer words)"
+    )
+    loop_ns, lookup_ns = _machine()
+    print(
+        f"machine yardstick (CPU time): {loop_ns:.0f} ns a plain Python loop iteration, "
+        f"{lookup_ns:.0f} ns a fresh-string lookup in a 262k dict"
     )
     rows: list[tuple[str, ...]] = [
         (
