@@ -432,6 +432,53 @@ class StoreContract:
             thread.join(timeout=30)
         assert sorted(taken) == [0] * 7 + [5]
 
+    # --- digests: which channel is due, from an index ---------------------------------
+    def test_earliest_held_per_channel_counts_only_held_entries(self, store: Store) -> None:
+        for entry in (
+            make_entry("alrt_1", "desk", "held", due=300.0),
+            make_entry("alrt_2", "desk", "held", due=200.5),
+            make_entry("alrt_3", "desk", "pending", due=0.0),
+            make_entry("alrt_4", "desk", "sent", due=0.0),
+            make_entry("alrt_1", "night", "held", due=900.0),
+            make_entry("alrt_5", "other", "dead", due=0.0),
+            make_entry("alrt_1", "gone", "held", due=50.0),  # a channel nobody asks about
+        ):
+            store.put_delivery(entry)
+        assert store.earliest_held(["desk", "night", "other", "nobody"]) == {
+            "desk": 200.5,
+            "night": 900.0,
+        }
+        assert store.earliest_held(["night", "night"]) == {"night": 900.0}
+        assert store.earliest_held([]) == {}
+
+    def test_a_claimed_channel_is_due_again_only_when_its_lease_runs_out(
+        self, store: Store
+    ) -> None:
+        for n, due in enumerate((200.0, 250.0, 5_000.0)):
+            store.put_delivery(make_entry(f"alrt_{n}", "desk", "held", due=due))
+        store.put_delivery(make_entry("alrt_0", "night", "held", due=205.0))
+        assert store.earliest_held(["desk", "night"]) == {"desk": 200.0, "night": 205.0}
+        assert len(store.claim_held("desk", now=210.0, lease=60)) == 3
+        # every alert of the channel carries the lease now: none is due before 270
+        assert store.earliest_held(["desk", "night"]) == {"desk": 270.0, "night": 205.0}
+
+    def test_alerts_settled_after_a_digest_leave_the_index(self, store: Store) -> None:
+        a = make_entry("alrt_1", "desk", "held", due=200.0)
+        b = make_entry("alrt_2", "desk", "held", due=220.0)
+        c = make_entry("alrt_3", "desk", "held", due=240.0)
+        for entry in (a, b, c):
+            store.put_delivery(entry)
+        store.claim_held("desk", now=250.0, lease=600)
+        store.put_delivery(replace(a, status="sent", due=0.0))
+        store.put_delivery(replace(b, status="dead", due=0.0))
+        store.put_delivery(replace(c, attempts=1, due=400.0))  # held again for a retry
+        assert store.earliest_held(["desk"]) == {"desk": 400.0}
+        store.put_delivery(replace(c, status="sent", due=0.0))
+        assert store.earliest_held(["desk"]) == {}
+        # a dead letter sent again by hand (`monitor alerts retry`) is held, due at once
+        store.put_delivery(replace(b, status="held", attempts=0, due=1_000.0))
+        assert store.earliest_held(["desk"]) == {"desk": 1_000.0}
+
     # --- queued items: in flight between the poll and the end of processing --------
     def test_queued_items_round_trip_oldest_first(self, store: Store) -> None:
         late = make_queued("feed-a", "2", queued_at=T0 + 5)

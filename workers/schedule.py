@@ -70,9 +70,10 @@ def queue_due_digests(
     if not periods:
         return []
     last = queued_at if queued_at is not None else {}
+    # one index read per digest channel, however many alerts a daily digest holds
     channels = [
         channel
-        for channel in due_channels(store.list_deliveries("held"), periods, now)
+        for channel in due_channels(store.earliest_held(sorted(periods)), now)
         if now - last.get(channel, float("-inf")) >= DIGEST_REQUEUE_AFTER
     ]
     for channel in channels:

@@ -158,6 +158,16 @@ class Store(Protocol):
         """
         ...
 
+    def earliest_held(self, channels: list[str]) -> dict[str, float]:
+        """For each of ``channels`` with entries held, the earliest ``due`` among them;
+        a channel with none held is absent. A channel's digest is due when this is at
+        most ``now`` (``digest.due_channels``); ``claim_held`` then takes it.
+
+        Read from an index: the cost grows with ``len(channels)``, not with how many
+        alerts are held, so a poller or runner may ask every tick.
+        """
+        ...
+
     # --- queued items: in the process queue, not yet fully processed -------------
     # Only the distributed runner writes these; the embedded runner processes an item
     # before it marks it seen, so it has nothing in flight to lose.
