@@ -205,6 +205,18 @@ def finish_queued(item: WireItem, store: Store) -> None:
     store.remove_queued(item.feed_id or "", item.id)
 
 
+def forget_dead_queued(config: Config, store: Store, *, now: float) -> int:
+    """Forget the queued items given up on (dead) more than ``settings.seen_retention``
+    ago; return how many. The dead list is for a human to look at (``monitor items
+    dead``); kept for as long as the seen ids, it stays bounded however long the poller
+    runs. The poller calls this in its sweep: a range read of an index when nothing
+    is old enough."""
+    forgotten = store.forget_dead_queued(dead_before=now - config.settings.seen_retention)
+    if forgotten:
+        log.info("dead_queued_forgotten", items=forgotten)
+    return forgotten
+
+
 def _context(
     feed: FeedConfig, source: str, now: datetime, headers: Mapping[str, str] | None = None
 ) -> SourceContext:

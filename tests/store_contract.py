@@ -588,6 +588,38 @@ class StoreContract:
             thread.join(timeout=30)
         assert sorted(taken, key=int) == [str(n) for n in range(20)]
 
+    # --- dead queued items: kept for a while, then forgotten ----------------------------
+    def test_forget_dead_queued_drops_only_dead_records_older_than_the_cutoff(
+        self, store: Store
+    ) -> None:
+        old_dead = make_queued("feed-a", "old", queued_at=T0, requeues=3, dead=True)
+        edge = make_queued("feed-a", "edge", queued_at=T0 + 10, requeues=3, dead=True)
+        recent = make_queued("feed-b", "new", queued_at=T0 + 20, requeues=3, dead=True)
+        in_flight = make_queued("feed-a", "slow", queued_at=T0 - DAY)  # older, but alive
+        store.put_queued([old_dead, edge, recent, in_flight])
+        assert store.forget_dead_queued(dead_before=T0 + 10) == 1
+        assert store.list_queued(dead=True) == [edge, recent]
+        assert store.list_queued() == [in_flight]
+        assert store.forget_dead_queued(dead_before=T0 + 10) == 0  # again: nothing
+        # forgotten for good: queued anew, it starts from a clean record
+        fresh = make_queued("feed-a", "old", queued_at=T0 + 30)
+        store.put_queued([fresh])
+        assert [q for q in store.list_queued() if q.item_id == "old"] == [fresh]
+
+    def test_a_dead_item_queued_again_is_not_forgotten(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", "1", queued_at=T0)])
+        store.claim_stale_queued(now=T0 + 100, older_than=60, max_requeues=0)  # dead at T0+100
+        again = make_queued("feed-a", "1", queued_at=T0 + 100, requeues=1)
+        store.put_queued([again])
+        assert store.forget_dead_queued(dead_before=T0 + 10 * DAY) == 0
+        assert store.list_queued() == [again]
+
+    def test_forget_dead_queued_takes_many_records_in_one_call(self, store: Store) -> None:
+        dead = [make_queued("feed-a", f"i-{n}", queued_at=T0, dead=True) for n in range(1234)]
+        store.put_queued(dead)
+        assert store.forget_dead_queued(dead_before=T0 + 1) == 1234
+        assert store.list_queued(dead=True) == []
+
     def test_close_twice_is_safe(self, store: Store) -> None:
         store.mark_seen("feed-a", ["1"])
         store.close()

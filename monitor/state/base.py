@@ -198,4 +198,10 @@ class Store(Protocol):
         """
         ...
 
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        """Forget the dead records given up on before ``dead_before`` (their
+        ``queued_at``); return how many. Records in flight are never touched, nor is a
+        dead one queued again meanwhile (``put_queued`` puts it back in flight)."""
+        ...
+
     def close(self) -> None: ...

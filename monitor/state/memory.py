@@ -202,6 +202,17 @@ class MemoryStore:
                 self._queued[(item.feed_id, item.item_id)] = taken
         return requeue, dead
 
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        with self._lock:
+            gone = [
+                key
+                for key, item in self._queued.items()
+                if item.dead and item.queued_at < dead_before
+            ]
+            for key in gone:
+                del self._queued[key]
+        return len(gone)
+
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""
 

@@ -97,6 +97,19 @@ end
 return taken
 """
 
+# forget_dead_queued, one batch in one atomic step: a dead record queued again meanwhile
+# (put_queued) has left queued:dead, so its payload is never deleted from under it.
+# KEYS: queued, queued:requeues, queued:dead ; ARGV: cutoff (exclusive, "(<seconds>"), limit
+_FORGET_DEAD_QUEUED = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(members) do
+  redis.call('ZREM', KEYS[3], member)
+  redis.call('HDEL', KEYS[1], member)
+  redis.call('HDEL', KEYS[2], member)
+end
+return #members
+"""
+
 # Fold a channel's held entries into its held set, in one atomic step: every entry the
 # ledger holds for ARGV[2] (deliveries:held names them, the delivery hash has the status
 # and due) is added with its due. The set is written with the ledger in every MULTI, so
@@ -425,6 +438,22 @@ class RedisStore:
             item = QueuedItem(feed_id, item_id, payload, now, int(requeues), bool(is_dead))
             (dead if item.dead else requeue).append(item)
         return requeue, dead
+
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        queued, _, requeues, dead = self._queued_keys()
+        forgotten = 0
+        while True:  # in batches: one script never blocks Redis for long
+            count = int(
+                cast(
+                    int,
+                    self._client.eval(
+                        _FORGET_DEAD_QUEUED, 3, queued, requeues, dead, f"({dead_before!r}", _CHUNK
+                    ),
+                )
+            )
+            forgotten += count
+            if count < _CHUNK:
+                return forgotten
 
     def _queued_keys(self) -> tuple[str, str, str, str]:
         return (

@@ -396,6 +396,14 @@ class SqliteStore:
             )
         return requeue, dead
 
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        with self._tx() as db:
+            # queued_by_age (dead, queued_at): a range of the expired dead records
+            cursor = db.execute(
+                "DELETE FROM queued WHERE dead = 1 AND queued_at < ?", (dead_before,)
+            )
+            return cursor.rowcount
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from monitor.state.base import Store
+from monitor.state.base import QueuedItem, Store
 from monitor.state.redis import RedisStore
 from tests.store_contract import (
     DAY,
@@ -254,3 +254,13 @@ def test_earliest_held_reads_one_member_per_channel(
         for command in ("zrange", "hget", "eval")
     }
     assert calls == {"zrange": 1, "hget": 0, "eval": 0}  # no entry read, no fold again
+
+
+def test_forgotten_dead_queued_items_leave_no_key_behind(
+    t_store: tuple[RedisStore, redis.Redis],
+) -> None:
+    store, client = t_store
+    store.put_queued([QueuedItem("feed-a", "1", '{"id": "1"}', T0, 3, dead=True)])
+    assert sorted(client.keys("t:*")) == ["t:queued", "t:queued:dead", "t:queued:requeues"]
+    assert store.forget_dead_queued(dead_before=T0 + DAY) == 1
+    assert client.keys("t:*") == []

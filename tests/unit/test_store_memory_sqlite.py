@@ -316,4 +316,6 @@ def test_sqlite_finds_due_digests_through_an_index_made_on_open(tmp_path: Path) 
             0.0,
         )
         assert "deliveries_held (status=? AND channel=? AND due<?)" in look, look
+        dead = plan("DELETE FROM queued WHERE dead = 1 AND queued_at < ?", 0.0)
+        assert "queued_by_age (dead=? AND queued_at<?)" in dead, dead
     db.close()
