@@ -96,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("action", choices=["list", "retry", "dead"])
     alerts.add_argument("ids", nargs="*", help="alert ids (retry: default all dead ones)")
     alerts.set_defaults(handler=cmd_alerts)
+
+    items = sub.add_parser(
+        "items", parents=[common], help="items queued and not yet processed (distributed mode)"
+    )
+    items.add_argument("action", choices=["list", "dead"])
+    items.set_defaults(handler=cmd_items)
     return parser
 
 
@@ -327,3 +333,38 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     finally:
         store.close()
+
+
+# --- items list|dead ---------------------------------------------------------------------
+def cmd_items(args: argparse.Namespace) -> int:
+    """The distributed runner's queued items: ``list`` those in flight, ``dead`` those the
+    poller gave up on after requeueing them (kept ``settings.seen_retention``). One line
+    each, oldest first: feed, item id, requeues, when queued (or given up on), title.
+    The embedded runner queues nothing, so with it both lists are empty."""
+    from monitor.state import open_store
+
+    config = _config(args)
+    store = open_store(config.settings, distributed=bool(config.settings.broker_url))
+    try:
+        for record in store.list_queued(dead=args.action == "dead"):
+            when = datetime.fromtimestamp(record.queued_at, UTC).isoformat(timespec="seconds")
+            fields = [record.feed_id, record.item_id, str(record.requeues), when]
+            print("\t".join([*map(_one_line, fields), _one_line(_title(record.payload))]))
+        return 0
+    finally:
+        store.close()
+
+
+def _title(payload: str) -> str:
+    """The item's title from its queued JSON; "" when the payload cannot tell it."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return ""
+    title = data.get("title") if isinstance(data, dict) else None
+    return title if isinstance(title, str) else ""
+
+
+def _one_line(text: str) -> str:
+    # feed-derived text: a tab or line break must not split the row
+    return " ".join(text.split())

@@ -21,7 +21,7 @@ from pathlib import Path
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
 from monitor.alerts.decide import decide
 from monitor.alerts.deliver import deliver, deliver_digest
-from monitor.alerts.digest import digest_periods, held_entry
+from monitor.alerts.digest import digest_periods, due_channels, held_entry
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError
 from monitor.logs import get_logger
@@ -203,6 +203,18 @@ def record_queued(items: list[WireItem], store: Store, *, now: float) -> None:
 def finish_queued(item: WireItem, store: Store) -> None:
     """The item is processed (its deliveries are recorded): forget its queued record."""
     store.remove_queued(item.feed_id or "", item.id)
+
+
+def forget_dead_queued(config: Config, store: Store, *, now: float) -> int:
+    """Forget the queued items given up on (dead) more than ``settings.seen_retention``
+    ago; return how many. The dead list is for a human to look at (``monitor items
+    dead``); kept for as long as the seen ids, it stays bounded however long the poller
+    runs. The poller calls this in its sweep: a range read of an index when nothing
+    is old enough."""
+    forgotten = store.forget_dead_queued(dead_before=now - config.settings.seen_retention)
+    if forgotten:
+        log.info("dead_queued_forgotten", items=forgotten)
+    return forgotten
 
 
 def _context(
@@ -403,14 +415,20 @@ def flush_digests(
 ) -> list[DeliveryResult]:
     """Send the digest of every digest channel (or of ``only``) that is due; one result
     per alert sent, retried or dead-lettered. Safe to call often and from several
-    processes at once: ``Store.claim_held`` hands each held alert to one caller."""
+    processes at once: ``Store.claim_held`` hands each held alert to one caller. The
+    runner calls it every tick: one index read per digest channel (``Store.earliest_held``)
+    says which are due, and only those are claimed."""
     results: list[DeliveryResult] = []
-    for name in digest_periods(config):
-        if only is not None and name != only:
-            continue
-        channel = channels.get(name)
-        if not isinstance(channel, DigestChannel):
-            continue
+    names = [
+        name
+        for name in digest_periods(config)
+        if (only is None or name == only) and isinstance(channels.get(name), DigestChannel)
+    ]
+    if not names:
+        return results
+    for name in due_channels(store.earliest_held(names), now.timestamp()):
+        channel = channels[name]
+        assert isinstance(channel, DigestChannel)
         sent = deliver_digest(
             channel,
             store,

@@ -432,6 +432,53 @@ class StoreContract:
             thread.join(timeout=30)
         assert sorted(taken) == [0] * 7 + [5]
 
+    # --- digests: which channel is due, from an index ---------------------------------
+    def test_earliest_held_per_channel_counts_only_held_entries(self, store: Store) -> None:
+        for entry in (
+            make_entry("alrt_1", "desk", "held", due=300.0),
+            make_entry("alrt_2", "desk", "held", due=200.5),
+            make_entry("alrt_3", "desk", "pending", due=0.0),
+            make_entry("alrt_4", "desk", "sent", due=0.0),
+            make_entry("alrt_1", "night", "held", due=900.0),
+            make_entry("alrt_5", "other", "dead", due=0.0),
+            make_entry("alrt_1", "gone", "held", due=50.0),  # a channel nobody asks about
+        ):
+            store.put_delivery(entry)
+        assert store.earliest_held(["desk", "night", "other", "nobody"]) == {
+            "desk": 200.5,
+            "night": 900.0,
+        }
+        assert store.earliest_held(["night", "night"]) == {"night": 900.0}
+        assert store.earliest_held([]) == {}
+
+    def test_a_claimed_channel_is_due_again_only_when_its_lease_runs_out(
+        self, store: Store
+    ) -> None:
+        for n, due in enumerate((200.0, 250.0, 5_000.0)):
+            store.put_delivery(make_entry(f"alrt_{n}", "desk", "held", due=due))
+        store.put_delivery(make_entry("alrt_0", "night", "held", due=205.0))
+        assert store.earliest_held(["desk", "night"]) == {"desk": 200.0, "night": 205.0}
+        assert len(store.claim_held("desk", now=210.0, lease=60)) == 3
+        # every alert of the channel carries the lease now: none is due before 270
+        assert store.earliest_held(["desk", "night"]) == {"desk": 270.0, "night": 205.0}
+
+    def test_alerts_settled_after_a_digest_leave_the_index(self, store: Store) -> None:
+        a = make_entry("alrt_1", "desk", "held", due=200.0)
+        b = make_entry("alrt_2", "desk", "held", due=220.0)
+        c = make_entry("alrt_3", "desk", "held", due=240.0)
+        for entry in (a, b, c):
+            store.put_delivery(entry)
+        store.claim_held("desk", now=250.0, lease=600)
+        store.put_delivery(replace(a, status="sent", due=0.0))
+        store.put_delivery(replace(b, status="dead", due=0.0))
+        store.put_delivery(replace(c, attempts=1, due=400.0))  # held again for a retry
+        assert store.earliest_held(["desk"]) == {"desk": 400.0}
+        store.put_delivery(replace(c, status="sent", due=0.0))
+        assert store.earliest_held(["desk"]) == {}
+        # a dead letter sent again by hand (`monitor alerts retry`) is held, due at once
+        store.put_delivery(replace(b, status="held", attempts=0, due=1_000.0))
+        assert store.earliest_held(["desk"]) == {"desk": 1_000.0}
+
     # --- queued items: in flight between the poll and the end of processing --------
     def test_queued_items_round_trip_oldest_first(self, store: Store) -> None:
         late = make_queued("feed-a", "2", queued_at=T0 + 5)
@@ -540,6 +587,38 @@ class StoreContract:
         for thread in threads:
             thread.join(timeout=30)
         assert sorted(taken, key=int) == [str(n) for n in range(20)]
+
+    # --- dead queued items: kept for a while, then forgotten ----------------------------
+    def test_forget_dead_queued_drops_only_dead_records_older_than_the_cutoff(
+        self, store: Store
+    ) -> None:
+        old_dead = make_queued("feed-a", "old", queued_at=T0, requeues=3, dead=True)
+        edge = make_queued("feed-a", "edge", queued_at=T0 + 10, requeues=3, dead=True)
+        recent = make_queued("feed-b", "new", queued_at=T0 + 20, requeues=3, dead=True)
+        in_flight = make_queued("feed-a", "slow", queued_at=T0 - DAY)  # older, but alive
+        store.put_queued([old_dead, edge, recent, in_flight])
+        assert store.forget_dead_queued(dead_before=T0 + 10) == 1
+        assert store.list_queued(dead=True) == [edge, recent]
+        assert store.list_queued() == [in_flight]
+        assert store.forget_dead_queued(dead_before=T0 + 10) == 0  # again: nothing
+        # forgotten for good: queued anew, it starts from a clean record
+        fresh = make_queued("feed-a", "old", queued_at=T0 + 30)
+        store.put_queued([fresh])
+        assert [q for q in store.list_queued() if q.item_id == "old"] == [fresh]
+
+    def test_a_dead_item_queued_again_is_not_forgotten(self, store: Store) -> None:
+        store.put_queued([make_queued("feed-a", "1", queued_at=T0)])
+        store.claim_stale_queued(now=T0 + 100, older_than=60, max_requeues=0)  # dead at T0+100
+        again = make_queued("feed-a", "1", queued_at=T0 + 100, requeues=1)
+        store.put_queued([again])
+        assert store.forget_dead_queued(dead_before=T0 + 10 * DAY) == 0
+        assert store.list_queued() == [again]
+
+    def test_forget_dead_queued_takes_many_records_in_one_call(self, store: Store) -> None:
+        dead = [make_queued("feed-a", f"i-{n}", queued_at=T0, dead=True) for n in range(1234)]
+        store.put_queued(dead)
+        assert store.forget_dead_queued(dead_before=T0 + 1) == 1234
+        assert store.list_queued(dead=True) == []
 
     def test_close_twice_is_safe(self, store: Store) -> None:
         store.mark_seen("feed-a", ["1"])

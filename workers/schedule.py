@@ -5,9 +5,11 @@ interval) can be taken, so any number of pollers together poll each feed once
 per interval, and when one dies the others take over at the next interval.
 Also re-queues deliveries left pending too long (a worker died between
 deciding an alert and queueing its delivery) and items queued too long ago and
-never processed (the broker lost their message), and queues the digest of every
-digest email channel whose period has come (``monitor.alerts.digest``). Once a day it
-forgets feeds removed from the config long enough ago (``pipeline.forget_removed_feeds``).
+never processed (the broker lost their message), forgets the items it gave up on once
+they have been dead for ``settings.seen_retention`` (``pipeline.forget_dead_queued``), and
+queues the digest of every digest email channel whose period has come
+(``monitor.alerts.digest``). Once a day it forgets feeds removed from the config long
+enough ago (``pipeline.forget_removed_feeds``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from redis.exceptions import RedisError
 from monitor.alerts.digest import digest_periods, due_channels
 from monitor.config.schema import Config
 from monitor.model import Alert
-from monitor.pipeline import REMOVED_FEEDS_SWEEP_EVERY, forget_removed_feeds, held_without_digest
+from monitor.pipeline import (
+    REMOVED_FEEDS_SWEEP_EVERY,
+    forget_dead_queued,
+    forget_removed_feeds,
+    held_without_digest,
+)
 from monitor.state.base import QueuedItem, Store
 
 log = structlog.get_logger(__name__)
@@ -34,7 +41,8 @@ PENDING_STALE_AFTER = 300.0
 # a digest flush is queued again for a channel still due after this long
 DIGEST_REQUEUE_AFTER = 10.0
 # An item queued again this often and still not processed is given up on: its record
-# moves to the store's dead list (Store.list_queued(dead=True)) with an error log line.
+# moves to the store's dead list (Store.list_queued(dead=True), `monitor items dead`) with
+# an error log line, and is forgotten after settings.seen_retention.
 QUEUED_MAX_REQUEUES = 3
 # records taken per store call; a sweep takes batches until none is left
 QUEUED_SWEEP_BATCH = 500
@@ -70,9 +78,10 @@ def queue_due_digests(
     if not periods:
         return []
     last = queued_at if queued_at is not None else {}
+    # one index read per digest channel, however many alerts a daily digest holds
     channels = [
         channel
-        for channel in due_channels(store.list_deliveries("held"), periods, now)
+        for channel in due_channels(store.earliest_held(sorted(periods)), now)
         if now - last.get(channel, float("-inf")) >= DIGEST_REQUEUE_AFTER
     ]
     for channel in channels:
@@ -233,6 +242,8 @@ def run_poller(
                 )
                 if items or dead:
                     log.warning("queued_requeued", items=len(items), dead=len(dead))
+                # whatever the backlog: the dead wait for nobody
+                forget_dead_queued(config, store, now=last_sweep)
             now = time.time()
             if removed_swept_at is None or now - removed_swept_at >= REMOVED_FEEDS_SWEEP_EVERY:
                 removed_swept_at = now  # a Redis fault skips a day: nothing is lost by waiting

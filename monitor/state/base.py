@@ -158,6 +158,16 @@ class Store(Protocol):
         """
         ...
 
+    def earliest_held(self, channels: list[str]) -> dict[str, float]:
+        """For each of ``channels`` with entries held, the earliest ``due`` among them;
+        a channel with none held is absent. A channel's digest is due when this is at
+        most ``now`` (``digest.due_channels``); ``claim_held`` then takes it.
+
+        Read from an index: the cost grows with ``len(channels)``, not with how many
+        alerts are held, so a poller or runner may ask every tick.
+        """
+        ...
+
     # --- queued items: in the process queue, not yet fully processed -------------
     # Only the distributed runner writes these; the embedded runner processes an item
     # before it marks it seen, so it has nothing in flight to lose.
@@ -186,6 +196,12 @@ class Store(Protocol):
         Atomic: of callers racing, each record goes to one of them (a caller that dies
         before queueing leaves the record to be taken again after ``older_than``).
         """
+        ...
+
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        """Forget the dead records given up on before ``dead_before`` (their
+        ``queued_at``); return how many. Records in flight are never touched, nor is a
+        dead one queued again meanwhile (``put_queued`` puts it back in flight)."""
         ...
 
     def close(self) -> None: ...

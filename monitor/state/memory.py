@@ -156,6 +156,16 @@ class MemoryStore:
                 self._deliveries[(entry.alert_id, entry.channel)] = entry
         return sorted(taken, key=_ledger_order)
 
+    def earliest_held(self, channels: list[str]) -> dict[str, float]:
+        # a walk of the ledger: fine for tests, the real stores read an index
+        wanted = set(channels)
+        earliest: dict[str, float] = {}
+        with self._lock:
+            for entry in self._deliveries.values():
+                if entry.status == "held" and entry.channel in wanted:
+                    earliest[entry.channel] = min(entry.due, earliest.get(entry.channel, entry.due))
+        return earliest
+
     # --- queued items ---------------------------------------------------------------
     def put_queued(self, items: list[QueuedItem]) -> None:
         with self._lock:
@@ -191,6 +201,17 @@ class MemoryStore:
                     dead.append(taken)
                 self._queued[(item.feed_id, item.item_id)] = taken
         return requeue, dead
+
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        with self._lock:
+            gone = [
+                key
+                for key, item in self._queued.items()
+                if item.dead and item.queued_at < dead_before
+            ]
+            for key in gone:
+                del self._queued[key]
+        return len(gone)
 
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""

@@ -29,9 +29,10 @@ from monitor.state.base import (
 from monitor.state.codec import chunks, story_from_json, to_json
 
 # 1: the first schema. 2: deliveries.due (digest channels hold alerts until then) and
-# seen.last_seen with its index (the seen-set is trimmed). The ``queued`` table came
-# later without a new version: a table created when missing changes nothing an older
-# monitor reads, and only the distributed runner (Redis) fills it.
+# seen.last_seen with its index (the seen-set is trimmed). The ``queued`` table and the
+# ``deliveries_held`` index came later without a new version: a table or index created
+# when missing changes nothing an older monitor reads (only the distributed runner, on
+# Redis, fills the table; an older monitor's writes keep the index current too).
 SCHEMA_VERSION = 2
 
 _SCHEMA = """
@@ -83,9 +84,12 @@ CREATE TABLE IF NOT EXISTS queued (
 CREATE INDEX IF NOT EXISTS queued_by_age ON queued (dead, queued_at);
 """
 
-# Run after the upgrades below: a version-1 file has no seen.last_seen to index until then.
+# Run after the upgrades below: a version-1 file has no seen.last_seen nor deliveries.due
+# to index until then. deliveries_held answers earliest_held (and claim_held's look before
+# it takes the write lock) with one index search per channel however many are held.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS seen_by_age ON seen (feed_id, last_seen);
+CREATE INDEX IF NOT EXISTS deliveries_held ON deliveries (status, channel, due);
 """
 
 # SQLite caps bound parameters per statement (999 on old builds); chunk big id lists.
@@ -331,6 +335,20 @@ class SqliteStore:
             )
         return [replace(entry, due=now + lease) for entry in held]
 
+    def earliest_held(self, channels: list[str]) -> dict[str, float]:
+        earliest: dict[str, float] = {}
+        with self._tx(write=False) as db:
+            for channel in dict.fromkeys(channels):
+                # ORDER BY due LIMIT 1 on deliveries_held: the first index entry, no scan
+                row = db.execute(
+                    "SELECT due FROM deliveries WHERE status = 'held' AND channel = ?"
+                    " ORDER BY due LIMIT 1",
+                    (channel,),
+                ).fetchone()
+                if row is not None:
+                    earliest[channel] = float(row[0])
+        return earliest
+
     # --- queued items ---------------------------------------------------------------
     def put_queued(self, items: list[QueuedItem]) -> None:
         with self._tx() as db:
@@ -377,6 +395,14 @@ class SqliteStore:
                 ],
             )
         return requeue, dead
+
+    def forget_dead_queued(self, *, dead_before: float) -> int:
+        with self._tx() as db:
+            # queued_by_age (dead, queued_at): a range of the expired dead records
+            cursor = db.execute(
+                "DELETE FROM queued WHERE dead = 1 AND queued_at < ?", (dead_before,)
+            )
+            return cursor.rowcount
 
     def close(self) -> None:
         with self._lock:

@@ -1,5 +1,5 @@
 """The `monitor` command as users call it (subprocesses): `check`, `match`,
-`send-test`, `alerts`. Output shapes are those of SPEC sections 4 and 5."""
+`send-test`, `alerts`, `items`. Output shapes are those of SPEC sections 4 and 5."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from monitor.state.base import QueuedItem
+from monitor.state.sqlite import SqliteStore
 from tests.helpers import ROOT, SEED_AR, SEEDS, example_config, monitor_env, run_monitor
 
 ITEM_KEYS = {"id", "title", "url", "language", "published", "agency", "publisher"}
@@ -105,3 +107,23 @@ def test_send_test_and_alerts_list(tmp_path: Path) -> None:
     assert {(row[1], row[2]) for row in rows} == {("stdout", "sent"), ("archive", "sent")}
     dead = run_monitor(["alerts", "dead", "--config", str(config)], tmp_path, env=env)
     assert dead.returncode == 0 and dead.stdout == ""
+
+
+def test_items_lists_the_records_in_flight_and_the_dead(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"settings:\n  store: sqlite:///{path}\n", encoding="utf-8")
+    store = SqliteStore(path)
+    try:
+        title = "Peskov:\tNATO\nmust listen"  # feed text: a tab or line break splits no row
+        payload = json.dumps({"title": title})
+        dead = QueuedItem("desk", "urn:1", payload, 1_700_000_000.0, 3, dead=True)
+        store.put_queued([dead, QueuedItem("wire", "urn:2", "not json", 1_700_000_060.0, 1)])
+    finally:
+        store.close()
+    shown = run_monitor(["items", "dead", "--config", str(config)], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == "desk\turn:1\t3\t2023-11-14T22:13:20+00:00\tPeskov: NATO must listen\n"
+    shown = run_monitor(["items", "list", "--config", str(config)], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == "wire\turn:2\t1\t2023-11-14T22:14:20+00:00\t\n"

@@ -20,14 +20,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from monitor.alerts.digest import held_entry
 from monitor.config.loader import load_config
 from monitor.match.engine import build_matcher
 from monitor.model import WireItem
 from monitor.pipeline import build_channels, flush_digests, process_item, utcnow
+from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
 from monitor.state.redis import RedisStore
 from tests.helpers import ROOT, monitor_env, run_monitor, stop_processes, wait_for
@@ -309,3 +311,50 @@ def test_poller_queues_a_due_digest_once_per_requeue_interval(
     again = 1060.0 + schedule.DIGEST_REQUEUE_AFTER
     assert schedule.queue_due_digests(config, store, now=again, queued_at=last) == ["desk"]
     assert queued == [("desk",), ("desk",)]
+
+
+class _NoListing:
+    """A store whose ledger listing fails: the poller's due check must use the index."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def list_deliveries(self, status: str | None = None) -> list[Any]:
+        raise AssertionError(f"listed the ledger ({status}) on a tick")
+
+
+def test_poller_finds_a_due_digest_on_redis_without_listing_the_held_alerts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_db_url: str
+) -> None:
+    from workers import schedule, tasks
+
+    queued: list[tuple[Any, ...]] = []
+
+    class FakeTask:
+        def apply_async(self, args: tuple[Any, ...], **kw: Any) -> None:
+            queued.append(tuple(args))
+
+    monkeypatch.setattr(tasks, "flush_digest", FakeTask())
+    config = load_config(write_config(tmp_path, 9, "60s"), env={})
+    redis_store = RedisStore(redis_db_url, prefix="t:")
+    store = cast(Store, _NoListing(redis_store))
+    try:
+        for n in range(500):  # a busy digest: alerts held over the period
+            redis_store.put_delivery(
+                held_entry(f"alrt_{n:04d}", "desk", "{}", period=60, now=1000.0 + n / 10)
+            )
+        last: dict[str, float] = {}
+        assert schedule.queue_due_digests(config, store, now=1059.0, queued_at=last) == []
+        assert schedule.queue_due_digests(config, store, now=1060.0, queued_at=last) == ["desk"]
+        # a worker takes the digest: leased, the channel is not due while it sends
+        assert len(redis_store.claim_held("desk", now=1061.0, lease=600)) == 500
+        later = 1060.0 + schedule.DIGEST_REQUEUE_AFTER
+        assert schedule.queue_due_digests(config, store, now=later, queued_at=last) == []
+        # the worker died mid-send: due again once the lease has run out
+        assert schedule.queue_due_digests(config, store, now=1661.0, queued_at=last) == ["desk"]
+        assert queued == [("desk",), ("desk",)]
+    finally:
+        redis_store.close()

@@ -45,7 +45,7 @@ import redis
 
 from monitor.alerts.decide import title_fingerprint
 from monitor.cli import sample_alert
-from monitor.state.base import LedgerEntry
+from monitor.state.base import LedgerEntry, QueuedItem
 from monitor.state.redis import RedisStore
 from tests.helpers import free_port, redis_answers, wait_for
 
@@ -639,6 +639,10 @@ def test_delivery_left_pending_is_queued_again_by_the_poller(
     lost, waiting = sample_alert("hook"), sample_alert("hook")
     lost = dataclasses.replace(lost, id=lost.id + "_lost")
     waiting = dataclasses.replace(waiting, id=waiting.id + "_waiting")
+    # and two items the poller gave up on: one past settings.seen_retention (30d), one not
+    month, now = 30 * 86400.0, time.time()
+    old_dead = QueuedItem("desk", "dead-long-ago", "{}", now - month - 60, 3, dead=True)
+    recent_dead = QueuedItem("desk", "dead-lately", "{}", now - month + 600, 3, dead=True)
     store = RedisStore(redis_db_url)
     try:
         for alert, age in ((lost, 3 * stale_after), (waiting, 0.0)):
@@ -646,6 +650,7 @@ def test_delivery_left_pending_is_queued_again_by_the_poller(
             store.put_delivery(
                 LedgerEntry(alert.id, "hook", "pending", 1, "queued", time.time() - age, payload)
             )
+        store.put_queued([old_dead, recent_dead])
     finally:
         store.close()
     with Receiver() as receiver:
@@ -658,6 +663,9 @@ def test_delivery_left_pending_is_queued_again_by_the_poller(
         assert waiting.id not in receiver.unique()  # not stale yet: not sent twice
         assert wait_for(lambda: waiting.id in receiver.unique(), timeout=3 * stale_after)
         assert wait_for(lambda: _hook_sent(redis_db_url, 2), timeout=10), ledger_state(redis_db_url)
+        # the same sweep forgot the item dead for longer than the retention, and only it
+        assert _queued(redis_db_url) == ([], ["dead-lately"]), cluster.log("poller")
+        assert [e["items"] for e in cluster.events("poller", "dead_queued_forgotten")] == [1]
     assert Counter(receiver.received()) == Counter({lost.id: 1, waiting.id: 1})
 
 

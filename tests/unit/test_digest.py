@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from monitor import runner as runner_module
 from monitor.alerts.channels.email import build_digest_message
 from monitor.alerts.deliver import deliver_digest
 from monitor.alerts.digest import (
@@ -28,7 +31,7 @@ from monitor.match.engine import build_matcher
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
 from monitor.pipeline import Runtime, deliver_alert, flush_digests, process_item, utcnow
 from monitor.runner import EmbeddedRunner
-from monitor.state.base import LedgerEntry
+from monitor.state.base import DeliveryStatus, LedgerEntry
 from monitor.state.memory import MemoryStore
 
 BODY = "MOSCOW - Kremlin spokesman Dmitry Peskov said NATO must listen to Russia."
@@ -81,16 +84,12 @@ def test_a_digest_is_due_when_its_oldest_alert_is() -> None:
     assert not is_due([replace(entries[0], status="sent")], 1000.0)
 
 
-def test_due_channels_only_names_digest_channels_with_due_alerts() -> None:
-    entries = [
-        entry(1, due=100.0, channel="desk"),
-        entry(2, due=500.0, channel="night"),
-        entry(3, due=50.0, channel="not-a-digest-any-more"),
-    ]
-    periods = {"desk": 60.0, "night": 600.0}
-    assert due_channels(entries, periods, now=120.0) == ["desk"]
-    assert due_channels(entries, periods, now=600.0) == ["desk", "night"]
-    assert due_channels(entries, periods, now=10.0) == []
+def test_due_channels_names_those_whose_earliest_held_alert_is_due() -> None:
+    earliest = {"night": 500.0, "desk": 100.0}  # Store.earliest_held of the digest channels
+    assert due_channels(earliest, now=120.0) == ["desk"]
+    assert due_channels(earliest, now=500.0) == ["desk", "night"]  # due at exactly ``due``
+    assert due_channels(earliest, now=10.0) == []
+    assert due_channels({}, now=1e12) == []
 
 
 def test_digest_periods_from_config() -> None:
@@ -289,6 +288,40 @@ def test_flush_sends_one_digest_when_due_and_each_alert_once() -> None:
     third = _hold(store, config, "Peskov warns NATO over drills", now=5000.0)
     flush_digests(channels, store, config, now=_at(5060.0))
     assert desk.digests == [[first.id, second.id], [third.id]]
+
+
+class IndexOnly(MemoryStore):
+    """A store that refuses to list the ledger or claim a digest that is not due: the
+    per-tick flush must find the due channels with ``earliest_held`` alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims: list[str] = []
+
+    def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
+        raise AssertionError(f"the flush listed the ledger ({status})")
+
+    def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        self.claims.append(channel)
+        return super().claim_held(channel, now=now, lease=lease)
+
+
+def test_the_runner_flush_claims_only_channels_the_index_says_are_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, store = _config("60s"), IndexOnly()
+    desk = FakeDigest()
+    channels: dict[str, Any] = {"desk": desk, "archive": Collect()}
+    alerts = [_hold(store, config, f"Peskov on NATO, take {n}", now=1000.0 + n) for n in range(30)]
+    runner = EmbeddedRunner(Runtime(config, store, build_matcher(config), channels))
+    for tick in (1001.0, 1030.0, 1059.9):
+        assert flush_digests(channels, store, config, now=_at(tick)) == []
+    assert store.claims == []  # ticks before the first alert is due claim nothing
+    monkeypatch.setattr(runner_module, "utcnow", lambda: _at(1060.0))
+    runner._flush_digests()  # the runner's own per-tick call
+    assert store.claims == ["desk"]
+    assert desk.digests == [[alert.id for alert in alerts]]
+    assert store.earliest_held(["desk"]) == {}  # all sent: nothing left to be due
 
 
 def test_a_failed_digest_is_retried_later_then_dead_lettered() -> None:

@@ -20,18 +20,20 @@ import pytest
 from structlog.testing import capture_logs
 
 from monitor.config.loader import load_config
+from monitor.config.schema import Config, Settings
 from monitor.match.engine import build_matcher
 from monitor.model import WireItem
 from monitor.pipeline import (
     Runtime,
     build_channels,
     finish_queued,
+    forget_dead_queued,
     poll_feed,
     process_item,
     record_queued,
     utcnow,
 )
-from monitor.state.base import QueuedItem
+from monitor.state.base import QueuedItem, Store
 from monitor.state.memory import MemoryStore
 from tests.helpers import SEED_AR, SEEDS, example_config
 
@@ -288,3 +290,21 @@ def test_the_poll_task_records_items_before_it_marks_them_seen(
 class _Boom:
     def match(self, item: WireItem) -> list[Any]:
         raise RuntimeError("a matcher bug")
+
+
+# --- the dead list: shown to a human, forgotten after the retention ------------------------
+def test_dead_records_are_forgotten_once_dead_for_the_seen_retention(
+    local_store: Store,
+) -> None:
+    config = Config(settings=Settings(seen_retention="30d"))
+    month = 30 * 86400.0
+    old = QueuedItem("desk", "old", "{}", T0, requeues=3, dead=True)
+    young = QueuedItem("desk", "young", "{}", T0 + 1, requeues=3, dead=True)
+    in_flight = QueuedItem("desk", "slow", "{}", T0 - month)  # older still, but not dead
+    local_store.put_queued([old, young, in_flight])
+    with capture_logs() as logs:
+        assert forget_dead_queued(config, local_store, now=T0 + month) == 0  # not yet
+        assert forget_dead_queued(config, local_store, now=T0 + month + 0.5) == 1
+    assert local_store.list_queued(dead=True) == [young]
+    assert local_store.list_queued() == [in_flight]
+    assert [(e["event"], e["items"]) for e in logs] == [("dead_queued_forgotten", 1)]

@@ -161,6 +161,8 @@ def test_sqlite_upgrades_a_version_1_state_file(tmp_path: Path) -> None:
         store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+        indexes = {row[1] for row in db.execute("PRAGMA index_list('deliveries')")}
+        assert "deliveries_held" in indexes  # made once deliveries.due exists
     db.close()
 
 
@@ -278,3 +280,42 @@ def test_open_store_refuses_unknown_urls_without_echoing_secrets(url: str) -> No
         open_store(Settings(store=url))
     assert err.value.problems[0].startswith("settings.store: ")
     assert "hunter2" not in str(err.value)
+
+
+def test_sqlite_finds_due_digests_through_an_index_made_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:  # a state file of the release before the index
+        db.execute("DROP INDEX deliveries_held")
+    db.close()
+    store = SqliteStore(path)
+    try:
+        for n in range(50):
+            store.put_delivery(make_entry(f"alrt_{n}", "desk", "held", due=1_000.0 - n))
+        assert store.earliest_held(["desk"]) == {"desk": 951.0}
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        indexes = {row[1] for row in db.execute("PRAGMA index_list('deliveries')")}
+        assert "deliveries_held" in indexes
+
+        def plan(query: str, *params: object) -> str:
+            rows = db.execute("EXPLAIN QUERY PLAN " + query, params)
+            return " ".join(str(row[-1]) for row in rows)
+
+        # one index search per channel, neither a walk of the held entries nor a sort
+        earliest = plan(
+            "SELECT due FROM deliveries WHERE status = 'held' AND channel = ? ORDER BY due LIMIT 1",
+            "desk",
+        )
+        assert "deliveries_held (status=? AND channel=?)" in earliest, earliest
+        assert "TEMP B-TREE" not in earliest, earliest
+        look = plan(
+            "SELECT 1 FROM deliveries WHERE status = 'held' AND channel = ? AND due <= ? LIMIT 1",
+            "desk",
+            0.0,
+        )
+        assert "deliveries_held (status=? AND channel=? AND due<?)" in look, look
+        dead = plan("DELETE FROM queued WHERE dead = 1 AND queued_at < ?", 0.0)
+        assert "queued_by_age (dead=? AND queued_at<?)" in dead, dead
+    db.close()
