@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from monitor.text.normalize import fold_keeping_accents
+
 # Canonical name -> (kind, aliases). Aliases are matched after _fold().
 _NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Reuters": ("agency", ("reuters", "رويترز", "рейтер", "рейтерс", "ройтерс", "رويتر")),
@@ -83,26 +85,22 @@ _NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "RT": ("publisher", ("rt", "روسيا اليوم", "rt arabic")),
 }
 
-_ARABIC_FOLD = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ی": "ي",
-        "ک": "ك",
-        "ة": "ه",
-        "ۃ": "ه",
-        "ـ": "",
-    }
-)
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
 
 def _fold(text: str) -> str:
-    text = text.casefold().translate(_ARABIC_FOLD)
-    return re.sub(r"\s+", " ", text).strip()
+    """The project's fold (``monitor.text.normalize``, SPEC section 2: NFKC, case,
+    Arabic marks and letter variants, Arabic-Indic digits, tatweel and bidi
+    marks), with two dateline-specific differences:
+
+    - accents stay (``fold_keeping_accents``, not ``fold_text``): names are
+      found by a regex over the whole folded text, and with accents dropped
+      short agency names turn up inside ordinary words (Scandinavian "på" would
+      be PA, Spanish "ría" RIA Novosti). Accented names and months are listed
+      in both spellings instead (``février``/``fevrier``);
+    - runs of whitespace are one space: names of several words ("agence france
+      presse", "كانون الثاني") are matched as one string, not token by token,
+      so a line break or double space inside them must not hide them.
+    """
+    return re.sub(r"\s+", " ", fold_keeping_accents(text)).strip()
 
 
 _ALIASES: dict[str, tuple[str, str]] = {
@@ -321,7 +319,7 @@ def parse_date(text: str, reference: date) -> str | None:
     Without a year, the latest such date not after ``reference`` (the fetch
     date) is meant: "Dec 31" read on January 1st is last year's.
     """
-    folded = _fold(text.translate(_DIGITS))
+    folded = _fold(text)  # Arabic-Indic and Persian digits become ASCII here
     month_match = _MONTH_RE.search(folded)
     if month_match is None:
         return None

@@ -10,6 +10,10 @@ carried on alef), tatweel, bidi and zero-width marks; Arabic letter variants
 (أ إ آ ٱ -> ا, ى ی -> ي, ة -> ه, ک -> ك, ھ -> ه); Arabic-Indic and Persian digits
 -> ASCII digits.
 
+``fold_keeping_accents`` is the same fold for names looked up as whole strings
+(agencies, month names in datelines), where accents on Latin, Greek and Cyrillic
+letters must stay: folded, the Scandinavian "på" is the agency "PA".
+
 No per-character Python loop: marks are dropped and letters mapped by one
 ``str.translate`` table (built once at import from the Unicode database), skipped
 for the many words a regex finds nothing in for it to do.
@@ -22,7 +26,7 @@ import sys
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["IGNORABLE", "MARKS", "fold_text", "normalize_token"]
+__all__ = ["IGNORABLE", "MARKS", "fold_keeping_accents", "fold_text", "normalize_token"]
 
 # Characters that are deleted outright: tatweel, bidi controls, zero-width
 # joiners/spaces, the soft hyphen and the BOM. They carry no meaning for matching
@@ -118,6 +122,29 @@ def fold_text(text: str) -> str:
         if pair in decomposed:
             decomposed = decomposed.replace(pair, letter)
     return unicodedata.normalize("NFC", decomposed.translate(_TABLE))
+
+
+# Marks of the Arabic script: tashkeel, Quranic marks, the superscript alef and the
+# hamza carried on alef/waw/yeh (أ ؤ ئ decompose to a letter and one of these).
+_ARABIC_MARKS = "".join(
+    ch
+    for ch in _COMBINING
+    if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u0870" <= ch <= "\u08ff"
+)
+_TABLE_KEEPING_ACCENTS = str.maketrans(
+    {**_LETTERS, **_DIGITS, **dict.fromkeys(IGNORABLE, None), **dict.fromkeys(_ARABIC_MARKS, None)}
+)
+
+
+def fold_keeping_accents(text: str) -> str:
+    """``fold_text`` except that marks on letters of other scripts stay (å, é, ё, й):
+    NFKC, case, Arabic marks and letter variants, Arabic-Indic digits, tatweel and
+    bidi marks are folded exactly as for matching. Not on the matching path."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text).translate(_TABLE_KEEPING_ACCENTS)
+    return unicodedata.normalize("NFC", decomposed)
 
 
 @lru_cache(maxsize=262_144)

@@ -85,3 +85,32 @@ def test_short_forms_do_not_match_inside_words() -> None:
     assert parse_date("3 листопада 2021", REFERENCE) == "2021-11-03"
     assert parse_date("3 листівки", REFERENCE) is None
     assert parse_date("Oktoberfest 3", REFERENCE) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("رويتَرز", "Reuters"),  # tashkeel inside the name
+        ("فرانس\u200f برس", "AFP"),  # a bidi mark between the words
+        ("Agence\nFrance-Presse", "AFP"),  # a line break inside a name of several words
+        ("ＡＦＰ", "AFP"),  # fullwidth letters (NFKC)
+    ],
+)
+def test_names_are_found_under_the_shared_fold(text: str, name: str) -> None:
+    # Datelines fold as the matcher does (SPEC section 2), not with a fold of their own.
+    found = canonical_name(text)
+    assert found is not None and found[0] == name
+
+
+@pytest.mark.parametrize(
+    "text", ["Nyheder på dansk", "Nyheter på svenska", "La ría de Vigo", "Él está aquí pá"]
+)
+def test_accented_words_are_not_short_agency_names(text: str) -> None:
+    # Accents are kept for names (unlike matching): "på" is not PA, "ría" not RIA.
+    assert canonical_name(text) is None
+
+
+def test_dates_are_read_under_the_shared_fold() -> None:
+    assert parse_date("12 كانُون الثاني ٢٠٢٢", REFERENCE) == "2022-01-12"
+    assert parse_date("3 fe\u0301vr. 2021", REFERENCE) == "2021-02-03"  # decomposed é
+    assert parse_date("۵ آذار ۲۰۲۱", REFERENCE) == "2021-03-05"  # Persian digits

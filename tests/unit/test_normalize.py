@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.text.normalize import _KEEP, _TABLE, fold_text, normalize_token
+from monitor.text.normalize import (
+    _ARABIC_MARKS,
+    _KEEP,
+    _TABLE,
+    fold_keeping_accents,
+    fold_text,
+    normalize_token,
+)
 from monitor.text.tokenize import tokenize
 
 
@@ -107,3 +114,39 @@ def test_skipping_the_translate_changes_no_fold() -> None:
         assert fold_text("й" + ch) == _full_fold("й" + ch), hex(code)
     for text in ("\U0001d400b", "\U0001f600", "x\U0001d167", "\uac00\u11a8", "\u1100\u1161"):
         assert fold_text(text) == _full_fold(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("på", "på"),  # not "pa", the agency PA
+        ("Jänner", "jänner"),
+        ("FÉVR", "févr"),
+        ("fe\u0301vr", "févr"),  # decomposed: composed again
+        ("Ёнхап", "ёнхап"),
+        ("ＡＦＰ", "afp"),
+        ("أُوكْرَانِيَا", "اوكرانيا"),  # Arabic marks and letter variants as for matching
+        ("الـنـاتـو", "الناتو"),
+        ("مسؤول", "مسوول"),
+        ("۲۰۲۲", "2022"),
+        ("\u200fفرانس\u200f برس", "فرانس برس"),
+    ],
+)
+def test_fold_keeping_accents(raw: str, folded: str) -> None:
+    assert fold_keeping_accents(raw) == folded
+
+
+def test_fold_keeping_accents_differs_from_fold_text_only_by_the_accents() -> None:
+    # Every BMP character: the same fold, except for the non-Arabic marks it keeps.
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        source = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", ch).casefold())
+        kept = [c for c in source if unicodedata.combining(c) and c not in _ARABIC_MARKS]
+        got = fold_keeping_accents(ch)
+        if kept:
+            marks = [c for c in unicodedata.normalize("NFD", got) if unicodedata.combining(c)]
+            assert marks == kept, hex(code)
+        else:
+            assert got == fold_text(ch), hex(code)
