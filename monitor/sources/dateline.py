@@ -62,6 +62,9 @@ _NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "TT": ("agency", ("tt", "tidningarnas telegrambyrå", "tidningarnas telegrambyra")),
     "STT": ("agency", ("stt", "stt-info", "suomen tietotoimisto")),
     "PA": ("agency", ("pa", "pa media", "press association")),
+    # Danish. "/ritzau/", its sign-off and XMLNews origin, is found by "ritzau":
+    # slashes are not word characters.
+    "Ritzau": ("agency", ("ritzau", "ritzaus bureau", "ритцау")),
     "ANSA": (
         "agency",
         ("ansa", "agenzia nazionale stampa associata", "انسا", "анса"),
@@ -305,6 +308,10 @@ _add(9, "сен", "сент", "вер", "верес")
 _add(10, "okt", "окт", "жовт")
 _add(11, "ноя", "нояб", "лист", "листоп")
 _add(12, "déc", "dez", "дек", "груд")
+
+# Danish (Ritzau): the other months are spelt as in German or English above.
+_add(3, "marts")
+_add(5, "maj")
 
 _MONTH_RE = re.compile(
     r"(?<!\w)("

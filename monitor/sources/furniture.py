@@ -2,9 +2,10 @@
 
 Owns the one list of continuation/end markers (``(تستمر)``, ``(more)``,
 ``-more-``, ``(Продолжение следует)``, ``###``), of trailing site boilerplate
-("Read more…", ``أفكارك وتعليقاتك``, share prompts, "Читайте также") and of
-closing desk initials (``jca/bds``), used by every parser (plain-text wires,
-agency formats, feeds). Pure: no I/O.
+("Read more…", ``أفكارك وتعليقاتك``, share prompts, "Читайте также"), of
+closing desk initials (``jca/bds``) and of the notices an agency puts on a third
+party's text it relays (Ritzau's press-release disclaimer), used by every parser
+(plain-text wires, agency formats, feeds). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -44,6 +45,23 @@ _BOILERPLATE = re.compile(
     r")\s*$",
     re.IGNORECASE,
 )
+# The notice an agency puts on a press release it relays for a third party:
+# the same words on every release, so a watch on one of them ("ansvarlig",
+# "Ritzau") would hit them all. Ritzau's is Danish, often between "**", and
+# says the release above is passed on for a third party and that Ritzau is
+# not responsible for its content. A whole line (or lines: the words may wrap)
+# must be the notice, so a story quoting it keeps its text; it is dropped
+# wherever it stands, not only at the end.
+_RELAY_NOTICE = re.compile(
+    r"^[ \t]*(?:\*+\s*)?"
+    r"(?:ovenstående|ovennævnte|denne)\s+pressemeddelelse\s+(?:er|bliver)\s+"
+    r"(?:videre)?(?:formidlet|sendt|udsendt|distribueret)\s+(?:af|via|gennem)\s+ritzau\s+"
+    r"på\s+vegne\s+af\s+(?:en\s+)?tredje\s*part(?:en)?\s*[.,;]?"
+    r"(?:\s*(?:og\s+)?ritzau\s+(?:er|kan)\s+(?:derfor\s+)?ikke\s+(?:være\s+)?ansvarlig\s+"
+    r"for\s+(?:indholdet|dens\s+indhold)\s*\.?)?"
+    r"\s*\**[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # "jca/bds", "hh/ph/ts/hd": desk initials closing an agency story.
 _SIGN_OFF = re.compile(r"^[a-z]{1,5}(?:\s*/\s*[a-z]{1,5}){1,7}$")
 _BOILERPLATE_MAX = 120
@@ -56,10 +74,15 @@ def is_marker(line: str) -> bool:
 
 
 def drop_furniture(paragraphs: list[str]) -> list[str]:
-    """``paragraphs`` without marker lines, markers ending a paragraph, debris
-    with no letter or digit, and the boilerplate or desk initials closing the story."""
+    """``paragraphs`` without marker lines, markers ending a paragraph, relay
+    notices, debris with no letter or digit, and the boilerplate or desk initials
+    closing the story."""
     kept: list[str] = []
     for paragraph in paragraphs:
+        if "itzau" in paragraph or "ITZAU" in paragraph:
+            # Every notice names Ritzau: a substring test spares the regex, which
+            # tries every line start, on the text of every other story.
+            paragraph = _RELAY_NOTICE.sub("", paragraph)
         lines = [ln for ln in paragraph.split("\n") if ln.strip() and not _MARKER.match(ln)]
         text = _TRAILING_MARKER.sub("", "\n".join(lines)).rstrip()
         if _HAS_WORD.search(text):

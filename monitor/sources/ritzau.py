@@ -10,7 +10,8 @@ zone), ``NewsID`` + ``version`` (item id), ``replacedID``/``Replaces`` (the
 story a new version replaces: its story id), ``NyVersion``/``Korrektion``
 (at least a second version), ``Annuleret`` (a kill), ``TilRedaktionen`` (the
 note to editors, read for kill notices). Ritzau escapes entities twice
-(``&amp;apos;``); the shared text helpers decode them. ``Priority``,
+(``&amp;apos;``); the shared text helpers decode them. The notice under a
+press release relayed for a third party is furniture (``furniture``). ``Priority``,
 ``Topstory``, ``InfoFlash``, ``strapline`` and the byline have no place in a
 WireItem and are not read. A response with ``error`` set and no story is a
 ParseError; an empty queue is ``[]``. Pure: no I/O.
@@ -45,6 +46,8 @@ from monitor.sources.wirefmt import (
 )
 from monitor.sources.xmlsafe import sniff_root
 
+# The canonical name in dateline's agency table, so a Ritzau item carries the same
+# agency as a feed item whose dateline says "(ritzau)" or a NewsML item from "Ritzaus Bureau".
 AGENCY = "Ritzau"
 # XMLNewsQueuedResponse, XMLNewsQueuedResult, XMLNewsResponse ... and the item list.
 _RESPONSE = re.compile(r"^xmlnews\w*(?:response|result)$")

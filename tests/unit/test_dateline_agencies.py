@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from monitor.sources.dateline import canonical_name, find_dateline, parse_date
+from monitor.sources.ritzau import AGENCY as RITZAU
 from monitor.sources.wirefmt import agency_name
 
 REFERENCE = date(2022, 12, 20)
@@ -37,6 +38,9 @@ REFERENCE = date(2022, 12, 20)
         ("MOSCOU, 3 févr. (AFP) - Texte.", "AFP", "MOSCOU", "2022-02-03"),
         ("МОСКВА, 12 дек. /ТАСС/. Текст.", "TASS", "МОСКВА", "2022-12-12"),
         ("КИЇВ, 12 груд. /Укрінформ/. Текст.", "Ukrinform", "КИЇВ", "2022-12-12"),
+        ("KØBENHAVN (Ritzau) - Tekst.", "Ritzau", "KØBENHAVN", None),
+        ("AARHUS, 12. maj (ritzau) - Tekst.", "Ritzau", "AARHUS", "2022-05-12"),
+        ("ODENSE, 3. marts (Ritzaus Bureau) - Tekst.", "Ritzau", "ODENSE", "2022-03-03"),
     ],
 )
 def test_agency_datelines(text: str, agency: str, place: str, published: str | None) -> None:
@@ -54,6 +58,14 @@ def test_aap_is_never_ap() -> None:
     assert agency_name("Agence France-Presse") == "AFP"
     assert agency_name("Norsk Telegrambyrå") == "NTB"
     assert agency_name("Suomen Tietotoimisto") == "STT"
+
+
+def test_ritzau_is_one_agency_whichever_way_it_is_named() -> None:
+    # Its sign-off and XMLNews origin ("/ritzau/", "Via Ritzau"), the old full name,
+    # and the name the Ritzau parser gives its items are all the table's one name.
+    for text in ("/ritzau/", "Via Ritzau", "RITZAU", "Ritzaus Bureau", "ritzau.dk"):
+        assert agency_name(text) == "Ritzau", text
+    assert canonical_name(RITZAU) == (RITZAU, "agency")
 
 
 @pytest.mark.parametrize(

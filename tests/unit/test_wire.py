@@ -263,3 +263,17 @@ def test_decode_prefix_does_not_split_a_character() -> None:
     data = ("ж" * 10).encode()
     assert decode_prefix(data, 5) == "жж"
     assert decode_prefix(data, 100) == "ж" * 10
+
+
+def test_danish_wire_copy_names_ritzau_and_loses_the_relay_notice() -> None:
+    text = (
+        "Vindmølle åbner i Esbjerg\n\n"
+        "ESBJERG, 12. maj (RITZAU) - Et nyt anlæg åbner tirsdag.\n\n"
+        "Det siger direktøren.\n\n"
+        "** Ovennævnte pressemeddelelse er formidlet af Ritzau på vegne af en tredjepart.\n"
+        "Ritzau er ikke ansvarlig for indholdet **\n"
+    )
+    [item] = parse_wire_text(text.encode("utf-8"), ctx())
+    # The table's one name, as the Ritzau XMLNews parser gives it; not "RITZAU".
+    assert (item.agency, item.place, item.published) == ("Ritzau", "ESBJERG", "2026-05-12")
+    assert item.body.endswith("Det siger direktøren.")

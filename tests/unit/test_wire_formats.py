@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,12 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.config.schema import Config
 from monitor.errors import ParseError
+from monitor.match.engine import build_matcher
 from monitor.model import WireItem
 from monitor.sources.clean import BODY_MAX
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
 from monitor.sources.formats import PARSERS, sniff_format
+from monitor.sources.furniture import strip_furniture
 from monitor.sources.ritzau import copenhagen_to_utc
 from monitor.sources.takes import read_take, version_in
 from monitor.sources.wirefmt import parse_datetime
@@ -159,6 +163,47 @@ def test_ritzau_versions_kills_times_and_places() -> None:
     assert release.story_id == "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
     assert (release.id, release.version) == ("7a6b5c4d-3e2f-4a1b-9c8d-0e1f2a3b4c5d:2", 2)
     assert [item.kind for item in (first, release, kill)] == ["news", "news", "kill"]
+
+
+def test_ritzau_press_release_disclaimer_is_furniture() -> None:
+    _, release, _ = parse("ritzau_queued_da.xml")
+    assert release.body.endswith("Press contact:\nJane Example, press@example.com")
+    assert "tredjepart" not in release.body and "**" not in release.body
+    # A watch on a word of the notice does not hit every press release; the
+    # same word in a story's own text still does.
+    config = Config.model_validate(
+        {"topics": {"liability": ["ansvarlig"]}, "watchlists": {"pr": {"topics": ["liability"]}}}
+    )
+    matcher = build_matcher(config)
+    assert matcher.match(release) == []
+    story = replace(release, body="Ministeren er ansvarlig for sagen.")
+    assert [m.watchlist for m in matcher.match(story)] == ["pr"]
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "** Ovennævnte pressemeddelelse er formidlet af Ritzau på vegne af en tredjepart. "
+        "Ritzau er ikke ansvarlig for indholdet **",
+        # wrapped over two lines, no asterisks, upper case
+        "OVENSTÅENDE PRESSEMEDDELELSE ER VIDEREFORMIDLET AF RITZAU PÅ VEGNE AF TREDJEPART.\n"
+        "RITZAU ER DERFOR IKKE ANSVARLIG FOR INDHOLDET.",
+        "*** Denne pressemeddelelse er udsendt via Ritzau på vegne af tredjepart ***",
+    ],
+)
+def test_relay_notices_are_dropped_wherever_they_stand(notice: str) -> None:
+    body = f"Første afsnit.\n\n{notice}\n\nKontakt: Jane Example"
+    assert strip_furniture(body) == "Første afsnit.\n\nKontakt: Jane Example"
+    # A line of its own inside a paragraph goes too; the rest of the paragraph stays.
+    assert strip_furniture(f"WEB: example.com\n{notice}") == "WEB: example.com"
+
+
+def test_text_quoting_a_relay_notice_is_kept() -> None:
+    quoted = (
+        "Selskabet skrev, at pressemeddelelsen er formidlet af Ritzau på vegne af en tredjepart,"
+        " og at Ritzau ikke er ansvarlig for indholdet."
+    )
+    assert strip_furniture(quoted) == quoted
 
 
 @pytest.mark.parametrize(
