@@ -8,7 +8,10 @@ story, ETX, the trailer (filing time: ``131137 GMT Nov 13`` in 7901,
 headline block ending in ``=`` (7901) or ``^``-marked header lines with ``<``
 line ends (ANPA), bylines, continuation and end markers, the dpa notebook
 ("not for publication") and the editors' sign-off initials. Updates of one
-story share a story id made from agency, slug and day. Pure: no I/O.
+story share a story id made from agency, slug and day; so do the takes of one
+story (``1st Add``), which stay one item each: they are not joined. An input
+may hold several transmissions one after the other (a capture of a wire line):
+each is an item. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from monitor.sources.dateline import canonical_name
 from monitor.sources.takes import read_take, starts_with_kill, version_in
 from monitor.sources.wirefmt import (
     MAX_INPUT,
+    MAX_ITEMS,
     Story,
     agency_name,
     make_item,
@@ -65,30 +69,67 @@ class _Frame:
 
 
 def parse_iptc7901(data: bytes, ctx: SourceContext) -> list[WireItem]:
-    """The story of one IPTC 7901 or ANPA-1312 transmission; ParseError otherwise."""
+    """The story of every IPTC 7901 or ANPA-1312 transmission in ``data``, in
+    order; ParseError when there is none."""
     if len(data) > MAX_INPUT:
         raise ParseError(f"{ctx.source}: wire input is larger than {MAX_INPUT} bytes")
-    frame = _frame(decode_bytes(data), ctx, anpa=looks_like_anpa(data))
-    story = _read_anpa(frame, ctx) if frame.anpa else _read_7901(frame, ctx)
-    item = make_item(story, ctx, "anpa" if frame.anpa else "iptc7901")
-    if item is None:
+    anpa = looks_like_anpa(data)
+    fmt = "anpa" if anpa else "iptc7901"
+    frames = _frames(decode_bytes(data), ctx, anpa=anpa)
+    items: list[WireItem] = []
+    for number, frame in enumerate(frames, 1):
+        story = _read_anpa(frame, ctx) if anpa else _read_7901(frame, ctx)
+        item = make_item(story, ctx, fmt)
+        if item is not None:
+            items.append(item)
+        elif len(frames) > 1:
+            ctx.warnings.append(f"{ctx.source}: transmission {number} has no headline or text")
+    if not items:
         raise ParseError(f"{ctx.source}: wire transmission without headline or text")
-    return [item]
+    return items
 
 
-def _frame(text: str, ctx: SourceContext, *, anpa: bool) -> _Frame:
+def _frames(text: str, ctx: SourceContext, *, anpa: bool) -> list[_Frame]:
+    """Every transmission: SOH header STX story ETX trailer EOT, until the next SOH.
+
+    A transmission cut before its ETX ends where the next one starts (or at the
+    end of the input); a later SOH without an STX before the next SOH is debris,
+    warned about and skipped.
+    """
     start = text.find(SOH, 0, _SNIFF)
     if start < 0:
         raise ParseError(f"{ctx.source}: not an IPTC 7901/ANPA transmission (no SOH)")
-    stx = text.find(STX, start, start + _HEADER_MAX)
-    if stx < 0:
-        raise ParseError(f"{ctx.source}: not an IPTC 7901/ANPA transmission (no STX)")
-    etx = text.find(ETX, stx)
-    end = etx if etx >= 0 else len(text)
-    eot = text.find(EOT, end)
-    trailer = text[end + 1 : eot if eot >= 0 else len(text)] if etx >= 0 else ""
-    header = text[start + 1 : stx]
-    return _Frame(_lines_of(header), _lines_of(text[stx + 1 : end]), _lines_of(trailer), anpa)
+    frames: list[_Frame] = []
+    skipped = 0
+    while start >= 0 and skipped <= MAX_ITEMS:  # a run of stray SOHs costs little
+        following = text.find(SOH, start + 1)
+        bound = start + _HEADER_MAX if following < 0 else min(start + _HEADER_MAX, following)
+        stx = text.find(STX, start, bound)
+        if stx < 0:
+            if not frames:
+                raise ParseError(f"{ctx.source}: not an IPTC 7901/ANPA transmission (no STX)")
+            skipped += 1
+            start = following
+            continue
+        following = text.find(SOH, stx)
+        limit = following if following >= 0 else len(text)
+        etx = text.find(ETX, stx, limit)
+        end = etx if etx >= 0 else limit
+        eot = text.find(EOT, end, limit)
+        trailer = text[end + 1 : eot if eot >= 0 else limit] if etx >= 0 else ""
+        header = text[start + 1 : stx]
+        frames.append(
+            _Frame(_lines_of(header), _lines_of(text[stx + 1 : end]), _lines_of(trailer), anpa)
+        )
+        if len(frames) == MAX_ITEMS and following >= 0:
+            ctx.warnings.append(
+                f"{ctx.source}: more than {MAX_ITEMS} transmissions; kept {MAX_ITEMS}"
+            )
+            break
+        start = following
+    if skipped:
+        ctx.warnings.append(f"{ctx.source}: skipped {skipped} transmission(s) without STX")
+    return frames
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -130,6 +130,58 @@ def test_markup_scripts_and_undeclared_entities_never_reach_text() -> None:
     assert "root:" not in item.body
 
 
+# A second take of the ANPA story (our own text): no headline of its own.
+ANPA_ADD = (
+    b"\x16\x16\x01a0413\x1fwire\nr i\x13\x11 BC-EU--Ukraine-Talks 1stAdd   01-13 0120\n"
+    b"\x02^BC-EU--Ukraine-Talks, 1st Add,120<\n"
+    b"\t   Talks will resume in February, two diplomats said. \n\t   (end) \n"
+    b"\t   \x03AP-WF-01-12-22 1607GMT<\n\n\x0c\n\x04"
+)
+
+
+def test_every_transmission_of_an_input_is_an_item() -> None:
+    data = (FIXTURES / "iptc7901_dpa_de.txt").read_bytes()
+    second = data.replace(b"Bundesregierung: Gespr", b"Kanzleramt: Gespr").replace(
+        b"121045 GMT", b"121130 GMT"
+    )
+    items = PARSERS["iptc7901"](data + b"\x16\r\n" + second, ctx())
+    assert [item.title[:11] for item in items] == ["Bundesregie", "Kanzleramt:"]
+    assert [item.published for item in items] == ["2022-01-12T10:45:00Z", "2022-01-12T11:30:00Z"]
+    assert "Notizblock" not in items[1].body  # each frame read on its own
+
+
+def test_takes_in_one_input_share_the_story_and_stay_items() -> None:
+    # Takes are not joined (see the module docstring): the add is its own item
+    # of the same story, so an alert on the first take covers it.
+    data = (FIXTURES / "anpa_original.anpa").read_bytes()
+    first, add = PARSERS["anpa"](data + ANPA_ADD, ctx())
+    assert first.title == "NATO, Russia fail to bridge gap on security guarantees"
+    assert add.title == "Talks will resume in February, two diplomats said."
+    assert first.story_id == add.story_id and first.id != add.id
+    assert add.published == "2022-01-12T16:07:00Z"
+
+
+def test_a_cut_transmission_ends_where_the_next_begins() -> None:
+    data = (FIXTURES / "anpa_original.anpa").read_bytes()
+    cut = data[: data.index(b"\x03")]  # no ETX, trailer or EOT
+    context = ctx()
+    first, add = PARSERS["anpa"](cut + b"\x01 stray, no STX \n" + ANPA_ADD, context)
+    assert "AP-WF" not in first.body and "Talks will resume" not in first.body
+    assert first.published == "2022-01-13T00:00:00Z"  # from the header: no trailer
+    assert add.title.startswith("Talks will resume")
+    assert context.warnings == ["test-input: skipped 1 transmission(s) without STX"]
+
+
+def test_stray_start_of_headers_cost_little() -> None:
+    data = (FIXTURES / "anpa_original.anpa").read_bytes()
+    context = ctx()
+    began = time.perf_counter()
+    (item,) = PARSERS["anpa"](data + b"\x01" * 2_000_000, context)
+    assert time.perf_counter() - began < 2.0
+    assert item.title.startswith("NATO, Russia")
+    assert len(context.warnings) == 1 and "skipped 1001 transmission(s)" in context.warnings[0]
+
+
 def test_7901_drops_notebook_and_sign_off() -> None:
     (item,) = parse("iptc7901_dpa_de.txt")
     assert "Notizblock" not in item.body and "dpa abc xyz" not in item.body
