@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import SEED_AR, SEEDS, example_config, monitor_env, run_monitor, wait_for
+from tests.helpers import ROOT, SEED_AR, SEEDS, example_config, monitor_env, run_monitor, wait_for
 
 
 def _archive(tmp_path: Path) -> list[dict[str, object]]:
@@ -41,6 +41,34 @@ def test_seed_story_raises_one_alert_and_a_second_run_none(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr
     assert "russia-nato" not in second.stdout
     assert len(_archive(tmp_path)) == 1
+
+
+def test_shipped_config_as_make_run_runs_it(tmp_path: Path) -> None:
+    """``make run``: the shipped config unchanged, from the repository root, with a fresh
+    state directory; the README promises five alerts, the seed's among them, and the
+    archive beside the state."""
+    state = tmp_path / "demo"
+    env = {**monitor_env(tmp_path), "MONITOR_STATE_DIR": str(state)}
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "--once", "--config", "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ALERT [russia-nato]") == 5
+    archived = [
+        json.loads(line) for line in (state / "alerts.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert len(archived) == 5
+    by_title = {a["alert"]["item"]["title"]: a["alert"] for a in archived}
+    seed = by_title[SEED_AR.read_text("utf-8").strip().splitlines()[0].strip()]
+    roles = {s["name"]: s["role"] for s in seed["speakers"]}
+    assert roles["Dmitry Peskov"] == "quoted"
+    weather = (SEEDS / "weather-kyiv.uk.txt").read_text("utf-8").strip().splitlines()[0]
+    assert weather.strip() not in by_title
 
 
 def test_non_matching_item_alerts_nothing(tmp_path: Path) -> None:
