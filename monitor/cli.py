@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     match = sub.add_parser("match", parents=[common], help="match local files, print JSON Lines")
     match.add_argument("inputs", nargs="+", help="files or folders to read, or - for stdin")
     match.add_argument("--all", action="store_true", help="also print items that match nothing")
+    match.add_argument(
+        "--feed",
+        metavar="ID",
+        help="read the inputs as items of this feed (its id, tags and language hint), so "
+        "watchlists' feeds: filters and feed:/tag: queries apply; without it they do not",
+    )
     match.set_defaults(handler=cmd_match)
 
     run = sub.add_parser("run", parents=[common], help="the whole pipeline in one process")
@@ -117,14 +123,27 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # --- match ---------------------------------------------------------------------------
 def cmd_match(args: argparse.Namespace) -> int:
-    matcher = build_matcher(_config(args))
+    config = _config(args)
+    feed = None
+    if args.feed is not None:
+        feed = next((f for f in config.feeds if f.id == args.feed), None)
+        if feed is None:
+            known = ", ".join(f.id for f in config.feeds) or "none"
+            print(f"monitor: --feed {args.feed}: no such feed (known: {known})", file=sys.stderr)
+            return 1
+    matcher = build_matcher(config)
     failures = 0
     for source, data in _read_inputs(args.inputs):
         if data is None:
             failures += 1
             continue
+        context = SourceContext(source=source)
+        if feed is not None:
+            context = SourceContext(
+                source=source, feed_id=feed.id, language=feed.language, tags=tuple(feed.tags)
+            )
         try:
-            items = parse_bytes(data, SourceContext(source=source))
+            items = parse_bytes(data, context)
         except ParseError as exc:
             print(f"monitor: {exc}", file=sys.stderr)
             failures += 1

@@ -744,7 +744,10 @@ def _language(code: str | None) -> str | None:
 
 
 def _passes_feeds(wl: WatchlistConfig, item: WireItem) -> bool:
-    if wl.feeds is None:
+    # An item from no feed (``monitor match`` on a local file without ``--feed``) is
+    # not filtered by where it came from: SPEC 5 shows such a file matching a
+    # watchlist whose ``feeds:`` names a feed.
+    if wl.feeds is None or item.feed_id is None:
         return True
     for feed in wl.feeds:
         if feed.startswith("tag:"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from monitor.state.base import QueuedItem
@@ -85,10 +87,69 @@ def test_match_all_prints_unmatched_items_once(tmp_path: Path) -> None:
 
 
 def test_match_reads_stdin_and_names_a_bad_file(tmp_path: Path) -> None:
+    piped = subprocess.run(
+        [sys.executable, "-m", "monitor", "match", "--config", str(ROOT / "config"), "-"],
+        input=SEED_AR.read_bytes(),
+        cwd=tmp_path,
+        env=monitor_env(tmp_path),
+        capture_output=True,
+        timeout=60,
+    )
+    assert piped.returncode == 0, piped.stderr
+    (line,) = _lines(piped.stdout.decode("utf-8"))
+    assert line["source"] == "-" and line["watchlist"] == "russia-nato"
     missing = tmp_path / "missing.txt"
     result = run_monitor(["match", "--config", str(ROOT / "config"), str(missing)], tmp_path)
     assert result.returncode == 1
     assert "missing.txt" in result.stderr and "Traceback" not in result.stderr
+
+
+_FEED_FILTERED = """\
+feeds:
+  - id: sputnik-ar
+    url: https://example.org/rss
+    language: ar
+    tags: [wire, state-media]
+  - id: desk-drop
+    path: ./inbox
+topics:
+  NATO: [NATO, الناتو, НАТО, OTAN]
+speakers:
+  Dmitry Peskov: [Dmitry Peskov, Peskov, بيسكوف, Песков]
+watchlists:
+  russia-nato:
+    topics: [NATO]
+    speakers: [Dmitry Peskov]
+    feeds: [sputnik-ar]
+    channels: [stdout]
+  state-media:
+    when: NATO AND tag:state-media
+    channels: [stdout]
+channels:
+  stdout:
+    type: console
+"""
+
+
+def test_match_applies_feed_filters_only_to_items_of_a_feed(tmp_path: Path) -> None:
+    """SPEC 5's example: a local file matches a watchlist whose ``feeds:`` names a feed
+    (the file comes from no feed); ``--feed ID`` reads it as that feed's item."""
+    config = tmp_path / "monitor.yaml"
+    config.write_text(_FEED_FILTERED, encoding="utf-8")
+    base = ["match", "--config", str(config)]
+
+    def watchlists(*extra: str) -> list[object]:
+        result = run_monitor([*base, *extra, str(SEED_AR)], tmp_path)
+        assert result.returncode == 0, result.stderr
+        return [line["watchlist"] for line in _lines(result.stdout)]
+
+    assert watchlists() == ["russia-nato"]  # no feed: feed:/tag: queries do not hold
+    assert watchlists("--feed", "sputnik-ar") == ["russia-nato", "state-media"]
+    assert watchlists("--feed", "desk-drop") == []
+    unknown = run_monitor([*base, "--feed", "nope", str(SEED_AR)], tmp_path)
+    assert unknown.returncode == 1
+    assert unknown.stderr.count("\n") == 1 and "nope" in unknown.stderr
+    assert "sputnik-ar" in unknown.stderr
 
 
 def test_send_test_and_alerts_list(tmp_path: Path) -> None:

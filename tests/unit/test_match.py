@@ -317,11 +317,13 @@ def test_languages_and_feeds_filters() -> None:
     def names(**fields: Any) -> list[str]:
         return [m.watchlist for m in matcher.match(item("NATO", **fields))]
 
-    assert names(language="ru") == []
-    assert names(language="en-GB") == ["by-lang"]
+    assert names(language="ru", feed_id="other") == []
+    assert names(language="en-GB", feed_id="other") == ["by-lang"]
     assert names(language="ar", feed_id="sputnik-ar") == ["by-lang", "by-feed"]
     assert names(feed_id="other", tags=("wire",)) == ["by-feed"]
     assert names(feed_id="other", tags=("web",)) == []
+    # An item from no feed (``monitor match`` on a file): where it came from filters nothing.
+    assert names(language="ru") == ["by-feed"]
 
 
 def test_query_watchlist() -> None:
