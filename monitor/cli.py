@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", parents=[common], help="the delivery log")
     alerts.add_argument("action", choices=["list", "retry", "dead"])
     alerts.add_argument("ids", nargs="*", help="alert ids (retry: default all dead ones)")
+    alerts.add_argument(
+        "--embedded",
+        action="store_true",
+        help="the delivery log of `monitor run` (its state_dir or settings.store), even "
+        "when settings.broker_url is set (default then: the workers' log in Redis)",
+    )
     alerts.set_defaults(handler=cmd_alerts)
 
     items = sub.add_parser(
@@ -294,15 +300,25 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     config = _config(args)
     # The delivery log only: no matcher to compile, channels only for a retry.
-    store = open_store(config.settings, distributed=bool(config.settings.broker_url))
+    distributed = bool(config.settings.broker_url) and not args.embedded
+    store = open_store(config.settings, distributed=distributed)
     try:
         if args.action in ("list", "dead"):
+            listed = 0
             for entry in store.list_deliveries("dead" if args.action == "dead" else None):
                 if args.ids and entry.alert_id not in args.ids:
                     continue
                 when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
                 print(
                     f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
+                )
+                listed += 1
+            if not listed and distributed:
+                # `monitor run` keeps its own log even with broker_url set: say where.
+                print(
+                    "monitor: nothing in the workers' delivery log (Redis at "
+                    "settings.broker_url); `monitor run` keeps its own: add --embedded",
+                    file=sys.stderr,
                 )
             return 0
         channels = build_channels(config)

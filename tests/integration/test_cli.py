@@ -170,6 +170,25 @@ def test_send_test_and_alerts_list(tmp_path: Path) -> None:
     assert dead.returncode == 0 and dead.stdout == ""
 
 
+def test_alerts_embedded_reads_the_log_of_monitor_run_when_a_broker_is_set(
+    tmp_path: Path, redis_db_url: str
+) -> None:
+    """``monitor run`` keeps its log in its state_dir even with ``broker_url`` set (it
+    needs no Redis); ``alerts`` reads the workers' log then, and ``--embedded`` this one."""
+    config = example_config(tmp_path, seeds=[SEED_AR])
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=redis_db_url)
+    run = run_monitor(["run", "--once", "--config", str(config)], tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    workers = run_monitor(["alerts", "list", "--config", str(config)], tmp_path, env=env)
+    assert workers.returncode == 0, workers.stderr
+    assert workers.stdout == "" and "--embedded" in workers.stderr
+    embedded = ["alerts", "list", "--embedded", "--config", str(config)]
+    listed = run_monitor(embedded, tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert {(row[1], row[2]) for row in rows} == {("stdout", "sent"), ("archive", "sent")}
+
+
 def test_items_lists_the_records_in_flight_and_the_dead(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     config = tmp_path / "monitor.yaml"
