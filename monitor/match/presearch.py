@@ -18,7 +18,8 @@ Needles per token key (``monitor.text.morph``), each a substring of the folded
 text word that has that key:
 
 - an untagged key is the text word's normalised form itself;
-- ``ar:f``: ``f`` is the word less some leading clitics (a suffix of it);
+- ``ar:f``: ``f`` is the word less some leading clitics and maybe an attached
+  pronoun (somewhere in it; less a final ``ه``, which may be written ``ت`` there);
 - ``ru:x``: ``x`` is the word less an ending, or its Snowball Russian stem (both
   prefixes: that stemmer only strips suffixes and undoubles a final ``н``);
 - ``en:s``: ``s``, less its last letter when that is one Porter2 may have
@@ -163,7 +164,9 @@ def _needles(key: str) -> tuple[Needle, ...]:
     if not colon or len(tag) != 2:
         return (Needle(key, WHOLE),)
     if tag == "ar":
-        return (Needle(body, END),)
+        # Leading clitics and a trailing pronoun may both be gone, and a final ه (a
+        # folded ة) may be the ت written before the pronoun: body less that ه, anywhere.
+        return (Needle(body[:-1] if body.endswith("ه") else body, ANY),)
     if tag == "ru":
         return (Needle(body, START),)
     if tag == "en":

@@ -2,8 +2,8 @@
 
 Pure, no I/O. Every token has a small set of *keys*: its normalised form, plus
 derived forms tagged by how they were derived (``ru:`` Cyrillic endings and
-stems, ``en:``/``fr:``/``de:`` Snowball stems, ``ar:`` Arabic clitics and
-article). A term token matches a text token when their key sets meet. The sets
+stems, ``en:``/``fr:``/``de:`` Snowball stems, ``ar:`` Arabic clitics, article
+and attached pronouns). A term token matches a text token when their key sets meet. The sets
 are asymmetric on purpose:
 
 - text tokens get every plausible derived form (all clitic splits, all endings);
@@ -64,6 +64,12 @@ _CYR_BY_LEN = tuple(
 )
 _AR_CONJ = "وف"
 _AR_PREP = "بكل"
+# Attached pronouns (enclitics) a text word may end with: ضماناتها "its guarantees",
+# مفاوضاته "his talks", حكومتهم "their government" (folded: ة is ه, so the ه of
+# "his" may also be a feminine ending; a word only gains keys, never loses one).
+# Not the one-letter ي "my" and ك "your", which end too many plain words.
+_AR_ENCLITICS = ("هما", "كما", "هم", "هن", "ها", "كم", "نا", "ه")
+_AR_STEM_MIN = 3  # letters left once a pronoun is removed
 _VOWELS = frozenset("aeiouy")
 
 # Case endings of names (Russian and Ukrainian together), by the nominative's
@@ -118,7 +124,8 @@ def cyrillic_name_forms(norm: str) -> frozenset[str]:
 
 def _ar_clitic_forms(norm: str) -> set[str]:
     """The word with any of: conjunction و/ف, then preposition ب/ك/ل, then article ال
-    (or the لل of ل + ال) removed, keeping at least two letters."""
+    (or the لل of ل + ال) removed, keeping at least two letters; and each of those
+    less an attached pronoun (``_AR_ENCLITICS``), keeping at least three."""
     bases = {norm}
     if norm[0] in _AR_CONJ and len(norm) > 3:
         bases.add(norm[1:])
@@ -131,6 +138,13 @@ def _ar_clitic_forms(norm: str) -> set[str]:
             forms.add(base[2:])
         if base.startswith("لل") and len(base) > 3:  # ل + ال, its alef dropped
             forms.add(base[2:])
+    for form in list(forms):
+        for pronoun in _AR_ENCLITICS:
+            if form.endswith(pronoun) and len(form) - len(pronoun) >= _AR_STEM_MIN:
+                stem = form[: -len(pronoun)]
+                forms.add(stem)
+                if stem[-1] == "ت":  # حكومته: the ة of حكومة is written ت before a pronoun
+                    forms.add(stem[:-1] + "ه")
     return forms
 
 

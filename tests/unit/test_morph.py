@@ -200,6 +200,36 @@ def test_arabic_clitics(term: str, form: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("term", "form"),
+    [
+        ("ضمانات", "ضماناتها"),  # its guarantees
+        ("مفاوضات", "مفاوضاته"),  # his talks
+        ("مفاوضات", "ومفاوضاتهم"),  # and their talks: a proclitic and a pronoun
+        ("حكومة", "حكومته"),  # his government: ة written ت before the pronoun
+        ("حكومة", "بحكومتنا"),
+        ("أمن", "أمنها"),
+        ("عقوبات", "عقوباتكم"),
+        ("اتفاقية", "اتفاقيتهما"),
+    ],
+)
+def test_arabic_attached_pronouns(term: str, form: str) -> None:
+    assert meets(term, form)
+
+
+@pytest.mark.parametrize(
+    ("term", "other"),
+    [
+        ("بن", "بنه"),  # too short a stem to strip a pronoun from
+        ("الناتو", "ناتوي"),  # ي "my" is not stripped: too many words end with it
+        ("بنك", "بنكي"),
+        ("أم", "أمها"),
+    ],
+)
+def test_arabic_pronouns_need_a_stem_of_three_letters(term: str, other: str) -> None:
+    assert not meets(term, other)
+
+
+@pytest.mark.parametrize(
     ("term", "other"),
     [
         ("بوتين", "وتين"),  # the name's own ب is not a clitic to strip
