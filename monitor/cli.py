@@ -35,7 +35,27 @@ from monitor.sources.detect import parse_bytes
 log = get_logger(__name__)
 
 
+# What a command exits with when whoever reads its output goes away (`monitor match | head`):
+# 128 + SIGPIPE, what the shell reports for a tool the signal killed, so `set -o pipefail`
+# still sees that the output was cut short.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+    except BrokenPipeError:
+        # The reader is gone: nothing more to say to it and no traceback to show. Point
+        # stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -61,14 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="A multilingual news monitor.")
+    # --config and --log-level go before or after the command. The top-level parser holds
+    # the defaults; the commands' copies default to SUPPRESS, so a command without the
+    # option leaves what was given before it (argparse copies a subparser's defaults over).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="a YAML file or a directory of them (default: $MONITOR_CONFIG or ./config)",
-    )
-    common.add_argument("--log-level", default="info", help="debug, info, warning, error")
+    for holder, config_default, level_default in (
+        (parser, None, "info"),
+        (common, argparse.SUPPRESS, argparse.SUPPRESS),
+    ):
+        holder.add_argument(
+            "--config",
+            type=Path,
+            default=config_default,
+            help="a YAML file or a directory of them (default: $MONITOR_CONFIG or ./config)",
+        )
+        holder.add_argument(
+            "--log-level", default=level_default, help="debug, info, warning, error"
+        )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser("check", parents=[common], help="validate the config")
@@ -221,21 +250,23 @@ def write_match_lines(
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.pipeline import Runtime
     from monitor.runner import EmbeddedRunner
+    from monitor.state import store_faults
 
     config = _config(args)
-    runtime = Runtime.build(config, distributed=False)
-    stop = threading.Event()
+    with store_faults(config.settings):
+        runtime = Runtime.build(config, distributed=False)
+        stop = threading.Event()
 
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            log.info("stopping", signal=signal.Signals(signum).name)
+            stop.set()
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        EmbeddedRunner(runtime, stop=stop).run(once=args.once)
-    finally:
-        runtime.close()
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            EmbeddedRunner(runtime, stop=stop).run(once=args.once)
+        finally:
+            runtime.close()
     return 0
 
 
@@ -294,11 +325,18 @@ def sample_alert(channel: str) -> Alert:
 
 # --- alerts list|retry|dead --------------------------------------------------------------
 def cmd_alerts(args: argparse.Namespace) -> int:
+    from monitor.state import store_faults
+
+    config = _config(args)
+    with store_faults(config.settings, distributed=bool(config.settings.broker_url)):
+        return _alerts(args, config)
+
+
+def _alerts(args: argparse.Namespace, config: Config) -> int:
     from monitor.alerts.digest import digest_periods
     from monitor.pipeline import build_channels, deliver_alert, flush_digests
     from monitor.state import open_store
 
-    config = _config(args)
     # The delivery log only: no matcher to compile, channels only for a retry.
     distributed = bool(config.settings.broker_url) and not args.embedded
     store = open_store(config.settings, distributed=distributed)
@@ -376,9 +414,16 @@ def cmd_items(args: argparse.Namespace) -> int:
     poller gave up on after requeueing them (kept ``settings.seen_retention``). One line
     each, oldest first: feed, item id, requeues, when queued (or given up on), title.
     The embedded runner queues nothing, so with it both lists are empty."""
-    from monitor.state import open_store
+    from monitor.state import store_faults
 
     config = _config(args)
+    with store_faults(config.settings, distributed=bool(config.settings.broker_url)):
+        return _items(args, config)
+
+
+def _items(args: argparse.Namespace, config: Config) -> int:
+    from monitor.state import open_store
+
     store = open_store(config.settings, distributed=bool(config.settings.broker_url))
     try:
         for record in store.list_queued(dead=args.action == "dead"):

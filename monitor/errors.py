@@ -23,6 +23,14 @@ class ConfigError(MonitorError):
         super().__init__("\n".join(self.problems) or "invalid configuration")
 
 
+class StoreError(MonitorError):
+    """The state store cannot be opened or reached (an unwritable state_dir, Redis down).
+
+    The message is one line naming the setting to look at (``settings.state_dir``,
+    ``settings.store`` or ``settings.broker_url``); never a password.
+    """
+
+
 class ParseError(MonitorError):
     """An input (feed, wire file, pushed item) could not be read as any known format.
 

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from monitor.config.schema import (
+    FEED_SOURCE_PROBLEM,
     Config,
     ConsoleChannel,
     EmailChannel,
@@ -243,6 +244,7 @@ class _Loader:
     interpolated: dict[KeyPath, tuple[str, str]] = field(default_factory=dict)  # raw, value
     failed: set[KeyPath] = field(default_factory=set)  # already reported, skip later faults
     secrets: dict[str, str] = field(default_factory=dict)  # env value -> ${NAME}
+    unloaded: list[str] = field(default_factory=list)  # files that could not be read
     problems: list[tuple[int, int, int, str]] = field(default_factory=list)
 
     def run(self, files: list[Path]) -> Config:
@@ -254,6 +256,7 @@ class _Loader:
         merged: dict[str, Any] = {"feeds": self._interpolate(self.feeds, ("feeds",), set())}
         for section in _NAMED:
             merged[section] = self._interpolate(self.named[section], (section,), set())
+        self._check_feed_sources(merged["feeds"])
         config = self._validate(merged)
         self._check_references(merged)
         if self.problems or config is None:
@@ -301,12 +304,14 @@ class _Loader:
             raw = file.read_bytes()
         except OSError as exc:
             self._add((name, 0), (), f"cannot read the file: {exc.strerror or exc}")
+            self.unloaded.append(name)
             return None
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             self._add((name, line), (), "not UTF-8 text; save the file as UTF-8")
+            self.unloaded.append(name)
             return None
         loader = _LineLoader(text)
         try:
@@ -315,9 +320,11 @@ class _Loader:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
             self._add((name, line), (), f"syntax error: {_syntax_message(exc)}")
+            self.unloaded.append(name)
             return None
         except yaml.YAMLError as exc:
             self._add((name, 1), (), f"syntax error: {_one_line(str(exc))}")
+            self.unloaded.append(name)
             return None
         finally:
             loader.dispose()
@@ -407,6 +414,16 @@ class _Loader:
             else:
                 seen[feed_id] = where
 
+    def _check_feed_sources(self, feeds: list[Any]) -> None:
+        # FeedConfig checks this too, but only once all the feed's fields are valid: here it
+        # is reported along with them (all errors at once); _pydantic_problem drops the repeat
+        for index, item in enumerate(feeds):
+            if not isinstance(item, dict):
+                continue
+            if (item.get("url") is None) == (item.get("path") is None):
+                path = ("feeds", index)
+                self._add(self._where(path), path, FEED_SOURCE_PROBLEM)
+
     # stage 3: ${VAR}
 
     def _interpolate(self, value: Any, path: KeyPath, active: set[int]) -> Any:
@@ -421,7 +438,29 @@ class _Loader:
         active = active | {id(value)}
         if isinstance(value, list):
             return [self._interpolate(item, (*path, i), active) for i, item in enumerate(value)]
-        return {key: self._interpolate(item, (*path, key), active) for key, item in value.items()}
+        result: dict[Any, Any] = {}
+        for key, item in value.items():
+            name = self._interpolate_key(key, path, result)
+            result[name] = self._interpolate(item, (*path, name), active)
+        return result
+
+    def _interpolate_key(self, key: Any, path: KeyPath, done: dict[Any, Any]) -> Any:
+        """``key`` with its ``${VAR}`` expanded (SPEC: "in any string"), its lines moved along."""
+        if not isinstance(key, str) or "${" not in key:
+            return key
+        name = self._expand(key, (*path, key))
+        if name == key:
+            return key  # an unset variable, already reported
+        old = (*path, key)
+        if name in done:
+            first_file, first_line = self._where((*path, name))
+            self._add(self._where(old), old, f"defined twice (first at {first_file}:{first_line})")
+            self.failed.add(old)  # the config is refused; its entry's own faults are noise
+            return key
+        for where_path, where in list(self.lines.items()):
+            if where_path[: len(old)] == old:
+                self.lines[(*path, name, *where_path[len(old) :])] = where
+        return name
 
     def _expand(self, raw: str, path: KeyPath) -> str:
         faults: list[str] = []
@@ -466,6 +505,8 @@ class _Loader:
         if any(path[:size] in self.failed for size in range(len(path) + 1)):
             return  # its ${VAR} is already reported; the empty stand-in proves nothing
         kind: str = error["type"]
+        if str(error.get("msg", "")).endswith(FEED_SOURCE_PROBLEM):
+            return  # _check_feed_sources reported it already
         value = error.get("input")
         context: dict[str, Any] = error.get("ctx") or {}
         if key_error:
@@ -602,9 +643,18 @@ class _Loader:
             return
         what = "no feed has tag" if kind == "tag" else f"unknown {kind}"
         message = f"{what} {ref!r}{_hint(ref, sorted(known), list_all=True)}"
-        if not known:
+        if self.unloaded:
+            message += self._unloaded_note()
+        elif not known:
             message += f" (no {kind}s are defined)"
         self._add(self._where(path), path, message)
+
+    def _unloaded_note(self) -> str:
+        """Why a reference may be unknown only because a file with its definition failed."""
+        if not self.unloaded:
+            return ""
+        files = ", ".join(Path(file).name for file in self.unloaded)
+        return f" ({files} failed to load and may define it)"
 
     def _check_query(self, path: KeyPath, text: str, known: dict[str, set[str]]) -> None:
         try:  # the query parser is another part; until it exists, skip the check
@@ -630,7 +680,8 @@ class _Loader:
                 what = "no feed has tag" if kind == "tag" else f"unknown {kind}"
                 at = f" at column {column}" if column else ""
                 hint = _hint(ref, sorted(known[kind]))
-                self._add(self._where(path), path, f"{what} {ref!r}{at}{hint}")
+                note = self._unloaded_note()
+                self._add(self._where(path), path, f"{what} {ref!r}{at}{hint}{note}")
 
 
 # --- small helpers -----------------------------------------------------------------------

@@ -7,10 +7,15 @@ YAML keys users write; every model forbids unknown keys.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -24,13 +29,20 @@ from pydantic import (
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9_-]+$")
+# one DNS label: letters (any script, for IDNs), digits, '_' and inner '-'
+_HOST_LABEL = re.compile(r"^(?!-)[\w-]{1,63}(?<!-)$")
 _EMAIL = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 
 
+# Longer than any poll period, story window or retention anyone means; it keeps a typo
+# (`every: 5000d`) or YAML's `.inf` out of the timers and datetimes downstream.
+MAX_DURATION = 366 * 86400.0
+
+
 def parse_duration(value: Any) -> float:
-    """``30`` or ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"`` -> seconds (> 0)."""
+    """``30`` or ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"`` -> seconds (> 0, at most 366d)."""
     if isinstance(value, bool):
         raise ValueError("expected an interval like 30s, 5m or 1h")
     if isinstance(value, int | float):
@@ -39,18 +51,103 @@ def parse_duration(value: Any) -> float:
         seconds = float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
     else:
         raise ValueError(f"bad interval {value!r}: expected a number with s, m, h or d, like 5m")
+    if math.isnan(seconds):
+        raise ValueError("bad interval: not a number; write one like 30s, 5m or 1h")
     if seconds <= 0:
         raise ValueError("an interval must be greater than zero")
+    if seconds > MAX_DURATION:
+        raise ValueError("an interval must be at most 366d")
     return seconds
 
 
-def _check_http_url(value: str) -> str:
-    from urllib.parse import urlsplit
+def check_url(value: str, schemes: tuple[str, ...]) -> str:
+    """``value`` if it is a URL with one of ``schemes``, a valid host and port; else ValueError.
 
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"bad URL {value!r}: expected http:// or https:// with a host")
+    The one URL check of the config (feeds, webhooks, SMTP, the broker, the store): the
+    parsers downstream (httpx, smtplib, redis-py) fail late and with a traceback on what
+    ``urlsplit`` lets through, such as ``:99999``, ``:notaport`` or a space in the host.
+    Messages show the URL with any password masked.
+    """
+    expected = " or ".join(f"{scheme}://" for scheme in schemes)
+
+    def fault(reason: str) -> ValueError:
+        return ValueError(f"bad URL {mask_url(value)!r}: {reason}")
+
+    if any(char.isspace() or ord(char) < 32 for char in value):
+        raise fault("it contains a space or a control character")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise fault("its host cannot be read") from None
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise fault(f"expected {expected} with a host")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or parts.netloc.endswith(":"):
+        raise fault("the port must be a number from 1 to 65535")
+    bracketed = parts.netloc.rpartition("@")[2].startswith("[")
+    if not _valid_host(parts.hostname, bracketed=bracketed):
+        raise fault(f"{parts.hostname!r} is not a valid host name or address")
     return value
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password masked and any query string elided."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url if "@" not in url else "***"
+    if parts.password is None and not parts.query:
+        return url
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    query = "?..." if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+
+def _valid_host(host: str, *, bracketed: bool) -> bool:
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _check_http_url(value: str) -> str:
+    return check_url(value, ("http", "https"))
+
+
+def _check_smtp_url(value: str) -> str:
+    return check_url(value, ("smtp", "smtps"))
+
+
+def decode_webhook_secret(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret (``whsec_`` + base64). ValueError if bad.
+
+    Messages never show the secret.
+    """
+    if not secret:
+        raise ValueError("empty: set a whsec_ secret, or remove secret: to send unsigned")
+    if not secret.startswith("whsec_"):
+        raise ValueError("expected a Standard Webhooks secret: whsec_ then base64")
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the secret after whsec_ is not valid base64") from None
+    if not key:
+        raise ValueError("the secret after whsec_ is empty")
+    return key
+
+
+def _check_webhook_secret(secret: str) -> str:
+    decode_webhook_secret(secret)
+    return secret
 
 
 def _check_email(value: str) -> str:
@@ -67,6 +164,8 @@ def _check_id(value: str) -> str:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+SmtpUrl = Annotated[str, AfterValidator(_check_smtp_url)]
+WebhookSecret = Annotated[str, AfterValidator(_check_webhook_secret)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Ident = Annotated[str, AfterValidator(_check_id)]
 
@@ -83,6 +182,32 @@ def _names(value: Any) -> Any:
 NameList = Annotated[list[str], BeforeValidator(_names)]
 
 
+def _no_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("an empty entry can never match; remove it")
+    return value
+
+
+def _at_least_one(what: str) -> Callable[[list[str]], list[str]]:
+    def check(value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"needs at least one {what}: an empty list can never match")
+        return value
+
+    return check
+
+
+# Terms and aliases: a watchlist naming a topic or speaker that can never match is a
+# fault, not a quiet no-op (`NATO: []` or `NATO: [""]`).
+_Entry = Annotated[str, AfterValidator(_no_blank)]
+EntryList = Annotated[list[_Entry], BeforeValidator(_names)]
+
+# The model-level check of FeedConfig would not run when another field of the feed fails
+# (pydantic validates the model only once its fields are valid), so the loader checks the
+# raw data itself and drops this message when pydantic repeats it.
+FEED_SOURCE_PROBLEM = "a feed needs exactly one of url: or path:"
+
+
 class FeedConfig(_Strict):
     id: Ident
     url: HttpUrl | None = None
@@ -95,13 +220,13 @@ class FeedConfig(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> FeedConfig:
         if (self.url is None) == (self.path is None):
-            raise ValueError("a feed needs exactly one of url: or path:")
+            raise ValueError(FEED_SOURCE_PROBLEM)
         return self
 
 
 class TopicConfig(_Strict):
-    terms: NameList
-    exclude: NameList = Field(default_factory=list)
+    terms: Annotated[EntryList, AfterValidator(_at_least_one("term"))]
+    exclude: EntryList = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -111,7 +236,7 @@ class TopicConfig(_Strict):
 
 
 class SpeakerConfig(_Strict):
-    aliases: NameList
+    aliases: Annotated[EntryList, AfterValidator(_at_least_one("alias"))]
     title: str | None = None  # e.g. "Kremlin spokesman", shown in alerts
 
     @model_validator(mode="before")
@@ -135,24 +260,18 @@ class EmailChannel(_Strict):
     type: Literal["email"]
     to: Annotated[list[Email], BeforeValidator(_names)]
     from_: Email = Field(alias="from")
-    smtp: str = Field(repr=False)  # may hold a password
+    # a field check, not a model one, so it is reported along with the other fields' faults
+    smtp: SmtpUrl = Field(repr=False)  # may hold a password
     digest: Duration | None = None
     allow_private: bool = False
-
-    @model_validator(mode="after")
-    def _smtp_url(self) -> EmailChannel:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(self.smtp)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("smtp: expected smtp://host[:port] or smtps://host[:port]")
-        return self
 
 
 class WebhookChannel(_Strict):
     type: Literal["webhook"]
     url: HttpUrl
-    secret: str | None = Field(default=None, repr=False)  # Standard Webhooks: whsec_ + base64
+    # Standard Webhooks: whsec_ + base64, checked here so a bad one fails `check`, not sends.
+    # Absent means unsigned (tests/integration/test_reliability.py relies on it).
+    secret: WebhookSecret | None = Field(default=None, repr=False)
     allow_private: bool = False
     timeout: Duration = 10.0
 
@@ -177,7 +296,37 @@ def _empty_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _check_broker_url(value: str | None) -> str | None:
+    # Both read it: Celery (kombu: redis, rediss) and the RedisStore (redis-py: redis,
+    # rediss, unix); kombu spells a socket redis+socket://, which redis-py refuses.
+    return None if value is None else check_url(value, ("redis", "rediss"))
+
+
+_STORE_HINT = "expected sqlite:///path/to/state.db, memory: or redis://host:port/db"
+
+
+def _check_store_url(value: str | None) -> str | None:
+    """What ``monitor.state.open_store`` can open."""
+    if value is None or value in ("memory:", "memory://"):
+        return value
+    if value.startswith("sqlite:"):
+        if not value.startswith("sqlite:///") or not value.removeprefix("sqlite:///"):
+            raise ValueError(f"bad store {value!r}: {_STORE_HINT}")
+        return value
+    if value.startswith("unix:"):
+        if not value.startswith("unix:///"):
+            raise ValueError("bad store: expected unix:///path/to/redis.sock")
+        return value
+    scheme = value.split(":", 1)[0] if ":" in value else ""
+    if scheme not in ("redis", "rediss"):
+        what = f"the {scheme!r} store is not supported" if scheme else f"bad store {value!r}"
+        raise ValueError(f"{what}; {_STORE_HINT}")
+    return check_url(value, ("redis", "rediss"))
+
+
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]
+BrokerUrl = Annotated[OptionalUrl, AfterValidator(_check_broker_url)]
+StoreUrl = Annotated[OptionalUrl, AfterValidator(_check_store_url)]
 
 
 # Seen-set retention: an id is forgotten once its feed's latest complete read no longer
@@ -222,8 +371,8 @@ _check_visibility_timeout = _at_least(
 
 
 class Settings(_Strict):
-    broker_url: OptionalUrl = None  # absent: the embedded runner, no Redis needed
-    store: OptionalUrl = None  # sqlite:///path or postgresql://...; default: state_dir
+    broker_url: BrokerUrl = None  # absent: the embedded runner, no Redis needed
+    store: StoreUrl = None  # sqlite:///path, memory: or redis://...; default: state_dir
     state_dir: str = "./.monitor"
     allow_private_networks: bool = False
     story_window: Duration = 86400.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.config.schema import Config, EmailChannel, FileChannel, WebhookChannel
+from monitor.config.schema import Config, EmailChannel, FileChannel, WebhookChannel, mask_url
 
 
 def summarize(config: Config) -> str:
@@ -47,7 +47,7 @@ def summarize(config: Config) -> str:
     if config.feeds:
         lines.append("feeds:")
     for feed in config.feeds:
-        source = _mask_url(feed.url) if feed.url is not None else f"path {feed.path}"
+        source = mask_url(feed.url) if feed.url is not None else f"path {feed.path}"
         extra = f"; language {feed.language}" if feed.language else ""
         extra += f"; tags {_names(feed.tags)}" if feed.tags else ""
         lines.append(f"  {feed.id}: {source}; every {format_duration(feed.every)}{extra}")
@@ -59,7 +59,7 @@ def summarize(config: Config) -> str:
     runner = "embedded"
     if settings.broker_url:
         runner = (
-            f"broker {_mask_url(settings.broker_url)}"
+            f"broker {mask_url(settings.broker_url)}"
             f" (unacked tasks redelivered after {format_duration(settings.visibility_timeout)})"
         )
     lines.append(
@@ -73,7 +73,7 @@ def _describe_channel(channel: Any) -> str:
     if isinstance(channel, EmailChannel):
         digest = f"; digest every {format_duration(channel.digest)}" if channel.digest else ""
         to = ", ".join(channel.to)
-        return f"email to {to} from {channel.from_} via {_mask_url(channel.smtp)}{digest}"
+        return f"email to {to} from {channel.from_} via {mask_url(channel.smtp)}{digest}"
     if isinstance(channel, WebhookChannel):
         parts = urlsplit(channel.url)
         host = parts.hostname or ""
@@ -83,18 +83,6 @@ def _describe_channel(channel: Any) -> str:
     if isinstance(channel, FileChannel):
         return f"file {channel.path}"
     return str(getattr(channel, "type", "channel"))
-
-
-def _mask_url(url: str) -> str:
-    """``url`` with any password masked and any query string elided."""
-    parts = urlsplit(url)
-    if parts.password is None and not parts.query:
-        return url
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    query = "?..." if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
 def _names(names: list[str]) -> str:

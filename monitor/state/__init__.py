@@ -7,10 +7,14 @@ clients but reads nothing else. Implementations: ``MemoryStore`` (tests),
 
 from __future__ import annotations
 
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from monitor.config.schema import Settings
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
 from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SqliteStore
@@ -23,6 +27,8 @@ __all__ = [
     "Store",
     "StoryRecord",
     "open_store",
+    "store_faults",
+    "store_setting",
 ]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -34,7 +40,8 @@ def open_store(settings: Settings, *, distributed: bool = False) -> Store:
     ``distributed``: Redis at ``settings.broker_url`` (the workers share it). Otherwise
     ``settings.store``: ``sqlite:///relative/path``, ``sqlite:////absolute/path``,
     ``memory:`` or a ``redis://`` URL; absent: ``{state_dir}/state.db``.
-    Raises ConfigError for a missing broker URL or a store URL it cannot open.
+    Raises ConfigError for a missing broker URL or a store URL it cannot open, StoreError
+    (naming the setting) for a state file that cannot be created or opened.
     """
     if distributed:
         if not settings.broker_url:
@@ -42,7 +49,7 @@ def open_store(settings: Settings, *, distributed: bool = False) -> Store:
         return _redis(settings.broker_url)
     url = settings.store
     if not url:
-        return SqliteStore(Path(settings.state_dir) / "state.db")
+        return _sqlite(Path(settings.state_dir) / "state.db", "settings.state_dir")
     if url in ("memory:", "memory://"):
         return MemoryStore()
     if url.startswith("sqlite:///"):
@@ -52,7 +59,7 @@ def open_store(settings: Settings, *, distributed: bool = False) -> Store:
             raise ConfigError(
                 [f"settings.store: {url!r} names no file (sqlite:///path/to/state.db)"]
             )
-        return SqliteStore(Path(path))
+        return _sqlite(Path(path), "settings.store")
     if url.startswith(_REDIS_SCHEMES):
         return _redis(url)
     scheme = url.split(":", 1)[0]
@@ -62,6 +69,49 @@ def open_store(settings: Settings, *, distributed: bool = False) -> Store:
             "memory: or redis://host:port/db"
         ]
     )
+
+
+def store_setting(settings: Settings, *, distributed: bool = False) -> str:
+    """The setting naming the store ``open_store`` opens, for messages about it."""
+    if distributed:
+        return "settings.broker_url"
+    return "settings.store" if settings.store else "settings.state_dir"
+
+
+@contextmanager
+def store_faults(settings: Settings, *, distributed: bool = False) -> Iterator[None]:
+    """Turn the store failing inside the block into one ``StoreError`` line naming the setting.
+
+    For the CLI's commands: Redis unreachable or refusing (redis-py's errors, which the
+    RedisStore lets through for the Celery tasks to retry on) and SQLite errors. Anything
+    else is a bug and keeps its traceback.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not _is_store_fault(exc):
+            raise
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        setting = store_setting(settings, distributed=distributed)
+        raise StoreError(f"{setting}: the store failed: {detail}") from exc
+
+
+def _is_store_fault(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return True
+    # redis-py is only loaded once a RedisStore was opened; then its errors are the store's
+    redis_store = sys.modules.get("monitor.state.redis")
+    return redis_store is not None and isinstance(exc, redis_store.STORE_FAULTS)
+
+
+def _sqlite(path: Path, setting: str) -> Store:
+    try:
+        return SqliteStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StoreError(f"{setting}: cannot open the state file {path}: {reason}") from exc
+    except MonitorError as exc:  # the file is there but is not a state file
+        raise StoreError(f"{setting}: {exc}") from exc
 
 
 def _redis(url: str) -> Store:

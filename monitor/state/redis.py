@@ -47,6 +47,10 @@ from monitor.state.base import (
 )
 from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
 
+# Redis unreachable or refusing: what ``monitor.state.store_faults`` reports as one line
+# at the CLI (the Celery tasks catch RedisError themselves, to retry).
+STORE_FAULTS: tuple[type[Exception], ...] = (redis.RedisError,)
+
 _STATUSES: tuple[DeliveryStatus, ...] = ("pending", "held", "sent", "dead")
 # claim_held retries this often when a concurrent write to the channel's held set
 # (a new alert held, another flusher) invalidates its WATCH

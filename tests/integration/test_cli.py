@@ -11,7 +11,15 @@ from pathlib import Path
 
 from monitor.state.base import QueuedItem
 from monitor.state.sqlite import SqliteStore
-from tests.helpers import ROOT, SEED_AR, SEEDS, example_config, monitor_env, run_monitor
+from tests.helpers import (
+    ROOT,
+    SEED_AR,
+    SEEDS,
+    example_config,
+    free_port,
+    monitor_env,
+    run_monitor,
+)
 
 ITEM_KEYS = {"id", "title", "url", "language", "published", "agency", "publisher"}
 LINE_KEYS = {"source", "item", "watchlist", "topics", "speakers", "hits"}
@@ -207,3 +215,66 @@ def test_items_lists_the_records_in_flight_and_the_dead(tmp_path: Path) -> None:
     shown = run_monitor(["items", "list", "--config", str(config)], tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == "wire\turn:2\t1\t2023-11-14T22:14:20+00:00\t\n"
+
+
+# --- the audit: options before the command, closed pipes, a store that cannot be reached ----
+
+
+def test_config_goes_before_or_after_the_command(tmp_path: Path) -> None:
+    shipped = str(ROOT / "config")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("topicz: {}\n", encoding="utf-8")
+    # tmp_path has no ./config: the default would fail, so a pass means --config was used
+    before = run_monitor(["--config", shipped, "check"], tmp_path)
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert "russia-nato" in before.stdout
+    # after the command wins over before it; --log-level is accepted in both places too
+    both = run_monitor(
+        ["--log-level", "debug", "--config", shipped, "check", "--config", str(bad)], tmp_path
+    )
+    assert both.returncode == 1 and both.stdout.startswith(f"{bad}:1: topicz: unknown key")
+
+
+def _with_closed_stdout(args: list[str], tmp_path: Path) -> tuple[int, str]:
+    """Run ``monitor`` with a pipe for stdout whose reader is gone before it writes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        cwd=tmp_path,
+        env=monitor_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # as `| head -1` does once it has its line
+    _, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stderr.decode()
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    config = str(ROOT / "config")
+    for args in (["match", "--config", config, str(SEED_AR)], ["check", "--config", config]):
+        code, stderr = _with_closed_stdout(args, tmp_path)
+        assert (code, stderr) == (141, ""), (args, stderr)
+
+
+def test_a_state_dir_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    config = example_config(tmp_path, seeds=[SEED_AR])
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    env = monitor_env(tmp_path)
+    env["MONITOR_STATE_DIR"] = str(tmp_path / "a-file" / "state")
+    for args in (["run", "--once"], ["alerts", "list"], ["items", "list"]):
+        result = run_monitor([*args, "--config", str(config)], tmp_path, env=env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("monitor: settings.state_dir: cannot open the state file")
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
+    config = example_config(tmp_path)
+    # nothing listens on a port just freed: connection refused at once
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    for args in (["alerts", "list"], ["items", "dead"]):
+        result = run_monitor([*args, "--config", str(config)], tmp_path, env=env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("monitor: settings.broker_url: the store failed: ")
+        assert len(result.stderr.splitlines()) == 1, result.stderr

@@ -18,7 +18,8 @@ from monitor.config import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "whsec_SENTINEL-do-not-print"
+# valid (whsec_ + base64 of "SENTINEL-do-not-print"): the loader checks the secret
+SECRET = "whsec_U0VOVElORUwtZG8tbm90LXByaW50"
 PASSWORD = "SENTINEL-smtp-password"
 
 # a small valid config the error tests break one piece of at a time

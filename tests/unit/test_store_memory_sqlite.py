@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config.schema import Settings
-from monitor.errors import ConfigError, MonitorError
-from monitor.state import open_store
+from monitor.errors import ConfigError, MonitorError, StoreError
+from monitor.state import open_store, store_faults
 from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SCHEMA_VERSION, SqliteStore
@@ -276,10 +276,37 @@ def test_open_store_distributed_needs_a_broker_url() -> None:
     "url", ["postgresql://user:hunter2@db/monitor", "sqlite:///", "ftp://x/state.db"]
 )
 def test_open_store_refuses_unknown_urls_without_echoing_secrets(url: str) -> None:
+    # Settings refuses these at load (test_config); open_store still guards a model built
+    # without validation
     with pytest.raises(ConfigError) as err:
-        open_store(Settings(store=url))
+        open_store(Settings.model_construct(store=url))
     assert err.value.problems[0].startswith("settings.store: ")
     assert "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "setting"),
+    [
+        ({"state_dir": "a-file/state"}, "settings.state_dir"),
+        ({"store": "sqlite:///a-file/state.db"}, "settings.store"),
+    ],
+)
+def test_open_store_names_the_setting_of_a_state_file_it_cannot_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], setting: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("", encoding="utf-8")  # not a directory
+    with pytest.raises(StoreError) as err:
+        open_store(Settings(**settings))
+    assert str(err.value).startswith(f"{setting}: cannot open the state file a-file/")
+
+
+def test_store_faults_turns_sqlite_errors_into_one_line_and_leaves_bugs_alone() -> None:
+    one_line = r"^settings.state_dir: the store failed: disk I/O error$"
+    with pytest.raises(StoreError, match=one_line), store_faults(Settings()):
+        raise sqlite3.OperationalError("disk\nI/O error")
+    with pytest.raises(KeyError), store_faults(Settings()):
+        raise KeyError("a bug keeps its traceback")
 
 
 def test_sqlite_finds_due_digests_through_an_index_made_on_open(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ connection uses; the connection itself goes through ``fetch.guarded_transport``.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import time
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.alerts.render import webhook_body
+from monitor.config.schema import decode_webhook_secret
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
 from monitor.sources import netguard
@@ -36,18 +36,6 @@ _TRANSIENT_STATUS = frozenset({408, 429})
 
 
 # --- signing -----------------------------------------------------------------------
-
-
-def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a Standard Webhooks secret (``whsec_`` + base64). ValueError if bad."""
-    encoded = secret.removeprefix("whsec_")
-    try:
-        key = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("not a whsec_ base64 secret") from None
-    if not key:
-        raise ValueError("empty secret")
-    return key
 
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -83,7 +71,7 @@ class WebhookChannelSender:
         self._key_problem: str | None = None
         if secret is not None:
             try:
-                self._key = decode_secret(secret)
+                self._key = decode_webhook_secret(secret)
             except ValueError as exc:
                 self._key_problem = str(exc)
 
