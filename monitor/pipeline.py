@@ -323,7 +323,9 @@ def record_addition(record: StoryRecord, channels: Iterable[str], store: Store) 
     Nothing is sent (SPEC 6: one alert per story). Only ``sent`` entries are rewritten:
     sent is final (no sender writes the entry again), so this read-then-write races with
     nobody; a delivery not yet sent takes the outlets from the story record when it goes
-    (``decide.current_story``) and records them then.
+    (``decide.current_story``) and records them then. One being sent at this very moment
+    may record what it read before this addition: ``monitor alerts list`` merges the story
+    record too, so it shows the addition all the same while the story window lasts.
     """
     for name in channels:
         entry = store.get_delivery(record.alert_id, name)
