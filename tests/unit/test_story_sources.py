@@ -20,6 +20,7 @@ from monitor.match.engine import build_matcher
 from monitor.model import Alert, WireItem
 from monitor.pipeline import deliver_alert, flush_digests, process_item
 from monitor.state.base import Store
+from monitor.state.codec import story_from_json, to_json
 
 STORIES = Path(__file__).parents[1] / "fixtures" / "stories"
 INTRO = "Our partner Reuters reports from Moscow on the Kremlin's view of the talks.\n\n"
@@ -191,3 +192,20 @@ def test_an_item_processed_again_gives_the_same_alert(local_store: Store) -> Non
     record = local_store.get_story("russia-nato", story_key(original()))
     assert record is not None and record.alert_id == first.id
     assert (record.sources, record.updates) == (("Reuters", "Daily Sabah"), 1)
+
+
+def test_a_record_written_before_primary_names_still_takes_additions(local_store: Store) -> None:
+    """Records stored by an earlier release have no ``primary``: read as "", and an
+    addition through the key they are under still lands there (and goes out)."""
+    cfg = config()
+    (alert,) = run(original(), local_store, cfg, 1000.0)
+    key = story_key(original())
+    record = local_store.get_story("russia-nato", key)
+    assert record is not None and record.primary == key
+    old = json.loads(to_json(record))
+    del old["primary"]
+    local_store.put_story(story_from_json(json.dumps(old)), 3600)
+    assert run(wire("peskov-talks.en.txt", 5, agency="AFP"), local_store, cfg, 1010.0) == []
+    archive = Record()
+    deliver_alert(alert, {"archive": archive}, local_store, cfg, now=at(1020.0))
+    assert [a.sources for a in archive.sent] == [("Reuters", "AFP")]
