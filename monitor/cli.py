@@ -31,6 +31,7 @@ from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, Match, WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
+from monitor.state.base import Store
 
 log = get_logger(__name__)
 
@@ -349,6 +350,7 @@ def _alerts(args: argparse.Namespace, config: Config) -> int:
                 when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
                 print(
                     f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
+                    f"\t{_one_line(_carried_by(entry.payload, store))}"
                 )
                 listed += 1
             if not listed and distributed:
@@ -433,6 +435,20 @@ def _items(args: argparse.Namespace, config: Config) -> int:
         return 0
     finally:
         store.close()
+
+
+def _carried_by(payload: str, store: Store) -> str:
+    """The outlets of a ledger entry's alert, ``"A; also carried by B, C"`` (SPEC 6), with
+    those its story record gathered since (a delivery not sent yet takes them when it
+    goes); "" when the payload cannot tell."""
+    from monitor.alerts.decide import current_story
+
+    try:
+        alert = current_story(Alert.from_message(json.loads(payload)), store)
+    except (ValueError, KeyError, TypeError):
+        return ""
+    first, *also = alert.sources or ("",)
+    return first + ("; also carried by " + ", ".join(also) if also else "")
 
 
 def _title(payload: str) -> str:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
-from monitor.alerts.decide import decide
-from monitor.alerts.deliver import deliver, deliver_digest
+from monitor.alerts.decide import decide_story, with_story
+from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload
 from monitor.alerts.digest import digest_periods, due_channels, held_entry
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError
@@ -33,7 +33,7 @@ from monitor.sources.drop import scan_folder
 from monitor.sources.fetch import fetch_feed
 from monitor.sources.netguard import display_url
 from monitor.state import open_store
-from monitor.state.base import LAST_POLL_KEY, LedgerEntry, QueuedItem, Store
+from monitor.state.base import LAST_POLL_KEY, LedgerEntry, QueuedItem, Store, StoryRecord
 from monitor.state.codec import chunks
 
 log = get_logger(__name__)
@@ -305,11 +305,39 @@ def process_item(
     """Match one item against every watchlist and decide which alerts to raise."""
     alerts: list[Alert] = []
     for match in matcher.match(item):
-        alert = decide(match, item, store, window=config.settings.story_window, now=now.timestamp())
+        alert, added = decide_story(
+            match, item, store, window=config.settings.story_window, now=now.timestamp()
+        )
         if alert is not None:
             record_pending(alert, store, now=now, digests=digest_periods(config))
             alerts.append(alert)
+        elif added is not None:
+            record_addition(added, match.channels, store)
     return alerts
+
+
+def record_addition(record: StoryRecord, channels: Iterable[str], store: Store) -> None:
+    """Write a story's new outlets into the ledger payload of its alert where it was
+    already sent, so ``monitor alerts list`` shows them after the story window too.
+
+    Nothing is sent (SPEC 6: one alert per story). Only ``sent`` entries are rewritten:
+    sent is final (no sender writes the entry again), so this read-then-write races with
+    nobody; a delivery not yet sent takes the outlets from the story record when it goes
+    (``decide.current_story``) and records them then. One being sent at this very moment
+    may record what it read before this addition: ``monitor alerts list`` merges the story
+    record too, so it shows the addition all the same while the story window lasts.
+    """
+    for name in channels:
+        entry = store.get_delivery(record.alert_id, name)
+        if entry is None or entry.status != "sent" or not entry.payload:
+            continue
+        try:
+            alert = Alert.from_message(json.loads(entry.payload))
+        except (ValueError, KeyError, TypeError):
+            continue  # unreadable: left as it is, nothing depends on it any more
+        current = with_story(alert, record)
+        if current is not alert:
+            store.put_delivery(dataclasses.replace(entry, payload=ledger_payload(current)))
 
 
 def record_pending(

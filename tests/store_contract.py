@@ -64,6 +64,7 @@ def make_story(watchlist: str = "ministers", story_key: str = "story-1") -> Stor
         first_seen=1_700_000_000.5,
         sources=("wire-a", "feed-b"),
         updates=2,
+        primary="title:0a1b",
     )
 
 

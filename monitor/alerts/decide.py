@@ -6,7 +6,7 @@ republications and updates only add their outlet to the story record.
 
 Story keys
 ----------
-An item may belong to a story under two names:
+An item may belong to a story under several names:
 
 * its **title fingerprint**, ``"title:" + sha256(normalised title tokens)``, used when
   the title has at least ``MIN_TITLE_TOKENS`` tokens. Normalisation is NFKC, casefold,
@@ -15,13 +15,18 @@ An item may belong to a story under two names:
   story republished by another outlet (different id, same or near-same title) groups.
   Short titles ("Update", "Breaking news") are too common to group on.
 * its **story id**, ``item.story_id or item.id`` (wire updates and corrections share it).
+* its **body keys**, ``"body:<band>:<hash>"`` (``nearbody.body_keys``): MinHash LSH
+  bands of the body's lead, so a republication with a rewritten headline (an intro
+  line added, the last paragraph cut) still groups, while another story on the same
+  topic does not. Bodies under ``nearbody.MIN_WORDS`` words have none.
 
 ``story_key(item)`` is the first of these (the fingerprint when there is one) and the
 alert id derives from it, so two workers racing on two copies of one story compute
 the same alert id and the delivery ledger drops the second. ``decide`` looks the story
 up under every name of the item, so an update whose title changed still finds its
 alert through the story id, and a republication finds it through the title; each new
-name is then recorded so later copies find it too.
+name is then recorded so later copies find it too. Body keys are extra lookup keys
+only: the primary key, hence every alert id, is what it was without them.
 
 Deciding the item that raised an alert again (a redelivered task) returns the same
 alert, so a crash between deciding and delivering loses nothing; the delivery ledger
@@ -29,7 +34,12 @@ keeps a channel from getting it twice. Otherwise, when a story is already known
 within the window, ``decide`` returns ``None`` and adds
 the item's outlet to ``StoryRecord.sources`` (SPEC 6: "adds to the alert already
 sent"). It does not send an update alert: the record keeps the outlets for display
-("also carried by ...") and counts the additions in ``updates``.
+("also carried by ...") and counts the additions in ``updates``. The record filed
+under the alert's primary name (``StoryRecord.primary``) is rewritten on every
+addition, so ``current_story`` finds the latest outlets from the alert alone: a
+delivery not yet sent (pending, held for a digest, retrying) goes out with them, and
+``pipeline.process_item`` writes them into the ledger of a delivery already sent
+(``monitor alerts list`` shows them).
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from monitor.alerts.nearbody import body_keys
 from monitor.alerts.render import snippet_text
 from monitor.model import Alert, Match, WireItem
 from monitor.state.base import Store, StoryRecord
@@ -80,18 +91,20 @@ def title_fingerprint(title: str) -> str | None:
 
 
 def story_keys(item: WireItem) -> list[str]:
-    """Every name the item's story goes by, the primary (``story_key``) first."""
+    """Every name the item's story goes by, the primary (``story_key``) first, then the
+    story id and the body's near-duplicate keys (``nearbody.body_keys``)."""
     keys = []
     fingerprint = title_fingerprint(item.title)
     if fingerprint is not None:
         keys.append(fingerprint)
     keys.append(item.story)
+    keys.extend(body_keys(item.body))
     return keys
 
 
 def story_key(item: WireItem) -> str:
     """The item's primary story key: its title fingerprint, else its story id."""
-    return story_keys(item)[0]
+    return title_fingerprint(item.title) or item.story
 
 
 def alert_id(watchlist: str, key: str) -> str:
@@ -114,33 +127,44 @@ def decide(
     match: Match, item: WireItem, store: Store, *, window: float, now: float
 ) -> Alert | None:
     """A new Alert for a new (watchlist, story), else None (the outlet is recorded)."""
+    return decide_story(match, item, store, window=window, now=now)[0]
+
+
+def decide_story(
+    match: Match, item: WireItem, store: Store, *, window: float, now: float
+) -> tuple[Alert | None, StoryRecord | None]:
+    """``decide``, and the story record when this item added to an alert raised before
+    (its outlet or an update): the caller shows the addition on that alert's ledger."""
     keys = story_keys(item)
     source = item_source(item)
     for key in keys:
-        record = store.get_story(match.watchlist, key)
-        # Stores expire records by TTL; check the age too for stores that expire lazily.
-        if record is None or now - record.first_seen >= window:
+        record = _live(store.get_story(match.watchlist, key), window=window, now=now)
+        if record is None:
             continue
         if key == keys[0] and record.sources[:1] == (source,):
             # The item that raised this alert, processed again (a redelivered task, a
             # crash between deciding and delivering): the same alert, same id. The
             # delivery ledger drops what was already sent, so nothing goes out twice
             # and nothing decided is lost.
-            return _alert(match, item, record.alert_id, source, record.first_seen)
-        if source not in record.sources:
-            record = StoryRecord(
-                alert_id=record.alert_id,
-                watchlist=record.watchlist,
-                story_key=record.story_key,
-                first_seen=record.first_seen,
-                sources=(*record.sources, source),
-                updates=record.updates + 1,
+            return _alert(match, item, record.alert_id, source, record.first_seen), None
+        # A name other than the alert's primary one may hold an older record (it is
+        # rewritten only when an item going by it comes); the primary is kept current.
+        if record.primary and record.primary != key:
+            current = _live(
+                store.get_story(match.watchlist, record.primary), window=window, now=now
             )
+            if current is not None and current.alert_id == record.alert_id:
+                record = _merged(record, current)
+        added = source not in record.sources
+        if added:
+            record = replace(record, sources=(*record.sources, source), updates=record.updates + 1)
         # The window runs from the first alert; re-putting must not extend it.
         remaining = max(record.first_seen + window - now, 1.0)
-        for name in keys:
-            store.put_story(_under(record, name), remaining)
-        return None
+        names = [*keys, record.primary] if record.primary not in keys else keys
+        for name in names:
+            if name:
+                store.put_story(replace(record, story_key=name), remaining)
+        return None, record if added else None
 
     primary = keys[0]
     # The window's number keeps a story that comes back after the window from reusing
@@ -153,10 +177,57 @@ def decide(
         story_key=primary,
         first_seen=now,
         sources=(source,),
+        primary=primary,
     )
     for name in keys:
-        store.put_story(_under(record, name), window)
-    return _alert(match, item, new_id, source, now)
+        store.put_story(replace(record, story_key=name), window)
+    return _alert(match, item, new_id, source, now), None
+
+
+def _live(record: StoryRecord | None, *, window: float, now: float) -> StoryRecord | None:
+    # Stores expire records by TTL; check the age too for stores that expire lazily.
+    if record is None or now - record.first_seen >= window:
+        return None
+    return record
+
+
+def _merged(record: StoryRecord, other: StoryRecord) -> StoryRecord:
+    """``record`` with the outlets and updates ``other`` (same alert) knows of too."""
+    return replace(
+        record,
+        sources=_union(record.sources, other.sources),
+        updates=max(record.updates, other.updates),
+    )
+
+
+def current_story(alert: Alert, store: Store) -> Alert:
+    """The alert with the outlets and updates its story gathered since it was decided.
+
+    Called at send time (``deliver``, ``deliver_digest``): a delivery still pending,
+    held for a digest or retrying carries what the story record knows when it goes,
+    whichever process sends it and from wherever it was rebuilt (a task argument, the
+    ledger). The record is looked up under the alert's primary name, which every
+    addition rewrites; once the story window is over there is none and the alert stays
+    as it is.
+    """
+    record = store.get_story(alert.watchlist, story_key(alert.item))
+    return alert if record is None else with_story(alert, record)
+
+
+def with_story(alert: Alert, record: StoryRecord) -> Alert:
+    """The alert with the record's outlets after its own and its updates count; the same
+    object when the record adds nothing or is another alert's."""
+    if record.alert_id != alert.id:
+        return alert
+    sources = _union(alert.sources, record.sources)
+    update = max(alert.update, record.updates)
+    if sources == alert.sources and update == alert.update:
+        return alert
+    return replace(alert, sources=sources, update=update)
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
 
 
 def _alert(match: Match, item: WireItem, new_id: str, source: str, first_seen: float) -> Alert:
@@ -174,16 +245,4 @@ def _alert(match: Match, item: WireItem, new_id: str, source: str, first_seen: f
         sources=(source,),
         channels=match.channels,
         created_at=_iso_utc(first_seen),
-    )
-
-
-def _under(record: StoryRecord, key: str) -> StoryRecord:
-    """The same record filed under another of the story's names."""
-    return StoryRecord(
-        alert_id=record.alert_id,
-        watchlist=record.watchlist,
-        story_key=key,
-        first_seen=record.first_seen,
-        sources=record.sources,
-        updates=record.updates,
     )

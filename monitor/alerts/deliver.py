@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import structlog
 
 from monitor.alerts.channels import Channel, DigestChannel
+from monitor.alerts.decide import current_story
 from monitor.alerts.digest import DIGEST_LEASE, digest_id, settle
 from monitor.alerts.retry import after_failure
 from monitor.errors import DeliveryError, TransientDeliveryError
@@ -33,7 +34,7 @@ def one_line(text: str) -> str:
     return flat if len(flat) <= _MAX_DETAIL else flat[: _MAX_DETAIL - 1] + "…"
 
 
-def _payload(alert: Alert) -> str:
+def ledger_payload(alert: Alert) -> str:
     """The alert as JSON for the ledger; ASCII-escaped if it holds a lone surrogate."""
     text = json.dumps(alert.to_message(), ensure_ascii=False, sort_keys=True)
     try:
@@ -96,7 +97,10 @@ def deliver(
             detail="already sent",
         )
 
-    payload = _payload(alert)
+    # SPEC 6: outlets that carried the story since it was decided go out with it, and
+    # the ledger records what was sent (``monitor alerts list`` shows it).
+    alert = current_story(alert, store)
+    payload = ledger_payload(alert)
     outcome = _attempt(lambda: channel.send(alert), channel.name, alert.id)
     retry_after: float | None = None
     status: DeliveryStatus
@@ -164,11 +168,17 @@ def deliver_digest(
     settled: list[LedgerEntry] = []
     for entry in entries:
         try:
-            alerts.append(Alert.from_message(json.loads(entry.payload)))
+            alert = Alert.from_message(json.loads(entry.payload))
         except (ValueError, KeyError, TypeError):
             # cannot be rendered now or later: a dead letter, not a poison for the rest
             settled += settle([entry], failure="unreadable alert payload", max_attempts=1, now=now)
         else:
+            # Held since it was decided: the outlets that carried the story meanwhile
+            # go in the digest ("also carried by"), and in the ledger with it.
+            current = current_story(alert, store)
+            alerts.append(current)
+            if current is not alert:
+                entry = replace(entry, payload=ledger_payload(current))
             readable.append(entry)
     if alerts:
         outcome = _attempt(

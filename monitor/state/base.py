@@ -24,6 +24,9 @@ class StoryRecord:
     first_seen: float  # unix seconds
     sources: tuple[str, ...]
     updates: int = 0
+    # The story key the alert was raised under (``decide.story_key`` of its item): the
+    # record is filed under every name of the story, and this one is kept current.
+    primary: str = ""
 
 
 @dataclass(frozen=True)

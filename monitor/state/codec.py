@@ -34,6 +34,7 @@ def story_from_json(text: str) -> StoryRecord:
         first_seen=float(data["first_seen"]),
         sources=tuple(str(s) for s in data["sources"]),
         updates=int(data.get("updates", 0)),
+        primary=str(data.get("primary", "")),
     )
 
 

@@ -71,6 +71,37 @@ def test_shipped_config_as_make_run_runs_it(tmp_path: Path) -> None:
     assert weather.strip() not in by_title
 
 
+def test_a_copy_from_another_outlet_adds_to_the_alert_and_alerts_list_shows_both(
+    tmp_path: Path,
+) -> None:
+    """SPEC 6: Reuters' copy of the Sputnik/UrduPoint story, with its own headline and
+    dateline (found by its body alone), dropped after the alert went: no second alert,
+    and the delivery log names both outlets."""
+    config = example_config(tmp_path, seeds=[SEED_AR])
+    first = run_monitor(["run", "--once", "--config", str(config)], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert len(_archive(tmp_path)) == 1
+
+    text = SEED_AR.read_text(encoding="utf-8")
+    headline = "بيسكوف: روسيا لا تتفاوض مع الغرب حول الضمانات الأمنية من موقع القوة"
+    dateline = "( أردو بوینت نتورك ۔ / سبوتنيك - 12 كانون الثاني 2022ء)"
+    assert headline in text and dateline in text
+    copy = text.replace(headline, "الكرملين ينفي التفاوض مع واشنطن من موقع القوة").replace(
+        dateline, "موسكو، 12 كانون الثاني (رويترز) -"
+    )
+    (tmp_path / "inbox" / "reuters-copy.ar.txt").write_text(copy, encoding="utf-8")
+    second = run_monitor(["run", "--once", "--config", str(config)], tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "russia-nato" not in second.stdout
+    assert len(_archive(tmp_path)) == 1
+
+    listed = run_monitor(["alerts", "list", "--config", str(config)], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert len({row[0] for row in rows}) == 1  # one alert, on each of its channels
+    assert {(row[2], row[6]) for row in rows} == {("sent", "UrduPoint; also carried by Reuters")}
+
+
 def test_non_matching_item_alerts_nothing(tmp_path: Path) -> None:
     config = example_config(tmp_path, seeds=[SEEDS / "weather-kyiv.uk.txt"])
     result = run_monitor(["run", "--once", "--config", str(config)], tmp_path)
