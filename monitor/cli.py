@@ -23,6 +23,7 @@ from typing import TextIO
 
 from monitor.config.loader import load_config
 from monitor.config.paths import default_config_path
+from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.config.summary import summarize
 from monitor.errors import ConfigError, MonitorError, ParseError
@@ -197,8 +198,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.pipeline import Runtime
     from monitor.runner import EmbeddedRunner
 
-    config = _config(args)
-    runtime = Runtime.build(config, distributed=False)
+    reloader = ConfigReloader.start(args.config or default_config_path())
+    runtime = Runtime.build(reloader.config, distributed=False)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -207,8 +208,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
     try:
-        EmbeddedRunner(runtime, stop=stop).run(once=args.once)
+        runner = EmbeddedRunner(runtime, stop=stop, reloader=None if args.once else reloader)
+        runner.run(once=args.once)
     finally:
         runtime.close()
     return 0

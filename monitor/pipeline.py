@@ -86,6 +86,16 @@ class Runtime:
             channels=build_channels(config),
         )
 
+    def reconfigured(self, config: Config) -> Runtime:
+        """This runtime on a reloaded ``config``: the same store (its settings are kept,
+        ``config.reload.RESTART_ONLY``), the matcher and channels built again once."""
+        return Runtime(
+            config=config,
+            store=self.store,
+            matcher=build_matcher(config),
+            channels=build_channels(config),
+        )
+
     def close(self) -> None:
         self.store.close()
 
