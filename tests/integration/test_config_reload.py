@@ -1,6 +1,6 @@
-"""`monitor run` (continuous) reloads its config as it runs (RELIABILITY 17): a valid
-change is taken without a restart, an invalid one is refused with FILE:LINE lines and
-the process keeps alerting on the last good config."""
+"""`monitor run` (continuous) and `monitor worker` + `monitor poller` reload their config
+as they run (RELIABILITY 17): a valid change is taken without a restart, an invalid one
+is refused with FILE:LINE lines and the processes keep alerting on the last good config."""
 
 from __future__ import annotations
 
@@ -8,9 +8,19 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from tests.helpers import SEED_AR, SEEDS, example_config, monitor_env, wait_for
+import pytest
+
+from tests.helpers import (
+    SEED_AR,
+    SEEDS,
+    example_config,
+    monitor_env,
+    stop_processes,
+    wait_for,
+)
 
 MATCHING = (
     "    topics: [NATO, security guarantees, Ukraine]\n"
@@ -37,17 +47,23 @@ def _events(log: Path, name: str) -> list[dict[str, object]]:
     return events
 
 
-def test_run_takes_a_good_config_and_keeps_it_when_a_bad_one_follows(tmp_path: Path) -> None:
+def _not_matching_config(tmp_path: Path) -> tuple[Path, str]:
+    """The example config with a watchlist the seeds do not match; and the original text."""
     config = example_config(tmp_path)
-    file = config / "monitor.yaml"
-    good = file.read_text(encoding="utf-8")
+    good = (config / "monitor.yaml").read_text(encoding="utf-8")
     assert MATCHING in good
-    file.write_text(
+    (config / "monitor.yaml").write_text(
         good.replace(MATCHING, NOT_MATCHING).replace(
             "\ntopics:\n", "\ntopics:\n  Volcano: [volcano]\n", 1
         ),
         encoding="utf-8",
     )
+    return config, good
+
+
+def test_run_takes_a_good_config_and_keeps_it_when_a_bad_one_follows(tmp_path: Path) -> None:
+    config, good = _not_matching_config(tmp_path)
+    file = config / "monitor.yaml"
     log = tmp_path / "run.log"
     with log.open("w") as err:
         proc = subprocess.Popen(
@@ -87,3 +103,61 @@ def test_run_takes_a_good_config_and_keeps_it_when_a_bad_one_follows(tmp_path: P
             proc.wait(timeout=20)
     assert proc.returncode == 0, log.read_text()
     assert len(_events(log, "config_reloaded")) == 1
+
+
+@pytest.mark.integration
+def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows(
+    tmp_path: Path, redis_db_url: str
+) -> None:
+    config, good = _not_matching_config(tmp_path)
+    file = config / "monitor.yaml"
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=redis_db_url)
+    logs = {role: tmp_path / f"{role}.log" for role in ("worker", "poller")}
+    procs: list[subprocess.Popen[str]] = []
+    # one pool child: it runs every task, so it has seen each config before the next
+    extra = {"worker": ["--pool", "prefork", "--concurrency", "1"], "poller": []}
+    try:
+        for role, log in logs.items():
+            with log.open("w") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "monitor", role, "--config", str(config)]
+                        + extra[role],
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    )
+                )
+
+        def text() -> str:
+            return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
+
+        assert wait_for(lambda: _events(logs["worker"], "poll"), timeout=60), text()
+        # a restart-only setting changes too: kept, with a warning naming it
+        file.write_text(good + "  visibility_timeout: 2h\n", encoding="utf-8")
+        for log in logs.values():
+            assert wait_for(lambda: _events(log, "config_reloaded"), timeout=30), text()  # noqa: B023
+        warned = [event["key"] for event in _events(logs["worker"], "config_restart_needed")]
+        assert warned == ["settings.visibility_timeout"], text()
+        (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
+        assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), text()
+
+        file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
+        for log in logs.values():
+            assert wait_for(lambda: _events(log, "config_rejected"), timeout=30), text()  # noqa: B023
+        other = SEEDS / "zakharova-nato-expansion.ru.txt"
+        (tmp_path / "inbox" / other.name).write_bytes(other.read_bytes())
+        assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), text()
+        assert all(proc.poll() is None for proc in procs), text()
+        for log in logs.values():
+            assert len(_events(log, "config_rejected")) == 1, text()
+
+        # Celery restarts a detached worker on SIGHUP, which a bad config would stop dead
+        procs[0].send_signal(signal.SIGHUP)
+        assert wait_for(lambda: _events(logs["worker"], "sighup_ignored"), timeout=30), text()
+        time.sleep(2)
+        assert procs[0].poll() is None, text()
+    finally:
+        stop_processes(procs)
