@@ -375,6 +375,11 @@ def deliver_alert(
         if name in digests:
             _hold(alert, name, store, period=digests[name], now=now)
             continue
+        if name not in channels:
+            # removed from the config (a reload) since the alert was decided: its retry
+            # or requeued delivery has nowhere to go; the ledger entry stays as it was
+            log.warning("delivery_skipped", alert=alert.id, channel=name, reason="no such channel")
+            continue
         result = deliver(
             alert,
             channels[name],

@@ -143,7 +143,9 @@ def runtime() -> Runtime:
     """
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.build(config_reloader().config, distributed=True)
+        reloader = config_reloader()
+        reloader.check()  # a new pool child: the files may have changed since the fork
+        _runtime = Runtime.build(reloader.config, distributed=True)
     elif _reloader is not None:  # None: a runtime set by hand (unit tests), nothing to watch
         config = _reloader.check()
         if config is not None:

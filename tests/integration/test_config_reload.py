@@ -47,6 +47,10 @@ def _events(log: Path, name: str) -> list[dict[str, object]]:
     return events
 
 
+def _logged(log: Path, name: str) -> bool:
+    return bool(_events(log, name))
+
+
 def _not_matching_config(tmp_path: Path) -> tuple[Path, str]:
     """The example config with a watchlist the seeds do not match; and the original text."""
     config = example_config(tmp_path)
@@ -75,15 +79,15 @@ def test_run_takes_a_good_config_and_keeps_it_when_a_bad_one_follows(tmp_path: P
             text=True,
         )
         try:
-            assert wait_for(lambda: _events(log, "poll"), timeout=30), log.read_text()
+            assert wait_for(lambda: _logged(log, "poll"), timeout=30), log.read_text()
             file.write_text(good, encoding="utf-8")
-            assert wait_for(lambda: _events(log, "config_reloaded"), timeout=30), log.read_text()
+            assert wait_for(lambda: _logged(log, "config_reloaded"), timeout=30), log.read_text()
             (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
             assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=30), log.read_text()
 
             # a typo: refused with where it is, the process goes on with the last good one
             file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
-            assert wait_for(lambda: _events(log, "config_rejected"), timeout=30), log.read_text()
+            assert wait_for(lambda: _logged(log, "config_rejected"), timeout=30), log.read_text()
             [rejected] = _events(log, "config_rejected")
             errors = rejected["errors"]
             assert isinstance(errors, list) and len(errors) == 1, errors
@@ -134,11 +138,11 @@ def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows
         def text() -> str:
             return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
 
-        assert wait_for(lambda: _events(logs["worker"], "poll"), timeout=60), text()
+        assert wait_for(lambda: _logged(logs["worker"], "poll"), timeout=60), text()
         # a restart-only setting changes too: kept, with a warning naming it
         file.write_text(good + "  visibility_timeout: 2h\n", encoding="utf-8")
         for log in logs.values():
-            assert wait_for(lambda: _events(log, "config_reloaded"), timeout=30), text()  # noqa: B023
+            assert wait_for(lambda: _logged(log, "config_reloaded"), timeout=30), text()  # noqa: B023
         warned = [event["key"] for event in _events(logs["worker"], "config_restart_needed")]
         assert warned == ["settings.visibility_timeout"], text()
         (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
@@ -146,7 +150,7 @@ def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows
 
         file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
         for log in logs.values():
-            assert wait_for(lambda: _events(log, "config_rejected"), timeout=30), text()  # noqa: B023
+            assert wait_for(lambda: _logged(log, "config_rejected"), timeout=30), text()  # noqa: B023
         other = SEEDS / "zakharova-nato-expansion.ru.txt"
         (tmp_path / "inbox" / other.name).write_bytes(other.read_bytes())
         assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), text()
@@ -156,7 +160,7 @@ def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows
 
         # Celery restarts a detached worker on SIGHUP, which a bad config would stop dead
         procs[0].send_signal(signal.SIGHUP)
-        assert wait_for(lambda: _events(logs["worker"], "sighup_ignored"), timeout=30), text()
+        assert wait_for(lambda: _logged(logs["worker"], "sighup_ignored"), timeout=30), text()
         time.sleep(2)
         assert procs[0].poll() is None, text()
     finally:

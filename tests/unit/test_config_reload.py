@@ -6,6 +6,7 @@ embedded runner's side of a swap (new feeds polled, removed ones not)."""
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from monitor.config.loader import load_config
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.match.engine import build_matcher
-from monitor.pipeline import Runtime, build_channels
+from monitor.model import WireItem
+from monitor.pipeline import Runtime, build_channels, deliver_alert, process_item, utcnow
 from monitor.runner import EmbeddedRunner
 from monitor.state.memory import MemoryStore
 
@@ -70,7 +72,7 @@ def _reloader(path: Path, **options: Any) -> ConfigReloader:
     return ConfigReloader.start(path, **options)
 
 
-def _events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+def _events(logs: Sequence[MutableMapping[str, Any]], name: str) -> list[MutableMapping[str, Any]]:
     return [entry for entry in logs if entry["event"] == name]
 
 
@@ -240,3 +242,40 @@ def test_the_runner_polls_new_feeds_and_drops_removed_ones(cfg: Path, tmp_path: 
     _write(cfg / "monitor.yaml", text.replace("  - id: desk\n    path", "  - id: gone\n    path"))
     runner._reload()
     assert set(runner._next_due) == {"other", "gone"}
+
+
+def test_a_worker_process_checks_before_building_and_before_each_task(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import app
+
+    def build(config: Config, *, distributed: bool = False) -> Runtime:
+        return Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
+
+    monkeypatch.setattr(Runtime, "build", build)
+    monkeypatch.setattr(app, "_runtime", None)
+    monkeypatch.setattr(app, "_reloader", _reloader(cfg))  # as made before the pool forked
+    text = (cfg / "monitor.yaml").read_text(encoding="utf-8")
+    _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: 2s"))  # since the fork
+    first = app.runtime()
+    assert first.config.feeds[0].every == 2.0
+    assert app.runtime() is first  # nothing changed: the same runtime
+    _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: soon"))
+    with capture_logs() as logs:
+        assert app.runtime() is first  # refused: the last good one
+    assert _events(logs, "config_rejected")
+    _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: 3s"))
+    second = app.runtime()
+    assert second.config.feeds[0].every == 3.0 and second.store is first.store
+
+
+def test_a_retry_for_a_channel_a_reload_removed_is_skipped(cfg: Path) -> None:
+    config = load_config(cfg)
+    runtime = Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
+    item = WireItem(id="x1", title="NATO summit", body="NATO met.", source="t")
+    [alert] = process_item(item, runtime.matcher, runtime.store, config, now=utcnow())
+    assert alert.channels == ("out",)
+    with capture_logs() as logs:  # the config of the retry has no channel "out" any more
+        results = deliver_alert(alert, {}, runtime.store, config, now=utcnow(), only="out")
+    assert results == []
+    assert [entry["channel"] for entry in _events(logs, "delivery_skipped")] == ["out"]
