@@ -23,6 +23,7 @@ from typing import TextIO
 
 from monitor.config.loader import load_config
 from monitor.config.paths import default_config_path
+from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.config.summary import summarize
 from monitor.errors import ConfigError, MonitorError, ParseError
@@ -253,9 +254,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.runner import EmbeddedRunner
     from monitor.state import store_faults
 
-    config = _config(args)
-    with store_faults(config.settings):
-        runtime = Runtime.build(config, distributed=False)
+    reloader = ConfigReloader.start(args.config or default_config_path())
+    with store_faults(reloader.config.settings):
+        runtime = Runtime.build(reloader.config, distributed=False)
         stop = threading.Event()
 
         def _stop(signum: int, frame: FrameType | None) -> None:
@@ -264,8 +265,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
         try:
-            EmbeddedRunner(runtime, stop=stop).run(once=args.once)
+            runner = EmbeddedRunner(runtime, stop=stop, reloader=None if args.once else reloader)
+            runner.run(once=args.once)
         finally:
             runtime.close()
     return 0

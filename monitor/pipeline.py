@@ -86,6 +86,16 @@ class Runtime:
             channels=build_channels(config),
         )
 
+    def reconfigured(self, config: Config) -> Runtime:
+        """This runtime on a reloaded ``config``: the same store (its settings are kept,
+        ``config.reload.RESTART_ONLY``), the matcher and channels built again once."""
+        return Runtime(
+            config=config,
+            store=self.store,
+            matcher=build_matcher(config),
+            channels=build_channels(config),
+        )
+
     def close(self) -> None:
         self.store.close()
 
@@ -392,6 +402,11 @@ def deliver_alert(
             continue
         if name in digests:
             _hold(alert, name, store, period=digests[name], now=now)
+            continue
+        if name not in channels:
+            # removed from the config (a reload) since the alert was decided: its retry
+            # or requeued delivery has nowhere to go; the ledger entry stays as it was
+            log.warning("delivery_skipped", alert=alert.id, channel=name, reason="no such channel")
             continue
         result = deliver(
             alert,

@@ -28,6 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.config.reload import ConfigReloader
 from monitor.errors import MonitorError, TransientError
 from monitor.logs import get_logger
 from monitor.model import Alert
@@ -73,9 +74,16 @@ class _Retry:
 class EmbeddedRunner:
     """Drives ``poll_feed → process_item → deliver_alert`` on a local schedule."""
 
-    def __init__(self, runtime: Runtime, *, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        stop: threading.Event | None = None,
+        reloader: ConfigReloader | None = None,
+    ) -> None:
         self.runtime = runtime
         self.stop = stop or threading.Event()
+        self.reloader = reloader  # continuous mode: the config is read again when it changes
         self.stats = RunStats()
         self._retries: list[_Retry] = []
         self._seq = itertools.count()
@@ -96,6 +104,7 @@ class EmbeddedRunner:
             start = utcnow().timestamp()
             self._next_due = {feed.id: start for feed in self.runtime.config.feeds}
             while not self.stop.is_set():
+                self._reload()
                 now = utcnow().timestamp()
                 for feed_id, due in list(self._next_due.items()):
                     if due <= now and not self.stop.is_set():
@@ -115,6 +124,18 @@ class EmbeddedRunner:
         if not candidates:
             return 1.0
         return min(max(min(candidates) - now, 0.05), 1.0)
+
+    def _reload(self) -> None:
+        """Swap in a changed config (``ConfigReloader``): new feeds are due now, removed
+        ones are no longer polled, the others keep their schedule."""
+        config = self.reloader.check() if self.reloader is not None else None
+        if config is None:
+            return
+        self.runtime = self.runtime.reconfigured(config)
+        now = utcnow().timestamp()
+        ids = {feed.id for feed in config.feeds}
+        self._next_due = {feed_id: self._next_due.get(feed_id, now) for feed_id in ids}
+        self._errors = {feed_id: n for feed_id, n in self._errors.items() if feed_id in ids}
 
     # --- stages -----------------------------------------------------------------------
     def _poll(self, feed_id: str) -> None:

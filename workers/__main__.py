@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.visibility_timeout is not None:
         app_module.set_visibility_timeout(args.visibility_timeout)
     app_module.use_config(args.config or default_config_path())
-    config = app_module.load_app_config()
+    # the worker's pool children inherit it (last good config, stamps) when they fork
+    reloader = app_module.config_reloader()
+    config = reloader.config
     app_module.configure(config)
     if args.role == "worker":
         import workers.tasks  # noqa: F401  (registers the tasks)
@@ -69,12 +71,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
     store = open_store(config.settings, distributed=True)
     try:
         run_poller(
             config,
             store,
             stop,
+            reloader=reloader,
             pending_stale_after=args.pending_stale_after,
             queued_stale_after=args.queued_stale_after,
             queued_max_requeues=args.queued_max_requeues,

@@ -16,8 +16,12 @@ from celery import Celery, signals
 
 from monitor.config.loader import load_config
 from monitor.config.paths import default_config_path
+from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
+from monitor.logs import get_logger
 from monitor.pipeline import Runtime
+
+log = get_logger(__name__)
 
 # Celery redelivers an unacked task after ``settings.visibility_timeout`` (default 1h);
 # every countdown we set stays well below it (kombu#337: a longer ETA is delivered again
@@ -32,6 +36,7 @@ app = Celery("monitor", include=["workers.tasks"])
 
 _config_path: Path | None = None
 _runtime: Runtime | None = None
+_reloader: ConfigReloader | None = None
 # None: the config's settings.visibility_timeout
 _visibility_timeout: float | None = None
 
@@ -113,15 +118,38 @@ def configure(config: Config) -> None:
     app.conf.update(celery_settings(config))
 
 
+def config_reloader() -> ConfigReloader:
+    """This process's config and its watcher, loaded on first use (``ConfigError`` if bad).
+
+    Made in the worker's main process before the pool forks, so a pool child started
+    later (a crashed one replaced) begins from the last good config, not from files that
+    may have turned bad since, and reloads from there at its first task.
+    """
+    global _reloader
+    if _reloader is None:
+        _reloader = ConfigReloader.start(_config_path or default_config_path())
+    return _reloader
+
+
 def runtime() -> Runtime:
     """This process's resources (store, matcher, channels), built on first use.
 
     Built after the pool forks (see ``_reset_runtime``) so that no Redis
-    connection is shared between processes.
+    connection is shared between processes. Each task asks for it, so this is where a
+    pool child notices a changed config: the files are stat'ed at most once a second
+    (``ConfigReloader``), a good config is swapped in, a bad one is refused and the
+    task runs on the last good one. Per child, without telling the main process: each
+    child reads the files once, which costs less than a broadcast to do the same.
     """
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.build(load_app_config(), distributed=True)
+        reloader = config_reloader()
+        reloader.check()  # a new pool child: the files may have changed since the fork
+        _runtime = Runtime.build(reloader.config, distributed=True)
+    elif _reloader is not None:  # None: a runtime set by hand (unit tests), nothing to watch
+        config = _reloader.check()
+        if config is not None:
+            _runtime = _runtime.reconfigured(config)
     return _runtime
 
 
@@ -129,3 +157,16 @@ def runtime() -> Runtime:
 def _reset_runtime(**kwargs: Any) -> None:
     global _runtime
     _runtime = None
+
+
+@signals.worker_ready.connect
+def _sighup_is_not_a_restart(**kwargs: Any) -> None:
+    """Celery re-executes a detached worker on SIGHUP: with a config turned bad since,
+    the new one would refuse to start. Pool children reload changed files by themselves
+    (``runtime``), so the signal has nothing left to do but say so."""
+    from celery import platforms
+
+    def _hup(*args: Any) -> None:
+        log.info("sighup_ignored", reason="workers reload a changed config by themselves")
+
+    platforms.signals["SIGHUP"] = _hup

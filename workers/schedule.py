@@ -23,6 +23,7 @@ from kombu.exceptions import ChannelError, OperationalError
 from redis.exceptions import RedisError
 
 from monitor.alerts.digest import digest_periods, due_channels
+from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.model import Alert
 from monitor.pipeline import (
@@ -203,6 +204,7 @@ def run_poller(
     pending_stale_after: float = PENDING_STALE_AFTER,
     queued_stale_after: float = PENDING_STALE_AFTER,
     queued_max_requeues: int = QUEUED_MAX_REQUEUES,
+    reloader: ConfigReloader | None = None,
 ) -> None:
     last_sweep = 0.0
     removed_swept_at: float | None = None  # at the first tick, then once a day
@@ -219,6 +221,8 @@ def run_poller(
         queued_stale_after=queued_older_than,
     )
     while not stop.is_set():
+        # a changed config: its feeds and digests count from this tick (RELIABILITY 17)
+        config = (reloader.check() if reloader is not None else None) or config
         try:
             queued = poll_due_feeds(config, store)
             if queued:
