@@ -1,8 +1,10 @@
 """Logging set-up: structlog configured here and nowhere else.
 
 Logs go to stderr (results go to stdout): a coloured console renderer on a TTY,
-one JSON object per line otherwise. Context such as ``feed``, ``item`` and
-``task_id`` is bound through contextvars by the callers. No other I/O.
+one JSON object per line otherwise, for our own log lines and for those of the
+libraries that log through the stdlib (Celery, kombu, redis) alike. Context such as
+``feed``, ``item`` and ``task_id`` is bound through contextvars by the callers. No
+other I/O.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ import structlog
 
 
 def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
-    """Configure structlog (and the stdlib root logger) once per process."""
+    """Configure structlog and the stdlib root logger, once per process (again is harmless).
+
+    Libraries (celery, kombu, redis, httpx) log through the stdlib: their records go
+    through structlog's ``ProcessorFormatter`` to the same renderer, so on a pipe every
+    stderr line is one JSON object, on a TTY a console line; they are kept quieter
+    (``warning`` at least), except Celery's own loggers, which follow ``level`` (a
+    worker's ``Task ... received`` lines are its operational log). Python warnings are
+    logged too, not printed.
+    """
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     use_json = not sys.stderr.isatty() if json is None else json
     shared: list[Any] = [
@@ -34,8 +44,26 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # Libraries (httpx, celery, kombu) log through the stdlib: keep them on stderr, quieter.
-    logging.basicConfig(stream=sys.stderr, level=max(numeric, logging.WARNING), force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            # a stdlib record: its message is the event; the logger names the library
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]  # replaces a handler of an earlier call, or Celery's
+    # A logger that neither propagates nor has a handler (billiard's "multiprocessing":
+    # "Process ... exited with ...") falls back to this, not to a plain-text line.
+    logging.lastResort = handler
+    root.setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("celery").setLevel(numeric)
+    logging.captureWarnings(True)
 
 
 def get_logger(name: str) -> Any:

@@ -24,6 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers")
     parser.add_argument("role", choices=["worker", "poller"])
     parser.add_argument("--config", type=Path, default=None)
+    # --loglevel/-l as well: Celery's spelling, which `monitor worker --loglevel debug`
+    # passes through with the Celery options.
+    parser.add_argument(
+        "--log-level",
+        "--loglevel",
+        "-l",
+        dest="log_level",
+        default="info",
+        help="debug, info, warning, error (default: info)",
+    )
     parser.add_argument(
         "--visibility-timeout",
         type=float,
@@ -49,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         help="poller: requeues before such an item is given up on (logged, dead list)",
     )
     args, extra = parser.parse_known_args(argv)
-    configure_logging("info")
+    configure_logging(args.log_level)
     if args.visibility_timeout is not None:
         app_module.set_visibility_timeout(args.visibility_timeout)
     app_module.use_config(args.config or default_config_path())
@@ -61,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         import workers.tasks  # noqa: F401  (registers the tasks)
 
         queues = ",".join(app_module.QUEUES)
-        app_module.app.worker_main(["worker", "--loglevel=INFO", "-Q", queues, *extra])
+        # Celery's loggers follow the same level; it leaves the handlers to us
+        # (workers.app: the setup_logging signal).
+        level = f"--loglevel={args.log_level.upper()}"
+        app_module.app.worker_main(["worker", level, "-Q", queues, *extra])
         return 0
 
     stop = threading.Event()

@@ -9,6 +9,7 @@ because the alert ledger, not the broker, makes delivery happen once.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from monitor.config.loader import load_config
 from monitor.config.paths import default_config_path
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
-from monitor.logs import get_logger
+from monitor.logs import configure_logging, get_logger
 from monitor.pipeline import Runtime
 
 log = get_logger(__name__)
@@ -151,6 +152,16 @@ def runtime() -> Runtime:
         if config is not None:
             _runtime = _runtime.reconfigured(config)
     return _runtime
+
+
+@signals.setup_logging.connect
+def _setup_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
+    """Celery configures no logging of its own once this signal has a receiver: no
+    plain-text handler on the root logger, no stdout/stderr redirected into log
+    records. Ours renders Celery's records as JSON lines like every other (SPEC 4), at
+    the worker's ``--loglevel`` (also for ``celery -A workers.app worker``)."""
+    name = logging.getLevelName(loglevel) if isinstance(loglevel, int) else loglevel
+    configure_logging(str(name or "info").lower())
 
 
 @signals.worker_process_init.connect

@@ -1,7 +1,8 @@
 """The distributed runner for real: a Redis server, a Celery worker process and
 the poller process, started as `monitor worker` / `monitor poller` are. One
 seed item dropped into the folder must come out as one alert in the archive;
-the same file again adds nothing; another story adds a second alert."""
+the same file again adds nothing; another story adds a second alert. Every line either
+process writes to stderr is a JSON log line (SPEC 4), Celery's own included."""
 
 from __future__ import annotations
 
@@ -35,15 +36,17 @@ def distributed(
     procs: list[subprocess.Popen[str]] = []
     logs = []
     for role, extra in (("worker", ["--pool", "prefork", "--concurrency", "2"]), ("poller", [])):
-        log = (tmp_path / f"{role}.log").open("w")
-        logs.append(log)
+        # stdout (the worker's banner, the console channel's alerts) apart from stderr (logs)
+        out = (tmp_path / f"{role}.out.log").open("w")
+        err = (tmp_path / f"{role}.err.log").open("w")
+        logs += [out, err]
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "monitor", role, "--config", str(config), *extra],
                 cwd=tmp_path,
                 env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                stdout=out,
+                stderr=err,
                 text=True,
             )
         )
@@ -80,3 +83,27 @@ def test_one_item_flows_through_a_real_worker(
     alerts = _alerts(tmp_path)
     assert len(alerts) == 2, alerts
     assert alerts[0]["id"] != alerts[1]["id"]
+
+    # Stopped (warm shutdown logged too), then every stderr line of both must be JSON.
+    stop_processes(procs)
+    records = {role: _json_lines(tmp_path / f"{role}.err.log") for role in ("worker", "poller")}
+    celery = [r for r in records["worker"] if str(r.get("logger", "")).startswith("celery.")]
+    # Celery's stdlib records came through the same renderer ...
+    assert any("received" in str(r["event"]) for r in celery), celery[:5]
+    # ... beside ours
+    assert any(r["event"] == "poll" for r in records["worker"]), records["worker"][:5]
+    assert any(r["event"] == "polls_queued" for r in records["poller"]), records["poller"][:5]
+
+
+def _json_lines(path: Path) -> list[dict[str, object]]:
+    """Every line of a stderr capture as a JSON object; fails on the first that is not."""
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            pytest.fail(f"{path.name}:{number} is not a JSON log line: {line[:300]!r}")
+        assert isinstance(record, dict) and "event" in record and "level" in record, line
+        records.append(record)
+    assert records, f"{path.name} is empty"
+    return records
