@@ -27,6 +27,7 @@ from monitor.errors import ParseError
 from monitor.logs import get_logger
 from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, DeliveryResult, WireItem
+from monitor.sources import cadence
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
 from monitor.sources.drop import scan_folder
@@ -66,6 +67,11 @@ class PollResult:
     complete: bool = False
     polled_at: float | None = None  # unix seconds; set by poll_feed
     forget_before: float | None = None
+    # Seconds until the feed's next poll (``sources.cadence``): adapted for a URL (and
+    # put in ``feed_state`` too, so it outlives the process), the feed's ``every`` for a
+    # drop folder. ``fresh_for``: the server's Cache-Control max-age, less Age.
+    interval: float = 0.0
+    fresh_for: float | None = None
 
 
 @dataclass
@@ -112,12 +118,15 @@ def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
 
     A feed that cannot be fetched or parsed raises (``FetchError``,
     ``TransientFetchError``, ``ParseError``); one bad file in a drop folder is
-    a warning and the others are still read.
+    a warning and the others are still read. ``PollResult.interval`` says when to poll
+    it next (``sources.cadence``); ``commit_poll`` stores a URL's in its feed state.
     """
+    state: dict[str, str] = {}
     if feed.path is not None:
         result = _poll_folder(feed, Path(feed.path), store, now=now)
     else:
-        result = _poll_url(feed, config, store, now=now)
+        state = store.get_feed_state(feed.id)
+        result = _poll_url(feed, config, state, now=now)
     result.polled_at = now.timestamp()
     result.present_keys.extend(item.id for item in result.items)
     if result.complete:
@@ -130,6 +139,16 @@ def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
             new_items.append(item)
     result.items = new_items
     result.seen_keys.extend(item.id for item in new_items)
+    if feed.path is None:
+        current = cadence.current_interval(state, feed.every)
+        result.interval = cadence.next_interval(
+            feed.every, current, new_items=bool(new_items), fresh_for=result.fresh_for
+        )
+        result.feed_state[cadence.INTERVAL_KEY] = repr(result.interval)
+    else:
+        # A drop folder is scanned every `every`: a local listing is cheap, and a wire
+        # dropped there must not wait for an interval stretched by a quiet night.
+        result.interval = feed.every
     return result
 
 
@@ -283,10 +302,11 @@ def _poll_folder(feed: FeedConfig, folder: Path, store: Store, *, now: datetime)
     return result
 
 
-def _poll_url(feed: FeedConfig, config: Config, store: Store, *, now: datetime) -> PollResult:
+def _poll_url(
+    feed: FeedConfig, config: Config, state: Mapping[str, str], *, now: datetime
+) -> PollResult:
     assert feed.url is not None
     result = PollResult(feed_id=feed.id)
-    state = store.get_feed_state(feed.id)
     fetched = fetch_feed(
         feed.url,
         etag=state.get("etag"),
@@ -297,6 +317,7 @@ def _poll_url(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
     )
     validators = {"etag": fetched.etag or "", "last_modified": fetched.last_modified or ""}
     result.feed_state = {key: value for key, value in validators.items() if value}
+    result.fresh_for = cadence.fresh_for(fetched.headers)
     if fetched.status == 304:
         return result
     # display_url: a token in the feed URL must not reach errors, warnings or items.

@@ -1,8 +1,10 @@
 """The embedded runner: the whole pipeline in one process, no Redis.
 
-``monitor run`` polls every feed on its ``every:`` interval, processes new
-items, delivers alerts, and remembers what it has seen in the local store
-(SQLite under ``settings.state_dir``), so a second run alerts nothing new.
+``monitor run`` polls every feed on its ``every:`` interval, adapted to how often the
+feed brings something new (``sources.cadence``: longer while it is quiet, back to
+``every`` with a new item; drop folders keep ``every``), processes new items, delivers
+alerts, and remembers what it has seen in the local store (SQLite under
+``settings.state_dir``), so a second run alerts nothing new.
 Transient delivery faults are retried from an in-process schedule; deliveries
 left pending by a crash or an early exit are resumed at the next start. Digest
 channels are flushed every tick (``pipeline.flush_digests``); ``--once`` sends the
@@ -44,6 +46,7 @@ from monitor.pipeline import (
     process_item,
     utcnow,
 )
+from monitor.sources import cadence
 
 log = get_logger(__name__)
 
@@ -163,15 +166,18 @@ class EmbeddedRunner:
                 self._deliver(alert, attempt=1)
         commit_poll(result, runtime.store)
         self._errors.pop(feed_id, None)
-        self._next_due[feed_id] = now.timestamp() + feed.every
-        log.info("poll", feed=feed_id, new_items=len(result.items))
+        self._next_due[feed_id] = now.timestamp() + result.interval
+        log.info(
+            "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
+        )
 
     def _feed_failed(self, feed_id: str, every: float, exc: MonitorError, now: datetime) -> None:
         failures = self._errors.get(feed_id, 0) + 1
         self._errors[feed_id] = failures
         delay = min(every * 2 ** (failures - 1), max(every, FEED_ERROR_BACKOFF_CAP))
-        if isinstance(exc, TransientError) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
+        if isinstance(exc, TransientError):
+            # a 429/503 Retry-After, believed up to the adaptive interval's ceiling
+            delay = cadence.retry_delay(every, delay, exc.retry_after)
         self._next_due[feed_id] = now.timestamp() + delay
         log.error("poll_failed", feed=feed_id, error=str(exc), retry_in=round(delay, 1))
 

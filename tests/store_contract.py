@@ -200,6 +200,20 @@ class StoreContract:
         assert store.claim_feed("feed-a", 30) is True
         assert store.claim_feed("feed-a", 30) is False
 
+    def test_hold_claim_sets_when_the_claim_lapses_held_or_not(self, store: Store) -> None:
+        # a poll re-arms its claim for its adapted interval: longer than the first ...
+        assert store.claim_feed("feed-a", SHORT_TTL) is True
+        store.hold_claim("feed-a", 30)
+        time.sleep(SHORT_TTL + 0.2)
+        assert store.claim_feed("feed-a", 30) is False
+        # ... or shorter, and a feed nobody claimed yet gets one
+        store.hold_claim("feed-a", SHORT_TTL)
+        store.hold_claim("feed-b", SHORT_TTL)
+        assert store.claim_feed("feed-b", 30) is False
+        time.sleep(SHORT_TTL + 0.2)
+        assert store.claim_feed("feed-a", 30) is True
+        assert store.claim_feed("feed-b", 30) is True
+
     def test_concurrent_claims_have_one_winner(self, store: Store) -> None:
         barrier = threading.Barrier(8)
         wins: list[bool] = []

@@ -2,7 +2,10 @@
 
 A feed is due when its claim in Redis (``SET NX PX`` for its ``every:``
 interval) can be taken, so any number of pollers together poll each feed once
-per interval, and when one dies the others take over at the next interval.
+per interval, and when one dies the others take over at the next interval. The
+poll task then re-arms the claim for the feed's adapted interval
+(``monitor.sources.cadence``: longer while the feed brings nothing new, kept in the
+feed state), so the next poll waits that long whichever poller takes it.
 Also re-queues deliveries left pending too long (a worker died between
 deciding an alert and queueing its delivery) and items queued too long ago and
 never processed (the broker lost their message), forgets the items it gave up on once

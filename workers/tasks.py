@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from monitor import pipeline
 from monitor.errors import MonitorError, TransientError
 from monitor.model import Alert, WireItem
+from monitor.sources import cadence
 from workers.app import app, runtime, visibility_timeout
 
 log = structlog.get_logger(__name__)
@@ -43,8 +44,13 @@ def poll_feed(self: Any, feed_id: str) -> int:
     try:
         result = pipeline.poll_feed(feed, rt.config, rt.store, now=pipeline.utcnow())
     except TransientError as exc:
-        log.warning("poll_failed", feed=feed_id, error=str(exc), transient=True)
-        return 0  # the schedule polls it again at its next interval
+        # Polled again when the poller's claim (`every`) lapses, or after the server's
+        # Retry-After, believed up to the adaptive ceiling.
+        retry_in = cadence.retry_delay(feed.every, feed.every, exc.retry_after)
+        if retry_in > feed.every:
+            rt.store.hold_claim(feed_id, retry_in)
+        log.warning("poll_failed", feed=feed_id, error=str(exc), transient=True, retry_in=retry_in)
+        return 0
     except MonitorError as exc:
         log.error("poll_failed", feed=feed_id, error=str(exc))
         return 0
@@ -54,7 +60,16 @@ def poll_feed(self: Any, feed_id: str) -> int:
     for item in result.items:
         process_item.delay(item.to_dict())
     pipeline.commit_poll(result, rt.store)  # only after every item is queued
-    log.info("poll", feed=feed_id, new_items=len(result.items), warnings=len(result.warnings))
+    # The next poll, by whichever poller, is due once the adapted interval has passed:
+    # the claim the poller took for `every` now lasts that long from this poll.
+    rt.store.hold_claim(feed_id, result.interval)
+    log.info(
+        "poll",
+        feed=feed_id,
+        new_items=len(result.items),
+        warnings=len(result.warnings),
+        next_in=round(result.interval, 1),
+    )
     return len(result.items)
 
 

@@ -119,6 +119,12 @@ class Store(Protocol):
         """Claim a feed for one poll; False if another poller holds it (SET NX PX)."""
         ...
 
+    def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
+        """Make the feed's claim last ``ttl_seconds`` from now, held or not (SET PX): its
+        next poll is due then, for every poller. A poll sets it to its adapted interval
+        (``sources.cadence``) once it knows it."""
+        ...
+
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         """Conditional-GET validators and schedule data (etag, last_modified, next_due...)."""
         ...

@@ -78,6 +78,10 @@ class MemoryStore:
             self._claims[feed_id] = now + ttl_seconds
             return True
 
+    def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
+        with self._lock:
+            self._claims[feed_id] = time.time() + ttl_seconds
+
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         with self._lock:
             return dict(self._feed_state.get(feed_id, {}))

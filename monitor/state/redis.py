@@ -235,6 +235,9 @@ class RedisStore:
         )
         return bool(claimed)
 
+    def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
+        self._client.set(self._key("claim", feed_id), f"{time.time():.3f}", px=_millis(ttl_seconds))
+
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         return dict(cast(dict[str, str], self._client.hgetall(self._key("feed", feed_id))))
 

@@ -227,6 +227,13 @@ class SqliteStore:
             )
             return True
 
+    def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO claims (feed_id, until) VALUES (?, ?)",
+                (feed_id, time.time() + ttl_seconds),
+            )
+
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         with self._tx(write=False) as db:
             rows = db.execute("SELECT key, value FROM feed_state WHERE feed_id = ?", (feed_id,))

@@ -19,6 +19,7 @@ from monitor.errors import TransientFetchError
 from monitor.match.engine import build_matcher
 from monitor.pipeline import REMOVED_FEEDS_SWEEP_EVERY, Runtime, removed_feeds
 from monitor.runner import EmbeddedRunner
+from monitor.sources.cadence import INTERVAL_KEY
 from monitor.sources.fetch import FetchResult
 from monitor.state.base import LAST_POLL_KEY, Store
 from monitor.state.memory import MemoryStore
@@ -65,6 +66,14 @@ def feeds(monkeypatch: pytest.MonkeyPatch) -> FakeFeeds:
 @pytest.fixture
 def store(local_store: Store) -> Store:
     return local_store
+
+
+# after one good poll at T0 that found new items: validators, time, interval back at `every`
+WIRE_STATE_AT_T0 = {
+    "etag": '"v1"',
+    LAST_POLL_KEY: repr(T0.timestamp()),
+    INTERVAL_KEY: repr(WIRE.every),
+}
 
 
 def days(n: float) -> timedelta:
@@ -114,7 +123,7 @@ def test_a_successful_poll_records_its_time_in_the_feed_state(
 ) -> None:
     result = pipeline.poll_feed(WIRE, BOTH, store, now=T0)
     pipeline.commit_poll(result, store)
-    assert store.get_feed_state("wire") == {"etag": '"v1"', LAST_POLL_KEY: repr(T0.timestamp())}
+    assert store.get_feed_state("wire") == WIRE_STATE_AT_T0
     assert store.feed_activity() == {"wire": T0.timestamp()}
 
 
@@ -137,7 +146,7 @@ def test_a_removed_feed_is_kept_within_the_retention_and_forgotten_after(
     assert "desk" not in store.feed_activity()
     # the configured feed keeps everything, however long since its last good poll
     assert len(seen_ids(store, "wire")) == 2
-    assert store.get_feed_state("wire") == {"etag": '"v1"', LAST_POLL_KEY: repr(T0.timestamp())}
+    assert store.get_feed_state("wire") == WIRE_STATE_AT_T0
 
 
 def test_a_feed_removed_and_put_back_keeps_its_seen_ids(
