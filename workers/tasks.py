@@ -61,8 +61,10 @@ def poll_feed(self: Any, feed_id: str) -> int:
         process_item.delay(item.to_dict())
     pipeline.commit_poll(result, rt.store)  # only after every item is queued
     # The next poll, by whichever poller, is due once the adapted interval has passed:
-    # the claim the poller took for `every` now lasts that long from this poll.
-    rt.store.hold_claim(feed_id, result.interval)
+    # the claim the poller took for `every` now lasts that long from this poll. At
+    # `every` (a drop folder, a feed with news) the poller's own claim stands.
+    if result.interval > feed.every:
+        rt.store.hold_claim(feed_id, result.interval)
     log.info(
         "poll",
         feed=feed_id,

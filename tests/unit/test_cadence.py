@@ -36,6 +36,7 @@ from monitor.sources.fetch import FetchResult
 from monitor.state import memory
 from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
+from tests.unit.test_removed_feeds import rss
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 EVERY = 60.0
@@ -106,14 +107,6 @@ def test_fresh_for_reads_max_age_less_age(headers: dict[str, str], expected: flo
 
 
 # --- a feed on a fake network ------------------------------------------------------------
-def rss(*guids: str) -> bytes:
-    items = "".join(f"<item><guid>{g}</guid><title>Story {g}</title></item>" for g in guids)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>Feed</title><link>https://example.org/</link>{items}</channel></rss>"
-    ).encode()
-
-
 @dataclass
 class Clock:
     now: float = T0
