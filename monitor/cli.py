@@ -278,7 +278,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_distributed(args: argparse.Namespace) -> int:
     config_path = str(args.config or default_config_path())
     _config(args)  # refuse a bad config here, with its errors, before Celery starts
-    argv = [sys.executable, "-m", "workers", args.command, "--config", config_path, *args.extra]
+    # The level goes first: a --loglevel among the extra arguments comes later and wins.
+    argv = [
+        *(sys.executable, "-m", "workers", args.command, "--config", config_path),
+        *("--log-level", args.log_level, *args.extra),
+    ]
     os.execv(sys.executable, argv)
     return 0  # not reached
 

@@ -17,6 +17,7 @@ import structlog
 
 import workers.__main__ as workers_main
 from monitor.logs import configure_logging
+from tests.helpers import ROOT
 from workers import app as app_module
 
 
@@ -156,3 +157,28 @@ def test_celery_configures_no_logging_of_its_own(capsys: pytest.CaptureFixture[s
         structlog.stdlib.ProcessorFormatter
     ]
     assert "shown" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_monitor_worker_hands_its_log_level_to_python_m_workers(
+    monkeypatch: pytest.MonkeyPatch, before: bool
+) -> None:
+    """``monitor worker --log-level debug`` (before or after the command) reaches the
+    worker's own ``--log-level``; a ``--loglevel`` among Celery's extra arguments comes
+    later, so it wins."""
+    from monitor import cli
+
+    seen: list[list[str]] = []
+
+    def execv(path: str, argv: list[str]) -> None:
+        seen.append(argv)
+
+    monkeypatch.setattr(cli.os, "execv", execv)
+    config = str(ROOT / "config")
+    args = ["--log-level", "debug", "worker", "--config", config]
+    if not before:
+        args = ["worker", "--config", config, "--log-level", "debug"]
+    assert cli.main([*args, "--loglevel", "warning"]) == 0
+    (argv,) = seen
+    assert argv[argv.index("--log-level") + 1] == "debug"
+    assert argv.index("--log-level") < argv.index("--loglevel")
