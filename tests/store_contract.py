@@ -349,6 +349,31 @@ class StoreContract:
         time.sleep(SHORT_TTL + 0.2)
         assert store.get_story("ministers", "story-1") is None
 
+    def test_stories_in_one_call_keep_the_order_asked(self, store: Store) -> None:
+        names = [f"body:{band}:{band * 7:x}" for band in range(34)]
+        records = [replace(make_story(), story_key=name) for name in names]
+        store.put_stories(records, 60)
+        store.put_stories([replace(make_story(), watchlist="other", story_key="title:x")], 60)
+        asked = ["nope", names[5], "title:x", names[0], names[5]]
+        assert store.get_stories("ministers", asked) == [
+            None,
+            records[5],
+            None,  # another watchlist's
+            records[0],
+            records[5],
+        ]
+        assert store.get_stories("ministers", names) == records
+        assert store.get_stories("ministers", []) == []
+        store.put_stories([], 60)  # nothing to write: no error
+        assert store.get_story("ministers", names[33]) == records[33]
+
+    def test_stories_written_together_expire_together(self, store: Store) -> None:
+        records = [replace(make_story(), story_key=f"k{n}") for n in range(3)]
+        store.put_stories(records, SHORT_TTL)
+        assert None not in store.get_stories("ministers", ["k0", "k1", "k2"])
+        time.sleep(SHORT_TTL + 0.2)
+        assert store.get_stories("ministers", ["k0", "k1", "k2"]) == [None, None, None]
+
     # --- delivery ledger ----------------------------------------------------------
     def test_delivery_missing(self, store: Store) -> None:
         assert store.get_delivery("alrt_x", "email") is None

@@ -137,8 +137,10 @@ def decide_story(
     (its outlet or an update): the caller shows the addition on that alert's ledger."""
     keys = story_keys(item)
     source = item_source(item)
-    for key in keys:
-        record = _live(store.get_story(match.watchlist, key), window=window, now=now)
+    # Every name at once (one round trip on Redis); the first that holds a live record wins.
+    stored = store.get_stories(match.watchlist, keys)
+    for key, found in zip(keys, stored, strict=True):
+        record = _live(found, window=window, now=now)
         if record is None:
             continue
         if key == keys[0] and record.sources[:1] == (source,):
@@ -161,9 +163,7 @@ def decide_story(
         # The window runs from the first alert; re-putting must not extend it.
         remaining = max(record.first_seen + window - now, 1.0)
         names = [*keys, record.primary] if record.primary not in keys else keys
-        for name in names:
-            if name:
-                store.put_story(replace(record, story_key=name), remaining)
+        store.put_stories([replace(record, story_key=name) for name in names if name], remaining)
         return None, record if added else None
 
     primary = keys[0]
@@ -179,8 +179,7 @@ def decide_story(
         sources=(source,),
         primary=primary,
     )
-    for name in keys:
-        store.put_story(replace(record, story_key=name), window)
+    store.put_stories([replace(record, story_key=name) for name in keys], window)
     return _alert(match, item, new_id, source, now), None
 
 

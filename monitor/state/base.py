@@ -149,6 +149,15 @@ class Store(Protocol):
 
     def put_story(self, record: StoryRecord, ttl_seconds: float) -> None: ...
 
+    def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
+        """``get_story`` for each key, in order, in one round trip: an item goes by ~34
+        names (title, story id, body bands) and is decided once per watchlist it matches."""
+        ...
+
+    def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
+        """``put_story`` for each record, in one round trip (and one transaction)."""
+        ...
+
     # --- alert ledger: delivery state per (alert, channel) ------------------------
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None: ...
 

@@ -119,20 +119,28 @@ class MemoryStore:
 
     # --- story index --------------------------------------------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
-        with self._lock:
-            found = self._stories.get((watchlist, story_key))
-            if found is None:
-                return None
-            record, expires = found
-            if expires <= time.time():
-                del self._stories[(watchlist, story_key)]
-                return None
-            return record
+        return self.get_stories(watchlist, [story_key])[0]
 
     def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
+        self.put_stories([record], ttl_seconds)
+
+    def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
+        found: list[StoryRecord | None] = []
         with self._lock:
-            key = (record.watchlist, record.story_key)
-            self._stories[key] = (record, time.time() + ttl_seconds)
+            now = time.time()
+            for story_key in story_keys:
+                stored = self._stories.get((watchlist, story_key))
+                if stored is not None and stored[1] <= now:
+                    del self._stories[(watchlist, story_key)]
+                    stored = None
+                found.append(None if stored is None else stored[0])
+        return found
+
+    def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
+        with self._lock:
+            expires = time.time() + ttl_seconds
+            for record in records:
+                self._stories[(record.watchlist, record.story_key)] = (record, expires)
 
     # --- alert ledger -------------------------------------------------------------
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:

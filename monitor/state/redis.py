@@ -291,12 +291,26 @@ class RedisStore:
 
     # --- story index --------------------------------------------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
-        text = cast(str | None, self._client.get(self._key("story", watchlist, story_key)))
-        return None if text is None else story_from_json(text)
+        return self.get_stories(watchlist, [story_key])[0]
 
     def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
-        key = self._key("story", record.watchlist, record.story_key)
-        self._client.set(key, to_json(record), px=_millis(ttl_seconds))
+        self.put_stories([record], ttl_seconds)
+
+    def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
+        if not story_keys:
+            return []
+        keys = [self._key("story", watchlist, story_key) for story_key in story_keys]
+        texts = cast(list[str | None], self._client.mget(keys))  # one round trip
+        return [None if text is None else story_from_json(text) for text in texts]
+
+    def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
+        if not records:
+            return
+        with self._client.pipeline(transaction=True) as pipe:  # one round trip, all or none
+            for record in records:
+                key = self._key("story", record.watchlist, record.story_key)
+                pipe.set(key, to_json(record), px=_millis(ttl_seconds))
+            pipe.execute()
 
     # --- alert ledger -------------------------------------------------------------
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:

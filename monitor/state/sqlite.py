@@ -263,22 +263,34 @@ class SqliteStore:
 
     # --- story index --------------------------------------------------------------
     def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
-        with self._tx(write=False) as db:
-            row = db.execute(
-                "SELECT record FROM stories WHERE watchlist = ? AND story_key = ? AND expires > ?",
-                (watchlist, story_key, time.time()),
-            ).fetchone()
-        return None if row is None else story_from_json(row[0])
+        return self.get_stories(watchlist, [story_key])[0]
 
     def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
+        self.put_stories([record], ttl_seconds)
+
+    def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
+        if not story_keys:
+            return []
+        wanted = list(dict.fromkeys(story_keys))
+        marks = ", ".join("?" * len(wanted))
+        with self._tx(write=False) as db:
+            rows = db.execute(
+                "SELECT story_key, record FROM stories"
+                f" WHERE watchlist = ? AND expires > ? AND story_key IN ({marks})",
+                (watchlist, time.time(), *wanted),
+            ).fetchall()
+        found = {key: story_from_json(text) for key, text in rows}
+        return [found.get(key) for key in story_keys]
+
+    def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
         now = time.time()
         with self._tx() as db:
             # expired rows are otherwise never read again; sweep them on the write path
             db.execute("DELETE FROM stories WHERE expires <= ?", (now,))
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO stories (watchlist, story_key, record, expires)"
                 " VALUES (?, ?, ?, ?)",
-                (record.watchlist, record.story_key, to_json(record), now + ttl_seconds),
+                [(r.watchlist, r.story_key, to_json(r), now + ttl_seconds) for r in records],
             )
 
     # --- alert ledger -------------------------------------------------------------

@@ -13,7 +13,7 @@ from monitor.alerts.deliver import deliver
 from monitor.alerts.retry import compute_backoff
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, Hit, Match, SpeakerMatch, WireItem
-from monitor.state.base import LedgerEntry
+from monitor.state.base import LedgerEntry, StoryRecord
 from monitor.state.memory import MemoryStore
 
 WINDOW = 86400.0
@@ -98,6 +98,36 @@ def test_new_story_gives_an_alert() -> None:
     assert alert.speakers[0].quote == "NATO must listen."
     record = store.get_story("russia-nato", story_key(item()))
     assert record is not None and record.alert_id == alert.id
+
+
+class _CountingStore(MemoryStore):
+    """Counts the story reads and writes that reach the store (one per round trip on Redis)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
+        self.calls.append(f"get {len(story_keys)}")
+        return super().get_stories(watchlist, story_keys)
+
+    def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
+        self.calls.append(f"put {len(records)}")
+        super().put_stories(records, ttl_seconds)
+
+
+def test_a_story_is_looked_up_and_recorded_under_all_its_names_in_one_call_each() -> None:
+    body = " ".join(f"word{n} of the wire story" for n in range(60))  # long: body keys
+    store = _CountingStore()
+    assert decide(match(), item(body=body), store, window=WINDOW, now=NOW) is not None
+    names = 2 + 32  # title fingerprint, story id, the body's bands
+    assert store.calls == [f"get {names}", f"put {names}"]
+    store.calls.clear()
+    copy = item(id="copy", publisher="Al Mayadeen", title="Another headline entirely", body=body)
+    assert decide(match(), copy, store, window=WINDOW, now=NOW + 60) is None
+    # a short headline has no fingerprint: the story id and the body's bands
+    assert store.calls[0] == f"get {names - 1}" and store.calls[-1].startswith("put ")
+    assert len(store.calls) <= 3  # at most one more read: the alert's primary record
 
 
 def test_republication_adds_source_and_gives_none() -> None:
