@@ -122,13 +122,15 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-def email_channel(port: int, *, creds: bool = False, **kw: Any) -> EmailChannelSender:
+def email_channel(
+    port: int, *, creds: bool = False, scheme: str = "smtp", **kw: Any
+) -> EmailChannelSender:
     userinfo = f"desk:{SMTP_PASSWORD}@" if creds else ""
     options: dict[str, Any] = {"allow_private": True}
     options.update(kw)
     return EmailChannelSender(
         "desk-email",
-        smtp_url=f"smtp://{userinfo}127.0.0.1:{port}",
+        smtp_url=f"{scheme}://{userinfo}127.0.0.1:{port}",
         sender="monitor@example.org",
         recipients=("desk@example.org", "night@example.org"),
         timeout=5,
@@ -559,3 +561,42 @@ def test_webhook_connects_to_the_checked_address(
     with pytest.raises(DeliveryError, match="private"):
         refused.send(make_alert())
     assert len(hook_server.received) == 1
+
+
+def test_email_smtps_is_tls_from_the_first_byte(tls_files: tuple[Path, Path]) -> None:
+    """``smtps://`` (SPEC 1): implicit TLS, the certificate verified before any command;
+    a server speaking TLS from its first byte (no STARTTLS offered) gets the login and
+    the mail, and plain ``smtp://`` to it fails."""
+    cert, key = tls_files
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def auth_callback(mechanism: str, login: bytes, password: bytes) -> bool:
+        logins.append((login, password))
+        return True
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=server_ctx,  # implicit TLS: the socket is wrapped before the greeting
+        auth_callback=auth_callback,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        with pytest.raises(DeliveryError, match="certificate"):
+            email_channel(port, creds=True, scheme="smtps").send(make_alert())
+        # plain SMTP waits for a greeting that never comes in clear: a failed attempt
+        with pytest.raises((DeliveryError, TransientDeliveryError)):
+            email_channel(port, creds=True).send(make_alert())
+        assert logins == [] and inbox.messages == []
+        trusting = ssl.create_default_context(cafile=str(cert))
+        email_channel(port, creds=True, scheme="smtps", ssl_context=trusting).send(make_alert())
+        assert logins == [(b"desk", SMTP_PASSWORD.encode())]
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()

@@ -278,3 +278,26 @@ def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr.startswith("monitor: settings.broker_url: the store failed: ")
         assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_config_comes_from_monitor_config_else_from_dot_config(tmp_path: Path) -> None:
+    """SPEC 1: ``--config`` defaults to ``$MONITOR_CONFIG``, else ``./config``."""
+    elsewhere = example_config(tmp_path)  # tmp_path/config: also ./config seen from tmp_path
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "monitor.yaml").write_text(
+        "topics:\n  Weather: [snowfall]\nwatchlists:\n  only-weather:\n"
+        "    topics: [Weather]\n    channels: [out]\nchannels:\n  out:\n    type: console\n",
+        encoding="utf-8",
+    )
+    from_dot = run_monitor(["check"], tmp_path)
+    assert from_dot.returncode == 0, from_dot.stderr
+    assert "russia-nato" in from_dot.stdout and elsewhere == tmp_path / "config"
+    env = monitor_env(tmp_path, MONITOR_CONFIG=str(other))
+    from_env = run_monitor(["check"], tmp_path, env=env)
+    assert from_env.returncode == 0, from_env.stderr
+    assert "only-weather" in from_env.stdout and "russia-nato" not in from_env.stdout
+    given = run_monitor(["check", "--config", str(elsewhere)], tmp_path, env=env)
+    assert "russia-nato" in given.stdout  # the option wins over the variable
+    nowhere = run_monitor(["check"], other)  # no ./config there, no variable
+    assert nowhere.returncode == 1 and "Traceback" not in nowhere.stderr
