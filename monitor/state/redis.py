@@ -299,8 +299,13 @@ class RedisStore:
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         if not story_keys:
             return []
-        keys = [self._key("story", watchlist, story_key) for story_key in story_keys]
-        texts = cast(list[str | None], self._client.mget(keys))  # one round trip
+        # GETs in one pipeline (one round trip), not MGET: MGET answers nil for a key of
+        # the wrong type, and a damaged story key must be an error (the task is retried),
+        # not a story never seen (a second alert).
+        with self._client.pipeline(transaction=False) as pipe:
+            for story_key in story_keys:
+                pipe.get(self._key("story", watchlist, story_key))
+            texts = cast(list[str | None], pipe.execute())
         return [None if text is None else story_from_json(text) for text in texts]
 
     def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:

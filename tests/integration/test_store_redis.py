@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import redis
@@ -88,6 +89,22 @@ def test_story_ttl_is_set_on_the_key(redis_db_url: str) -> None:
         store.put_story(make_story(), 3600)
         ttl_ms = client.pttl("t:story:ministers:story-1")
         assert 3_500_000 < ttl_ms <= 3_600_000
+    finally:
+        store.close()
+        client.close()
+
+
+def test_a_damaged_story_key_is_an_error_not_a_story_never_seen(redis_db_url: str) -> None:
+    """A story key holding another type (a bad write, a hand edit) must fail the read, so
+    the task is retried; read as "no story", the item would raise a second alert."""
+    store = RedisStore(redis_db_url, prefix="t:")
+    client = redis.Redis.from_url(redis_db_url, decode_responses=True)
+    try:
+        store.put_stories([replace(make_story(), story_key="k1")], 3600)
+        client.rpush("t:story:ministers:k2", "not a story record")
+        with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+            store.get_stories("ministers", ["k1", "k2"])
+        assert store.get_stories("ministers", ["k1", "k3"])[1] is None
     finally:
         store.close()
         client.close()
