@@ -65,10 +65,12 @@ _CYR_BY_LEN = tuple(
 _AR_CONJ = "وف"
 _AR_PREP = "بكل"
 # Attached pronouns (enclitics) a text word may end with: ضماناتها "its guarantees",
-# مفاوضاته "his talks", حكومتهم "their government" (folded: ة is ه, so the ه of
-# "his" may also be a feminine ending; a word only gains keys, never loses one).
-# Not the one-letter ي "my" and ك "your", which end too many plain words.
-_AR_ENCLITICS = ("هما", "كما", "هم", "هن", "ها", "كم", "نا", "ه")
+# حكومتهم "their government". Not the one-letter ي "my" and ك "your", which end too
+# many plain words; and ه "his" only after ت (مفاوضاته "his talks", حكومته "his
+# government"): folding has made every ة a ه, so a bare final ه is far more often a
+# feminine ending (جامعة "university" is not جامع "mosque"; مدينة is not مدين).
+_AR_ENCLITICS = ("هما", "كما", "هم", "هن", "ها", "كم", "نا")
+_AR_HIS = "ه"
 _AR_STEM_MIN = 3  # letters left once a pronoun is removed
 _VOWELS = frozenset("aeiouy")
 
@@ -125,7 +127,8 @@ def cyrillic_name_forms(norm: str) -> frozenset[str]:
 def _ar_clitic_forms(norm: str) -> set[str]:
     """The word with any of: conjunction و/ف, then preposition ب/ك/ل, then article ال
     (or the لل of ل + ال) removed, keeping at least two letters; and each of those
-    less an attached pronoun (``_AR_ENCLITICS``), keeping at least three."""
+    less an attached pronoun (``_AR_ENCLITICS``; ``ه`` only after ``ت``), keeping at
+    least three."""
     bases = {norm}
     if norm[0] in _AR_CONJ and len(norm) > 3:
         bases.add(norm[1:])
@@ -141,11 +144,16 @@ def _ar_clitic_forms(norm: str) -> set[str]:
     for form in list(forms):
         for pronoun in _AR_ENCLITICS:
             if form.endswith(pronoun) and len(form) - len(pronoun) >= _AR_STEM_MIN:
-                stem = form[: -len(pronoun)]
-                forms.add(stem)
-                if stem[-1] == "ت":  # حكومته: the ة of حكومة is written ت before a pronoun
-                    forms.add(stem[:-1] + "ه")
+                forms.update(_ar_stems(form[: -len(pronoun)]))
+        if form.endswith("ت" + _AR_HIS) and len(form) - 1 >= _AR_STEM_MIN:
+            forms.update(_ar_stems(form[:-1]))
     return forms
+
+
+def _ar_stems(stem: str) -> tuple[str, ...]:
+    """A word less its pronoun; with the ة restored where it was written ت before it
+    (حكومته: حكومت -> حكومة, folded حكومه)."""
+    return (stem, stem[:-1] + "ه") if stem[-1] == "ت" else (stem,)
 
 
 @lru_cache(maxsize=262_144)

@@ -52,6 +52,7 @@ _LETTERS = {
     "ئ": "ي",
     "ؤ": "و",
     "ة": "ه",
+    "ۃ": "ه",  # Urdu's ta marbuta (U+06C3), as UrduPoint's copy may write it
     "ۀ": "ه",
     "ھ": "ه",
     "ک": "ك",

@@ -219,7 +219,14 @@ def test_arabic_attached_pronouns(term: str, form: str) -> None:
 @pytest.mark.parametrize(
     ("term", "other"),
     [
-        ("بن", "بنه"),  # too short a stem to strip a pronoun from
+        ("بن", "بنها"),  # too short a stem to strip a pronoun from
+        # a final ه is a folded ة far more often than "his": feminine is not masculine
+        ("جامع", "جامعة"),
+        ("سلام", "سلامة"),
+        ("عام", "عامة"),
+        ("قاعد", "قاعدة"),
+        ("مدين", "مدينة"),
+        ("بلاد", "بلاده"),  # so "his country" is missed: the price of the rule above
         ("الناتو", "ناتوي"),  # ي "my" is not stripped: too many words end with it
         ("بنك", "بنكي"),
         ("أم", "أمها"),

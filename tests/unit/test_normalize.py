@@ -32,6 +32,7 @@ from monitor.text.tokenize import tokenize
         ("آمن", "امن"),
         ("ٱلله", "الله"),
         ("الأمنية", "الامنيه"),  # ة -> ه
+        ("الامنیۃ", "الامنيه"),  # Urdu ta marbuta ۃ -> ه too
         ("کتاب", "كتاب"),  # Persian kaf
         ("یوم", "يوم"),  # Persian yeh
         ("٢٠٢٢", "2022"),
