@@ -93,21 +93,26 @@ def _frames(text: str, ctx: SourceContext, *, anpa: bool) -> list[_Frame]:
     """Every transmission: SOH header STX story ETX trailer EOT, until the next SOH.
 
     A transmission cut before its ETX ends where the next one starts (or at the
-    end of the input); a later SOH without an STX before the next SOH is debris,
-    warned about and skipped.
+    end of the input); an SOH without an STX before the next SOH is debris, warned
+    about and skipped (first or not); an input with no transmission at all is a
+    ParseError.
     """
     start = text.find(SOH, 0, _SNIFF)
     if start < 0:
         raise ParseError(f"{ctx.source}: not an IPTC 7901/ANPA transmission (no SOH)")
     frames: list[_Frame] = []
     skipped = 0
-    while start >= 0 and skipped <= MAX_ITEMS:  # a run of stray SOHs costs little
+    while start >= 0:
+        if skipped > MAX_ITEMS:  # a run of stray SOHs costs little, and stops here
+            ctx.warnings.append(
+                f"{ctx.source}: more than {MAX_ITEMS} transmissions without STX; "
+                "the rest of the input was not read"
+            )
+            break
         following = text.find(SOH, start + 1)
         bound = start + _HEADER_MAX if following < 0 else min(start + _HEADER_MAX, following)
         stx = text.find(STX, start, bound)
         if stx < 0:
-            if not frames:
-                raise ParseError(f"{ctx.source}: not an IPTC 7901/ANPA transmission (no STX)")
             skipped += 1
             start = following
             continue
@@ -127,6 +132,8 @@ def _frames(text: str, ctx: SourceContext, *, anpa: bool) -> list[_Frame]:
             )
             break
         start = following
+    if not frames:
+        raise ParseError(f"{ctx.source}: not an IPTC 7901/ANPA transmission (no STX)")
     if skipped:
         ctx.warnings.append(f"{ctx.source}: skipped {skipped} transmission(s) without STX")
     return frames

@@ -179,7 +179,19 @@ def test_stray_start_of_headers_cost_little() -> None:
     (item,) = PARSERS["anpa"](data + b"\x01" * 2_000_000, context)
     assert time.perf_counter() - began < 2.0
     assert item.title.startswith("NATO, Russia")
-    assert len(context.warnings) == 1 and "skipped 1001 transmission(s)" in context.warnings[0]
+    assert len(context.warnings) == 2
+    assert "the rest of the input was not read" in context.warnings[0]
+    assert "skipped 1001 transmission(s)" in context.warnings[1]
+
+
+def test_debris_before_the_first_transmission_is_skipped_too() -> None:
+    data = (FIXTURES / "anpa_original.anpa").read_bytes()
+    context = ctx()
+    (item,) = PARSERS["anpa"](b"\x01 line noise, no STX\r\n" + data, context)
+    assert item.title.startswith("NATO, Russia")
+    assert context.warnings == ["test-input: skipped 1 transmission(s) without STX"]
+    with pytest.raises(ParseError, match="no STX"):
+        PARSERS["anpa"](b"\x01 line noise\r\n\x01 more noise\r\n", ctx())
 
 
 def test_7901_drops_notebook_and_sign_off() -> None:
