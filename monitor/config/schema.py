@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.sources.netguard import display_url
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9_-]+$")
@@ -66,12 +68,12 @@ def check_url(value: str, schemes: tuple[str, ...]) -> str:
     The one URL check of the config (feeds, webhooks, SMTP, the broker, the store): the
     parsers downstream (httpx, smtplib, redis-py) fail late and with a traceback on what
     ``urlsplit`` lets through, such as ``:99999``, ``:notaport`` or a space in the host.
-    Messages show the URL with any password masked.
+    Messages show the URL as ``display_url`` does: no user, password, query or fragment.
     """
     expected = " or ".join(f"{scheme}://" for scheme in schemes)
 
     def fault(reason: str) -> ValueError:
-        return ValueError(f"bad URL {mask_url(value)!r}: {reason}")
+        return ValueError(f"bad URL {display_url(value)!r}: {reason}")
 
     if any(char.isspace() or ord(char) < 32 for char in value):
         raise fault("it contains a space or a control character")
@@ -91,21 +93,6 @@ def check_url(value: str, schemes: tuple[str, ...]) -> str:
     if not _valid_host(parts.hostname, bracketed=bracketed):
         raise fault(f"{parts.hostname!r} is not a valid host name or address")
     return value
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password masked and any query string elided."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url if "@" not in url else "***"
-    if parts.password is None and not parts.query:
-        return url
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    query = "?..." if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
 def _valid_host(host: str, *, bracketed: bool) -> bool:
