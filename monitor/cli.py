@@ -336,17 +336,19 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from monitor.state import store_faults
 
     config = _config(args)
-    with store_faults(config.settings, distributed=bool(config.settings.broker_url)):
-        return _alerts(args, config)
+    # --embedded: the state file of `monitor run`, even with a broker set; a fault in it
+    # must name that setting, not settings.broker_url
+    distributed = bool(config.settings.broker_url) and not args.embedded
+    with store_faults(config.settings, distributed=distributed):
+        return _alerts(args, config, distributed=distributed)
 
 
-def _alerts(args: argparse.Namespace, config: Config) -> int:
+def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> int:
     from monitor.alerts.digest import digest_periods
     from monitor.pipeline import build_channels, deliver_alert, flush_digests
     from monitor.state import open_store
 
     # The delivery log only: no matcher to compile, channels only for a retry.
-    distributed = bool(config.settings.broker_url) and not args.embedded
     store = open_store(config.settings, distributed=distributed)
     try:
         if args.action in ("list", "dead"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -278,6 +279,28 @@ def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr.startswith("monitor: settings.broker_url: the store failed: ")
         assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_failing_state_file_under_embedded_names_the_state_dir_not_the_broker(
+    tmp_path: Path,
+) -> None:
+    """``alerts --embedded`` opens the state file even with a broker set: a SQLite failure
+    there names settings.state_dir (no Redis is contacted)."""
+    config = example_config(tmp_path)
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    state = Path(env["MONITOR_STATE_DIR"]) / "state.db"
+    SqliteStore(state).close()
+    with sqlite3.connect(state) as db:  # a log the store opens but cannot read
+        db.execute("DROP TABLE deliveries")
+        db.execute("CREATE TABLE deliveries (status, updated, channel, due)")
+    result = run_monitor(
+        ["alerts", "list", "--embedded", "--config", str(config)], tmp_path, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("monitor: settings.state_dir: the store failed: "), (
+        result.stderr
+    )
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_config_comes_from_monitor_config_else_from_dot_config(tmp_path: Path) -> None:
