@@ -292,23 +292,40 @@ def _check_broker_url(value: str | None) -> str | None:
 _STORE_HINT = "expected sqlite:///path/to/state.db, memory: or redis://host:port/db"
 
 
-def _check_store_url(value: str | None) -> str | None:
-    """What ``monitor.state.open_store`` can open."""
-    if value is None or value in ("memory:", "memory://"):
-        return value
-    if value.startswith("sqlite:"):
-        if not value.startswith("sqlite:///") or not value.removeprefix("sqlite:///"):
-            raise ValueError(f"bad store {value!r}: {_STORE_HINT}")
-        return value
-    if value.startswith("unix:"):
-        if not value.startswith("unix:///"):
+StoreKind = Literal["memory", "sqlite", "redis"]
+
+
+def parse_store_url(url: str) -> tuple[StoreKind, str]:
+    """What a ``settings.store`` URL opens: ``("memory", "")``, ``("sqlite", path)`` or
+    ``("redis", url)`` (``redis://``, ``rediss://``, ``unix:///path/to/redis.sock``).
+
+    The one reading of store URLs: ``Settings`` validates with it and
+    ``monitor.state.open_store`` opens what it says. ValueError (no password shown) for
+    anything else. ``sqlite:///`` then the path, SQLAlchemy's convention: a fourth slash
+    makes the path absolute.
+    """
+    if url in ("memory:", "memory://"):
+        return "memory", ""
+    if url.startswith("sqlite:"):
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ValueError(f"bad store {url!r}: {_STORE_HINT}")
+        return "sqlite", path
+    if url.startswith("unix:"):
+        if not url.startswith("unix:///"):
             raise ValueError("bad store: expected unix:///path/to/redis.sock")
-        return value
-    scheme = value.split(":", 1)[0] if ":" in value else ""
+        return "redis", url
+    scheme = url.split(":", 1)[0] if ":" in url else ""
     if scheme not in ("redis", "rediss"):
-        what = f"the {scheme!r} store is not supported" if scheme else f"bad store {value!r}"
+        what = f"the {scheme!r} store is not supported" if scheme else f"bad store {url!r}"
         raise ValueError(f"{what}; {_STORE_HINT}")
-    return check_url(value, ("redis", "rediss"))
+    return "redis", check_url(url, ("redis", "rediss"))
+
+
+def _check_store_url(value: str | None) -> str | None:
+    if value is not None:
+        parse_store_url(value)
+    return value
 
 
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]

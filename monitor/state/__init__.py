@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from monitor.config.schema import Settings
+from monitor.config.schema import Settings, parse_store_url
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
 from monitor.state.memory import MemoryStore
@@ -30,8 +30,6 @@ __all__ = [
     "store_faults",
     "store_setting",
 ]
-
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def open_store(settings: Settings, *, distributed: bool = False) -> Store:
@@ -50,25 +48,17 @@ def open_store(settings: Settings, *, distributed: bool = False) -> Store:
     url = settings.store
     if not url:
         return _sqlite(Path(settings.state_dir) / "state.db", "settings.state_dir")
-    if url in ("memory:", "memory://"):
+    try:
+        kind, target = parse_store_url(url)
+    except ValueError as exc:
+        # Settings refuses these at load; this guards a Settings built without validation
+        # (``Settings.model_construct``)
+        raise ConfigError([f"settings.store: {exc}"]) from None
+    if kind == "memory":
         return MemoryStore()
-    if url.startswith("sqlite:///"):
-        # SQLAlchemy's convention: three slashes then the path, so a fourth makes it absolute
-        path = url.removeprefix("sqlite:///")
-        if not path:
-            raise ConfigError(
-                [f"settings.store: {url!r} names no file (sqlite:///path/to/state.db)"]
-            )
-        return _sqlite(Path(path), "settings.store")
-    if url.startswith(_REDIS_SCHEMES):
-        return _redis(url)
-    scheme = url.split(":", 1)[0]
-    raise ConfigError(
-        [
-            f"settings.store: the {scheme!r} store is not supported; use sqlite:///path, "
-            "memory: or redis://host:port/db"
-        ]
-    )
+    if kind == "sqlite":
+        return _sqlite(Path(target), "settings.store")
+    return _redis(target)
 
 
 def store_setting(settings: Settings, *, distributed: bool = False) -> str:
