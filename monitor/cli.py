@@ -359,7 +359,7 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
                 when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
                 print(
                     f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
-                    f"\t{_one_line(_carried_by(entry.payload, store))}"
+                    f"\t{_carried_by(entry.payload, store)}"
                 )
                 listed += 1
             if not listed and distributed:
@@ -433,6 +433,7 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 
 def _items(args: argparse.Namespace, config: Config) -> int:
+    from monitor.alerts.render import clean_line
     from monitor.state import open_store
 
     store = open_store(config.settings, distributed=bool(config.settings.broker_url))
@@ -440,7 +441,8 @@ def _items(args: argparse.Namespace, config: Config) -> int:
         for record in store.list_queued(dead=args.action == "dead"):
             when = datetime.fromtimestamp(record.queued_at, UTC).isoformat(timespec="seconds")
             fields = [record.feed_id, record.item_id, str(record.requeues), when]
-            print("\t".join([*map(_one_line, fields), _one_line(_title(record.payload))]))
+            # feed text (ids, titles) bound for a terminal: no tab, line break, escape or bidi
+            print("\t".join(map(clean_line, [*fields, _title(record.payload)])))
         return 0
     finally:
         store.close()
@@ -451,12 +453,13 @@ def _carried_by(payload: str, store: Store) -> str:
     those its story record gathered since (a delivery not sent yet takes them when it
     goes); "" when the payload cannot tell."""
     from monitor.alerts.decide import current_story
+    from monitor.alerts.render import outlets
 
     try:
         alert = current_story(Alert.from_message(json.loads(payload)), store)
     except (ValueError, KeyError, TypeError):
         return ""
-    first, *also = alert.sources or ("",)
+    first, also = outlets(alert)
     return first + ("; also carried by " + ", ".join(also) if also else "")
 
 
@@ -468,8 +471,3 @@ def _title(payload: str) -> str:
         return ""
     title = data.get("title") if isinstance(data, dict) else None
     return title if isinstance(title, str) else ""
-
-
-def _one_line(text: str) -> str:
-    # feed-derived text: a tab or line break must not split the row
-    return " ".join(text.split())

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from monitor.config.schema import Settings, parse_store_url
-from monitor.errors import ConfigError, MonitorError, StoreError
+from monitor.errors import ConfigError, MonitorError, StoreError, one_line
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
 from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SqliteStore
@@ -81,7 +81,7 @@ def store_faults(settings: Settings, *, distributed: bool = False) -> Iterator[N
     except Exception as exc:
         if not _is_store_fault(exc):
             raise
-        detail = " ".join(str(exc).split()) or type(exc).__name__
+        detail = one_line(str(exc)) or type(exc).__name__
         setting = store_setting(settings, distributed=distributed)
         raise StoreError(f"{setting}: the store failed: {detail}") from exc
 
