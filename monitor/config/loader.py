@@ -197,12 +197,14 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
     ``env`` defaults to ``os.environ``. Raises ``ConfigError`` listing every problem.
     """
-    files = _config_files(Path(path))
+    files = config_files(Path(path))
     loader = _Loader(os.environ if env is None else env, [str(file) for file in files])
     return loader.run(files)
 
 
-def _config_files(path: Path) -> list[Path]:
+def config_files(path: Path) -> list[Path]:
+    """The files a config at ``path`` is read from: the file itself, or a folder's
+    ``*.yaml``/``*.yml`` by name, hidden files left out (what a reload watches too)."""
     if path.is_dir():
         files = sorted(
             (
