@@ -168,7 +168,8 @@ def cmd_match(args: argparse.Namespace) -> int:
             known = ", ".join(f.id for f in config.feeds) or "none"
             print(f"monitor: --feed {args.feed}: no such feed (known: {known})", file=sys.stderr)
             return 1
-    matcher = build_matcher(config)
+    # files read as no feed's items: SPEC 5 has them pass feeds: filters (--feed: strict)
+    matcher = build_matcher(config, feedless_items_pass_feed_filters=feed is None)
     failures = 0
     for source, data in _read_inputs(args.inputs):
         if data is None:
