@@ -168,7 +168,8 @@ def cmd_match(args: argparse.Namespace) -> int:
             known = ", ".join(f.id for f in config.feeds) or "none"
             print(f"monitor: --feed {args.feed}: no such feed (known: {known})", file=sys.stderr)
             return 1
-    matcher = build_matcher(config)
+    # files read as no feed's items: SPEC 5 has them pass feeds: filters (--feed: strict)
+    matcher = build_matcher(config, feedless_items_pass_feed_filters=feed is None)
     failures = 0
     for source, data in _read_inputs(args.inputs):
         if data is None:
@@ -336,17 +337,19 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from monitor.state import store_faults
 
     config = _config(args)
-    with store_faults(config.settings, distributed=bool(config.settings.broker_url)):
-        return _alerts(args, config)
+    # --embedded: the state file of `monitor run`, even with a broker set; a fault in it
+    # must name that setting, not settings.broker_url
+    distributed = bool(config.settings.broker_url) and not args.embedded
+    with store_faults(config.settings, distributed=distributed):
+        return _alerts(args, config, distributed=distributed)
 
 
-def _alerts(args: argparse.Namespace, config: Config) -> int:
+def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> int:
     from monitor.alerts.digest import digest_periods
     from monitor.pipeline import build_channels, deliver_alert, flush_digests
     from monitor.state import open_store
 
     # The delivery log only: no matcher to compile, channels only for a retry.
-    distributed = bool(config.settings.broker_url) and not args.embedded
     store = open_store(config.settings, distributed=distributed)
     try:
         if args.action in ("list", "dead"):
@@ -357,7 +360,7 @@ def _alerts(args: argparse.Namespace, config: Config) -> int:
                 when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
                 print(
                     f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
-                    f"\t{_one_line(_carried_by(entry.payload, store))}"
+                    f"\t{_carried_by(entry.payload, store)}"
                 )
                 listed += 1
             if not listed and distributed:
@@ -431,6 +434,7 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 
 def _items(args: argparse.Namespace, config: Config) -> int:
+    from monitor.alerts.render import clean_line
     from monitor.state import open_store
 
     store = open_store(config.settings, distributed=bool(config.settings.broker_url))
@@ -438,7 +442,8 @@ def _items(args: argparse.Namespace, config: Config) -> int:
         for record in store.list_queued(dead=args.action == "dead"):
             when = datetime.fromtimestamp(record.queued_at, UTC).isoformat(timespec="seconds")
             fields = [record.feed_id, record.item_id, str(record.requeues), when]
-            print("\t".join([*map(_one_line, fields), _one_line(_title(record.payload))]))
+            # feed text (ids, titles) bound for a terminal: no tab, line break, escape or bidi
+            print("\t".join(map(clean_line, [*fields, _title(record.payload)])))
         return 0
     finally:
         store.close()
@@ -449,12 +454,13 @@ def _carried_by(payload: str, store: Store) -> str:
     those its story record gathered since (a delivery not sent yet takes them when it
     goes); "" when the payload cannot tell."""
     from monitor.alerts.decide import current_story
+    from monitor.alerts.render import outlets
 
     try:
         alert = current_story(Alert.from_message(json.loads(payload)), store)
     except (ValueError, KeyError, TypeError):
         return ""
-    first, *also = alert.sources or ("",)
+    first, also = outlets(alert)
     return first + ("; also carried by " + ", ".join(also) if also else "")
 
 
@@ -466,8 +472,3 @@ def _title(payload: str) -> str:
         return ""
     title = data.get("title") if isinstance(data, dict) else None
     return title if isinstance(title, str) else ""
-
-
-def _one_line(text: str) -> str:
-    # feed-derived text: a tab or line break must not split the row
-    return " ".join(text.split())

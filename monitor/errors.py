@@ -1,11 +1,21 @@
 """The monitor's error tree.
 
-Owns every exception class the domain raises; does no I/O. Callers catch
+Owns every exception class the domain raises, and ``one_line`` for their messages;
+does no I/O. Callers catch
 ``MonitorError`` at process boundaries (CLI, Celery tasks) and decide by class:
 ``TransientError`` is worth a retry, every other ``MonitorError`` is permanent.
 """
 
 from __future__ import annotations
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """A message on one line (runs of whitespace, line breaks included, as one space),
+    cut to ``limit`` characters with an ellipsis. For messages and details from our code
+    and libraries; feed text bound for a terminal goes through
+    ``monitor.alerts.render.clean_line``, which also drops control and bidi characters."""
+    flat = " ".join(text.split())
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class MonitorError(Exception):

@@ -19,19 +19,13 @@ from monitor.alerts.channels import Channel, DigestChannel
 from monitor.alerts.decide import current_story
 from monitor.alerts.digest import DIGEST_LEASE, digest_id, settle
 from monitor.alerts.retry import after_failure
-from monitor.errors import DeliveryError, TransientDeliveryError
+from monitor.errors import DeliveryError, TransientDeliveryError, one_line
 from monitor.model import Alert, DeliveryResult
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store
 
 log = structlog.get_logger(__name__)
 
-_MAX_DETAIL = 300
-
-
-def one_line(text: str) -> str:
-    """A ledger/log detail: one line, bounded length."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _MAX_DETAIL else flat[: _MAX_DETAIL - 1] + "…"
+_MAX_DETAIL = 300  # characters of a ledger/log detail
 
 
 def ledger_payload(alert: Alert) -> str:
@@ -58,10 +52,10 @@ def _attempt(send: Callable[[], None], channel: str, what: str) -> _Outcome:
     try:
         send()
     except TransientDeliveryError as exc:
-        detail = one_line(str(exc)) or "transient delivery error"
+        detail = one_line(str(exc), _MAX_DETAIL) or "transient delivery error"
         return _Outcome(detail, transient=True, retry_after=exc.retry_after)
     except DeliveryError as exc:
-        return _Outcome(one_line(str(exc)) or "permanent delivery error")
+        return _Outcome(one_line(str(exc), _MAX_DETAIL) or "permanent delivery error")
     except Exception as exc:
         # A bug in a channel must not take the other alerts down with it: treat it as
         # transient, so it is dead-lettered after max_attempts. Only the exception type is
@@ -115,7 +109,7 @@ def deliver(
             retry_after=outcome.retry_after,
         )
         status = "dead" if retry_after is None else "pending"
-        detail = one_line(detail)
+        detail = one_line(detail, _MAX_DETAIL)
 
     store.put_delivery(
         LedgerEntry(

@@ -43,6 +43,13 @@ def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def outlets(alert: Alert) -> tuple[str, list[str]]:
+    """The outlet of the item shown (``sources[0]``) and the others that carried it too,
+    each one clean line; ``""`` when the alert names none."""
+    first, *also = alert.sources or ("",)
+    return clean_line(first), [clean_line(source) for source in also]
+
+
 def headline(alert: Alert) -> str:
     return clean_line(alert.item.title) or "(no title)"
 
@@ -123,8 +130,7 @@ def _view(alert: Alert) -> _View:
         ],
         more_hits=max(0, len(alert.hits) - MAX_HITS),
         url=safe_url(item.url),
-        # sources[0] is the outlet of the item shown; the rest carried it too.
-        also=[clean_line(s) for s in alert.sources[1:]],
+        also=outlets(alert)[1],
         alert_id=alert.id,
     )
 

@@ -61,7 +61,7 @@ from monitor.config.schema import (
     WatchlistConfig,
     WebhookChannel,
 )
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, one_line
 
 __all__ = ["load_config"]
 
@@ -178,10 +178,6 @@ class _Doc:
     duplicates: list[tuple[KeyPath, int, int]]  # (path, first line, second line)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     message = exc.problem or "not valid YAML"
     if exc.context:
@@ -190,7 +186,7 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
         if start is not None and end is not None and start.line != end.line:
             message += f" started at line {start.line + 1}"
         message += ")"
-    return _one_line(message)
+    return one_line(message)
 
 
 # --- the load ----------------------------------------------------------------------------
@@ -201,12 +197,14 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
     ``env`` defaults to ``os.environ``. Raises ``ConfigError`` listing every problem.
     """
-    files = _config_files(Path(path))
+    files = config_files(Path(path))
     loader = _Loader(os.environ if env is None else env, [str(file) for file in files])
     return loader.run(files)
 
 
-def _config_files(path: Path) -> list[Path]:
+def config_files(path: Path) -> list[Path]:
+    """The files a config at ``path`` is read from: the file itself, or a folder's
+    ``*.yaml``/``*.yml`` by name, hidden files left out (what a reload watches too)."""
     if path.is_dir():
         files = sorted(
             (
@@ -323,7 +321,7 @@ class _Loader:
             self.unloaded.append(name)
             return None
         except yaml.YAMLError as exc:
-            self._add((name, 1), (), f"syntax error: {_one_line(str(exc))}")
+            self._add((name, 1), (), f"syntax error: {one_line(str(exc))}")
             self.unloaded.append(name)
             return None
         finally:

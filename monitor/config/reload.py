@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from monitor.config.loader import _config_files, load_config
+from monitor.config.loader import config_files, load_config
 from monitor.config.schema import Config
 from monitor.errors import ConfigError
 from monitor.logs import get_logger
@@ -128,7 +128,7 @@ class ConfigReloader:
     @staticmethod
     def _watched(path: Path) -> list[Path]:
         try:
-            files = _config_files(path)
+            files = config_files(path)
         except ConfigError:  # gone or empty for now: the path's own stamp says when it is back
             files = []
         return [path, *files]

@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.sources.netguard import display_url
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9_-]+$")
@@ -66,12 +68,12 @@ def check_url(value: str, schemes: tuple[str, ...]) -> str:
     The one URL check of the config (feeds, webhooks, SMTP, the broker, the store): the
     parsers downstream (httpx, smtplib, redis-py) fail late and with a traceback on what
     ``urlsplit`` lets through, such as ``:99999``, ``:notaport`` or a space in the host.
-    Messages show the URL with any password masked.
+    Messages show the URL as ``display_url`` does: no user, password, query or fragment.
     """
     expected = " or ".join(f"{scheme}://" for scheme in schemes)
 
     def fault(reason: str) -> ValueError:
-        return ValueError(f"bad URL {mask_url(value)!r}: {reason}")
+        return ValueError(f"bad URL {display_url(value)!r}: {reason}")
 
     if any(char.isspace() or ord(char) < 32 for char in value):
         raise fault("it contains a space or a control character")
@@ -91,21 +93,6 @@ def check_url(value: str, schemes: tuple[str, ...]) -> str:
     if not _valid_host(parts.hostname, bracketed=bracketed):
         raise fault(f"{parts.hostname!r} is not a valid host name or address")
     return value
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password masked and any query string elided."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url if "@" not in url else "***"
-    if parts.password is None and not parts.query:
-        return url
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-    query = "?..." if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
 def _valid_host(host: str, *, bracketed: bool) -> bool:
@@ -305,23 +292,40 @@ def _check_broker_url(value: str | None) -> str | None:
 _STORE_HINT = "expected sqlite:///path/to/state.db, memory: or redis://host:port/db"
 
 
-def _check_store_url(value: str | None) -> str | None:
-    """What ``monitor.state.open_store`` can open."""
-    if value is None or value in ("memory:", "memory://"):
-        return value
-    if value.startswith("sqlite:"):
-        if not value.startswith("sqlite:///") or not value.removeprefix("sqlite:///"):
-            raise ValueError(f"bad store {value!r}: {_STORE_HINT}")
-        return value
-    if value.startswith("unix:"):
-        if not value.startswith("unix:///"):
+StoreKind = Literal["memory", "sqlite", "redis"]
+
+
+def parse_store_url(url: str) -> tuple[StoreKind, str]:
+    """What a ``settings.store`` URL opens: ``("memory", "")``, ``("sqlite", path)`` or
+    ``("redis", url)`` (``redis://``, ``rediss://``, ``unix:///path/to/redis.sock``).
+
+    The one reading of store URLs: ``Settings`` validates with it and
+    ``monitor.state.open_store`` opens what it says. ValueError (no password shown) for
+    anything else. ``sqlite:///`` then the path, SQLAlchemy's convention: a fourth slash
+    makes the path absolute.
+    """
+    if url in ("memory:", "memory://"):
+        return "memory", ""
+    if url.startswith("sqlite:"):
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ValueError(f"bad store {url!r}: {_STORE_HINT}")
+        return "sqlite", path
+    if url.startswith("unix:"):
+        if not url.startswith("unix:///"):
             raise ValueError("bad store: expected unix:///path/to/redis.sock")
-        return value
-    scheme = value.split(":", 1)[0] if ":" in value else ""
+        return "redis", url
+    scheme = url.split(":", 1)[0] if ":" in url else ""
     if scheme not in ("redis", "rediss"):
-        what = f"the {scheme!r} store is not supported" if scheme else f"bad store {value!r}"
+        what = f"the {scheme!r} store is not supported" if scheme else f"bad store {url!r}"
         raise ValueError(f"{what}; {_STORE_HINT}")
-    return check_url(value, ("redis", "rediss"))
+    return "redis", check_url(url, ("redis", "rediss"))
+
+
+def _check_store_url(value: str | None) -> str | None:
+    if value is not None:
+        parse_store_url(value)
+    return value
 
 
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]

@@ -1,15 +1,15 @@
 """The human summary ``monitor check`` prints for a valid config.
 
-Pure: formats a ``Config``; never shows a secret (passwords in URLs masked,
-webhook URLs reduced to their host).
+Pure: formats a ``Config``; never shows a secret (URLs shown by ``display_url``:
+no password, query or fragment; webhook URLs reduced to their host).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from monitor.config.schema import Config, EmailChannel, FileChannel, WebhookChannel, mask_url
+from monitor.config.schema import Config, EmailChannel, FileChannel, WebhookChannel
+from monitor.sources.netguard import display_url
 
 
 def summarize(config: Config) -> str:
@@ -47,7 +47,7 @@ def summarize(config: Config) -> str:
     if config.feeds:
         lines.append("feeds:")
     for feed in config.feeds:
-        source = mask_url(feed.url) if feed.url is not None else f"path {feed.path}"
+        source = display_url(feed.url) if feed.url is not None else f"path {feed.path}"
         extra = f"; language {feed.language}" if feed.language else ""
         extra += f"; tags {_names(feed.tags)}" if feed.tags else ""
         lines.append(f"  {feed.id}: {source}; every {format_duration(feed.every)}{extra}")
@@ -59,7 +59,7 @@ def summarize(config: Config) -> str:
     runner = "embedded"
     if settings.broker_url:
         runner = (
-            f"broker {mask_url(settings.broker_url)}"
+            f"broker {display_url(settings.broker_url, user=True)}"
             f" (unacked tasks redelivered after {format_duration(settings.visibility_timeout)})"
         )
     lines.append(
@@ -73,13 +73,12 @@ def _describe_channel(channel: Any) -> str:
     if isinstance(channel, EmailChannel):
         digest = f"; digest every {format_duration(channel.digest)}" if channel.digest else ""
         to = ", ".join(channel.to)
-        return f"email to {to} from {channel.from_} via {mask_url(channel.smtp)}{digest}"
+        return (
+            f"email to {to} from {channel.from_} via {display_url(channel.smtp, user=True)}{digest}"
+        )
     if isinstance(channel, WebhookChannel):
-        parts = urlsplit(channel.url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
         signed = "signed" if channel.secret else "unsigned"
-        return f"webhook {parts.scheme}://{host}{port}/... ({signed})"
+        return f"webhook {display_url(channel.url, path=False)} ({signed})"
     if isinstance(channel, FileChannel):
         return f"file {channel.path}"
     return str(getattr(channel, "type", "channel"))

@@ -241,8 +241,19 @@ def _literal_key(term: Term) -> str:
 class Matcher:
     """Matches items against every watchlist of one config (build once, reuse)."""
 
-    def __init__(self, config: Config, *, presearch: bool = False) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        presearch: bool = False,
+        feedless_items_pass_feed_filters: bool = False,
+    ) -> None:
         self.config = config
+        # True only for ``monitor match`` on local files without --feed: SPEC 5 shows such
+        # a file (from no feed) matching a watchlist whose ``feeds:`` names a feed. The
+        # runner and workers keep it False, so that an item which lost its feed id fails
+        # a ``feeds:`` filter instead of passing every one.
+        self.feedless_items_pass_feed_filters = feedless_items_pass_feed_filters
         # True: paragraphs are presearched for needles (``_presearched``) and only
         # those with one are split into words. Identical results (checked by
         # tests/unit/test_presearch.py and bench/bench_match.py), but slower on the
@@ -484,7 +495,9 @@ class Matcher:
         matches: list[Match] = []
         for number in sorted(numbers):
             name, watchlist = self._watchlists[number]
-            if watchlist.feeds is not None and not _passes_feeds(watchlist, item):
+            if watchlist.feeds is not None and not _passes_feeds(
+                watchlist, item, feedless_pass=self.feedless_items_pass_feed_filters
+            ):
                 continue
             view = evidence
             wanted = self._wanted[number]
@@ -743,12 +756,11 @@ def _language(code: str | None) -> str | None:
     return code.lower().replace("_", "-").split("-")[0] if code else None
 
 
-def _passes_feeds(wl: WatchlistConfig, item: WireItem) -> bool:
-    # An item from no feed (``monitor match`` on a local file without ``--feed``) is
-    # not filtered by where it came from: SPEC 5 shows such a file matching a
-    # watchlist whose ``feeds:`` names a feed.
-    if wl.feeds is None or item.feed_id is None:
+def _passes_feeds(wl: WatchlistConfig, item: WireItem, *, feedless_pass: bool) -> bool:
+    if wl.feeds is None:
         return True
+    if item.feed_id is None:
+        return feedless_pass
     for feed in wl.feeds:
         if feed.startswith("tag:"):
             if feed[4:] in item.tags:
@@ -768,15 +780,19 @@ def _needs_hit(node: Query) -> bool:
     return isinstance(node, Term | TopicRef | Speaker | Near)
 
 
-def build_matcher(config: Config) -> Matcher:
-    """Compile ``config`` once; reuse the Matcher for every item."""
+def build_matcher(config: Config, *, feedless_items_pass_feed_filters: bool = False) -> Matcher:
+    """Compile ``config`` once; reuse the Matcher for every item.
+
+    ``feedless_items_pass_feed_filters``: see ``Matcher``; only ``monitor match`` without
+    ``--feed`` sets it.
+    """
     # Compiling allocates hundreds of thousands of long-lived objects, each
     # allocation burst triggering a garbage collection that finds nothing to
     # free: halves the compile time of 100k terms (7.4 s -> 3.9 s).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        matcher = Matcher(config)
+        matcher = Matcher(config, feedless_items_pass_feed_filters=feedless_items_pass_feed_filters)
     finally:
         if enabled:
             gc.enable()

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from monitor.config.schema import Settings
-from monitor.errors import ConfigError, MonitorError, StoreError
+from monitor.config.schema import Settings, parse_store_url
+from monitor.errors import ConfigError, MonitorError, StoreError, one_line
 from monitor.state.base import DeliveryStatus, LedgerEntry, Store, StoryRecord
 from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SqliteStore
@@ -30,8 +30,6 @@ __all__ = [
     "store_faults",
     "store_setting",
 ]
-
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def open_store(settings: Settings, *, distributed: bool = False) -> Store:
@@ -50,25 +48,17 @@ def open_store(settings: Settings, *, distributed: bool = False) -> Store:
     url = settings.store
     if not url:
         return _sqlite(Path(settings.state_dir) / "state.db", "settings.state_dir")
-    if url in ("memory:", "memory://"):
+    try:
+        kind, target = parse_store_url(url)
+    except ValueError as exc:
+        # Settings refuses these at load; this guards a Settings built without validation
+        # (``Settings.model_construct``)
+        raise ConfigError([f"settings.store: {exc}"]) from None
+    if kind == "memory":
         return MemoryStore()
-    if url.startswith("sqlite:///"):
-        # SQLAlchemy's convention: three slashes then the path, so a fourth makes it absolute
-        path = url.removeprefix("sqlite:///")
-        if not path:
-            raise ConfigError(
-                [f"settings.store: {url!r} names no file (sqlite:///path/to/state.db)"]
-            )
-        return _sqlite(Path(path), "settings.store")
-    if url.startswith(_REDIS_SCHEMES):
-        return _redis(url)
-    scheme = url.split(":", 1)[0]
-    raise ConfigError(
-        [
-            f"settings.store: the {scheme!r} store is not supported; use sqlite:///path, "
-            "memory: or redis://host:port/db"
-        ]
-    )
+    if kind == "sqlite":
+        return _sqlite(Path(target), "settings.store")
+    return _redis(target)
 
 
 def store_setting(settings: Settings, *, distributed: bool = False) -> str:
@@ -91,7 +81,7 @@ def store_faults(settings: Settings, *, distributed: bool = False) -> Iterator[N
     except Exception as exc:
         if not _is_store_fault(exc):
             raise
-        detail = " ".join(str(exc).split()) or type(exc).__name__
+        detail = one_line(str(exc)) or type(exc).__name__
         setting = store_setting(settings, distributed=distributed)
         raise StoreError(f"{setting}: the store failed: {detail}") from exc
 

@@ -396,9 +396,13 @@ def test_webhook_refuses_loopback_without_allow_private(hook_server: HookServer)
     assert hook_server.received == []
 
 
-def test_webhook_bad_secret_is_permanent_and_not_echoed(hook_server: HookServer) -> None:
-    with pytest.raises(DeliveryError) as caught:
-        hook(hook_server, secret="whsec_!!not-base64-s3ntinel").send(make_alert())
+def test_webhook_bad_secret_fails_at_construction_and_is_not_echoed(
+    hook_server: HookServer,
+) -> None:
+    # the config refuses it at load (test_config_audit); a sender built around the config
+    # refuses it before any alert, never sending unsigned
+    with pytest.raises(ValueError) as caught:
+        hook(hook_server, secret="whsec_!!not-base64-s3ntinel")
     assert "s3ntinel" not in str(caught.value)
     assert hook_server.received == []
 

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from monitor.state.base import QueuedItem
+from monitor.cli import sample_alert
+from monitor.state.base import LedgerEntry, QueuedItem
 from monitor.state.sqlite import SqliteStore
 from tests.helpers import (
     ROOT,
@@ -203,7 +206,9 @@ def test_items_lists_the_records_in_flight_and_the_dead(tmp_path: Path) -> None:
     config.write_text(f"settings:\n  store: sqlite:///{path}\n", encoding="utf-8")
     store = SqliteStore(path)
     try:
-        title = "Peskov:\tNATO\nmust listen"  # feed text: a tab or line break splits no row
+        # feed text: a tab or line break splits no row; terminal escapes and bidi
+        # overrides (which could reorder the line) are removed
+        title = "Peskov:\tNATO\nmust\x1b[2J \u202elisten"
         payload = json.dumps({"title": title})
         dead = QueuedItem("desk", "urn:1", payload, 1_700_000_000.0, 3, dead=True)
         store.put_queued([dead, QueuedItem("wire", "urn:2", "not json", 1_700_000_060.0, 1)])
@@ -211,10 +216,31 @@ def test_items_lists_the_records_in_flight_and_the_dead(tmp_path: Path) -> None:
         store.close()
     shown = run_monitor(["items", "dead", "--config", str(config)], tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout == "desk\turn:1\t3\t2023-11-14T22:13:20+00:00\tPeskov: NATO must listen\n"
+    assert (
+        shown.stdout == "desk\turn:1\t3\t2023-11-14T22:13:20+00:00\tPeskov: NATO must [2J listen\n"
+    )
     shown = run_monitor(["items", "list", "--config", str(config)], tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == "wire\turn:2\t1\t2023-11-14T22:14:20+00:00\t\n"
+
+
+def test_alerts_list_shows_the_outlets_on_one_clean_line(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"settings:\n  store: sqlite:///{path}\n", encoding="utf-8")
+    alert = dataclasses.replace(
+        sample_alert("stdout"), sources=("Wire\x1b[31m\tOne", "Two\u202e", "Three")
+    )
+    payload = json.dumps(alert.to_message())
+    store = SqliteStore(path)
+    try:
+        store.put_delivery(LedgerEntry(alert.id, "stdout", "dead", 3, "HTTP 500", 1e9, payload))
+    finally:
+        store.close()
+    shown = run_monitor(["alerts", "list", "--config", str(config)], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    row = shown.stdout.split("\n")[0].split("\t")
+    assert row[-1] == "Wire [31m One; also carried by Two, Three", shown.stdout
 
 
 # --- the audit: options before the command, closed pipes, a store that cannot be reached ----
@@ -278,6 +304,28 @@ def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr.startswith("monitor: settings.broker_url: the store failed: ")
         assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_failing_state_file_under_embedded_names_the_state_dir_not_the_broker(
+    tmp_path: Path,
+) -> None:
+    """``alerts --embedded`` opens the state file even with a broker set: a SQLite failure
+    there names settings.state_dir (no Redis is contacted)."""
+    config = example_config(tmp_path)
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    state = Path(env["MONITOR_STATE_DIR"]) / "state.db"
+    SqliteStore(state).close()
+    with sqlite3.connect(state) as db:  # a log the store opens but cannot read
+        db.execute("DROP TABLE deliveries")
+        db.execute("CREATE TABLE deliveries (status, updated, channel, due)")
+    result = run_monitor(
+        ["alerts", "list", "--embedded", "--config", str(config)], tmp_path, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("monitor: settings.state_dir: the store failed: "), (
+        result.stderr
+    )
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_config_comes_from_monitor_config_else_from_dot_config(tmp_path: Path) -> None:

@@ -324,8 +324,12 @@ def test_languages_and_feeds_filters() -> None:
     assert names(language="ar", feed_id="sputnik-ar") == ["by-lang", "by-feed"]
     assert names(feed_id="other", tags=("wire",)) == ["by-feed"]
     assert names(feed_id="other", tags=("web",)) == []
-    # An item from no feed (``monitor match`` on a file): where it came from filters nothing.
-    assert names(language="ru") == ["by-feed"]
+    # The runner and workers filter strictly: an item that lost its feed id fails feeds:
+    assert names(language="ru") == []
+    # ...only ``monitor match`` on a file (no feed) asks that where it came from filter nothing
+    lenient = build_matcher(config, feedless_items_pass_feed_filters=True)
+    assert [m.watchlist for m in lenient.match(item("NATO", language="ru"))] == ["by-feed"]
+    assert lenient.match(item("NATO", language="ru", feed_id="other")) == []
 
 
 def test_query_watchlist() -> None:

@@ -164,3 +164,18 @@ def test_parse_retry_after_defaults_to_the_current_time() -> None:
     header = datetime.fromtimestamp(later, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
     got = parse_retry_after(header)
     assert got is not None and 3590 < got <= 3600
+
+
+@pytest.mark.parametrize(
+    "url", ["https://h]/x?apikey=SECRET", "https://h/x#access_token=SECRET", "https://:SECRET"]
+)
+def test_display_url_never_shows_a_key(url: str) -> None:
+    for shown in (
+        netguard.display_url(url),
+        netguard.display_url(url, user=True),
+        netguard.display_url(url, path=False),
+    ):
+        assert "SECRET" not in shown, shown
+    assert netguard.display_url("smtp://user:p4ss@mail.example:587", user=True) == (
+        "smtp://user:***@mail.example:587"
+    )

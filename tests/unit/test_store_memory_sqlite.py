@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.schema import Settings
+from monitor.config.schema import Settings, parse_store_url
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.state import open_store, store_faults
 from monitor.state.base import Store
@@ -346,3 +346,28 @@ def test_sqlite_finds_due_digests_through_an_index_made_on_open(tmp_path: Path) 
         dead = plan("DELETE FROM queued WHERE dead = 1 AND queued_at < ?", 0.0)
         assert "queued_by_age (dead=? AND queued_at<?)" in dead, dead
     db.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "parsed"),
+    [
+        ("memory:", ("memory", "")),
+        ("sqlite:///var/state.db", ("sqlite", "var/state.db")),
+        ("sqlite:////abs/state.db", ("sqlite", "/abs/state.db")),
+        ("rediss://:pw@cache.example:6380/1", ("redis", "rediss://:pw@cache.example:6380/1")),
+        ("unix:///run/redis.sock", ("redis", "unix:///run/redis.sock")),
+    ],
+)
+def test_parse_store_url_is_what_settings_accept_and_open_store_opens(
+    url: str, parsed: tuple[str, str]
+) -> None:
+    assert parse_store_url(url) == parsed
+    assert Settings(store=url).store == url
+
+
+@pytest.mark.parametrize("url", ["unix://run/redis.sock", "sqlite://state.db", "redis://h:0/0"])
+def test_parse_store_url_refuses_what_settings_refuse(url: str) -> None:
+    with pytest.raises(ValueError):
+        parse_store_url(url)
+    with pytest.raises(ConfigError):
+        open_store(Settings.model_construct(store=url))

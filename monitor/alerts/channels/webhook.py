@@ -67,21 +67,15 @@ class WebhookChannelSender:
         self._allow_private = allow_private
         self._transport = transport
         self._clock = clock
-        self._key: bytes | None = None
-        self._key_problem: str | None = None
-        if secret is not None:
-            try:
-                self._key = decode_webhook_secret(secret)
-            except ValueError as exc:
-                self._key_problem = str(exc)
+        # The config validates the secret at load: a bad one cannot reach here (if it
+        # did, the ValueError at construction says so before any alert is sent).
+        self._key = decode_webhook_secret(secret) if secret is not None else None
 
     def _what(self) -> str:
         return f"webhook channel {self.name} ({self._host})"
 
     def send(self, alert: Alert) -> None:
         what = self._what()
-        if self._key_problem is not None:
-            raise DeliveryError(f"{what}: the secret is invalid: {self._key_problem}")
         netguard.check_url(self._url, self._allow_private, what=what, rules=netguard.CHANNELS)
         body = webhook_body(alert)
         timestamp = int(self._clock())
