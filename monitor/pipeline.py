@@ -45,6 +45,8 @@ log = get_logger(__name__)
 # this many feeds per store call.
 REMOVED_FEEDS_SWEEP_EVERY = 86400.0
 REMOVED_FEEDS_BATCH = 500
+# the ledger detail of a delivery whose channel a reload removed (``deliver_alert``)
+REMOVED_CHANNEL_DETAIL = "channel removed from the config"
 
 
 @dataclass
@@ -381,7 +383,7 @@ def record_pending(
     On a digest channel (``digests``: channel -> period) the alert is ``held`` instead,
     until ``flush_digests`` sends it in that channel's next digest.
     """
-    payload = json.dumps(alert.to_message(), ensure_ascii=False)
+    payload = ledger_payload(alert)
     for name in alert.channels:
         if store.get_delivery(alert.id, name) is None:
             period = (digests or {}).get(name)
@@ -425,9 +427,7 @@ def deliver_alert(
             _hold(alert, name, store, period=digests[name], now=now)
             continue
         if name not in channels:
-            # removed from the config (a reload) since the alert was decided: its retry
-            # or requeued delivery has nowhere to go; the ledger entry stays as it was
-            log.warning("delivery_skipped", alert=alert.id, channel=name, reason="no such channel")
+            _drop_for_removed_channel(alert, name, store, now=now)
             continue
         result = deliver(
             alert,
@@ -454,11 +454,36 @@ def _log_delivery(result: DeliveryResult, channel: str, **extra: int) -> None:
     )
 
 
+def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: datetime) -> None:
+    """The channel left the config (a reload) since the alert was decided: its retry,
+    requeued delivery or held alert has nowhere to go. Recorded ``dead``, not left
+    pending or held, which the poller's sweep would queue again every minute forever;
+    dead, ``monitor alerts dead`` shows it and ``alerts retry`` re-sends it if the
+    channel comes back."""
+    previous = store.get_delivery(alert.id, channel)
+    if previous is not None and previous.status in ("sent", "dead"):
+        return  # settled already (a duplicate task): nothing to record
+    store.put_delivery(
+        LedgerEntry(
+            alert_id=alert.id,
+            channel=channel,
+            status="dead",
+            attempts=previous.attempts if previous is not None else 0,
+            detail=REMOVED_CHANNEL_DETAIL,
+            updated=now.timestamp(),
+            payload=previous.payload
+            if previous is not None and previous.payload
+            else ledger_payload(alert),
+        )
+    )
+    log.warning("delivery_skipped", alert=alert.id, channel=channel, reason=REMOVED_CHANNEL_DETAIL)
+
+
 def _hold(alert: Alert, channel: str, store: Store, *, period: float, now: datetime) -> None:
     previous = store.get_delivery(alert.id, channel)
     if previous is not None and previous.status != "pending":
         return  # held already, or settled
-    payload = previous.payload if previous else json.dumps(alert.to_message(), ensure_ascii=False)
+    payload = previous.payload if previous else ledger_payload(alert)
     store.put_delivery(held_entry(alert.id, channel, payload, period=period, now=now.timestamp()))
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from celery import Celery, signals
 
-from monitor.config.loader import load_config
 from monitor.config.paths import default_config_path
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
@@ -66,10 +65,6 @@ def use_config(path: Path) -> None:
     _config_path = path
 
 
-def load_app_config() -> Config:
-    return load_config(_config_path or default_config_path())
-
-
 def celery_settings(config: Config) -> dict[str, Any]:
     if not config.settings.broker_url:
         raise SystemExit("monitor: settings.broker_url is needed for the distributed mode")
@@ -107,7 +102,8 @@ def celery_settings(config: Config) -> dict[str, Any]:
 
 
 def _lazy_settings() -> dict[str, Any]:
-    return celery_settings(load_app_config())
+    # the config this process's tasks run on: read once, not once more for Celery
+    return celery_settings(config_reloader().config)
 
 
 # A promise: Celery calls it when it first needs its settings, after --config was seen.

@@ -3,9 +3,9 @@
 A feed is due when its claim in Redis (``SET NX PX`` for its ``every:``
 interval) can be taken, so any number of pollers together poll each feed once
 per interval, and when one dies the others take over at the next interval. The
-poll task then re-arms the claim for the feed's adapted interval
-(``monitor.sources.cadence``: longer while the feed brings nothing new, kept in the
-feed state), so the next poll waits that long whichever poller takes it.
+poll task then extends the claim to the feed's adapted interval when that is longer
+than ``every`` (``monitor.sources.cadence``: longer while the feed brings nothing new,
+kept in the feed state), so the next poll waits that long whichever poller takes it.
 Also re-queues deliveries left pending too long (a worker died between
 deciding an alert and queueing its delivery) and items queued too long ago and
 never processed (the broker lost their message), forgets the items it gave up on once
@@ -35,7 +35,7 @@ from monitor.pipeline import (
     forget_removed_feeds,
     held_without_digest,
 )
-from monitor.state.base import QueuedItem, Store
+from monitor.state.base import LedgerEntry, QueuedItem, Store
 
 log = structlog.get_logger(__name__)
 
@@ -107,14 +107,49 @@ def stale_after(requested: float = PENDING_STALE_AFTER) -> float:
     return max(requested, max_countdown() + 2 * TICK)
 
 
+class HeldWithoutDigest:
+    """Finds the alerts held for a channel that has no digest now (its ``digest:`` or the
+    whole channel left the config), without reading every held alert each sweep.
+
+    Only a config change makes such entries, so the full scan (``held_without_digest``)
+    runs at the first sweep and at the first sweep after each reload (a new ``Config``
+    object). Every other sweep asks the held index (``Store.earliest_held``, one read per
+    channel) about every channel without a digest that this poller has known: those of
+    the config now, of every earlier config, and those the scans found held (a channel
+    removed before this poller started is in no config it read). It scans again only if
+    one of them still has alerts held, which lasts until a worker has sent them or
+    recorded them dead. A worker still on an older config may hold an alert for a channel
+    after the reload: named by the earlier config, it is seen all the same.
+    """
+
+    def __init__(self) -> None:
+        self._config: Config | None = None
+        self._channels: set[str] = set()  # every channel name met so far
+
+    def entries(self, store: Store, config: Config) -> list[LedgerEntry]:
+        self._channels.update(config.channels)
+        if config is not self._config:  # the first sweep, or a reload
+            found = held_without_digest(store, config)
+            self._config = config  # only once scanned: a store fault scans again next sweep
+            self._channels.update(entry.channel for entry in found)
+            return found
+        watched = sorted(self._channels - digest_periods(config).keys())
+        if not watched or not store.earliest_held(watched):
+            return []
+        return held_without_digest(store, config)
+
+
 def requeue_stale_pending(
     store: Store,
     *,
     now: float,
     older_than: float = PENDING_STALE_AFTER,
     config: Config | None = None,
+    held: HeldWithoutDigest | None = None,
 ) -> int:
-    """Queue again the deliveries left pending longer than ``older_than`` seconds.
+    """Queue again the deliveries left pending longer than ``older_than`` seconds, and
+    with ``config`` the alerts held that long for a channel without a digest now (one by
+    one, like pending ones; ``held`` keeps this from reading every held alert each time).
 
     The safety net for a deliver task the broker lost: kombu's Redis transport pops a
     message (BRPOP) and records it as unacked in a second command, so a Redis that
@@ -124,8 +159,8 @@ def requeue_stale_pending(
 
     count = 0
     entries = store.list_deliveries("pending")
-    if config is not None:  # and alerts held for a channel that lost its digest: one by one
-        entries += held_without_digest(store, config)
+    if config is not None:
+        entries += (held or HeldWithoutDigest()).entries(store, config)
     for entry in entries:
         if entry.payload and now - entry.updated > older_than:
             alert = Alert.from_message(json.loads(entry.payload))
@@ -212,6 +247,7 @@ def run_poller(
     last_sweep = 0.0
     removed_swept_at: float | None = None  # at the first tick, then once a day
     digests_queued: dict[str, float] = {}
+    held = HeldWithoutDigest()
     older_than = stale_after(pending_stale_after)
     # A queued item waits for the same things as a pending delivery: a retry countdown
     # after a store fault (capped below the visibility timeout), a worker's turn.
@@ -236,7 +272,7 @@ def run_poller(
             if time.time() - last_sweep > sweep_every:
                 last_sweep = time.time()
                 requeued = requeue_stale_pending(
-                    store, now=last_sweep, older_than=older_than, config=config
+                    store, now=last_sweep, older_than=older_than, config=config, held=held
                 )
                 if requeued:
                     log.warning("pending_requeued", deliveries=requeued)

@@ -40,7 +40,13 @@ def retry_after_store_fault(task: Any, exc: Exception) -> NoReturn:
 @app.task(name="monitor.poll_feed", bind=True, max_retries=None)
 def poll_feed(self: Any, feed_id: str) -> int:
     rt = runtime()
-    feed = rt.config.feed(feed_id)
+    try:
+        feed = rt.config.feed(feed_id)
+    except KeyError:
+        # queued by a poller whose config differs from this worker's: a reload removed
+        # the feed since, or added it and this worker has not reloaded yet
+        log.warning("poll_skipped", feed=feed_id, reason="no such feed in this worker's config")
+        return 0
     try:
         result = pipeline.poll_feed(feed, rt.config, rt.store, now=pipeline.utcnow())
     except TransientError as exc:

@@ -6,10 +6,10 @@ none) and ``due`` set to when they were held plus the period. A channel's digest
 due when any of its held alerts is due: then every alert held for it goes in one mail,
 so the first alert of a quiet channel waits one period at most, and mails of one
 channel are about one period apart. ``Store.claim_held`` applies the same rule
-atomically (``is_due`` is its reference); ``Store.earliest_held`` reads each channel's
-earliest due from an index, so finding the due channels (``due_channels``) reads no
-alert. After the send, ``settle`` says what the ledger records for each alert: sent,
-held again for a retry, or dead.
+atomically; ``Store.earliest_held`` reads each channel's earliest due from an index,
+so finding the due channels (``due_channels``) reads no alert. After the send,
+``settle`` says what the ledger records for each alert: sent, held again for a retry, or
+dead.
 """
 
 from __future__ import annotations
@@ -55,14 +55,9 @@ def held_entry(
     )
 
 
-def is_due(entries: Iterable[LedgerEntry], now: float) -> bool:
-    """Whether a digest should go now: some entry held for it is due."""
-    return any(entry.status == "held" and entry.due <= now for entry in entries)
-
-
 def due_channels(earliest: Mapping[str, float], now: float) -> list[str]:
     """The channels whose digest is due now, from ``Store.earliest_held`` (channel ->
-    earliest due of its held alerts): ``is_due`` for each channel at once, sorted."""
+    earliest due of its held alerts), sorted."""
     return sorted(channel for channel, due in earliest.items() if due <= now)
 
 

@@ -114,31 +114,6 @@ end
 return #members
 """
 
-# Fold a channel's held entries into its held set, in one atomic step: every entry the
-# ledger holds for ARGV[2] (deliveries:held names them, the delivery hash has the status
-# and due) is added with its due. The set is written with the ledger in every MULTI, so
-# this changes nothing on a consistent ledger; it mends one whose set went missing (lost
-# or deleted by hand), whose held alerts claim_held would otherwise never see again. The
-# delivery hashes are named from the members, not KEYS: fine on one Redis, not on a cluster.
-# KEYS: deliveries:held, held:{channel} ; ARGV: the delivery key prefix, the channel
-_FOLD_HELD = """
-local added = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local pair = cjson.decode(member)
-  if pair[2] == ARGV[2] then
-    local text = redis.call('HGET', ARGV[1] .. pair[1], ARGV[2])
-    if text then
-      local entry = cjson.decode(text)
-      if entry.status == 'held' then
-        -- %.17g: the due time exactly, where Lua's own number format keeps 14 digits
-        added = added + redis.call('ZADD', KEYS[2], string.format('%.17g', entry.due or 0), pair[1])
-      end
-    end
-  end
-end
-return added
-"""
-
 
 class RedisStore:
     """See ``monitor.state.base.Store`` for the contract and the module doc for the keys."""
@@ -156,7 +131,6 @@ class RedisStore:
         self._client = redis.Redis(connection_pool=self._pool)
         self._closed = False
         self._folded: set[str] = set()  # feeds whose legacy seen set was folded in
-        self._held_folded: set[str] = set()  # channels whose held entries were folded in
 
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
@@ -382,27 +356,11 @@ class RedisStore:
 
     def earliest_held(self, channels: list[str]) -> dict[str, float]:
         wanted = list(dict.fromkeys(channels))
-        self._fold_held(wanted)
         with self._client.pipeline(transaction=False) as pipe:
             for channel in wanted:
                 pipe.zrange(self._key("held", channel), 0, 0, withscores=True)
             tops = cast(list[list[tuple[str, float]]], pipe.execute())
         return {channel: float(top[0][1]) for channel, top in zip(wanted, tops, strict=True) if top}
-
-    def _fold_held(self, channels: list[str]) -> None:
-        """Mend the held set of each channel from the ledger, once per channel and process
-        (``_FOLD_HELD``): lazily, at the first ``earliest_held`` that names the channel,
-        so a process never reads the whole ledger twice and the pollers' ticks stay cheap.
-        """
-        todo = [channel for channel in channels if channel not in self._held_folded]
-        if not todo:
-            return
-        index, prefix = self._key("deliveries", "held"), self._key("delivery", "")
-        with self._client.pipeline(transaction=False) as pipe:
-            for channel in todo:
-                pipe.eval(_FOLD_HELD, 2, index, self._key("held", channel), prefix, channel)
-            pipe.execute()
-        self._held_folded.update(todo)
 
     # --- queued items ---------------------------------------------------------------
     def put_queued(self, items: list[QueuedItem]) -> None:

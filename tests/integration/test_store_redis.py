@@ -216,52 +216,12 @@ def t_store(redis_db_url: str) -> Iterator[tuple[RedisStore, redis.Redis]]:
     client.close()
 
 
-def test_a_lost_held_set_is_folded_back_from_the_ledger_once_per_process(
-    redis_db_url: str, t_store: tuple[RedisStore, redis.Redis]
-) -> None:
-    # A ledger whose per-channel held set went missing (simulated by deleting it): the
-    # entries are still held in the delivery hashes and named in deliveries:held.
-    writer, client = t_store
-    reader = RedisStore(redis_db_url, prefix="t:")  # another process, started after the loss
-    try:
-        for entry in (
-            make_entry("alrt_1", "desk", "held", due=T0 + 0.123456),
-            make_entry("alrt_2", "desk", "held", due=T0 + 60),
-            make_entry("alrt_3", "desk", "sent"),
-            make_entry("alrt_ü", "night", "held", due=T0 + 30),
-        ):
-            writer.put_delivery(entry)
-        client.delete("t:held:desk", "t:held:night")
-        assert reader.earliest_held(["desk", "night", "nobody"]) == {
-            "desk": T0 + 0.123456,  # the due time to the bit, not Lua's 14 digits
-            "night": T0 + 30,
-        }
-        assert client.zrange("t:held:desk", 0, -1, withscores=True) == [  # not the sent one
-            ("alrt_1", T0 + 0.123456),
-            ("alrt_2", T0 + 60),
-        ]
-        # claim_held sees them again, and what it leases stays consistent
-        taken = reader.claim_held("desk", now=T0 + 1, lease=600)
-        assert [e.alert_id for e in taken] == ["alrt_1", "alrt_2"]
-        assert reader.earliest_held(["desk"]) == {"desk": T0 + 601}
-        # folded once per process and channel: a later loss is not mended by this one...
-        client.delete("t:held:night")
-        assert reader.earliest_held(["night"]) == {}
-        # ...but by the next process to ask
-        reader.close()
-        reader = RedisStore(redis_db_url, prefix="t:")
-        assert reader.earliest_held(["night"]) == {"night": T0 + 30}
-    finally:
-        reader.close()
-
-
 def test_earliest_held_reads_one_member_per_channel(
     t_store: tuple[RedisStore, redis.Redis],
 ) -> None:
     store, client = t_store
     for n in range(300):
         store.put_delivery(make_entry(f"alrt_{n}", "desk", "held", due=T0 + n))
-    store.earliest_held(["desk"])  # the first call folds the ledger in (once)
     before = client.info("commandstats")
     assert store.earliest_held(["desk"]) == {"desk": T0}
     after = client.info("commandstats")
@@ -270,7 +230,7 @@ def test_earliest_held_reads_one_member_per_channel(
         - int(before.get(f"cmdstat_{command}", {}).get("calls", 0))
         for command in ("zrange", "hget", "eval")
     }
-    assert calls == {"zrange": 1, "hget": 0, "eval": 0}  # no entry read, no fold again
+    assert calls == {"zrange": 1, "hget": 0, "eval": 0}  # one index read, no entry read
 
 
 def test_forgotten_dead_queued_items_leave_no_key_behind(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -268,10 +269,14 @@ def distributed(
 
     rt = Runtime(CONFIG, MemoryStore(), build_matcher(CONFIG), {})
     monkeypatch.setattr(app, "_runtime", rt)
+    # Running a task's body makes Celery read its settings once, from this process's
+    # config (app.config_reloader): give it a broker it never reaches (every .delay is
+    # faked), not the repo's config, which has none. check(): no change, ever.
     settings = CONFIG.settings.model_copy(update={"broker_url": "redis://127.0.0.1:9/0"})
-    monkeypatch.setattr(
-        app, "load_app_config", lambda: CONFIG.model_copy(update={"settings": settings})
+    stub = SimpleNamespace(
+        config=CONFIG.model_copy(update={"settings": settings}), check=lambda: None
     )
+    monkeypatch.setattr(app, "_reloader", stub)
     monkeypatch.setattr(pipeline, "utcnow", clock.utcnow)
     body = tasks.poll_feed  # the real task, run in process with .run
     fake = FakePollTask()

@@ -21,7 +21,6 @@ from monitor.alerts.digest import (
     digest_periods,
     due_channels,
     held_entry,
-    is_due,
     settle,
 )
 from monitor.alerts.render import render_digest_html, render_digest_subject, render_digest_text
@@ -73,15 +72,6 @@ def entry(n: int, *, due: float = 100.0, attempts: int = 0, channel: str = "desk
 def test_held_entry_is_due_one_period_after_it_was_held() -> None:
     held = held_entry("alrt_1", "desk", "{}", period=900, now=1000.0)
     assert (held.status, held.attempts, held.updated, held.due) == ("held", 0, 1000.0, 1900.0)
-    assert not is_due([held], 1899.9)
-    assert is_due([held], 1900.0)
-
-
-def test_a_digest_is_due_when_its_oldest_alert_is() -> None:
-    entries = [entry(1, due=100.0), entry(2, due=160.0)]
-    assert not is_due(entries, 99.0)
-    assert is_due(entries, 100.0)  # the newer one rides along: one mail
-    assert not is_due([replace(entries[0], status="sent")], 1000.0)
 
 
 def test_due_channels_names_those_whose_earliest_held_alert_is_due() -> None:

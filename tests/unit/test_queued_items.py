@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -242,12 +243,14 @@ def task_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
 
     rt = _runtime(tmp_path, [SEED_AR, SEEDS / "zakharova-nato-expansion.ru.txt"])
     monkeypatch.setattr(app, "_runtime", rt)
-    # Touching a task makes Celery read its settings once: give it a broker it never
-    # reaches (every .delay is faked), not the repo's config, which has none.
+    # Running a task's body makes Celery read its settings once, from this process's
+    # config (app.config_reloader): give it a broker it never reaches (every .delay is
+    # faked), not the repo's config, which has none. check(): no change, ever.
     settings = rt.config.settings.model_copy(update={"broker_url": "redis://127.0.0.1:9/0"})
-    monkeypatch.setattr(
-        app, "load_app_config", lambda: rt.config.model_copy(update={"settings": settings})
+    stub = SimpleNamespace(
+        config=rt.config.model_copy(update={"settings": settings}), check=lambda: None
     )
+    monkeypatch.setattr(app, "_reloader", stub)
     yield rt
 
 
@@ -285,6 +288,19 @@ def test_the_poll_task_records_items_before_it_marks_them_seen(
         process_task.run(queued[1])
     left: list[QueuedItem] = store.list_queued()
     assert [q.item_id for q in left] == [queued[1]["id"]]
+
+
+def test_a_poll_for_a_feed_not_in_the_workers_config_is_skipped(task_runtime: Runtime) -> None:
+    from workers import tasks
+
+    # queued by a poller whose config has the feed (added by a reload this worker has not
+    # seen yet, or removed by one the poller has not): one warning, no traceback
+    with capture_logs() as logs:
+        assert tasks.poll_feed.run("not-here") == 0
+    assert [(e["event"], e.get("feed"), e.get("reason")) for e in logs] == [
+        ("poll_skipped", "not-here", "no such feed in this worker's config")
+    ]
+    assert task_runtime.store.list_queued() == []
 
 
 class _Boom:

@@ -36,6 +36,7 @@ def fresh_app(monkeypatch: pytest.MonkeyPatch) -> Celery:
     monkeypatch.setattr(app_module, "app", app)
     monkeypatch.setattr(app_module, "_visibility_timeout", None)
     monkeypatch.setattr(app_module, "_config_path", None)
+    monkeypatch.setattr(app_module, "_reloader", None)  # the config is read from _config_path
     return app
 
 
