@@ -21,6 +21,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -210,7 +211,12 @@ def tls_files(tmp_path: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def test_email_starttls_verifies_certificate_before_login(tls_files: tuple[Path, Path]) -> None:
+@contextmanager
+def tls_smtp_server(
+    tls_files: tuple[Path, Path], *, implicit: bool
+) -> Iterator[tuple[Inbox, int, list[tuple[bytes, bytes]]]]:
+    """An SMTP server with the self-signed certificate: STARTTLS (login only after it),
+    or ``implicit`` TLS from the first byte (smtps). Yields its inbox, port and logins."""
     cert, key = tls_files
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(cert, key)
@@ -222,27 +228,33 @@ def test_email_starttls_verifies_certificate_before_login(tls_files: tuple[Path,
 
     inbox = Inbox()
     port = free_port()
+    tls: dict[str, Any] = {"ssl_context": server_ctx} if implicit else {"tls_context": server_ctx}
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
         port=port,
-        tls_context=server_ctx,
         auth_callback=auth_callback,
-        auth_require_tls=True,
+        auth_require_tls=not implicit,
+        **tls,
     )
     controller.start()
     try:
+        yield inbox, port, logins
+    finally:
+        controller.stop()
+
+
+def test_email_starttls_verifies_certificate_before_login(tls_files: tuple[Path, Path]) -> None:
+    with tls_smtp_server(tls_files, implicit=False) as (inbox, port, logins):
         # self-signed: the default context must refuse it, before any credential goes out
         with pytest.raises(DeliveryError, match="certificate"):
             email_channel(port, creds=True).send(make_alert())
         assert logins == [] and inbox.messages == []
         # trusting that certificate, the same channel logs in over TLS and sends
-        trusting = ssl.create_default_context(cafile=str(cert))
+        trusting = ssl.create_default_context(cafile=str(tls_files[0]))
         email_channel(port, creds=True, ssl_context=trusting).send(make_alert())
         assert logins == [(b"desk", SMTP_PASSWORD.encode())]
         assert len(inbox.messages) == 1
-    finally:
-        controller.stop()
 
 
 # --- webhook ------------------------------------------------------------------------------
@@ -571,36 +583,14 @@ def test_email_smtps_is_tls_from_the_first_byte(tls_files: tuple[Path, Path]) ->
     """``smtps://`` (SPEC 1): implicit TLS, the certificate verified before any command;
     a server speaking TLS from its first byte (no STARTTLS offered) gets the login and
     the mail, and plain ``smtp://`` to it fails."""
-    cert, key = tls_files
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
-    logins: list[tuple[bytes, bytes]] = []
-
-    def auth_callback(mechanism: str, login: bytes, password: bytes) -> bool:
-        logins.append((login, password))
-        return True
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=server_ctx,  # implicit TLS: the socket is wrapped before the greeting
-        auth_callback=auth_callback,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    with tls_smtp_server(tls_files, implicit=True) as (inbox, port, logins):
         with pytest.raises(DeliveryError, match="certificate"):
             email_channel(port, creds=True, scheme="smtps").send(make_alert())
         # plain SMTP waits for a greeting that never comes in clear: a failed attempt
         with pytest.raises((DeliveryError, TransientDeliveryError)):
             email_channel(port, creds=True).send(make_alert())
         assert logins == [] and inbox.messages == []
-        trusting = ssl.create_default_context(cafile=str(cert))
+        trusting = ssl.create_default_context(cafile=str(tls_files[0]))
         email_channel(port, creds=True, scheme="smtps", ssl_context=trusting).send(make_alert())
         assert logins == [(b"desk", SMTP_PASSWORD.encode())]
         assert len(inbox.messages) == 1
-    finally:
-        controller.stop()
