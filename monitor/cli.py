@@ -354,13 +354,17 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
     try:
         if args.action in ("list", "dead"):
             listed = 0
+            # payload -> outlets: the channels of one alert share it, so one story read each
+            carried: dict[str, str] = {}
             for entry in store.list_deliveries("dead" if args.action == "dead" else None):
                 if args.ids and entry.alert_id not in args.ids:
                     continue
                 when = datetime.fromtimestamp(entry.updated, UTC).isoformat(timespec="seconds")
+                if entry.payload not in carried:
+                    carried[entry.payload] = _carried_by(entry.payload, store)
                 print(
                     f"{entry.alert_id}\t{entry.channel}\t{entry.status}\t{entry.attempts}\t{when}\t{entry.detail}"
-                    f"\t{_carried_by(entry.payload, store)}"
+                    f"\t{carried[entry.payload]}"
                 )
                 listed += 1
             if not listed and distributed:
@@ -429,15 +433,16 @@ def cmd_items(args: argparse.Namespace) -> int:
     from monitor.state import store_faults
 
     config = _config(args)
-    with store_faults(config.settings, distributed=bool(config.settings.broker_url)):
-        return _items(args, config)
+    distributed = bool(config.settings.broker_url)
+    with store_faults(config.settings, distributed=distributed):
+        return _items(args, config, distributed=distributed)
 
 
-def _items(args: argparse.Namespace, config: Config) -> int:
+def _items(args: argparse.Namespace, config: Config, *, distributed: bool) -> int:
     from monitor.alerts.render import clean_line
     from monitor.state import open_store
 
-    store = open_store(config.settings, distributed=bool(config.settings.broker_url))
+    store = open_store(config.settings, distributed=distributed)
     try:
         for record in store.list_queued(dead=args.action == "dead"):
             when = datetime.fromtimestamp(record.queued_at, UTC).isoformat(timespec="seconds")
