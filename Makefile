@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config
 
-.PHONY: run serve test check lint typecheck unit integration bench corpus clean
+.PHONY: run serve test check lint typecheck unit unit-compiled integration bench corpus clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
@@ -14,6 +14,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The same package with the matching engine compiled by mypyc (setup.py), installed
+# (not editable) in a venv of its own: what the Docker image runs and the benchmark
+# measures. Rebuilt when a source changes; needs a C compiler and the Python headers.
+COMPILED ?= .venv-compiled
+CBIN     := $(COMPILED)/bin
+CSTAMP   := $(COMPILED)/.installed-stamp
+SOURCES  := $(shell find monitor workers -type f ! -path '*/__pycache__/*') pyproject.toml setup.py
+$(CSTAMP): $(SOURCES)
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(COMPILED)
+	$(CBIN)/python -m pip install --quiet --upgrade pip setuptools
+	@# mypyc type-checks what the engine imports: the dependencies (and mypy, a dev
+	@# one) go in first, then the package is rebuilt compiled over the pure one.
+	$(CBIN)/python -m pip install --quiet '.[dev]'
+	rm -rf build
+	MONITOR_MYPYC=1 $(CBIN)/python -m pip install --quiet --no-build-isolation --no-deps --force-reinstall .
+	rm -rf build
+	@touch $(CSTAMP)
 
 # One pass over the example config with a fresh demo state, so the seed alert shows
 # every time. `make serve` keeps polling until Ctrl-C.
@@ -24,11 +43,11 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/monitor run --config $(CONFIG)
 
-test: check unit integration
+test: check unit unit-compiled integration
 
 check: lint typecheck
 
-LINTED := monitor workers tests $(wildcard bench)
+LINTED := monitor workers tests setup.py $(wildcard bench)
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
@@ -39,11 +58,20 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
+# The unit tests again, on the compiled build: pytest's own script (no current
+# directory on sys.path) and --import-mode=append, so that the installed, compiled
+# monitor is imported, not the sources; test_compiled_build checks that it is.
+unit-compiled: $(CSTAMP)
+	MONITOR_EXPECT_COMPILED=1 $(CBIN)/pytest -q -p no:cacheprovider --import-mode=append tests/unit
+
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# On the compiled build, as deployed; `make bench BENCH_BIN=.venv/bin` measures the
+# pure-Python one (each run prints which build it measured).
+BENCH_BIN ?= $(CBIN)
+bench: $(STAMP) $(CSTAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BENCH_BIN)/python $$b || exit 1; done
 
 # Parse every file of a folder of real feeds (default: the shared corpus) and report failures.
 CORPUS ?= ../shared/corpus
@@ -51,4 +79,4 @@ corpus: $(STAMP)
 	$(BIN)/monitor match --all --config $(CONFIG) $$(find $(CORPUS) -type f ! -name '*.md' ! -name '*.tsv') > /dev/null
 
 clean:
-	rm -rf $(VENV) .monitor .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(COMPILED) build .monitor .mypy_cache .ruff_cache .pytest_cache

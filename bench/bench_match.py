@@ -1,6 +1,8 @@
 """Benchmark: normalise + tokenise + match, against a Python ``re`` baseline.
 
-Run ``python bench/bench_match.py`` (``--quick`` for a short run). Builds its own
+Run ``make bench`` (the compiled build, as deployed: setup.py) or
+``.venv/bin/python bench/bench_match.py`` (the pure-Python sources); the first
+line says which build was measured. ``--quick`` for a short run. Builds its own
 synthetic multilingual corpus and dictionaries (``bench/corpus.py``; no network,
 no files read), then measures on one core:
 
@@ -47,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Last: an installed monitor (the compiled build of `make bench`) comes first.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from corpus import Corpus, all_terms, make_config_data, make_corpus
 
@@ -103,6 +106,24 @@ def _machine() -> tuple[float, float]:
         list(map(table.__getitem__, fresh))
         lookup = min(lookup, time.process_time() - started)
     return loop * 1000, lookup * 2000
+
+
+def _build() -> str:
+    """Which build of the engine this run measures: the modules pyproject.toml
+    lists under ``[tool.monitor] compiled``, as imported (compiled or sources)."""
+    import importlib
+    import tomllib
+
+    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as project:
+        paths = tomllib.load(project)["tool"]["monitor"]["compiled"]
+    names = [path.removesuffix(".py").replace("/", ".") for path in paths]
+    files = [str(importlib.import_module(name).__file__) for name in names]
+    compiled = sum(file.endswith(".so") for file in files)
+    if compiled == len(files):
+        return f"compiled by mypyc ({compiled} modules, from {Path(files[0]).parents[2]})"
+    if not compiled:
+        return f"pure Python (from {Path(files[0]).parents[2]})"
+    return f"mixed: {compiled} of {len(files)} modules compiled"
 
 
 def _status_mb(field: str) -> float | None:
@@ -306,6 +327,7 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
         "name rarer words)"
     )
     loop_ns, lookup_ns = _machine()
+    print(f"engine build: {_build()}")
     print(
         f"machine yardstick (CPU time): {loop_ns:.0f} ns a plain Python loop iteration, "
         f"{lookup_ns:.0f} ns a fresh-string lookup in a 262k dict"

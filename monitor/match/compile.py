@@ -30,9 +30,9 @@ The index ("one automaton over the normalised token stream"):
   10k terms 1,810 -> 2,190 items/s, 100k 900 -> 1,040 (same machine, same run).
   A new word costs ~5 us at 10k terms, mostly C work that a batch of a field's
   new words would not share (dict and cache inserts, the needle check, folding,
-  stemming; calling ``__missing__`` itself costs ~0.1 us), so each is learnt
-  on its miss; the stemmers run without PyStemmer's own word cache and folding
-  skips its ``translate`` when there is nothing to drop or map: steady
+  stemming), so each is learnt on its miss; the stemmers run without
+  PyStemmer's own word cache and folding skips its ``translate`` when there is
+  nothing to drop or map: steady
   ``Matcher.match`` at 100k terms 1,361-1,601 -> 1,577-2,008 items/s, at 10k
   3,675-4,142 -> 3,986-4,578 (same runs, best of 4-6 trials from reset caches; a
   one-off script, not kept: ``bench/bench_match.py`` reproduces the totals only).
@@ -71,14 +71,13 @@ needles above let about a third through.
 
 from __future__ import annotations
 
-import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, islice
 from operator import itemgetter
-from typing import Final, Literal, NamedTuple, cast
+from typing import Final, Literal, NamedTuple, TypeVar, cast
 
 from monitor.match.presearch import Presearch
 from monitor.text.morph import term_keys, text_keys
@@ -309,41 +308,24 @@ class Located:
         return SENTENCE_BREAK.search(gap) is not None
 
 
-class _Chunks(dict[str, _Chunk]):
-    """chunk -> what the index knows of it; filled on a miss by ``__missing__``,
-    which ``dict.__getitem__`` calls from C, so ``map(cache.__getitem__, chunks)``
-    costs one C-level lookup per known chunk (news text repeats its chunks)."""
+_Value = TypeVar("_Value")
 
-    __slots__ = ("index",)
 
-    def __init__(self, index: TermIndex) -> None:
-        super().__init__()
-        # Weak: no reference cycle, so a replaced index is freed at once.
-        self.index = weakref.ref(index)
-
-    def __missing__(self, chunk: str) -> _Chunk:
-        words, starts, norms = chunk_tokens(chunk)
-        index = self.index()
-        assert index is not None  # the index owns this cache
-        if len(words) == 1:  # the usual chunk: a word, maybe with punctuation
-            word = words[0]
-            got = index._words.get(word)
-            if got is None:
-                got = index._starts(word, norms[0])
-            terms: tuple[tuple[_Term, ...], ...] = (got,) if got else ()
-        else:
-            known = index._words.get
-            terms = tuple(
-                index._starts(word, norm) if (got := known(word)) is None else got
-                for word, norm in zip(words, norms, strict=True)
-            )
-            if not any(terms):
-                terms = ()
-        found = (terms, words, starts, len(chunk) + 1 + len(words) * _TOKEN)
-        if len(self) >= _CACHE_LIMIT:
-            self.clear()
-        self[chunk] = found
-        return found
+def _filled(
+    found: list[_Value | None], keys: Sequence[str], make: Callable[[str], _Value]
+) -> list[_Value]:
+    """``found`` (one cache lookup per key, None on a miss) with each miss made by
+    ``make``: ``list.index`` finds the few misses in C, cheaper than enumerating
+    ~500 words in Python."""
+    if None in found:
+        index = found.index(None)
+        try:
+            while True:
+                found[index] = make(keys[index])
+                index = found.index(None, index + 1)
+        except ValueError:
+            pass
+    return cast(list[_Value], found)
 
 
 class TermIndex:
@@ -356,7 +338,8 @@ class TermIndex:
         self._interned: dict[frozenset[str], frozenset[str]] = {}
         self._words: dict[str, tuple[_Term, ...]] = {}
         self._norms: dict[str, tuple[_Term, ...]] = {}
-        self._chunks = _Chunks(self)
+        # chunk -> what the index knows of it (news text repeats its chunks)
+        self._chunks: dict[str, _Chunk] = {}
         self._keys: dict[str, frozenset[str]] = {}  # text word -> its keys
         self.presearch = Presearch()
         self._openers = Presearch()
@@ -443,19 +426,32 @@ class TermIndex:
         # One term reached through several keys: once.
         return tuple(dict.fromkeys(chain.from_iterable(lists)))
 
+    def _chunk(self, chunk: str) -> _Chunk:
+        """What the index knows of a chunk met for the first time (cached)."""
+        words, starts, norms = chunk_tokens(chunk)
+        if len(words) == 1:  # the usual chunk: a word, maybe with punctuation
+            word = words[0]
+            got = self._words.get(word)
+            if got is None:
+                got = self._starts(word, norms[0])
+            terms: tuple[tuple[_Term, ...], ...] = (got,) if got else ()
+        else:
+            known = self._words.get
+            terms = tuple(
+                self._starts(word, norm) if (got := known(word)) is None else got
+                for word, norm in zip(words, norms, strict=True)
+            )
+            if not any(terms):
+                terms = ()
+        found = (terms, words, starts, len(chunk) + 1 + len(words) * _TOKEN)
+        if len(self._chunks) >= _CACHE_LIMIT:
+            self._chunks.clear()
+        self._chunks[chunk] = found
+        return found
+
     def starts(self, words: Sequence[str]) -> list[tuple[_Term, ...]]:
         """For each word, the terms it can start (``BLANK`` for a blank word)."""
-        found = list(map(self._words.get, words))
-        if None in found:
-            # list.index scans in C: cheaper than enumerating ~450 words in Python.
-            index = found.index(None)
-            try:
-                while True:
-                    found[index] = self._starts(words[index])
-                    index = found.index(None, index + 1)
-            except ValueError:
-                pass
-        return cast(list[tuple[_Term, ...]], found)
+        return _filled(list(map(self._words.get, words)), words, self._starts)
 
     def find_text(self, text: str) -> tuple[list[str], list[TermHit]]:
         """Split ``text`` (``tokenize.split_words``: separators and words
@@ -470,7 +466,7 @@ class TermIndex:
         # Line breaks cut chunks too (same length: offsets hold), so a paragraph's
         # first and last words are chunks met before, not a new "end.\n\nStart".
         chunks = (text.replace("\n", " ") if "\n" in text else text).split(" ")
-        infos = list(map(self._chunks.__getitem__, chunks))
+        infos = _filled(list(map(self._chunks.get, chunks)), chunks, self._chunk)
         located = Located(text, chunks, infos)
         # The chunks holding a word that can start a term: few, found in C.
         marked = list(compress(count(), map(_starts_of, infos)))
@@ -601,9 +597,7 @@ class TermIndex:
                         if len(steps) == 1:
                             end_chunk, end_word = c, w
                         else:
-                            end = self._follow(
-                                located, steps, cast(str, term.prefix), chunk, offset, c, w
-                            )
+                            end = self._follow(located, steps, term.prefix, chunk, offset, c, w)
                             if end is None:
                                 continue
                             end_chunk, end_word = end
@@ -637,7 +631,7 @@ class TermIndex:
         self,
         located: Located,
         steps: tuple[frozenset[str] | None, ...],
-        prefix: str,
+        prefix: str | None,  # set when a step is None (a wildcard's)
         chunk: int,
         offset: int,
         c: int,
@@ -667,7 +661,7 @@ class TermIndex:
                     have = self._word_keys(word)
                 if keys.isdisjoint(have):
                     return None
-            elif not normalize_token(word).startswith(prefix):
+            elif not normalize_token(word).startswith(cast(str, prefix)):
                 return None
             if _broken(located, chunk, offset, pc, pw, c, w):
                 return None

@@ -1,0 +1,42 @@
+"""Build hook: compiles the matching engine with mypyc when ``MONITOR_MYPYC=1``.
+
+Everything else about the package is declared in pyproject.toml. The modules
+every item goes through (normalise, tokenise, match) are listed there under
+``[tool.monitor] compiled``; with ``MONITOR_MYPYC=1`` they are compiled to C
+extensions by mypyc (part of mypy, which already checks their types), which
+runs them ~1.3x faster and compiles a watchlist config ~1.5x faster
+(``make bench``). Without it, or for an editable install, the package is pure
+Python and behaves the same: ``make test`` runs the unit tests on both builds.
+
+A compiled build needs a C compiler, the Python headers and mypy in the build
+environment: ``MONITOR_MYPYC=1 pip install --no-build-isolation .`` from an
+environment that has ``setuptools`` and ``mypy`` (see the Makefile's
+``compiled`` target and the Dockerfile).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from setuptools import setup
+
+_HERE = Path(__file__).resolve().parent
+
+
+def compiled_modules() -> list[str]:
+    """The source files mypyc compiles, from pyproject.toml."""
+    with open(_HERE / "pyproject.toml", "rb") as project:
+        return list(tomllib.load(project)["tool"]["monitor"]["compiled"])
+
+
+def _extensions() -> list[object]:
+    if os.environ.get("MONITOR_MYPYC") != "1":
+        return []
+    from mypyc.build import mypycify  # only a compiled build needs mypy
+
+    return list(mypycify(compiled_modules(), opt_level="3"))
+
+
+setup(ext_modules=_extensions())
