@@ -25,7 +25,7 @@ SOURCES  := $(shell find monitor workers -type f ! -path '*/__pycache__/*') pypr
 $(CSTAMP): $(SOURCES)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(COMPILED)
-	$(CBIN)/python -m pip install --quiet --upgrade pip setuptools
+	$(CBIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	@# mypyc type-checks what the engine imports: the dependencies (and mypy, a dev
 	@# one) go in first, then the package is rebuilt compiled over the pure one.
 	$(CBIN)/python -m pip install --quiet '.[dev]'
