@@ -84,7 +84,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, compress, islice
 from operator import itemgetter
-from typing import Final, Literal, NamedTuple, TypeVar, cast
+from typing import Final, Literal, NamedTuple, cast
 
 from monitor.match.presearch import Presearch
 from monitor.text.morph import term_keys, text_keys
@@ -314,26 +314,6 @@ class Located:
         return SENTENCE_BREAK.search(gap) is not None
 
 
-_Value = TypeVar("_Value")
-
-
-def _filled(
-    found: list[_Value | None], keys: Sequence[str], make: Callable[[str], _Value]
-) -> list[_Value]:
-    """``found`` (one cache lookup per key, None on a miss) with each miss made by
-    ``make``: ``list.index`` finds the few misses in C, cheaper than enumerating
-    ~500 words in Python."""
-    if None in found:
-        index = found.index(None)
-        try:
-            while True:
-                found[index] = make(keys[index])
-                index = found.index(None, index + 1)
-        except ValueError:
-            pass
-    return cast(list[_Value], found)
-
-
 class TermIndex:
     """Every term of every watchlist, compiled once; ``find_words`` scans a field."""
 
@@ -457,7 +437,17 @@ class TermIndex:
 
     def starts(self, words: Sequence[str]) -> list[tuple[_Term, ...]]:
         """For each word, the terms it can start (``BLANK`` for a blank word)."""
-        return _filled(list(map(self._words.get, words)), words, self._starts)
+        found = list(map(self._words.get, words))
+        if None in found:
+            # list.index scans in C: cheaper than enumerating ~450 words in Python.
+            index = found.index(None)
+            try:
+                while True:
+                    found[index] = self._starts(words[index])
+                    index = found.index(None, index + 1)
+            except ValueError:
+                pass
+        return cast(list[tuple[_Term, ...]], found)
 
     def find_text(self, text: str) -> tuple[list[str], list[TermHit]]:
         """Split ``text`` (``tokenize.split_words``: separators and words
