@@ -40,7 +40,7 @@ The index ("one automaton over the normalised token stream"):
 This module and the rest of the item's path are compiled by mypyc in the
 deployed build (setup.py, ``make bench``): the same code, fewer instructions
 per new item (``bench/instructions.py``, callgrind: 10k terms 1.85M -> 1.58M,
-100k terms 3.66M -> 2.75M). It compiles only code whose annotations hold at run
+100k terms 3.66M -> 2.79M). It compiles only code whose annotations hold at run
 time (a ``cast`` that lies fails there), and a native class cannot be weakly
 referenced: hence the plain chunk dict.
 
