@@ -109,15 +109,10 @@ def _machine() -> tuple[float, float]:
 
 
 def _build() -> str:
-    """Which build of the engine this run measures: the modules pyproject.toml
-    lists under ``[tool.monitor] compiled``, as imported (compiled or sources)."""
-    import importlib
-    import tomllib
+    """Which build of the engine this run measures (``monitor.compiled``)."""
+    from monitor.compiled import imported_files
 
-    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as project:
-        paths = tomllib.load(project)["tool"]["monitor"]["compiled"]
-    names = [path.removesuffix(".py").replace("/", ".") for path in paths]
-    files = [str(importlib.import_module(name).__file__) for name in names]
+    files = list(imported_files().values())
     compiled = sum(file.endswith(".so") for file in files)
     if compiled == len(files):
         return f"compiled by mypyc ({compiled} modules, from {Path(files[0]).parents[2]})"

@@ -1,7 +1,7 @@
 """Instructions per item, pure-Python engine against the compiled one (callgrind).
 
 Run ``python bench/instructions.py`` (``--terms 100000`` for the larger config;
-~5 min at 10k terms, ~12 at 100k). Needs valgrind, ``.venv`` (``make run``) and
+~3 min at 10k terms, ~10 at 100k). Needs valgrind, ``.venv`` (``make run``) and
 ``.venv-compiled`` (``make unit-compiled``). Not one of ``make bench``'s: the
 counts take minutes under valgrind.
 

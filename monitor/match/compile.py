@@ -465,8 +465,8 @@ class TermIndex:
         cache = self._chunks
         infos: list[_Chunk] = []
         marked: list[int] = []  # the chunks holding a word that can start a term: few
-        # One plain loop: as fast as ``map``s of ``dict.get`` in CPython, and ~15%
-        # faster compiled by mypyc, where each step is a direct C call.
+        # One plain loop: no slower than ``map``s of ``dict.get`` and ``itemgetter``
+        # in CPython, and as many instructions compiled by mypyc (callgrind).
         for number, chunk in enumerate(chunks):
             info = cache.get(chunk)
             if info is None:

@@ -8,27 +8,23 @@ would otherwise test the same code twice).
 
 from __future__ import annotations
 
-import importlib
 import os
-import tomllib
+import runpy
 from pathlib import Path
 
 import pytest
 
-_PROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+from monitor.compiled import MODULES, imported_files
+
+_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _compiled_names() -> list[str]:
-    with open(_PROJECT, "rb") as project:
-        paths = tomllib.load(project)["tool"]["monitor"]["compiled"]
-    return [path.removesuffix(".py").replace("/", ".") for path in paths]
-
-
-def test_the_compiled_list_names_engine_modules_that_exist() -> None:
-    names = _compiled_names()
-    assert "monitor.match.engine" in names
-    for name in names:
-        assert importlib.util.find_spec(name) is not None, name
+def test_setup_compiles_the_listed_engine_modules_from_their_sources() -> None:
+    assert "monitor.match.engine" in MODULES
+    listed = runpy.run_path(str(_ROOT / "monitor" / "compiled.py"))["source_paths"]()
+    assert len(listed) == len(MODULES)
+    for path in listed:
+        assert (_ROOT / path).is_file(), path
 
 
 @pytest.mark.skipif(
@@ -36,6 +32,5 @@ def test_the_compiled_list_names_engine_modules_that_exist() -> None:
     reason="only on the compiled build (make unit-compiled)",
 )
 def test_the_engine_modules_are_compiled() -> None:
-    for name in _compiled_names():
-        module = importlib.import_module(name)
-        assert str(module.__file__).endswith(".so"), f"{name} is {module.__file__}"
+    for name, file in imported_files().items():
+        assert file.endswith(".so"), f"{name} is {file}"
