@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
 
 from monitor.config.paths import default_config_path
 from monitor.config.reload import ConfigReloader
@@ -164,6 +164,44 @@ def _setup_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
 def _reset_runtime(**kwargs: Any) -> None:
     global _runtime
     _runtime = None
+    if _reloader is not None:  # inherited from the main process, which reads quietly
+        _reloader.quiet = False
+
+
+class _KeepConfigCurrent(bootsteps.StartStopStep):  # type: ignore[misc]  # celery: untyped
+    """In a prefork worker's main process, which runs no task: read a changed config
+    file as the pool children do (once a second at most, stat only otherwise), without
+    logging, so that a child forked later (one replacing a crashed or recycled one)
+    starts from the last good config rather than the one the worker started with.
+    Without it, with files gone bad since, such a child ran on the start-up config
+    while its older siblings ran on the last good one.
+
+    On the event loop's timer (no thread: a child is never forked mid-read); other
+    pools run tasks in this process, where ``runtime`` already checks."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self._entry: Any = None
+
+    def start(self, parent: Any) -> None:
+        from celery.concurrency.prefork import TaskPool
+
+        prefork = isinstance(parent.pool_cls, type) and issubclass(parent.pool_cls, TaskPool)
+        if not (prefork and parent.use_eventloop):
+            return
+        reloader = config_reloader()
+        reloader.quiet = True
+        self._entry = parent.timer.call_repeatedly(reloader.interval, reloader.check)
+
+    def stop(self, parent: Any) -> None:
+        if self._entry is not None:
+            self._entry.cancel()
+            self._entry = None
+
+
+app.steps["worker"].add(_KeepConfigCurrent)
 
 
 @signals.worker_ready.connect

@@ -18,6 +18,10 @@ the ``Config`` it returns, and ``request()`` from a SIGHUP handler.
   store, the visibility timeout Celery was configured with) keep their old value, with
   one ``config_restart_needed`` warning per key; their values are not logged (a URL
   may hold a password).
+- ``quiet`` reads and swaps the same way but logs nothing: the Celery worker's main
+  process keeps its config current this way only so that a pool child forked later
+  starts from the last good config; the children, which run the tasks, say what they
+  took.
 
 Pure except for the stat calls and the load; the clocks and the loader are injectable.
 """
@@ -113,6 +117,7 @@ class ConfigReloader:
         self._attempted = stamp  # the files as they were at the last read, good or bad
         self._checked_at: float | None = None
         self._requested = False
+        self.quiet = False  # True: read and swap as usual, log nothing
 
     @classmethod
     def start(
@@ -161,18 +166,27 @@ class ConfigReloader:
         try:
             new = self._load(self.path)
         except ConfigError as exc:
-            log.error("config_rejected", path=str(self.path), errors=exc.problems)
+            self._log("error", "config_rejected", path=str(self.path), errors=exc.problems)
             return None
         except OSError as exc:  # a file removed between the listing and the read
             problem = f"{exc.filename or self.path}: {exc.strerror or type(exc).__name__}"
-            log.error("config_rejected", path=str(self.path), errors=[problem])
+            self._log("error", "config_rejected", path=str(self.path), errors=[problem])
             return None
         new, kept = keep_restart_only(self.config, new)
         for key in kept:
-            log.warning("config_restart_needed", key=key, kept="the value the process started with")
+            self._log(
+                "warning",
+                "config_restart_needed",
+                key=key,
+                kept="the value the process started with",
+            )
         if new == self.config:
-            log.info("config_unchanged", path=str(self.path))
+            self._log("info", "config_unchanged", path=str(self.path))
             return None
         old, self.config = self.config, new
-        log.info("config_reloaded", path=str(self.path), **_counts(old, new))
+        self._log("info", "config_reloaded", path=str(self.path), **_counts(old, new))
         return new
+
+    def _log(self, level: str, event: str, **fields: Any) -> None:
+        if not self.quiet:
+            getattr(log, level)(event, **fields)

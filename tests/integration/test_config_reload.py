@@ -65,6 +65,32 @@ def _not_matching_config(tmp_path: Path) -> tuple[Path, str]:
     return config, good
 
 
+def _start(
+    procs: list[subprocess.Popen[str]],
+    logs: dict[str, Path],
+    config: Path,
+    tmp_path: Path,
+    broker_url: str,
+    worker_args: list[str],
+) -> None:
+    """Start ``monitor worker`` (with ``worker_args``) and ``monitor poller`` on
+    ``config``, each logging to its file in ``logs``; appended to ``procs`` as started."""
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=broker_url)
+    for role, log in logs.items():
+        with log.open("w") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "monitor", role, "--config", str(config)]
+                    + (worker_args if role == "worker" else []),
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
+
+
 def test_run_takes_a_good_config_and_keeps_it_when_a_bad_one_follows(tmp_path: Path) -> None:
     config, good = _not_matching_config(tmp_path)
     file = config / "monitor.yaml"
@@ -115,25 +141,12 @@ def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows
 ) -> None:
     config, good = _not_matching_config(tmp_path)
     file = config / "monitor.yaml"
-    env = monitor_env(tmp_path, MONITOR_BROKER_URL=redis_db_url)
     logs = {role: tmp_path / f"{role}.log" for role in ("worker", "poller")}
     procs: list[subprocess.Popen[str]] = []
     # one pool child: it runs every task, so it has seen each config before the next
-    extra = {"worker": ["--pool", "prefork", "--concurrency", "1"], "poller": []}
+    worker_args = ["--pool", "prefork", "--concurrency", "1"]
     try:
-        for role, log in logs.items():
-            with log.open("w") as out:
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "monitor", role, "--config", str(config)]
-                        + extra[role],
-                        cwd=tmp_path,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        text=True,
-                    )
-                )
+        _start(procs, logs, config, tmp_path, redis_db_url, worker_args)
 
         def text() -> str:
             return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
@@ -163,5 +176,44 @@ def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows
         assert wait_for(lambda: _logged(logs["worker"], "sighup_ignored"), timeout=30), text()
         time.sleep(2)
         assert procs[0].poll() is None, text()
+    finally:
+        stop_processes(procs)
+
+
+@pytest.mark.integration
+def test_a_pool_child_forked_after_a_bad_config_starts_from_the_last_good_one(
+    tmp_path: Path, redis_db_url: str
+) -> None:
+    """Each task in a new pool child (``--max-tasks-per-child 1``): the children forked
+    after the files turned bad must run on the last good config, as their older
+    siblings did, not on the one the worker started with (the main process reads
+    the files too, quietly, and the children fork from it)."""
+    config, good = _not_matching_config(tmp_path)
+    file = config / "monitor.yaml"
+    logs = {role: tmp_path / f"{role}.log" for role in ("worker", "poller")}
+    procs: list[subprocess.Popen[str]] = []
+    worker_args = ["--pool", "prefork", "--concurrency", "1", "--max-tasks-per-child", "1"]
+    try:
+        _start(procs, logs, config, tmp_path, redis_db_url, worker_args)
+
+        def text() -> str:
+            return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
+
+        assert wait_for(lambda: _logged(logs["worker"], "poll"), timeout=60), text()
+        file.write_text(good, encoding="utf-8")
+        assert wait_for(lambda: _logged(logs["poller"], "config_reloaded"), timeout=30), text()
+        (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
+        assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), text()
+
+        file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
+        assert wait_for(lambda: _logged(logs["poller"], "config_rejected"), timeout=30), text()
+        # the worker's main process reads at most once a second, once the file is 1 s old
+        time.sleep(3)
+        polls = len(_events(logs["worker"], "poll"))
+        assert wait_for(lambda: len(_events(logs["worker"], "poll")) >= polls + 2, timeout=30)
+        other = SEEDS / "zakharova-nato-expansion.ru.txt"
+        (tmp_path / "inbox" / other.name).write_bytes(other.read_bytes())
+        assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), text()
+        assert all(proc.poll() is None for proc in procs), text()
     finally:
         stop_processes(procs)

@@ -269,6 +269,37 @@ def test_a_worker_process_checks_before_building_and_before_each_task(
     assert second.config.feeds[0].every == 3.0 and second.store is first.store
 
 
+def test_a_quiet_reloader_swaps_and_refuses_alike_and_logs_nothing(cfg: Path) -> None:
+    reloader = _reloader(cfg)
+    reloader.quiet = True
+    text = (cfg / "monitor.yaml").read_text(encoding="utf-8")
+    with capture_logs() as logs:
+        _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: 2s"))
+        good = reloader.check()
+        assert good is not None and reloader.config is good
+        _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: soon"))
+        assert reloader.check() is None and reloader.config is good
+    assert logs == []
+
+
+def test_a_new_pool_child_inherits_a_quiet_reloader_and_logs_again(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import app
+
+    reloader = _reloader(cfg)
+    reloader.quiet = True  # as the main process left it
+    monkeypatch.setattr(app, "_reloader", reloader)
+    monkeypatch.setattr(app, "_runtime", None)
+    app._reset_runtime()
+    assert reloader.quiet is False
+    text = (cfg / "monitor.yaml").read_text(encoding="utf-8")
+    _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: soon"))
+    with capture_logs() as logs:
+        assert reloader.check() is None
+    assert _events(logs, "config_rejected")
+
+
 def test_a_retry_for_a_channel_a_reload_removed_is_skipped(cfg: Path) -> None:
     config = load_config(cfg)
     runtime = Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
