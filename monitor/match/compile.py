@@ -84,7 +84,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, compress, islice
 from operator import itemgetter
-from typing import Final, Literal, NamedTuple, cast
+from typing import Any, Final, Literal, NamedTuple, cast
 
 from monitor.match.presearch import Presearch
 from monitor.text.morph import term_keys, text_keys
@@ -193,8 +193,13 @@ _HEAD = 2  # single-token wildcards are hashed by this many leading letters
 # each of its words can start (``()`` when none can start any), its words,
 # where each word starts in it, and its *weight*: its length plus the space
 # after it, plus its word count times ``_TOKEN``, so that one C-level ``sum``
-# over a run of chunks gives both the characters and the tokens they span.
-_Chunk = tuple[tuple[tuple["_Term", ...], ...], tuple[str, ...], tuple[int, ...], int]
+# over a run of chunks gives both the characters and the tokens they span:
+# (tuple[tuple[_Term, ...], ...], tuple[str, ...], tuple[int, ...], int).
+# Typed as a tuple of any length: mypyc keeps a fixed-length tuple unboxed, as a
+# C struct, so each chunk appended to a field's list was unpacked and packed
+# into a new tuple (a tuple and an int allocated and freed per chunk, ~500 an
+# item); a tuple of any length stays the cached object.
+_Chunk = tuple[Any, ...]
 _TOKEN = 1 << 40
 _words_of = itemgetter(1)
 _weight_of = itemgetter(3)
@@ -269,7 +274,9 @@ class Located:
         totals = self.totals()
         chunk = bisect_right(totals, (index + 1) * _TOKEN - 1) - 1
         total = totals[chunk]
-        _, words, starts, _ = self._infos[chunk]
+        info = self._infos[chunk]
+        words: tuple[str, ...] = info[1]
+        starts: tuple[int, ...] = info[2]
         local = index - total // _TOKEN
         return words[local], total % _TOKEN + starts[local]
 
@@ -279,7 +286,7 @@ class Located:
         chunk = min(bisect_right(totals, offset, key=_chars_of) - 1, len(self._infos) - 1)
         if chunk < 0:
             return 0
-        starts = self._infos[chunk][2]
+        starts: tuple[int, ...] = self._infos[chunk][2]
         return totals[chunk] // _TOKEN + bisect_right(starts, offset - totals[chunk] % _TOKEN)
 
     def _place(self, index: int) -> tuple[int, int, int]:
@@ -296,17 +303,21 @@ class Located:
     def start(self, index: int) -> int:
         """Offset in the text where token ``index`` starts."""
         offset, chunk, local = self._place(index)
-        return offset + self._infos[chunk][2][local]
+        starts: tuple[int, ...] = self._infos[chunk][2]
+        return offset + starts[local]
 
     def end(self, index: int) -> int:
         """Offset in the text just after token ``index``."""
         offset, chunk, local = self._place(index)
-        _, words, starts, _ = self._infos[chunk]
+        info = self._infos[chunk]
+        words: tuple[str, ...] = info[1]
+        starts: tuple[int, ...] = info[2]
         return offset + starts[local] + len(words[local])
 
     def word(self, index: int) -> str:
         _, chunk, local = self._place(index)
-        return self._infos[chunk][1][local]
+        words: tuple[str, ...] = self._infos[chunk][1]
+        return words[local]
 
     def broken(self, index: int) -> bool:
         """Does a sentence break separate tokens ``index - 1`` and ``index``?"""
@@ -550,8 +561,9 @@ class TermIndex:
         seen = token = offset = 0  # chunk ``seen`` starts at ``token``, ``offset``
         for chunk in marked:
             info = infos[chunk]
-            here = info[1]
-            for local, terms in enumerate(info[0]):
+            here: tuple[str, ...] = info[1]
+            heads: tuple[tuple[_Term, ...], ...] = info[0]
+            for local, terms in enumerate(heads):
                 if not terms:
                     continue
                 c = -1  # the next word (word w of chunk c) is not worked out yet
@@ -647,7 +659,7 @@ class TermIndex:
         ``offset``); None when a later token does not match."""
         infos = located._infos
         total = len(infos)
-        words = infos[c][1]
+        words: tuple[str, ...] = infos[c][1]
         for keys in steps[1:]:
             pc, pw = c, w
             w += 1
@@ -677,8 +689,8 @@ def _broken(located: Located, chunk: int, offset: int, pc: int, pw: int, c: int,
     """Does a sentence break separate word pw of chunk pc from word w of chunk c
     (the text's chunk ``chunk``, at or before pc, starts at character ``offset``)?"""
     infos, chunks = located._infos, located._chunks
-    tail = infos[pc][2][pw] + len(infos[pc][1][pw])
-    head = infos[c][2][w]
+    tail: int = infos[pc][2][pw] + len(infos[pc][1][pw])
+    head: int = infos[c][2][w]
     if pc == c:  # no line break inside a chunk
         gap = chunks[c][tail:head]
     elif c == pc + 1:
