@@ -13,6 +13,12 @@ items to warm the caches, then match N unseen items; each build runs with N = 0
 and N = 500 (``PYTHONHASHSEED=0``, so dict probes repeat), and the difference
 divided by 500 is the instructions per steady item. The N = 0 run alone gives
 the compile (plus the 1,000 items) figure.
+
+``--functions N`` also prints where a steady item's instructions go in the
+compiled build (``callgrind_annotate``, the same difference of two runs): the N
+engine functions with the most instructions including their callees, and the N
+functions of any library with the most of their own. (The pure build's Python
+functions are all inside the interpreter's loop: callgrind cannot tell them apart.)
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILDS = {
@@ -52,7 +59,39 @@ def _workload(data: Path, measured: int) -> None:
         matcher.match(item)
 
 
-def _count(python: Path, data: Path, measured: int) -> int:
+class _Run(NamedTuple):
+    total: int
+    inclusive: dict[str, int]  # per function, with its callees (empty unless asked)
+    own: dict[str, int]  # per function, its own instructions
+
+
+# "  1,234,567 ( 0.52%)  file.c:function [object]" in callgrind_annotate's listing
+_LINE = re.compile(r"^\s*([\d,]+) \([ \d.]+%\)\s+\S*?:(\S+)(?: \[.*\])?$")
+
+
+def _annotated(out: Path, inclusive: bool) -> dict[str, int]:
+    listing = subprocess.run(
+        ["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found: dict[str, int] = {}
+    for line in listing.splitlines():
+        if line.startswith("-- Auto-annotated source"):
+            break  # the per-line listings follow
+        match = _LINE.match(line)
+        if match and "PROGRAM TOTALS" not in line:
+            # A compiled function can be listed twice, under the C file's relative and
+            # absolute paths: its own instructions are split between the two entries,
+            # while each inclusive figure already counts all of its calls.
+            name, count = match.group(2), int(match.group(1).replace(",", ""))
+            before = found.get(name, 0)
+            found[name] = max(before, count) if inclusive else before + count
+    return found
+
+
+def _count(python: Path, data: Path, measured: int, functions: bool) -> _Run:
     with tempfile.TemporaryDirectory() as scratch:
         out = subprocess.run(
             [
@@ -71,15 +110,50 @@ def _count(python: Path, data: Path, measured: int) -> int:
             cwd=scratch,  # the installed monitor of that venv, never the sources by accident
             check=True,
         )
-    found = re.search(r"Collected : (\d+)", out.stderr)
-    if found is None:
-        raise SystemExit(f"no callgrind total for {python}:\n{out.stderr[-2000:]}")
-    return int(found.group(1))
+        found = re.search(r"Collected : (\d+)", out.stderr)
+        if found is None:
+            raise SystemExit(f"no callgrind total for {python}:\n{out.stderr[-2000:]}")
+        if not functions:
+            return _Run(int(found.group(1)), {}, {})
+        path = Path(scratch) / "out"
+        return _Run(int(found.group(1)), _annotated(path, True), _annotated(path, False))
+
+
+def _engine_name(function: str) -> str | None:
+    """``CPyDef_compile___TermIndex____chunk`` -> ``compile.TermIndex._chunk``
+    (mypyc's C name of a compiled function); None for any other function."""
+    if not function.startswith("CPyDef_"):
+        return None
+    return ".".join(function.removeprefix("CPyDef_").split("___"))
+
+
+def _print_functions(before: _Run, after: _Run, top: int) -> None:
+    item = (after.total - before.total) / MEASURED
+
+    def per_item(name: str, runs: tuple[dict[str, int], dict[str, int]]) -> float:
+        return (runs[1].get(name, 0) - runs[0].get(name, 0)) / MEASURED
+
+    inclusive = (before.inclusive, after.inclusive)
+    engine = {n: per_item(n, inclusive) for n in after.inclusive if _engine_name(n)}
+    print(f"  compiled, per steady item ({item / 1e6:.2f} M), engine functions with callees:")
+    for name, count in sorted(engine.items(), key=lambda pair: -pair[1])[:top]:
+        print(f"    {count / 1e3:8,.0f} k  {count / item:4.0%}  {_engine_name(name)}")
+    own = {n: per_item(n, (before.own, after.own)) for n in after.own}
+    print("  compiled, per steady item, functions by their own instructions:")
+    for name, count in sorted(own.items(), key=lambda pair: -pair[1])[:top]:
+        print(f"    {count / 1e3:8,.0f} k  {count / item:4.0%}  {_engine_name(name) or name}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terms", type=int, default=10_000)
+    parser.add_argument(
+        "--functions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N costliest functions per steady item (compiled build)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -99,8 +173,14 @@ def main() -> int:
         path = Path(data.name)
         jobs = [(b, n) for b in BUILDS for n in (0, MEASURED)]
         with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two valgrinds
-            found = pool.map(lambda job: _count(BUILDS[job[0]], path, job[1]), jobs)
-            counts = dict(zip(jobs, found, strict=True))
+            found = pool.map(
+                lambda job: _count(
+                    BUILDS[job[0]], path, job[1], args.functions > 0 and job[0] == "compiled"
+                ),
+                jobs,
+            )
+            runs = dict(zip(jobs, found, strict=True))
+    counts = {job: run.total for job, run in runs.items()}
     print(f"{args.terms:,} terms; instructions (callgrind, PYTHONHASHSEED=0):")
     steady = {b: (counts[(b, MEASURED)] - counts[(b, 0)]) / MEASURED for b in BUILDS}
     for build in BUILDS:
@@ -113,6 +193,8 @@ def main() -> int:
         " (compile + warm-up),"
         f" {steady['pure'] / steady['compiled']:.2f}x (per steady item)"
     )
+    if args.functions:
+        _print_functions(runs[("compiled", 0)], runs[("compiled", MEASURED)], args.functions)
     return 0
 
 

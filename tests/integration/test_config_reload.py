@@ -67,15 +67,15 @@ def _not_matching_config(tmp_path: Path) -> tuple[Path, str]:
 
 def _start(
     procs: list[subprocess.Popen[str]],
-    logs: dict[str, Path],
     config: Path,
     tmp_path: Path,
     broker_url: str,
     worker_args: list[str],
-) -> None:
+) -> dict[str, Path]:
     """Start ``monitor worker`` (with ``worker_args``) and ``monitor poller`` on
-    ``config``, each logging to its file in ``logs``; appended to ``procs`` as started."""
+    ``config``, appended to ``procs`` as started; their log files, by role."""
     env = monitor_env(tmp_path, MONITOR_BROKER_URL=broker_url)
+    logs = {role: tmp_path / f"{role}.log" for role in ("worker", "poller")}
     for role, log in logs.items():
         with log.open("w") as out:
             procs.append(
@@ -89,6 +89,12 @@ def _start(
                     text=True,
                 )
             )
+    return logs
+
+
+def _text(logs: dict[str, Path]) -> str:
+    """Every log, for an assertion's message."""
+    return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
 
 
 def test_run_takes_a_good_config_and_keeps_it_when_a_bad_one_follows(tmp_path: Path) -> None:
@@ -141,41 +147,37 @@ def test_worker_and_poller_take_a_good_config_and_keep_it_when_a_bad_one_follows
 ) -> None:
     config, good = _not_matching_config(tmp_path)
     file = config / "monitor.yaml"
-    logs = {role: tmp_path / f"{role}.log" for role in ("worker", "poller")}
     procs: list[subprocess.Popen[str]] = []
     # one pool child: it runs every task, so it has seen each config before the next
     worker_args = ["--pool", "prefork", "--concurrency", "1"]
     try:
-        _start(procs, logs, config, tmp_path, redis_db_url, worker_args)
+        logs = _start(procs, config, tmp_path, redis_db_url, worker_args)
 
-        def text() -> str:
-            return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
-
-        assert wait_for(lambda: _logged(logs["worker"], "poll"), timeout=60), text()
+        assert wait_for(lambda: _logged(logs["worker"], "poll"), timeout=60), _text(logs)
         # a restart-only setting changes too: kept, with a warning naming it
         file.write_text(good + "  visibility_timeout: 2h\n", encoding="utf-8")
         for log in logs.values():
-            assert wait_for(lambda: _logged(log, "config_reloaded"), timeout=30), text()  # noqa: B023
+            assert wait_for(lambda: _logged(log, "config_reloaded"), timeout=30), _text(logs)  # noqa: B023
         warned = [event["key"] for event in _events(logs["worker"], "config_restart_needed")]
-        assert warned == ["settings.visibility_timeout"], text()
+        assert warned == ["settings.visibility_timeout"], _text(logs)
         (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
-        assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), text()
+        assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), _text(logs)
 
         file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
         for log in logs.values():
-            assert wait_for(lambda: _logged(log, "config_rejected"), timeout=30), text()  # noqa: B023
+            assert wait_for(lambda: _logged(log, "config_rejected"), timeout=30), _text(logs)  # noqa: B023
         other = SEEDS / "zakharova-nato-expansion.ru.txt"
         (tmp_path / "inbox" / other.name).write_bytes(other.read_bytes())
-        assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), text()
-        assert all(proc.poll() is None for proc in procs), text()
+        assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), _text(logs)
+        assert all(proc.poll() is None for proc in procs), _text(logs)
         for log in logs.values():
-            assert len(_events(log, "config_rejected")) == 1, text()
+            assert len(_events(log, "config_rejected")) == 1, _text(logs)
 
         # Celery restarts a detached worker on SIGHUP, which a bad config would stop dead
         procs[0].send_signal(signal.SIGHUP)
-        assert wait_for(lambda: _logged(logs["worker"], "sighup_ignored"), timeout=30), text()
+        assert wait_for(lambda: _logged(logs["worker"], "sighup_ignored"), timeout=30), _text(logs)
         time.sleep(2)
-        assert procs[0].poll() is None, text()
+        assert procs[0].poll() is None, _text(logs)
     finally:
         stop_processes(procs)
 
@@ -190,30 +192,29 @@ def test_a_pool_child_forked_after_a_bad_config_starts_from_the_last_good_one(
     the files too, quietly, and the children fork from it)."""
     config, good = _not_matching_config(tmp_path)
     file = config / "monitor.yaml"
-    logs = {role: tmp_path / f"{role}.log" for role in ("worker", "poller")}
     procs: list[subprocess.Popen[str]] = []
     worker_args = ["--pool", "prefork", "--concurrency", "1", "--max-tasks-per-child", "1"]
     try:
-        _start(procs, logs, config, tmp_path, redis_db_url, worker_args)
+        logs = _start(procs, config, tmp_path, redis_db_url, worker_args)
 
-        def text() -> str:
-            return "".join(f"--- {role}\n{log.read_text()}" for role, log in logs.items())
-
-        assert wait_for(lambda: _logged(logs["worker"], "poll"), timeout=60), text()
+        assert wait_for(lambda: _logged(logs["worker"], "poll"), timeout=60), _text(logs)
         file.write_text(good, encoding="utf-8")
-        assert wait_for(lambda: _logged(logs["poller"], "config_reloaded"), timeout=30), text()
+        assert wait_for(lambda: _logged(logs["poller"], "config_reloaded"), timeout=30), _text(logs)
         (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
-        assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), text()
+        assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), _text(logs)
 
         file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
-        assert wait_for(lambda: _logged(logs["poller"], "config_rejected"), timeout=30), text()
+        assert wait_for(lambda: _logged(logs["poller"], "config_rejected"), timeout=30), _text(logs)
         # the worker's main process reads at most once a second, once the file is 1 s old
         time.sleep(3)
         polls = len(_events(logs["worker"], "poll"))
-        assert wait_for(lambda: len(_events(logs["worker"], "poll")) >= polls + 2, timeout=30)
+        # two more tasks, each in a child forked after that read
+        assert wait_for(lambda: len(_events(logs["worker"], "poll")) >= polls + 2, timeout=30), (
+            _text(logs)
+        )
         other = SEEDS / "zakharova-nato-expansion.ru.txt"
         (tmp_path / "inbox" / other.name).write_bytes(other.read_bytes())
-        assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), text()
-        assert all(proc.poll() is None for proc in procs), text()
+        assert wait_for(lambda: len(_archive(tmp_path)) == 2, timeout=60), _text(logs)
+        assert all(proc.poll() is None for proc in procs), _text(logs)
     finally:
         stop_processes(procs)
