@@ -71,7 +71,14 @@ _LINE = re.compile(r"^\s*([\d,]+) \([ \d.]+%\)\s+\S*?:(\S+)(?: \[.*\])?$")
 
 def _annotated(out: Path, inclusive: bool) -> dict[str, int]:
     listing = subprocess.run(
-        ["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", str(out)],
+        # every function (the default lists only those above 1%: a function listed in
+        # one run and not in the other would count whole)
+        [
+            "callgrind_annotate",
+            "--threshold=100",
+            f"--inclusive={'yes' if inclusive else 'no'}",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=True,
