@@ -20,7 +20,7 @@ from pathlib import Path
 
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
 from monitor.alerts.decide import decide_story, with_story
-from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload
+from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload, log_delivery
 from monitor.alerts.digest import digest_periods, due_channels, held_entry
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError
@@ -437,21 +437,9 @@ def deliver_alert(
             max_attempts=config.settings.delivery_attempts,
             now=now.timestamp(),
         )
-        _log_delivery(result, name)
+        log_delivery(result)
         results.append(result)
     return results
-
-
-def _log_delivery(result: DeliveryResult, channel: str, **extra: int) -> None:
-    log.info(
-        "delivery",
-        alert=result.alert_id,
-        channel=channel,
-        status=result.status,
-        attempts=result.attempts,
-        detail=result.detail,
-        **extra,
-    )
 
 
 def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: datetime) -> None:
@@ -476,7 +464,7 @@ def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: 
             else ledger_payload(alert),
         )
     )
-    log.warning("delivery_skipped", alert=alert.id, channel=channel, reason=REMOVED_CHANNEL_DETAIL)
+    log.error("delivery_skipped", alert=alert.id, channel=channel, reason=REMOVED_CHANNEL_DETAIL)
 
 
 def _hold(alert: Alert, channel: str, store: Store, *, period: float, now: datetime) -> None:
@@ -525,7 +513,7 @@ def flush_digests(
             now=now.timestamp(),
         )
         for result in sent:
-            _log_delivery(result, name, digest=len(sent))
+            log_delivery(result, digest=len(sent))
         results += sent
     return results
 

@@ -4,6 +4,9 @@ of the alerts a digest channel holds (``deliver_digest``).
 Does I/O through the channel and the Store it is handed. Alertmanager's model: the
 ledger says "sent" only after a successful send, so a crash in between re-sends (with
 the same alert id, which receivers use to drop the repeat) rather than loses.
+
+``log_delivery`` is the one log line per delivery, for both runners: a failure must show
+at ``--log-level warning``, so a retry is a warning and a dead letter an error.
 """
 
 from __future__ import annotations
@@ -64,6 +67,26 @@ def _attempt(send: Callable[[], None], channel: str, what: str) -> _Outcome:
         log.error("delivery_crashed", alert=what, channel=channel, error=detail)
         return _Outcome(detail, transient=True)
     return _Outcome()
+
+
+def log_delivery(result: DeliveryResult, **extra: int) -> None:
+    """Log one delivery's outcome: ``sent`` at info, ``retry`` at warning (with
+    ``retry_in`` seconds), ``dead`` at error; each names the alert, the channel and, for
+    a failure, the ``reason`` (the ledger's detail)."""
+    fields: dict[str, object] = {
+        "alert": result.alert_id,
+        "channel": result.channel,
+        "status": result.status,
+        "attempts": result.attempts,
+        **extra,
+    }
+    if result.status == "sent":
+        log.info("delivery", detail=result.detail, **fields)
+    elif result.status == "retry":
+        retry_in = None if result.retry_after is None else round(result.retry_after, 1)
+        log.warning("delivery", reason=result.detail, retry_in=retry_in, **fields)
+    else:
+        log.error("delivery", reason=result.detail, **fields)
 
 
 def deliver(
