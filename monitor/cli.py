@@ -41,6 +41,9 @@ log = get_logger(__name__)
 # 128 + SIGPIPE, what the shell reports for a tool the signal killed, so `set -o pipefail`
 # still sees that the output was cut short.
 EXIT_BROKEN_PIPE = 141
+# `monitor run --once` when a delivery was dead-lettered or every feed poll failed: the run
+# itself went through (1 is for faults that stop a command), but cron should hear of it.
+EXIT_RUN_FAILURES = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command == "alerts":
+        # argparse hands out the positionals before an option, so the ids after one
+        # (`alerts retry --embedded ID`) come back unrecognized: they are ids too
+        args.ids = [*args.ids, *(arg for arg in unknown if not arg.startswith("-"))]
+        unknown = [arg for arg in unknown if arg.startswith("-")]
     if unknown:
         if args.command not in ("worker", "poller"):
             parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -269,10 +277,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
         try:
             runner = EmbeddedRunner(runtime, stop=stop, reloader=None if args.once else reloader)
-            runner.run(once=args.once)
+            stats = runner.run(once=args.once)
         finally:
             runtime.close()
-    return 0
+    # on stderr whatever --log-level says: stdout is the console channel's alerts
+    print(f"monitor: {stats.summary()}", file=sys.stderr)
+    return EXIT_RUN_FAILURES if args.once and stats.failed else 0
 
 
 # --- worker / poller ---------------------------------------------------------------
@@ -333,6 +343,10 @@ def sample_alert(channel: str) -> Alert:
 
 
 # --- alerts list|retry|dead --------------------------------------------------------------
+# the columns of `alerts list` and `alerts dead`, named in a header row on a terminal
+LIST_HEADER = ("ALERT", "CHANNEL", "STATUS", "ATTEMPTS", "UPDATED", "DETAIL", "OUTLETS")
+
+
 def cmd_alerts(args: argparse.Namespace) -> int:
     from monitor.state import store_faults
 
@@ -356,6 +370,8 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
             listed = 0
             # payload -> outlets: the channels of one alert share it, so one story read each
             carried: dict[str, str] = {}
+            if sys.stdout.isatty():  # for a reader; a pipe gets the rows alone
+                print("\t".join(LIST_HEADER))
             for entry in store.list_deliveries("dead" if args.action == "dead" else None):
                 if args.ids and entry.alert_id not in args.ids:
                     continue
@@ -375,12 +391,30 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
                     file=sys.stderr,
                 )
             return 0
+        entries = store.list_deliveries(None)
+        if args.ids:
+            known = {entry.alert_id for entry in entries}
+            unknown_ids = [alert_id for alert_id in args.ids if alert_id not in known]
+            where = "the workers' delivery log (Redis)" if distributed else "the delivery log"
+            hint = "; `monitor run` keeps its own: add --embedded" if distributed else ""
+            for alert_id in unknown_ids:
+                print(
+                    f"monitor: alerts retry: no alert {alert_id!r} in {where}{hint}",
+                    file=sys.stderr,
+                )
+            if unknown_ids:
+                return 1
+            for alert_id in args.ids:
+                if all(entry.status == "sent" for entry in entries if entry.alert_id == alert_id):
+                    print(
+                        f"monitor: alerts retry: {alert_id}: sent on every channel", file=sys.stderr
+                    )
         channels = build_channels(config)
         digests = digest_periods(config)
         now = datetime.now(UTC)
         regrouped: set[str] = set()
         failed = 0
-        for entry in store.list_deliveries(None):
+        for entry in entries:
             if entry.status == "sent" or (args.ids and entry.alert_id not in args.ids):
                 continue
             if not args.ids and entry.status != "dead":

@@ -58,11 +58,28 @@ FEED_ERROR_BACKOFF_CAP = 3600.0
 
 @dataclass
 class RunStats:
+    """What one run did: ``deliveries`` sent, ``failures`` dead-lettered."""
+
     polls: int = 0
+    poll_failures: int = 0
     items: int = 0
     alerts: int = 0
     deliveries: int = 0
     failures: int = 0
+    pending: int = 0  # retries not yet due when the run ended: resumed at the next start
+
+    @property
+    def failed(self) -> bool:
+        """A delivery was dead-lettered, or every poll failed (``run --once`` exits 3)."""
+        return self.failures > 0 or 0 < self.polls == self.poll_failures
+
+    def summary(self) -> str:
+        """One line for the end of a run."""
+        return (
+            f"run finished: feed polls {self.polls}, failed {self.poll_failures}; "
+            f"items {self.items}; alerts {self.alerts}; "
+            f"deliveries sent {self.deliveries}, dead {self.failures}, pending {self.pending}"
+        )
 
 
 @dataclass(order=True)
@@ -116,6 +133,7 @@ class EmbeddedRunner:
                 self._flush_digests()
                 self._forget_removed_feeds()
                 self.stop.wait(self._sleep_time())
+        self.stats.pending = len(self._retries)
         log.info("run_finished", **vars(self.stats))
         return self.stats
 
@@ -172,6 +190,7 @@ class EmbeddedRunner:
         )
 
     def _feed_failed(self, feed_id: str, every: float, exc: MonitorError, now: datetime) -> None:
+        self.stats.poll_failures += 1
         failures = self._errors.get(feed_id, 0) + 1
         self._errors[feed_id] = failures
         delay = min(every * 2 ** (failures - 1), max(every, FEED_ERROR_BACKOFF_CAP))
