@@ -185,7 +185,8 @@ def test_once_sends_a_digest_whose_period_has_passed_and_retry_resends_dead_ones
     assert inbox.messages == [] and ledger(tmp_path, config)[-2:] == [("desk", "held")] * 2
     # the next run, after the period: the digest is due and refused for good
     time.sleep(4.0)
-    assert run(["run", "--once", "--config", str(config)], tmp_path).returncode == 0
+    # dead letters: the run says so with exit 3 (README, exit codes)
+    assert run(["run", "--once", "--config", str(config)], tmp_path).returncode == 3
     dead = run(["alerts", "dead", "--config", str(config)], tmp_path)
     assert dead.returncode == 0 and dead.stdout.count("\tdesk\tdead\t") == 2
     assert "SMTP 550" in dead.stdout
