@@ -127,6 +127,7 @@ def test_continuous_run_picks_up_a_dropped_file_and_stops_on_sigint(tmp_path: Pa
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "russia-nato" in out
+    assert "run finished: feed polls" in err.splitlines()[-1]  # the shutdown's summary
 
 
 def test_bad_file_in_drop_folder_is_named_and_the_rest_still_alerts(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from monitor.alerts.deliver import log_delivery
 from monitor.config.loader import load_config
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.match.engine import build_matcher
-from monitor.model import Alert, DeliveryResult
-from monitor.pipeline import Runtime, build_channels
+from monitor.model import Alert, DeliveryResult, WireItem
+from monitor.pipeline import Runtime, build_channels, deliver_alert, process_item, utcnow
 from monitor.runner import EmbeddedRunner, RunStats
 from monitor.state.base import LedgerEntry
 from monitor.state.memory import MemoryStore
@@ -74,6 +74,27 @@ def test_the_embedded_runner_counts_and_logs_a_dead_letter(tmp_path: Path) -> No
     [dead] = [line for line in logs if line["event"] == "delivery" and line["status"] == "dead"]
     assert dead["log_level"] == "error" and dead["channel"] == "archive"
     assert "HTTP 400" in dead["reason"]
+
+
+def test_the_celery_deliver_tasks_call_logs_a_dead_letter_at_error(tmp_path: Path) -> None:
+    """``workers.tasks.deliver`` calls ``pipeline.deliver_alert``: the same line."""
+    runtime = _runtime(tmp_path)
+    item = WireItem(id="x1", title="NATO summit", body="NATO met.", source="t")
+    [alert] = process_item(item, runtime.matcher, runtime.store, runtime.config, now=utcnow())
+    channels = {"archive": _Refusing(DeliveryError("HTTP 410 gone"))}
+    with capture_logs() as logs:
+        [result] = deliver_alert(
+            alert,
+            channels,
+            runtime.store,
+            runtime.config,
+            now=utcnow(),
+            only="archive",  # type: ignore[arg-type]
+        )
+    assert result.status == "dead"
+    [line] = [line for line in logs if line["event"] == "delivery"]
+    assert (line["log_level"], line["alert"], line["channel"]) == ("error", alert.id, "archive")
+    assert "HTTP 410" in line["reason"]
 
 
 def test_a_retry_left_for_the_next_run_is_pending_not_failed(tmp_path: Path) -> None:
