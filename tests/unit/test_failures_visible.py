@@ -66,7 +66,7 @@ def _runtime(tmp_path: Path) -> Runtime:
 
 def test_the_embedded_runner_counts_and_logs_a_dead_letter(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path)
-    runtime.channels["archive"] = _Refusing(DeliveryError("HTTP 400 from the receiver"))  # type: ignore[assignment]
+    runtime.channels["archive"] = _Refusing(DeliveryError("HTTP 400 from the receiver"))
     with capture_logs() as logs:
         stats = EmbeddedRunner(runtime).run(once=True)
     assert (stats.alerts, stats.deliveries, stats.failures) == (1, 1, 1)  # stdout went
@@ -89,7 +89,7 @@ def test_the_celery_deliver_tasks_call_logs_a_dead_letter_at_error(tmp_path: Pat
             runtime.store,
             runtime.config,
             now=utcnow(),
-            only="archive",  # type: ignore[arg-type]
+            only="archive",
         )
     assert result.status == "dead"
     [line] = [line for line in logs if line["event"] == "delivery"]
@@ -101,7 +101,7 @@ def test_a_retry_left_for_the_next_run_is_pending_not_failed(tmp_path: Path) -> 
     runtime = _runtime(tmp_path)
     # due long after --once stops waiting for retries
     later = TransientDeliveryError("try later", retry_after=3600)
-    runtime.channels["archive"] = _Refusing(later)  # type: ignore[assignment]
+    runtime.channels["archive"] = _Refusing(later)
     with capture_logs() as logs:
         stats = EmbeddedRunner(runtime).run(once=True)
     assert (stats.failures, stats.pending) == (0, 1) and not stats.failed
