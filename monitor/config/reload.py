@@ -11,7 +11,8 @@ the ``Config`` it returns, and ``request()`` from a SIGHUP handler.
   ``cp`` still writing is not read half-way (a truncated file can be valid YAML).
 - A valid config is swapped in (``config_reloaded`` with counts); an invalid one is
   refused with every ``FILE:LINE: key.path: message`` line the loader wrote (which never
-  echo a secret) as one ``config_rejected`` event, the last good config stays, and the
+  echo a secret) as one ``config_rejected`` event (any other exception of the load too,
+  by its type), the last good config stays, and the
   same files are not read again until they change (a SIGHUP still forces a read, as
   the operator asked for one).
 - Settings a process cannot change while it runs (``RESTART_ONLY``: its broker, its
@@ -170,6 +171,11 @@ class ConfigReloader:
             return None
         except OSError as exc:  # a file removed between the listing and the read
             problem = f"{exc.filename or self.path}: {exc.strerror or type(exc).__name__}"
+            self._log("error", "config_rejected", path=str(self.path), errors=[problem])
+            return None
+        except Exception as exc:
+            # the type only: an unforeseen message could hold a secret the loader would hide
+            problem = f"{self.path}: cannot load the config ({type(exc).__name__})"
             self._log("error", "config_rejected", path=str(self.path), errors=[problem])
             return None
         new, kept = keep_restart_only(self.config, new)
