@@ -45,6 +45,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -65,6 +66,7 @@ from monitor.config.schema import (
 )
 from monitor.config.yamlguard import FAST_LOADER, LimitError, check_limits
 from monitor.errors import ConfigError, one_line
+from monitor.sources import netguard
 
 __all__ = ["load_config"]
 
@@ -289,10 +291,14 @@ class _Loader:
         self._check_feed_sources(merged["feeds"])
         config = self._validate(merged)
         self._check_references(merged)
+        self._check_private_channels(merged)
         if self.problems or config is None:
             self.problems.sort()
             raise ConfigError([text for *_, text in self.problems])
-        return config.model_copy(update={"source_files": tuple(files)})
+        warnings = self._warnings(config)
+        return config.model_copy(
+            update={"source_files": tuple(files), "load_warnings": tuple(warnings)}
+        )
 
     # problems
 
@@ -642,7 +648,47 @@ class _Loader:
         pattern = "|".join(re.escape(old) for old in sorted(swaps, key=len, reverse=True))
         return re.sub(pattern, lambda found: swaps[found.group(0)], message)
 
-    # stage 5: references
+    # stage 5: references and what can only fail at run time
+
+    def _check_private_channels(self, merged: dict[str, Any]) -> None:
+        """A channel on a private or loopback IP literal would be refused at every send.
+
+        Read from the merged data, so it is reported along with every other fault."""
+        settings = merged["settings"]
+        if isinstance(settings, dict) and settings.get("allow_private_networks") is True:
+            return
+        for name, channel in merged["channels"].items():
+            kind = channel.get("type") if isinstance(channel, dict) else None
+            key = {"webhook": "url", "email": "smtp"}.get(str(kind))
+            url = channel.get(key) if key else None
+            if not isinstance(url, str) or channel.get("allow_private") is True:
+                continue
+            try:
+                host = urlsplit(url).hostname or ""
+            except ValueError:
+                continue  # the URL check reports it
+            address = netguard.literal_address(host)
+            if address is None or netguard.is_public(address):
+                continue
+            path = ("channels", name, key)
+            self._add(
+                self._where(path),
+                path,
+                f"{address} is not a public address: sending would be refused"
+                f" ({netguard.CHANNELS.hint})",
+            )
+
+    def _warnings(self, config: Config) -> list[str]:
+        """``FILE:LINE: key: warning: ...`` for a valid config that cannot do anything."""
+        found = []
+        for key, count, effect in (
+            ("feeds", len(config.feeds), "nothing will be polled"),
+            ("watchlists", len(config.watchlists), "nothing can alert"),
+        ):
+            if not count:
+                file, line = self._where((key,))
+                found.append(f"{file}:{line}: {key}: warning: none defined; {effect}")
+        return found
 
     def _check_references(self, merged: dict[str, Any]) -> None:
         feeds = [feed for feed in merged["feeds"] if isinstance(feed, dict)]

@@ -15,6 +15,8 @@ the ``Config`` it returns, and ``request()`` from a SIGHUP handler.
   by its type), the last good config stays, and the
   same files are not read again until they change (a SIGHUP still forces a read, as
   the operator asked for one).
+- A config that is valid but can do nothing (no feeds, no watchlists) is taken, with
+  one ``config_warning`` per fault, at the start and at each swap.
 - Settings a process cannot change while it runs (``RESTART_ONLY``: its broker, its
   store, the visibility timeout Celery was configured with) keep their old value, with
   one ``config_restart_needed`` warning per key; their values are not logged (a URL
@@ -129,7 +131,9 @@ class ConfigReloader:
         The files are stamped before they are read, so a change made during the read
         is seen as a change at the first check."""
         stamp = _stamp(cls._watched(path))
-        return cls(path, load(path), stamp, load=load, **options)
+        reloader = cls(path, load(path), stamp, load=load, **options)
+        reloader._warn(reloader.config)
+        return reloader
 
     @staticmethod
     def _watched(path: Path) -> list[Path]:
@@ -191,7 +195,12 @@ class ConfigReloader:
             return None
         old, self.config = self.config, new
         self._log("info", "config_reloaded", path=str(self.path), **_counts(old, new))
+        self._warn(new)
         return new
+
+    def _warn(self, config: Config) -> None:
+        for warning in config.load_warnings:  # valid, but likely not what was meant
+            self._log("warning", "config_warning", warning=warning)
 
     def _log(self, level: str, event: str, **fields: Any) -> None:
         if not self.quiet:
