@@ -162,7 +162,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 # --- check ---------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
-    print(summarize(_config(args)))
+    config = _config(args)
+    print(summarize(config))
+    for warning in config.load_warnings:
+        print(warning)
     return 0
 
 

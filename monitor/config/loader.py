@@ -8,7 +8,9 @@ cross-reference checks pydantic cannot do, and turning every fault into one line
 The stages, each collecting problems instead of stopping so users see them all at once:
 
 1. read each file with ``_LineLoader``, a ``yaml.SafeLoader`` that records the line of
-   every mapping key and list item and reports duplicate keys;
+   every mapping key and list item and reports duplicate keys (libyaml's ``CSafeLoader``
+   when there is one; on any fault the pure reader reads again, so messages are the
+   same); ``yamlguard`` refuses deep nesting and alias bombs before any tree is built;
 2. merge the files (sorted by name): ``feeds`` lists concatenate, the named sections and
    ``settings`` merge by key, and a name (or feed id) defined twice is an error naming both
    places;
@@ -43,6 +45,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -61,7 +64,9 @@ from monitor.config.schema import (
     WatchlistConfig,
     WebhookChannel,
 )
+from monitor.config.yamlguard import FAST_LOADER, LimitError, check_limits
 from monitor.errors import ConfigError, one_line
+from monitor.sources import netguard
 
 __all__ = ["load_config"]
 
@@ -106,8 +111,8 @@ _TYPE_WORDS = {
 # --- reading YAML with line numbers ------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that records where each mapping key and list item is.
+class _LineMixin:
+    """Records where each mapping key and list item is, on a SafeLoader or CSafeLoader.
 
     ``lines`` maps key paths to 1-based lines; ``duplicates`` lists keys defined twice in
     one mapping as (path, first line, second line); ``raw_scalars`` keeps the source text
@@ -115,18 +120,19 @@ class _LineLoader(yaml.SafeLoader):
     """
 
     def __init__(self, text: str) -> None:
-        super().__init__(text)
+        super().__init__(text)  # type: ignore[call-arg]  # the loader class mixed in
         self.lines: dict[KeyPath, int] = {}
         self.raw_scalars: dict[KeyPath, str] = {}
         self.duplicates: list[tuple[KeyPath, int, int]] = []
 
     def load(self) -> Any:
-        node = self.get_single_node()
+        base: Any = self  # the loader class mixed in
+        node = base.get_single_node()
         if node is None:
             return None
         self.lines[()] = node.start_mark.line + 1
         self._walk(node, (), frozenset(), merged=False)
-        return self.construct_document(node)
+        return base.construct_document(node)
 
     def _record(self, path: KeyPath, node: Node, merged: bool) -> None:
         # keys copied by a `<<:` merge lose to the mapping's own keys, wherever they stand
@@ -160,13 +166,41 @@ class _LineLoader(yaml.SafeLoader):
                 continue
             if not isinstance(key_node, ScalarNode):
                 continue  # a complex key: construct_document reports it
-            key = self.construct_object(key_node)
+            key = self.construct_object(key_node)  # type: ignore[attr-defined]
             line = key_node.start_mark.line + 1
             if key in seen and not merged:
                 self.duplicates.append(((*path, key), seen[key], line))
             seen.setdefault(key, line)
             self._record((*path, key), key_node, merged)
             self._walk(value_node, (*path, key), active, merged)
+
+
+class _LineLoader(_LineMixin, yaml.SafeLoader):
+    """The pure-Python reader: the reference for every message."""
+
+
+_FAST_LINE_LOADER: type[_LineMixin] | None = (
+    type("_CLineLoader", (_LineMixin, FAST_LOADER), {}) if FAST_LOADER is not None else None
+)
+
+
+def _read_yaml(text: str, cls: type[_LineMixin]) -> tuple[Any, _LineMixin]:
+    """The data in ``text`` and the loader that read it (its lines); YAML errors and
+    ``LimitError`` propagate. The limits are checked on the events, before any tree."""
+    if cls is not _LineLoader:
+        yaml.reader.Reader(text)  # libyaml lets through characters YAML forbids
+    scanner: Any = (yaml.SafeLoader if cls is _LineLoader or FAST_LOADER is None else FAST_LOADER)(
+        text
+    )
+    try:
+        check_limits(scanner)
+    finally:
+        scanner.dispose()
+    loader = cls(text)
+    try:
+        return loader.load(), loader
+    finally:
+        loader.dispose()  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -257,10 +291,14 @@ class _Loader:
         self._check_feed_sources(merged["feeds"])
         config = self._validate(merged)
         self._check_references(merged)
+        self._check_private_channels(merged)
         if self.problems or config is None:
             self.problems.sort()
             raise ConfigError([text for *_, text in self.problems])
-        return config.model_copy(update={"source_files": tuple(files)})
+        warnings = self._warnings(config)
+        return config.model_copy(
+            update={"source_files": tuple(files), "load_warnings": tuple(warnings)}
+        )
 
     # problems
 
@@ -311,9 +349,19 @@ class _Loader:
             self._add((name, line), (), "not UTF-8 text; save the file as UTF-8")
             self.unloaded.append(name)
             return None
-        loader = _LineLoader(text)
+        if _FAST_LINE_LOADER is not None:
+            try:
+                data, loader = _read_yaml(text, _FAST_LINE_LOADER)
+            except Exception:
+                pass
+            else:
+                return _Doc(name, data, loader.lines, loader.raw_scalars, loader.duplicates)
         try:
-            data = loader.load()
+            data, loader = _read_yaml(text, _LineLoader)
+        except LimitError as exc:
+            self._add((name, exc.line), exc.path, exc.message)
+            self.unloaded.append(name)
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
@@ -324,8 +372,11 @@ class _Loader:
             self._add((name, 1), (), f"syntax error: {one_line(str(exc))}")
             self.unloaded.append(name)
             return None
-        finally:
-            loader.dispose()
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # a typed scalar YAML's own constructors fail on (`!!timestamp 2020-13-45`)
+            self._add((name, 1), (), f"cannot read the YAML: {one_line(str(exc))}")
+            self.unloaded.append(name)
+            return None
         return _Doc(name, data, loader.lines, loader.raw_scalars, loader.duplicates)
 
     # stage 2: merge
@@ -597,7 +648,47 @@ class _Loader:
         pattern = "|".join(re.escape(old) for old in sorted(swaps, key=len, reverse=True))
         return re.sub(pattern, lambda found: swaps[found.group(0)], message)
 
-    # stage 5: references
+    # stage 5: references and what can only fail at run time
+
+    def _check_private_channels(self, merged: dict[str, Any]) -> None:
+        """A channel on a private or loopback IP literal would be refused at every send.
+
+        Read from the merged data, so it is reported along with every other fault."""
+        settings = merged["settings"]
+        if isinstance(settings, dict) and settings.get("allow_private_networks") is True:
+            return
+        for name, channel in merged["channels"].items():
+            kind = channel.get("type") if isinstance(channel, dict) else None
+            key = {"webhook": "url", "email": "smtp"}.get(str(kind))
+            url = channel.get(key) if key else None
+            if not isinstance(url, str) or channel.get("allow_private") is True:
+                continue
+            try:
+                host = urlsplit(url).hostname or ""
+            except ValueError:
+                continue  # the URL check reports it
+            address = netguard.literal_address(host)
+            if address is None or netguard.is_public(address):
+                continue
+            path = ("channels", name, key)
+            self._add(
+                self._where(path),
+                path,
+                f"{address} is not a public address: sending would be refused"
+                f" ({netguard.CHANNELS.hint})",
+            )
+
+    def _warnings(self, config: Config) -> list[str]:
+        """``FILE:LINE: key: warning: ...`` for a valid config that cannot do anything."""
+        found = []
+        for key, count, effect in (
+            ("feeds", len(config.feeds), "nothing will be polled"),
+            ("watchlists", len(config.watchlists), "nothing can alert"),
+        ):
+            if not count:
+                file, line = self._where((key,))
+                found.append(f"{file}:{line}: {key}: warning: none defined; {effect}")
+        return found
 
     def _check_references(self, merged: dict[str, Any]) -> None:
         feeds = [feed for feed in merged["feeds"] if isinstance(feed, dict)]

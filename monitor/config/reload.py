@@ -11,9 +11,12 @@ the ``Config`` it returns, and ``request()`` from a SIGHUP handler.
   ``cp`` still writing is not read half-way (a truncated file can be valid YAML).
 - A valid config is swapped in (``config_reloaded`` with counts); an invalid one is
   refused with every ``FILE:LINE: key.path: message`` line the loader wrote (which never
-  echo a secret) as one ``config_rejected`` event, the last good config stays, and the
+  echo a secret) as one ``config_rejected`` event (any other exception of the load too,
+  by its type), the last good config stays, and the
   same files are not read again until they change (a SIGHUP still forces a read, as
   the operator asked for one).
+- A config that is valid but can do nothing (no feeds, no watchlists) is taken, with
+  one ``config_warning`` per fault, at the start and at each swap.
 - Settings a process cannot change while it runs (``RESTART_ONLY``: its broker, its
   store, the visibility timeout Celery was configured with) keep their old value, with
   one ``config_restart_needed`` warning per key; their values are not logged (a URL
@@ -128,7 +131,9 @@ class ConfigReloader:
         The files are stamped before they are read, so a change made during the read
         is seen as a change at the first check."""
         stamp = _stamp(cls._watched(path))
-        return cls(path, load(path), stamp, load=load, **options)
+        reloader = cls(path, load(path), stamp, load=load, **options)
+        reloader._warn(reloader.config)
+        return reloader
 
     @staticmethod
     def _watched(path: Path) -> list[Path]:
@@ -172,6 +177,11 @@ class ConfigReloader:
             problem = f"{exc.filename or self.path}: {exc.strerror or type(exc).__name__}"
             self._log("error", "config_rejected", path=str(self.path), errors=[problem])
             return None
+        except Exception as exc:
+            # the type only: an unforeseen message could hold a secret the loader would hide
+            problem = f"{self.path}: cannot load the config ({type(exc).__name__})"
+            self._log("error", "config_rejected", path=str(self.path), errors=[problem])
+            return None
         new, kept = keep_restart_only(self.config, new)
         for key in kept:
             self._log(
@@ -185,7 +195,12 @@ class ConfigReloader:
             return None
         old, self.config = self.config, new
         self._log("info", "config_reloaded", path=str(self.path), **_counts(old, new))
+        self._warn(new)
         return new
+
+    def _warn(self, config: Config) -> None:
+        for warning in config.load_warnings:  # valid, but likely not what was meant
+            self._log("warning", "config_warning", warning=warning)
 
     def _log(self, level: str, event: str, **fields: Any) -> None:
         if not self.quiet:

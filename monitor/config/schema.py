@@ -374,15 +374,20 @@ _check_visibility_timeout = _at_least(
 )
 
 
+# A feed of 0 bytes or a delivery tried 0 times can only fail at run time: refused at check.
+_check_max_feed_bytes = _at_least(1, "must be at least 1 (bytes)")
+_check_delivery_attempts = _at_least(1, "must be at least 1: the first try counts")
+
+
 class Settings(_Strict):
     broker_url: BrokerUrl = None  # absent: the embedded runner, no Redis needed
     store: StoreUrl = None  # sqlite:///path, memory: or redis://...; default: state_dir
     state_dir: str = "./.monitor"
     allow_private_networks: bool = False
     story_window: Duration = 86400.0
-    max_feed_bytes: int = 10 * 1024 * 1024
+    max_feed_bytes: Annotated[int, AfterValidator(_check_max_feed_bytes)] = 10 * 1024 * 1024
     fetch_timeout: Duration = 30.0
-    delivery_attempts: int = 8
+    delivery_attempts: Annotated[int, AfterValidator(_check_delivery_attempts)] = 8
     seen_retention: Annotated[Duration, AfterValidator(_check_seen_retention)] = (
         DEFAULT_SEEN_RETENTION
     )
@@ -401,6 +406,8 @@ class Config(_Strict):
     settings: Settings = Field(default_factory=Settings)
     # set by the loader, not by users: the files merged into this config
     source_files: tuple[Path, ...] = Field(default=(), exclude=True)
+    # set by the loader: FILE:LINE lines about a config that is valid but likely a mistake
+    load_warnings: tuple[str, ...] = Field(default=(), exclude=True)
 
     def feed(self, feed_id: str) -> FeedConfig:
         for feed in self.feeds:

@@ -216,10 +216,21 @@ def _lex_field(text: str, name: str, column: int, i: int) -> _Tok:
     return _Tok("FIELD", value, column, field=name)
 
 
+# Open parentheses and NOTs at once; the parser recurses on each (compiled by mypyc, where
+# a stack overflow is a crash, not a RecursionError). No real query comes near it.
+MAX_QUERY_DEPTH = 100
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = list(_lex(text))
         self.pos = 0
+        self.depth = 0
+
+    def enter(self, column: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_QUERY_DEPTH:
+            raise QuerySyntaxError(f"too deeply nested (limit {MAX_QUERY_DEPTH})", column)
 
     @property
     def tok(self) -> _Tok:
@@ -259,8 +270,10 @@ class _Parser:
 
     def parse_not(self) -> Query:
         if self.tok.kind == "NOT":
-            self.advance()
-            return Not(self.parse_not())
+            self.enter(self.advance().column)
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_near()
 
     def parse_near(self) -> Query:
@@ -276,7 +289,7 @@ class _Parser:
     def parse_primary(self) -> Query:
         tok = self.tok
         if tok.kind == "(":
-            self.advance()
+            self.enter(self.advance().column)
             if self.tok.kind == ")":
                 raise QuerySyntaxError("empty parentheses", self.tok.column)
             node = self.parse_or()
@@ -285,6 +298,7 @@ class _Parser:
                     raise QuerySyntaxError("'(' is never closed", tok.column)
                 raise QuerySyntaxError(f"unexpected {self.tok.text!r}", self.tok.column)
             self.advance()
+            self.depth -= 1
             return node
         if tok.kind in ("WORD", "PHRASE"):
             self.advance()

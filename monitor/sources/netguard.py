@@ -146,6 +146,21 @@ def resolve(host: str, port: int, *, what: str, rules: Refusals = FEEDS) -> list
     return addresses
 
 
+def literal_address(host: str) -> IPAddress | None:
+    """The address ``host`` spells when it is an IP literal (odd IPv4 forms such as
+    ``127.1`` too, as a connect would read them), else None. No DNS: for ``monitor check``."""
+    try:
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, OSError, ValueError):
+        return None
+    for *_, sockaddr in infos:
+        try:
+            return ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        except ValueError:
+            continue
+    return None
+
+
 def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
     """IPv4 addresses an IPv6 address carries (and would reach through a gateway)."""
     if isinstance(address, ipaddress.IPv4Address):

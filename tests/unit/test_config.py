@@ -423,9 +423,11 @@ def test_the_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 
 
 def test_an_empty_file_is_an_empty_config(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, "monitor.yaml", ""), env={}) == Config(
+    config = load_config(write(tmp_path, "monitor.yaml", ""), env={})
+    assert config.model_copy(update={"load_warnings": ()}) == Config(
         source_files=(tmp_path / "monitor.yaml",)
     )
+    assert len(config.load_warnings) == 2  # no feeds, no watchlists
 
 
 def test_all_errors_at_once_sorted_by_file_and_line(tmp_path: Path) -> None:
