@@ -42,7 +42,6 @@ from monitor.sources.takes import tidy_story
 from monitor.sources.xmlsafe import strip_doctype
 from monitor.text.language import item_language
 
-MAX_ENTRIES = 2000
 URL_MAX = 2000
 PUBLISHER_MAX = 200
 # Clocks and time zones are often wrong by hours; a day ahead is a wrong date.
@@ -87,14 +86,16 @@ def parse_feed(data: bytes, ctx: SourceContext) -> list[WireItem]:
     base = _http_link(feed.base) or _http_link(ctx.source)
     items: list[WireItem] = []
     seen: set[str] = set()
-    for entry in feed.entries[:MAX_ENTRIES]:
+    # Entries are turned into items a batch at a time (``ctx.batch``): the caller
+    # asks for the next batch until the document is done, so none is lost.
+    batch = ctx.batch
+    start = min(max(batch.start, 0), len(feed.entries))
+    batch.total = len(feed.entries)
+    batch.end = min(start + max(batch.size, 1), batch.total)
+    for entry in feed.entries[start : batch.end]:
         item = _to_item(entry, ctx, feed.language, publisher, base, seen)
         if item is not None:
             items.append(item)
-    if len(feed.entries) > MAX_ENTRIES:
-        ctx.warnings.append(
-            f"{ctx.source}: feed has {len(feed.entries)} entries; kept {MAX_ENTRIES}"
-        )
     return items
 
 
