@@ -18,6 +18,7 @@ from pathlib import Path
 
 from monitor.errors import ParseError
 
+_CHUNK = 1024 * 1024  # a file that grew after it was listed is read on this much at a time
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".lock", "~")
 
 
@@ -73,8 +74,19 @@ def read_drop_file(dropped: DropFile, max_bytes: int) -> bytes:
     too_big = f"{dropped.path}: file is larger than {max_bytes} bytes; not read"
     if dropped.size > max_bytes:
         raise ParseError(too_big)
+    # read(n) reserves n bytes up front: ask for the listed size, then more only if the
+    # file grew, a chunk at a time, never past the cap.
+    parts: list[bytes] = []
+    total = 0
+    want = min(dropped.size, max_bytes) + 1
     with open(dropped.path, "rb") as handle:
-        data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
+        while total <= max_bytes:
+            part = handle.read(min(want, max_bytes + 1 - total))
+            if not part:
+                break
+            parts.append(part)
+            total += len(part)
+            want = _CHUNK
+    if total > max_bytes:
         raise ParseError(too_big)
-    return data
+    return parts[0] if len(parts) == 1 else b"".join(parts)
