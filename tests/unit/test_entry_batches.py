@@ -5,6 +5,8 @@ after a crash goes on from the batch it was in without alerting anything twice."
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from monitor.config.loader import load_config
@@ -103,3 +105,62 @@ def test_a_crash_inside_a_batch_resumes_without_doubles(tmp_path: Path) -> None:
     alerts = _archived(tmp_path)
     assert len(alerts) == ITEMS // EVERY
     assert len({alert["id"] for alert in alerts}) == len(alerts)
+
+
+class _FeedServer(ThreadingHTTPServer):
+    """Serves one RSS document with an ETag on 127.0.0.1; records each request's
+    If-None-Match header."""
+
+    def __init__(self, document: bytes) -> None:
+        self.document = document
+        self.conditional: list[str | None] = []
+        super().__init__(("127.0.0.1", 0), _FeedHandler)
+
+
+class _FeedHandler(BaseHTTPRequestHandler):
+    server: _FeedServer
+
+    def do_GET(self) -> None:
+        etag = '"v1"'
+        asked = self.headers.get("If-None-Match")
+        self.server.conditional.append(asked)
+        if asked == etag:
+            self.send_response(304)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(self.server.document)))
+        self.end_headers()
+        self.wfile.write(self.server.document)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_big_rss_document_from_a_url_is_read_in_batches(tmp_path: Path) -> None:
+    server = _FeedServer(big_rss())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config_dir = example_config(tmp_path)
+        (config_dir / "url.yaml").write_text(
+            "feeds:\n"
+            "  - id: big-url\n"
+            f"    url: http://127.0.0.1:{server.server_address[1]}/rss\n"
+            "    allow_private: true\n",
+            encoding="utf-8",
+        )
+        config = load_config(config_dir, env={})
+        runtime = Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
+        stats = EmbeddedRunner(runtime).run(once=True)
+        assert stats.items == ITEMS
+        assert len(_archived(tmp_path)) == ITEMS // EVERY
+        # three fetches of the whole document, then a conditional GET once it is done
+        assert server.conditional == [None, None, None]
+        assert EmbeddedRunner(runtime).run(once=True).items == 0
+        assert server.conditional[-1] == '"v1"'
+    finally:
+        server.shutdown()
+        server.server_close()
