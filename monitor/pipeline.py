@@ -326,6 +326,10 @@ def _poll_folder(feed: FeedConfig, folder: Path, store: Store, *, now: datetime)
     return result
 
 
+_DONE = "done"  # ENTRY_BATCH_KEY of a URL's document read to its end: "done DIGEST"
+_ALL_READ = 2**62  # a batch start past any document's end
+
+
 def _batch_progress(state: Mapping[str, str]) -> tuple[str, int] | None:
     """The document being read in batches and the offset of its next batch, if any
     (feed state ``ENTRY_BATCH_KEY``: ``"OFFSET DOCUMENT"``)."""
@@ -355,11 +359,19 @@ def _poll_url(
         return result
     # display_url: a token in the feed URL must not reach errors, warnings or items.
     ctx = _context(feed, display_url(feed.url), now, fetched.headers)
-    # A document read in batches is known by its digest: the same one read again goes
-    # on from the next batch; a changed one starts over (its seen ids are skipped).
+    # A document read in batches goes on from its next batch even if it changed in
+    # between (a feed that differs on every fetch must still come to an end; entries
+    # shifted by new ones on top are seen ids, skipped), and is known by its digest
+    # once done: the same one again is read no further; a changed one, or one that
+    # changed during its batches, starts over.
     document = "sha256:" + hashlib.sha256(fetched.content).hexdigest()
+    marker = state.get(ENTRY_BATCH_KEY, "")
     progress = _batch_progress(state)
-    ctx.batch.start = progress[1] if progress is not None and progress[0] == document else 0
+    finished = marker == f"{_DONE} {document}"
+    if finished:
+        ctx.batch.start = _ALL_READ
+    elif progress is not None:
+        ctx.batch.start = progress[1]
     result.items = _stamp(parse_bytes(fetched.content, ctx), feed, now)
     result.warnings.extend(ctx.warnings)
     if ctx.batch.more:
@@ -370,11 +382,16 @@ def _poll_url(
             ENTRY_BATCH_KEY: f"{ctx.batch.end} {document}",
         }
         result.more = True
-    elif progress is not None:
+    elif progress is not None and progress[0] != document:
+        # changed during the batches: entries new on top were before the offset, so
+        # the next poll reads it from its start
         result.feed_state[ENTRY_BATCH_KEY] = ""
+    elif progress is not None or ctx.batch.total > ctx.batch.size:
+        result.feed_state[ENTRY_BATCH_KEY] = f"{_DONE} {document}"
     # Parsers warn only when they kept part of a document (malformed, truncated, capped):
-    # the ids missing from such a read may still be in the feed, so nothing is trimmed.
-    result.complete = not ctx.warnings and not result.more
+    # the ids missing from such a read may still be in the feed, so nothing is trimmed;
+    # nor after a read that skipped a finished document's entries.
+    result.complete = not ctx.warnings and not result.more and not finished
     return result
 
 
