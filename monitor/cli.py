@@ -192,13 +192,18 @@ def cmd_match(args: argparse.Namespace) -> int:
                 source=source, feed_id=feed.id, language=feed.language, tags=tuple(feed.tags)
             )
         try:
-            items = parse_bytes(data, context)
+            # a document of many entries, a batch at a time (``SourceContext.batch``)
+            while True:
+                for item in parse_bytes(data, context):
+                    write_match_lines(sys.stdout, source, item, matcher, include_unmatched=args.all)
+                if not context.batch.more:
+                    break
+                context.batch.start = context.batch.end
         except ParseError as exc:
             print(f"monitor: {exc}", file=sys.stderr)
             failures += 1
-            continue
-        for item in items:
-            write_match_lines(sys.stdout, source, item, matcher, include_unmatched=args.all)
+        for warning in dict.fromkeys(context.warnings):
+            print(f"monitor: warning: {warning}", file=sys.stderr)
     return 1 if failures else 0
 
 

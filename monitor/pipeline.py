@@ -12,6 +12,7 @@ source readers (``sources.fetch``, ``sources.drop``).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,8 +30,8 @@ from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
 from monitor.sources.context import SourceContext
-from monitor.sources.detect import parse_bytes
-from monitor.sources.drop import scan_folder
+from monitor.sources.detect import MAX_INPUT, parse_bytes
+from monitor.sources.drop import read_drop_file, scan_folder
 from monitor.sources.fetch import fetch_feed
 from monitor.sources.netguard import display_url
 from monitor.state import open_store
@@ -45,6 +46,9 @@ log = get_logger(__name__)
 # this many feeds per store call.
 REMOVED_FEEDS_SWEEP_EVERY = 86400.0
 REMOVED_FEEDS_BATCH = 500
+# Feed-state key of a document read in batches (``sources.context.EntryBatch``): the
+# offset of its next batch and which document it is (a drop file's key, a URL's digest).
+ENTRY_BATCH_KEY = "entry_batch"
 # the ledger detail of a delivery whose channel a reload removed (``deliver_alert``)
 REMOVED_CHANNEL_DETAIL = "channel removed from the config"
 
@@ -74,6 +78,8 @@ class PollResult:
     # drop folder. ``fresh_for``: the server's Cache-Control max-age, less Age.
     interval: float = 0.0
     fresh_for: float | None = None
+    # A document was read only up to a batch (``ENTRY_BATCH_KEY``): poll again at once.
+    more: bool = False
 
 
 @dataclass
@@ -147,6 +153,10 @@ def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
             feed.every, current, new_items=bool(new_items), fresh_for=result.fresh_for
         )
         result.feed_state[cadence.INTERVAL_KEY] = repr(result.interval)
+        if result.more:
+            result.interval = 0.0  # the next batch of the document: at once
+    elif result.more:
+        result.interval = 0.0
     else:
         # A drop folder is scanned every `every`: a local listing is cheap, and a wire
         # dropped there must not wait for an interval stretched by a quiet night.
@@ -285,23 +295,48 @@ def _poll_folder(feed: FeedConfig, folder: Path, store: Store, *, now: datetime)
     # is read; an unchanged file's items may expire, which is harmless while the file key
     # stands (only a rewrite, which is a new key, reads them again).
     result.present_keys.extend(file_keys)
-    for key in store.seen_filter(feed.id, list(file_keys)):
+    progress = _batch_progress(store.get_feed_state(feed.id))
+    unread = store.seen_filter(feed.id, list(file_keys))
+    # the document being read in batches first, so its progress is not overwritten
+    unread.sort(key=lambda key: progress is None or key != progress[0])
+    for key in unread:
         dropped = file_keys[key]
         ctx = _context(feed, str(dropped.path), now)
+        ctx.batch.start = progress[1] if progress is not None and progress[0] == key else 0
         try:
-            items = parse_bytes(dropped.path.read_bytes(), ctx)
+            items = parse_bytes(read_drop_file(dropped, MAX_INPUT), ctx)
         except (ParseError, OSError) as exc:
-            result.warnings.append(f"{dropped.path}: {exc}")
-            log.warning(
-                "drop_file_unreadable", feed=feed.id, file=str(dropped.path), error=str(exc)
-            )
+            problem = str(exc) if isinstance(exc, ParseError) else f"{dropped.path}: {exc}"
+            result.warnings.append(problem)
+            log.warning("drop_file_unreadable", feed=feed.id, file=str(dropped.path), error=problem)
         else:
             result.items.extend(_stamp(items, feed, now))
         result.warnings.extend(ctx.warnings)
+        if ctx.batch.more:
+            # The rest of the document is the next poll's, due at once; the file is seen
+            # only after its last batch (a crash re-reads a batch: its ids are seen).
+            result.feed_state[ENTRY_BATCH_KEY] = f"{ctx.batch.end} {key}"
+            result.more = True
+            break
+        if progress is not None and progress[0] == key:
+            result.feed_state[ENTRY_BATCH_KEY] = ""
         # A file is re-read only when it changes (the key holds size and mtime).
         result.seen_keys.append(key)
-    result.complete = not result.warnings
+    result.complete = not result.warnings and not result.more
     return result
+
+
+_DONE = "done"  # ENTRY_BATCH_KEY of a URL's document read to its end: "done DIGEST"
+_ALL_READ = 2**62  # a batch start past any document's end
+
+
+def _batch_progress(state: Mapping[str, str]) -> tuple[str, int] | None:
+    """The document being read in batches and the offset of its next batch, if any
+    (feed state ``ENTRY_BATCH_KEY``: ``"OFFSET DOCUMENT"``)."""
+    offset, _, document = state.get(ENTRY_BATCH_KEY, "").partition(" ")
+    if not document or not offset.isdigit():
+        return None
+    return document, int(offset)
 
 
 def _poll_url(
@@ -324,11 +359,39 @@ def _poll_url(
         return result
     # display_url: a token in the feed URL must not reach errors, warnings or items.
     ctx = _context(feed, display_url(feed.url), now, fetched.headers)
+    # A document read in batches goes on from its next batch even if it changed in
+    # between (a feed that differs on every fetch must still come to an end; entries
+    # shifted by new ones on top are seen ids, skipped), and is known by its digest
+    # once done: the same one again is read no further; a changed one, or one that
+    # changed during its batches, starts over.
+    document = "sha256:" + hashlib.sha256(fetched.content).hexdigest()
+    marker = state.get(ENTRY_BATCH_KEY, "")
+    progress = _batch_progress(state)
+    finished = marker == f"{_DONE} {document}"
+    if finished:
+        ctx.batch.start = _ALL_READ
+    elif progress is not None:
+        ctx.batch.start = progress[1]
     result.items = _stamp(parse_bytes(fetched.content, ctx), feed, now)
     result.warnings.extend(ctx.warnings)
+    if ctx.batch.more:
+        # The next batch needs the whole document again: no conditional GET until done.
+        result.feed_state = {
+            "etag": "",
+            "last_modified": "",
+            ENTRY_BATCH_KEY: f"{ctx.batch.end} {document}",
+        }
+        result.more = True
+    elif progress is not None and progress[0] != document:
+        # changed during the batches: entries new on top were before the offset, so
+        # the next poll reads it from its start
+        result.feed_state[ENTRY_BATCH_KEY] = ""
+    elif progress is not None or ctx.batch.total > ctx.batch.size:
+        result.feed_state[ENTRY_BATCH_KEY] = f"{_DONE} {document}"
     # Parsers warn only when they kept part of a document (malformed, truncated, capped):
-    # the ids missing from such a read may still be in the feed, so nothing is trimmed.
-    result.complete = not ctx.warnings
+    # the ids missing from such a read may still be in the feed, so nothing is trimmed;
+    # nor after a read that skipped a finished document's entries.
+    result.complete = not ctx.warnings and not result.more and not finished
     return result
 
 

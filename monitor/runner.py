@@ -117,7 +117,9 @@ class EmbeddedRunner:
         self._forget_removed_feeds()
         if once:
             for feed in self.runtime.config.feeds:
-                self._poll(feed.id)
+                # a document read in batches: its next batch at once, until it is done
+                while self._poll(feed.id) and not self.stop.is_set():
+                    pass
             self._drain_retries(deadline=utcnow().timestamp() + ONCE_RETRY_WAIT)
             self._flush_digests()
         else:
@@ -159,7 +161,8 @@ class EmbeddedRunner:
         self._errors = {feed_id: n for feed_id, n in self._errors.items() if feed_id in ids}
 
     # --- stages -----------------------------------------------------------------------
-    def _poll(self, feed_id: str) -> None:
+    def _poll(self, feed_id: str) -> bool:
+        """Poll one feed; True if a document's next batch is waiting (``PollResult.more``)."""
         runtime = self.runtime
         feed = runtime.config.feed(feed_id)
         now = utcnow()
@@ -168,7 +171,7 @@ class EmbeddedRunner:
             result = poll_feed(feed, runtime.config, runtime.store, now=now)
         except MonitorError as exc:
             self._feed_failed(feed_id, feed.every, exc, now)
-            return
+            return False
         for warning in result.warnings:
             log.warning("feed_warning", feed=feed_id, warning=warning)
         for item in result.items:
@@ -188,6 +191,7 @@ class EmbeddedRunner:
         log.info(
             "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
         )
+        return result.more
 
     def _feed_failed(self, feed_id: str, every: float, exc: MonitorError, now: datetime) -> None:
         self.stats.poll_failures += 1

@@ -71,6 +71,9 @@ def poll_feed(self: Any, feed_id: str) -> int:
     # `every` (a drop folder, a feed with news) the poller's own claim stands.
     if result.interval > feed.every:
         rt.store.hold_claim(feed_id, result.interval)
+    if result.more:
+        # a document read in batches (``PollResult.more``): its next batch at once
+        poll_feed.apply_async((feed_id,), expires=feed.every)
     log.info(
         "poll",
         feed=feed_id,

@@ -41,6 +41,11 @@ _ARABIC = re.compile(r"[\u0621-\u064a]")
 # C0/C1 controls except tab and newline, plus BOMs and line/paragraph separators
 # (those become newlines first).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+# Terminal escape sequences (colour codes pasted from a console): dropped whole, so
+# no "[31m" is left behind once the ESC is gone. CSI, OSC and two-character forms.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -104,6 +109,8 @@ def clean_text(text: str) -> str:
         text = ftfy.fix_text(text, _FTFY)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    if "\x1b" in text:
+        text = _ESCAPE_SEQUENCE.sub("", text)
     text = _CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text)
 

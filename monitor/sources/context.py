@@ -10,6 +10,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+# Entries of one document turned into items per read: bounds an item list's memory.
+ENTRY_BATCH = 2000
+
+
+@dataclass
+class EntryBatch:
+    """Which entries of a many-entry document one read turns into items.
+
+    A parser reads entries ``start`` up to ``start + size`` and sets ``total`` (entries
+    in the document) and ``end`` (one past the last entry read): the caller reads the
+    next batch from ``end`` while ``end < total``, so a cap on memory loses no entry.
+    """
+
+    start: int = 0
+    size: int = ENTRY_BATCH
+    total: int = 0
+    end: int = 0
+
+    @property
+    def more(self) -> bool:
+        return self.end < self.total
+
 
 @dataclass(frozen=True)
 class SourceContext:
@@ -20,3 +42,4 @@ class SourceContext:
     headers: Mapping[str, str] = field(default_factory=dict)  # HTTP response headers
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     warnings: list[str] = field(default_factory=list)  # parsers append one-line warnings
+    batch: EntryBatch = field(default_factory=EntryBatch)  # feed documents read in batches

@@ -408,8 +408,19 @@ def _parse_paren(inner: str, end: int, reference: date) -> Dateline | None:
     parts = [p.strip() for p in re.split(rf"\s/\s|\s{_DASH}\s|[/،]", inner) if p.strip()]
     published = None
     names: list[str] = []
-    for part in parts:
+    joined = False
+    for i, part in enumerate(parts):
+        if joined:
+            joined = False
+            continue
         when = parse_date(part, reference)
+        following = parts[i + 1] if i + 1 < len(parts) else None
+        if when is not None and following is not None and parse_date(following, reference) is None:
+            # A dual month name split at its slash ("١٠ كانون الثاني/يناير ٢٠٢٢"): the
+            # year is in the next segment, which is no date by itself.
+            whole = parse_date(f"{part} {following}", reference)
+            if whole is not None and whole != when:
+                when, joined = whole, True
         if when is not None:
             published = published or when
         else:

@@ -112,11 +112,9 @@ def _gunzip(data: bytes, ctx: SourceContext) -> bytes:
 
 
 def _looks_binary(head: str) -> bool:
+    """Real binaries only: a NUL, or bytes that decode to nothing (U+FFFD). Other
+    control characters (an ESC, terminal colour codes) are text's debris, which
+    ``clean.clean_text`` drops."""
     if "\x00" in head:
         return True
-    odd = sum(
-        1
-        for c in head
-        if c == "\ufffd" or (ord(c) < 32 and c not in "\n\r\t\f\v\x01\x02\x03\x04\x1e\x1f")
-    )
-    return odd > max(4, len(head) // 20)
+    return head.count("\ufffd") > max(4, len(head) // 20)

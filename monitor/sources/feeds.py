@@ -42,7 +42,6 @@ from monitor.sources.takes import tidy_story
 from monitor.sources.xmlsafe import strip_doctype
 from monitor.text.language import item_language
 
-MAX_ENTRIES = 2000
 URL_MAX = 2000
 PUBLISHER_MAX = 200
 # Clocks and time zones are often wrong by hours; a day ahead is a wrong date.
@@ -87,13 +86,23 @@ def parse_feed(data: bytes, ctx: SourceContext) -> list[WireItem]:
     base = _http_link(feed.base) or _http_link(ctx.source)
     items: list[WireItem] = []
     seen: set[str] = set()
-    for entry in feed.entries[:MAX_ENTRIES]:
+    # Entries are turned into items a batch at a time (``ctx.batch``): the caller
+    # asks for the next batch until the document is done, so none is lost.
+    batch = ctx.batch
+    start = min(max(batch.start, 0), len(feed.entries))
+    batch.total = len(feed.entries)
+    batch.end = min(start + max(batch.size, 1), batch.total)
+    empty = 0
+    for entry in feed.entries[start : batch.end]:
         item = _to_item(entry, ctx, feed.language, publisher, base, seen)
         if item is not None:
             items.append(item)
-    if len(feed.entries) > MAX_ENTRIES:
+        else:
+            empty += 1
+    if empty:
         ctx.warnings.append(
-            f"{ctx.source}: feed has {len(feed.entries)} entries; kept {MAX_ENTRIES}"
+            f"{ctx.source}: {empty} of {batch.end - start} entries have no title and no "
+            "text; skipped"
         )
     return items
 
@@ -103,7 +112,7 @@ def _read_xml_feed(data: bytes, ctx: SourceContext) -> _Feed:
     try:
         # A stream, never a str: feedparser treats strings as URLs or file names.
         parsed = feedparser.parse(
-            io.BytesIO(_to_utf8(strip_doctype(data), headers)),
+            io.BytesIO(_unprefix_rss(_to_utf8(strip_doctype(data), headers))),
             response_headers=headers,
             resolve_relative_uris=False,
             sanitize_html=False,  # we reduce HTML to text ourselves
@@ -178,6 +187,19 @@ def _to_utf8(data: bytes, headers: dict[str, str]) -> bytes:
     if _DECLARED.match(fixed[:512]):
         return _DECLARED.sub(rb"\1utf-8\3", fixed, count=1)
     return fixed
+
+
+_RSS_PREFIX = re.compile(rb"<(/?)rss:(?=[A-Za-z])")
+_RSS_PREFIX_DECLARED = re.compile(rb"xmlns:rss\s*=")
+
+
+def _unprefix_rss(data: bytes) -> bytes:
+    """RSS whose elements carry an undeclared ``rss:`` prefix (``<rss:item>``, as
+    some hand-made feeds write RSS 1.0-style names): feedparser finds no entry in
+    it, so the prefix goes. A declared one is a namespace feedparser knows."""
+    if b"<rss:" not in data or _RSS_PREFIX_DECLARED.search(data):
+        return data
+    return _RSS_PREFIX.sub(rb"<\1", data)
 
 
 def _xml_entry(raw: Mapping[str, Any]) -> _Entry:
@@ -261,6 +283,10 @@ def _to_item(
     paragraphs = html_to_text(entry.body_html[: BODY_MAX * 5]).split("\n\n")
     story = tidy_story(title, paragraphs, BODY_MAX)
     body = story.body
+    if not title and not body:
+        # An entry with only a description that the furniture rules cleared (an
+        # ellipsis, a bare "read more"): its text is all there is, so it stays.
+        body = cap("\n\n".join(p for p in (" ".join(p.split()) for p in paragraphs) if p), BODY_MAX)
     if not title and not body:
         return None
     link = _http_link(_absolute(entry.link, base))

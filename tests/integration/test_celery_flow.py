@@ -107,3 +107,22 @@ def _json_lines(path: Path) -> list[dict[str, object]]:
         records.append(record)
     assert records, f"{path.name} is empty"
     return records
+
+
+def test_a_big_drop_file_alerts_every_matching_entry_through_real_workers(
+    distributed: tuple[Path, list[subprocess.Popen[str]]],
+) -> None:
+    from tests.unit.test_entry_batches import EVERY, ITEMS, big_rss
+
+    tmp_path, procs = distributed
+    (tmp_path / "inbox" / "big.xml").write_bytes(big_rss())
+    expected = ITEMS // EVERY  # past the first batch of 2,000 entries too
+
+    def logs() -> str:
+        return "".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.err.log"))
+
+    assert wait_for(lambda: len(_alerts(tmp_path)) >= expected, timeout=400), logs()
+    time.sleep(3)  # let a duplicate, if any, arrive before counting
+    alerts = _alerts(tmp_path)
+    assert len(alerts) == expected and len({a["id"] for a in alerts}) == expected
+    assert all(proc.poll() is None for proc in procs), logs()

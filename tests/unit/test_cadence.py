@@ -330,3 +330,35 @@ def test_a_retry_after_holds_the_claim_in_the_distributed_mode_too(
     clock.now += EVERY + 0.5
     assert poll_due_feeds(CONFIG, rt.store) == ["wire"]
     assert cadence.INTERVAL_KEY not in rt.store.get_feed_state("wire")
+
+
+def test_a_document_of_many_batches_requeues_its_poll_until_done(
+    clock: Clock, feed: FakeFeed, distributed: tuple[Runtime, Any, FakePollTask]
+) -> None:
+    rt, poll_task, queue = distributed
+    feed.guids = [f"g{i}" for i in range(5000)]
+    counts = [poll_task.run("wire")]
+    while queue.queued:  # each batch queues the feed's next poll at once
+        counts.append(poll_task.run(queue.queued.pop()))
+    assert counts == [2000, 2000, 1000]
+    assert rt.store.get_feed_state("wire")[pipeline.ENTRY_BATCH_KEY].startswith("done ")
+    # the same document again: nothing read, nothing queued
+    assert poll_task.run("wire") == 0 and queue.queued == []
+
+
+def test_a_big_document_that_changes_on_every_fetch_still_comes_to_an_end(
+    clock: Clock, feed: FakeFeed, distributed: tuple[Runtime, Any, FakePollTask]
+) -> None:
+    _, poll_task, queue = distributed
+    feed.guids = [f"g{i}" for i in range(5000)]
+    total, polls = poll_task.run("wire"), 1
+    while queue.queued:
+        feed.guids.insert(0, f"new{polls}")  # a new story on top before each fetch
+        total += poll_task.run(queue.queued.pop())
+        polls += 1
+        assert polls < 10, "the batches never end"
+    assert (polls, total) == (3, 5000)  # the new ones sit before the batch offset
+    # the next regular poll reads the changed document from its start: the new ones
+    assert poll_task.run("wire") == 2 and queue.queued == ["wire"]
+    assert poll_task.run(queue.queued.pop()) == 0 and poll_task.run(queue.queued.pop()) == 0
+    assert queue.queued == []
