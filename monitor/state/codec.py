@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import cast
+from typing import TypeVar, cast
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
 
+T = TypeVar("T")
 
-def chunks(items: list[str], size: int) -> Iterator[list[str]]:
+
+def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     """``items`` in consecutive slices of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
