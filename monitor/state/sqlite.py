@@ -89,9 +89,12 @@ CREATE INDEX IF NOT EXISTS queued_by_age ON queued (dead, queued_at);
 # Run after the upgrades below: a version-1 file has no seen.last_seen nor deliveries.due
 # to index until then. deliveries_held answers earliest_held (and claim_held's look before
 # it takes the write lock) with one index search per channel however many are held.
+# stories_by_expiry makes put_stories' sweep of expired records a range of them, not a
+# scan of the whole story index on every write.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS seen_by_age ON seen (feed_id, last_seen);
 CREATE INDEX IF NOT EXISTS deliveries_held ON deliveries (status, channel, due);
+CREATE INDEX IF NOT EXISTS stories_by_expiry ON stories (expires);
 """
 
 # SQLite caps bound parameters per statement (999 on old builds); chunk big id lists.
@@ -318,6 +321,7 @@ class SqliteStore:
         now = time.time()
         with self._tx() as db:
             # expired rows are otherwise never read again; sweep them on the write path
+            # (stories_by_expiry: a range of the expired rows)
             db.execute("DELETE FROM stories WHERE expires <= ?", (now,))
             db.executemany(
                 "INSERT OR REPLACE INTO stories (watchlist, story_key, record, expires)"

@@ -125,3 +125,17 @@ def test_sqlite_a_crash_mid_batch_keeps_the_committed_batches_and_nothing_else(
         assert store.seen_filter("feed-a", ["lost"]) == []
     finally:
         store.close()
+
+
+def test_sqlite_sweeps_expired_stories_through_an_index_made_on_open(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    assert store._conn is not None
+    store._conn.execute("DROP INDEX stories_by_expiry")  # a file of an older monitor
+    store.close()
+    store = SqliteStore(tmp_path / "s.db")
+    assert store._conn is not None
+    plan = store._conn.execute(
+        "EXPLAIN QUERY PLAN DELETE FROM stories WHERE expires <= ?", (T0,)
+    ).fetchall()
+    store.close()
+    assert "stories_by_expiry" in " ".join(str(row) for row in plan)
