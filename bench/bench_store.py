@@ -39,7 +39,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 from results import write_section
 
 from monitor.state import sqlite as sqlite_module
-from monitor.state.base import LAST_POLL_KEY, LedgerEntry, StoryRecord
+from monitor.state.base import LAST_POLL_KEY, LedgerEntry, Store, StoryRecord
 from monitor.state.sqlite import SqliteStore
 
 CHANNELS = ("stdout", "archive")
@@ -65,13 +65,16 @@ def original_to_json(record: StoryRecord | LedgerEntry) -> str:
 @contextlib.contextmanager
 def store_code(batched: bool) -> Iterator[None]:
     """The store's record encoding as it was (before) or is (after)."""
-    current = sqlite_module.to_json
+    modules = [sqlite_module, *(m for m in [sys.modules.get("monitor.state.redis")] if m)]
+    current = [module.to_json for module in modules]  # type: ignore[attr-defined]
     if not batched:
-        sqlite_module.to_json = original_to_json
+        for module in modules:
+            module.to_json = original_to_json  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        sqlite_module.to_json = current
+        for module, encode in zip(modules, current, strict=True):
+            module.to_json = encode  # type: ignore[attr-defined]
 
 
 def open_store(path: Path, batched: bool) -> SqliteStore:
@@ -86,15 +89,13 @@ def story(n: int, key: str, now: float) -> StoryRecord:
     return StoryRecord(f"alrt_{n:024x}", WATCHLIST, key, now, ("wire",), 0, f"title:{n:x}")
 
 
-def poll(store: SqliteStore, feed: str, base: int, args: argparse.Namespace, batched: bool) -> None:
+def poll(store: Store, feed: str, base: int, args: argparse.Namespace, batched: bool) -> None:
     """The store calls of one poll of ``args.items`` new items (pipeline + runner)."""
     with store_code(batched):
         _poll(store, feed, base, args, batched)
 
 
-def _poll(
-    store: SqliteStore, feed: str, base: int, args: argparse.Namespace, batched: bool
-) -> None:
+def _poll(store: Store, feed: str, base: int, args: argparse.Namespace, batched: bool) -> None:
     now = time.time()
     ids = [f"{feed}-{base + n}" for n in range(args.items)]
     alerts: list[str] = []
@@ -168,6 +169,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100, help="new items per poll")
     parser.add_argument("--polls", type=int, default=20)
     parser.add_argument("--match-every", type=int, default=50, help="one item in K matches")
+    parser.add_argument("--redis", help="also replay on the Redis at this URL (keys bench-*)")
     parser.add_argument("--child", choices=["before", "after"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -176,6 +178,8 @@ def main() -> None:
         return
 
     sections = [scenario(args, args.match_every), scenario(args, 1)]
+    if args.redis:
+        sections += [redis_scenario(args, args.match_every), redis_scenario(args, 1)]
     print("\n\n".join(sections))
     write_section("bench_store", "\n\n".join(sections))
 
@@ -229,6 +233,57 @@ def scenario(args: argparse.Namespace, match_every: int) -> str:
         " fewer",
     ]
     return "\n".join(lines)
+
+
+def redis_scenario(args: argparse.Namespace, match_every: int) -> str:
+    """The same replay on two RedisStores (one per way), counting round trips: each
+    command or pipeline goes to Redis in one ``send_packed_command``."""
+    import redis.connection
+
+    from monitor.state.redis import RedisStore
+
+    args = argparse.Namespace(**{**vars(args), "match_every": match_every})
+    trips = {"before": 0, "after": 0}
+    seconds = {"before": 0.0, "after": 0.0}
+    send = redis.connection.Connection.send_packed_command
+    mode = ["before"]
+
+    def counted(self: redis.connection.Connection, *a: object, **k: object) -> None:
+        trips[mode[0]] += 1
+        send(self, *a, **k)  # type: ignore[arg-type]
+
+    stores = {name: RedisStore(args.redis, prefix=f"bench-{name}:") for name in trips}
+    redis.connection.Connection.send_packed_command = counted  # type: ignore[method-assign]
+    try:
+        for p in range(args.polls):
+            for name, store in stores.items():
+                mode[0] = name
+                start = time.perf_counter()
+                poll(store, f"feed-{p % 7}", p * args.items, args, name == "after")
+                seconds[name] += time.perf_counter() - start
+    finally:
+        redis.connection.Connection.send_packed_command = send  # type: ignore[method-assign]
+        client = redis.Redis.from_url(args.redis)
+        for key in client.scan_iter(match="bench-*", count=1000):
+            client.delete(key)
+        client.close()
+        for store in stores.values():
+            store.close()
+    items = args.items * args.polls
+    ratio = seconds["before"] / seconds["after"]
+    return "\n".join(
+        [
+            f"Redis: {args.polls} polls of {args.items} new items, one in {match_every} matching",
+            "",
+            "| per item | before | after (a batch per poll) |",
+            "|---|---|---|",
+            f"| round trips | {trips['before'] / items:.2f} | {trips['after'] / items:.2f} |",
+            "| µs | {:.0f} | {:.0f} |".format(*(seconds[n] / items * 1e6 for n in seconds)),
+            "",
+            f"**speed-up: {ratio:.1f}x**; round trips"
+            f" {trips['before'] / max(trips['after'], 1):.1f}x fewer",
+        ]
+    )
 
 
 if __name__ == "__main__":
