@@ -423,8 +423,7 @@ def record_addition(record: StoryRecord, channels: Iterable[str], store: Store) 
     may record what it read before this addition: ``monitor alerts list`` merges the story
     record too, so it shows the addition all the same while the story window lasts.
     """
-    for name in channels:
-        entry = store.get_delivery(record.alert_id, name)
+    for entry in store.get_deliveries([(record.alert_id, name) for name in channels]):
         if entry is None or entry.status != "sent" or not entry.payload:
             continue
         try:
@@ -447,8 +446,10 @@ def record_pending(
     until ``flush_digests`` sends it in that channel's next digest.
     """
     payload = ledger_payload(alert)
-    for name in alert.channels:
-        if store.get_delivery(alert.id, name) is None:
+    known = store.get_deliveries([(alert.id, name) for name in alert.channels])
+    entries: list[LedgerEntry] = []
+    for name, previous in zip(alert.channels, known, strict=True):
+        if previous is None:
             period = (digests or {}).get(name)
             if period is not None:
                 entry = held_entry(alert.id, name, payload, period=period, now=now.timestamp())
@@ -456,7 +457,8 @@ def record_pending(
                 entry = LedgerEntry(
                     alert.id, name, "pending", 0, "queued", now.timestamp(), payload
                 )
-            store.put_delivery(entry)
+            entries.append(entry)
+    store.put_deliveries(entries)  # one round trip for every channel
 
 
 def immediate_channels(alert: Alert, config: Config) -> list[str]:

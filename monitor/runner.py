@@ -16,7 +16,8 @@ from the config longer than ``settings.seen_retention`` ago (``pipeline.forget_r
 Unlike the distributed runner, it records no queued items (``pipeline.record_queued``):
 it processes each item in this process before ``commit_poll`` marks it seen, so there
 is no queue to lose an item in; a crash in between leaves it unseen and the next poll
-reads it again.
+reads it again. A poll's processing and ``commit_poll`` are one store batch, sent
+alerts only after it: one commit per poll, not several per item.
 
 Does I/O through the pipeline's readers, the store and the channels.
 """
@@ -174,18 +175,27 @@ class EmbeddedRunner:
             return False
         for warning in result.warnings:
             log.warning("feed_warning", feed=feed_id, warning=warning)
-        for item in result.items:
-            self.stats.items += 1
-            try:
-                alerts = process_item(item, runtime.matcher, runtime.store, runtime.config, now=now)
-            except Exception as exc:
-                # One poisoned item must not stop the others or the runner.
-                log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
-                continue
-            for alert in alerts:
-                self.stats.alerts += 1
-                self._deliver(alert, attempt=1)
-        commit_poll(result, runtime.store)
+        alerts: list[Alert] = []
+        # One store batch (one SQLite transaction) for the poll's items and its seen marks;
+        # the alerts go once it has committed. A crash before then loses the whole poll
+        # and nothing was sent, so the next poll redoes it; after, the pending entries are
+        # resumed at the next start.
+        with runtime.store.batch():
+            for item in result.items:
+                self.stats.items += 1
+                try:
+                    with runtime.store.batch():  # a failed item's writes are undone alone
+                        found = process_item(
+                            item, runtime.matcher, runtime.store, runtime.config, now=now
+                        )
+                    alerts += found
+                except Exception as exc:
+                    # One poisoned item must not stop the others or the runner.
+                    log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
+            commit_poll(result, runtime.store)
+        for alert in alerts:
+            self.stats.alerts += 1
+            self._deliver(alert, attempt=1)
         self._errors.pop(feed_id, None)
         self._next_due[feed_id] = now.timestamp() + result.interval
         log.info(

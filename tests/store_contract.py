@@ -660,6 +660,103 @@ class StoreContract:
         assert store.forget_dead_queued(dead_before=T0 + 1) == 1234
         assert store.list_queued(dead=True) == []
 
+    # --- many deliveries at once --------------------------------------------------
+    def test_deliveries_in_one_call_keep_the_order_asked(self, store: Store) -> None:
+        a = make_entry("alrt_1", "email", "sent", payload='{"id": "alrt_1"}')
+        b = make_entry("alrt_2", "webhook", "held", due=T0 + 60)
+        store.put_deliveries([a, b])
+        assert store.get_deliveries([("alrt_2", "webhook"), ("alrt_1", "stdout")]) == [b, None]
+        assert store.get_deliveries([("alrt_1", "email")] * 2) == [a, a]
+        assert store.get_deliveries([]) == []
+        assert store.list_deliveries("held") == [b]
+        assert store.earliest_held(["webhook"]) == {"webhook": T0 + 60}
+
+    def test_put_deliveries_last_of_a_key_wins_and_moves_the_indexes(self, store: Store) -> None:
+        pending = make_entry("alrt_1", "email", "pending", updated=1.0)
+        sent = make_entry("alrt_1", "email", "sent", updated=2.0)
+        store.put_deliveries([pending, sent])
+        store.put_deliveries([])
+        assert store.get_delivery("alrt_1", "email") == sent
+        assert store.list_deliveries("pending") == []
+        assert store.list_deliveries() == [sent]
+
+    def test_many_deliveries_in_one_call(self, store: Store) -> None:
+        entries = [make_entry(f"alrt_{n}", "email", updated=float(n)) for n in range(1234)]
+        store.put_deliveries(entries)
+        keys = [(entry.alert_id, entry.channel) for entry in reversed(entries)]
+        assert store.get_deliveries(keys) == entries[::-1]
+
+    # --- batches ----------------------------------------------------------------------
+    def test_a_batch_reads_its_own_writes_and_keeps_them(self, store: Store) -> None:
+        entry = make_entry("alrt_1", "email", "pending")
+        with store.batch():
+            store.mark_seen("feed-a", ["1", "2"], now=T0)
+            assert store.seen_filter("feed-a", ["1", "3"]) == ["3"]
+            store.put_story(make_story(), 60)
+            assert store.get_story("ministers", "story-1") == make_story()
+            store.put_delivery(entry)
+            store.set_feed_state("feed-a", {"etag": "x"})
+            assert store.get_deliveries([("alrt_1", "email")]) == [entry]
+            assert store.list_deliveries("pending") == [entry]
+            assert store.get_feed_state("feed-a") == {"etag": "x"}
+        assert store.seen_filter("feed-a", ["1", "2", "3"]) == ["3"]
+        assert store.get_story("ministers", "story-1") == make_story()
+        assert store.get_delivery("alrt_1", "email") == entry
+        assert store.get_feed_state("feed-a") == {"etag": "x"}
+
+    def test_writes_only_in_a_batch_are_kept_at_its_end(self, store: Store) -> None:
+        entries = [make_entry(f"alrt_{n}", "email", "pending", updated=n) for n in range(50)]
+        with store.batch():
+            for entry in entries:
+                store.put_delivery(entry)
+            store.mark_seen("feed-a", ["1"], now=T0)
+            store.put_queued([make_queued("feed-a", "1")])
+            store.remove_queued("feed-a", "1")
+            store.hold_claim("feed-a", 60)
+        assert store.list_deliveries("pending") == entries
+        assert store.seen_filter("feed-a", ["1"]) == []
+        assert store.list_queued() == []
+        assert store.claim_feed("feed-a", 60) is False
+
+    def test_nested_batches_keep_their_writes(self, store: Store) -> None:
+        with store.batch():
+            store.mark_seen("feed-a", ["1"], now=T0)
+            with store.batch():
+                store.mark_seen("feed-a", ["2"], now=T0)
+                with store.batch():
+                    assert store.seen_filter("feed-a", ["1", "2", "3"]) == ["3"]
+            store.mark_seen("feed-a", ["3"], now=T0)
+        assert store.seen_filter("feed-a", ["1", "2", "3", "4"]) == ["4"]
+
+    def test_a_failed_inner_batch_drops_its_writes_and_the_outer_goes_on(
+        self, store: Store
+    ) -> None:
+        kept = make_entry("alrt_1", "email", "pending", updated=1.0)
+        dropped = make_entry("alrt_2", "email", "pending", updated=2.0)
+        later = make_entry("alrt_3", "email", "pending", updated=3.0)
+        with store.batch():
+            store.put_delivery(kept)
+            with pytest.raises(RuntimeError, match="poisoned"), store.batch():
+                store.put_delivery(dropped)
+                store.mark_seen("feed-a", ["x"], now=T0)
+                raise RuntimeError("poisoned item")
+            store.put_delivery(later)
+        assert store.list_deliveries() == [kept, later]
+        assert store.seen_filter("feed-a", ["x"]) == ["x"]
+
+    def test_a_failed_batch_raises_keeps_no_half_call_and_the_store_works(
+        self, store: Store
+    ) -> None:
+        records = [replace(make_story(), story_key=f"k{n}") for n in range(3)]
+        with pytest.raises(RuntimeError, match="crash"), store.batch():
+            store.put_stories(records, 60)
+            raise RuntimeError("crash")
+        found = store.get_stories("ministers", ["k0", "k1", "k2"])
+        assert found in ([None, None, None], records)  # the call whole or not at all
+        with store.batch():
+            store.mark_seen("feed-a", ["1"], now=T0)
+        assert store.seen_filter("feed-a", ["1"]) == []
+
     def test_close_twice_is_safe(self, store: Store) -> None:
         store.mark_seen("feed-a", ["1"])
         store.close()

@@ -7,6 +7,7 @@ All methods are safe to call again after a crash (idempotent where it matters).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -82,6 +83,21 @@ def check_forget_before(now: float, forget_before: float | None) -> None:
 
 
 class Store(Protocol):
+    # --- batches: many calls, one write ------------------------------------------
+    # ``with store.batch():`` groups the calls inside into as few writes as the store
+    # allows (SQLite: one transaction, a savepoint when nested; Redis: the writes between
+    # two reads in one MULTI/EXEC; memory: nothing to save). Inside a batch every read
+    # sees the batch's own writes. Leaving it normally makes the writes durable; leaving
+    # it by an exception undoes each call whole or keeps it whole (never half a call)
+    # and re-raises: SQLite and memory undo every write of the batch (or, nested, of the
+    # inner one), Redis only those not yet sent. A batch therefore holds work that is
+    # redone when it is lost: the embedded runner puts one poll's items and its
+    # ``commit_poll`` in one, and sends the alerts once it has committed
+    # (``monitor.runner``). Other threads wait for a batch in progress (SQLite, memory).
+    def batch(self) -> AbstractContextManager[None]:
+        """Group the calls made inside the ``with`` block (see above)."""
+        ...
+
     # --- seen items: what has been queued already -------------------------------
     # Each id carries the time it was last seen in its feed. ``refresh_seen`` keeps
     # that time current for ids the feed still lists and trims the rest once they are
@@ -162,6 +178,15 @@ class Store(Protocol):
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None: ...
 
     def put_delivery(self, entry: LedgerEntry) -> None: ...
+
+    def get_deliveries(self, keys: list[tuple[str, str]]) -> list[LedgerEntry | None]:
+        """``get_delivery`` for each ``(alert_id, channel)``, in order, in one round trip."""
+        ...
+
+    def put_deliveries(self, entries: list[LedgerEntry]) -> None:
+        """``put_delivery`` for each entry, in order (the last of one key wins), in one
+        round trip and one transaction."""
+        ...
 
     def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]: ...
 

@@ -8,21 +8,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
-from typing import cast
+from dataclasses import fields
+from typing import TypeVar, cast
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
 
+T = TypeVar("T")
 
-def chunks(items: list[str], size: int) -> Iterator[list[str]]:
+
+def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     """``items`` in consecutive slices of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
+_FIELDS = {kind: tuple(f.name for f in fields(kind)) for kind in (StoryRecord, LedgerEntry)}
+
+
 def to_json(record: StoryRecord | LedgerEntry) -> str:
-    """A story record or ledger entry as compact JSON (tuples become lists)."""
-    return json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":"))
+    """A story record or ledger entry as compact JSON (tuples become lists).
+
+    A shallow dict of the fields rather than ``dataclasses.asdict``, whose deep copy was
+    most of the cost of writing an item's ~34 story records; the text is the same."""
+    data = {name: getattr(record, name) for name in _FIELDS[type(record)]}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def story_from_json(text: str) -> StoryRecord:

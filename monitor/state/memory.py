@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 from monitor.state.base import (
     DeliveryStatus,
@@ -25,13 +28,39 @@ class MemoryStore:
     """Dicts behind a lock; see ``monitor.state.base.Store`` for the contract."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by the calls inside a batch
         self._seen: dict[str, dict[str, float]] = {}  # feed -> id -> last seen
         self._claims: dict[str, float] = {}  # feed id -> claim expiry (unix seconds)
         self._feed_state: dict[str, dict[str, str]] = {}
         self._stories: dict[tuple[str, str], tuple[StoryRecord, float]] = {}
         self._deliveries: dict[tuple[str, str], LedgerEntry] = {}
         self._queued: dict[tuple[str, str], QueuedItem] = {}  # (feed, item) -> record
+
+    # --- batches -------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the lock for the block; on an exception put every dict back as it was."""
+        with self._lock:
+            saved = self._snapshot()
+            try:
+                yield
+            except BaseException:
+                self._restore(saved)
+                raise
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "_seen": {feed: dict(ids) for feed, ids in self._seen.items()},
+            "_claims": dict(self._claims),
+            "_feed_state": {feed: dict(state) for feed, state in self._feed_state.items()},
+            "_stories": dict(self._stories),
+            "_deliveries": dict(self._deliveries),
+            "_queued": dict(self._queued),
+        }
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        for name, value in saved.items():
+            setattr(self, name, value)
 
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
@@ -150,6 +179,15 @@ class MemoryStore:
     def put_delivery(self, entry: LedgerEntry) -> None:
         with self._lock:
             self._deliveries[(entry.alert_id, entry.channel)] = entry
+
+    def get_deliveries(self, keys: list[tuple[str, str]]) -> list[LedgerEntry | None]:
+        with self._lock:
+            return [self._deliveries.get(key) for key in keys]
+
+    def put_deliveries(self, entries: list[LedgerEntry]) -> None:
+        with self._lock:
+            for entry in entries:
+                self._deliveries[(entry.alert_id, entry.channel)] = entry
 
     def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
         with self._lock:

@@ -24,13 +24,18 @@ queues side by side:
 Watchlist ids cannot contain ``:`` (config ids are ``[a-z0-9_-]+``), so story keys are
 unambiguous. Redis faults are not translated: ``redis.exceptions.ConnectionError`` and
 ``TimeoutError`` propagate to the caller, and the Celery tasks retry on them. Nothing is
-written half-way: multi-key writes go in one MULTI/EXEC transaction.
+written half-way: multi-key writes go in one MULTI/EXEC transaction. Inside ``batch()``
+(per thread) the plain writes wait in a list and go together in one MULTI/EXEC, sent
+before the next read (which must see them) or at the end of the batch.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
 
@@ -131,11 +136,65 @@ class RedisStore:
         self._client = redis.Redis(connection_pool=self._pool)
         self._closed = False
         self._folded: set[str] = set()  # feeds whose legacy seen set was folded in
+        # per thread: .pending, the batch's queued writes (None outside a batch), and
+        # .flushes, how often they were sent early
+        self._local = threading.local()
+
+    # --- batches -------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Queue the plain writes of the block and send them in one MULTI/EXEC, early
+        when a read needs them; on an exception, drop the ones not sent yet (of an inner
+        batch: its own) and re-raise."""
+        pending = self._pending()
+        outer = pending is None
+        if pending is None:
+            pending = self._local.pending = []
+        mark, flushes = len(pending), getattr(self._local, "flushes", 0)
+        try:
+            yield
+            if outer:
+                self._flush()
+        except BaseException:
+            if getattr(self._local, "flushes", 0) == flushes:
+                del pending[mark:]
+            else:  # sent part of it already: what is left came after, inside this batch
+                pending.clear()
+            raise
+        finally:
+            if outer:
+                self._local.pending = None
+
+    def _pending(self) -> list[Callable[[Any], object]] | None:
+        return cast(list[Callable[[Any], object]] | None, getattr(self._local, "pending", None))
+
+    def _write(self, build: Callable[[Any], object]) -> None:
+        """Run ``build(pipeline)`` in one MULTI/EXEC now, or queue it in the batch."""
+        pending = self._pending()
+        if pending is not None:
+            pending.append(build)
+            return
+        with self._client.pipeline(transaction=True) as pipe:
+            build(pipe)
+            pipe.execute()
+
+    def _flush(self) -> None:
+        """Send the batch's queued writes (before a read, and at its end)."""
+        pending = self._pending()
+        if not pending:
+            return
+        with self._client.pipeline(transaction=True) as pipe:
+            for build in pending:
+                build(pipe)
+            pipe.execute()
+        pending.clear()
+        self._local.flushes = getattr(self._local, "flushes", 0) + 1
 
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
         if not item_ids:
             return []
+        self._flush()  # a read: the batch's writes first
         key, legacy = self._key("seen-at", feed_id), self._key("seen", feed_id)
         scores: list[Any] = []
         legacy_flags: list[Any] = []
@@ -159,11 +218,13 @@ class RedisStore:
         stamp = time.time() if now is None else now
         self._fold_legacy(feed_id, stamp)
         key = self._key("seen-at", feed_id)
-        with self._client.pipeline(transaction=True) as pipe:
+
+        def build(pipe: Any) -> None:
             for chunk in chunks(item_ids, _CHUNK):
                 # GT: a late or slow writer never moves a last-seen time back
                 pipe.zadd(key, dict.fromkeys(chunk, stamp), gt=True)
-            pipe.execute()
+
+        self._write(build)
 
     def refresh_seen(
         self,
@@ -174,6 +235,7 @@ class RedisStore:
         forget_before: float | None = None,
     ) -> int:
         check_forget_before(now, forget_before)
+        self._flush()  # a read: the batch's writes first
         self._fold_legacy(feed_id, now)
         key = self._key("seen-at", feed_id)
         with self._client.pipeline(transaction=True) as pipe:
@@ -193,6 +255,8 @@ class RedisStore:
         """
         if feed_id in self._folded:
             return
+        # no flush: a batch never writes the legacy set, and the fold (a MAX union)
+        # gives the same times before or after the batch's queued writes to seen-at
         legacy, key = self._key("seen", feed_id), self._key("seen-at", feed_id)
         if self._client.exists(legacy):
             with self._client.pipeline(transaction=True) as pipe:
@@ -204,28 +268,34 @@ class RedisStore:
 
     # --- poll schedule ------------------------------------------------------------
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
+        self._flush()  # a read: the batch's writes first
         claimed = self._client.set(
             self._key("claim", feed_id), f"{time.time():.3f}", nx=True, px=_millis(ttl_seconds)
         )
         return bool(claimed)
 
     def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
-        self._client.set(self._key("claim", feed_id), f"{time.time():.3f}", px=_millis(ttl_seconds))
+        key, stamp = self._key("claim", feed_id), f"{time.time():.3f}"
+        self._write(lambda pipe: pipe.set(key, stamp, px=_millis(ttl_seconds)))
 
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
+        self._flush()  # a read: the batch's writes first
         return dict(cast(dict[str, str], self._client.hgetall(self._key("feed", feed_id))))
 
     def set_feed_state(self, feed_id: str, state: dict[str, str]) -> None:
         key = self._key("feed", feed_id)
-        with self._client.pipeline(transaction=True) as pipe:
+        mapping: dict[Any, Any] = dict(state)  # redis-py's Mapping key type is invariant
+
+        def build(pipe: Any) -> None:
             pipe.delete(key)
-            if state:
-                mapping: dict[Any, Any] = dict(state)  # redis-py's Mapping key type is invariant
+            if mapping:
                 pipe.hset(key, mapping=mapping)
-            pipe.execute()
+
+        self._write(build)
 
     # --- feeds gone from the config ------------------------------------------------
     def feed_activity(self) -> dict[str, float]:
+        self._flush()  # a read: the batch's writes first
         # SCAN, not KEYS: it never blocks Redis, and this runs once a day
         feed_ids: set[str] = set()
         for kind in ("seen-at", "seen", "feed"):
@@ -247,6 +317,7 @@ class RedisStore:
         return activity
 
     def forget_feeds(self, feed_ids: list[str], *, idle_before: float) -> list[str]:
+        self._flush()  # a read: the batch's writes first
         ordered = list(dict.fromkeys(feed_ids))
         gone: list[str] = []
         for chunk in chunks(ordered, _CHUNK):
@@ -273,6 +344,7 @@ class RedisStore:
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         if not story_keys:
             return []
+        self._flush()  # a read: the batch's writes first
         # GETs in one pipeline (one round trip), not MGET: MGET answers nil for a key of
         # the wrong type, and a damaged story key must be an error (the task is retried),
         # not a story never seen (a second alert).
@@ -285,34 +357,60 @@ class RedisStore:
     def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
         if not records:
             return
-        with self._client.pipeline(transaction=True) as pipe:  # one round trip, all or none
-            for record in records:
-                key = self._key("story", record.watchlist, record.story_key)
-                pipe.set(key, to_json(record), px=_millis(ttl_seconds))
-            pipe.execute()
+        rows = [(self._key("story", r.watchlist, r.story_key), to_json(r)) for r in records]
+
+        def build(pipe: Any) -> None:  # one round trip, all or none
+            for key, text in rows:
+                pipe.set(key, text, px=_millis(ttl_seconds))
+
+        self._write(build)
 
     # --- alert ledger -------------------------------------------------------------
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:
+        self._flush()  # a read: the batch's writes first
         text = cast(str | None, self._client.hget(self._key("delivery", alert_id), channel))
         return None if text is None else entry_from_json(text)
 
+    def get_deliveries(self, keys: list[tuple[str, str]]) -> list[LedgerEntry | None]:
+        if not keys:
+            return []
+        self._flush()
+        with self._client.pipeline(transaction=False) as pipe:
+            for alert_id, channel in keys:
+                pipe.hget(self._key("delivery", alert_id), channel)
+            texts = cast(list[str | None], pipe.execute())
+        return [None if text is None else entry_from_json(text) for text in texts]
+
     def put_delivery(self, entry: LedgerEntry) -> None:
+        self.put_deliveries([entry])
+
+    def put_deliveries(self, entries: list[LedgerEntry]) -> None:
+        if not entries:
+            return
+        texts = [to_json(entry) for entry in entries]
+
+        def build(pipe: Any) -> None:
+            for entry, text in zip(entries, texts, strict=True):
+                self._queue_delivery(pipe, entry, text)
+
+        self._write(build)
+
+    def _queue_delivery(self, pipe: Any, entry: LedgerEntry, text: str) -> None:
         member = json.dumps([entry.alert_id, entry.channel], ensure_ascii=False)
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key("delivery", entry.alert_id), entry.channel, to_json(entry))
-            for status in _STATUSES:
-                if status != entry.status:
-                    pipe.zrem(self._key("deliveries", status), member)
-            pipe.zadd(self._key("deliveries", entry.status), {member: entry.updated})
-            pipe.zadd(self._key("deliveries", "all"), {member: entry.updated})
-            held = self._key("held", entry.channel)
-            if entry.status == "held":
-                pipe.zadd(held, {entry.alert_id: entry.due})
-            else:
-                pipe.zrem(held, entry.alert_id)
-            pipe.execute()
+        pipe.hset(self._key("delivery", entry.alert_id), entry.channel, text)
+        for status in _STATUSES:
+            if status != entry.status:
+                pipe.zrem(self._key("deliveries", status), member)
+        pipe.zadd(self._key("deliveries", entry.status), {member: entry.updated})
+        pipe.zadd(self._key("deliveries", "all"), {member: entry.updated})
+        held = self._key("held", entry.channel)
+        if entry.status == "held":
+            pipe.zadd(held, {entry.alert_id: entry.due})
+        else:
+            pipe.zrem(held, entry.alert_id)
 
     def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
+        self._flush()  # a read: the batch's writes first
         index = self._key("deliveries", status or "all")
         members = cast(list[str], self._client.zrange(index, 0, -1))
         pairs = [cast(list[str], json.loads(member)) for member in members]
@@ -328,6 +426,7 @@ class RedisStore:
         return sorted(entries, key=lambda e: (e.updated, e.alert_id, e.channel))
 
     def claim_held(self, channel: str, *, now: float, lease: float) -> list[LedgerEntry]:
+        self._flush()  # a read: the batch's writes first
         held = self._key("held", channel)
         # optimistic: WATCH the channel's held set; every write to a held entry touches it
         for _ in range(_CLAIM_TRIES):
@@ -355,6 +454,7 @@ class RedisStore:
         return []
 
     def earliest_held(self, channels: list[str]) -> dict[str, float]:
+        self._flush()  # a read: the batch's writes first
         wanted = list(dict.fromkeys(channels))
         with self._client.pipeline(transaction=False) as pipe:
             for channel in wanted:
@@ -367,26 +467,31 @@ class RedisStore:
         if not items:
             return
         keys = self._queued_keys()
-        with self._client.pipeline(transaction=True) as pipe:
+
+        def build(pipe: Any) -> None:
             for item in items:
                 member = _member(item.feed_id, item.item_id)
                 pipe.hset(keys[0], member, item.payload)
                 pipe.hset(keys[2], member, str(item.requeues))
                 pipe.zadd(keys[3] if item.dead else keys[1], {member: item.queued_at})
                 pipe.zrem(keys[1] if item.dead else keys[3], member)
-            pipe.execute()
+
+        self._write(build)
 
     def remove_queued(self, feed_id: str, item_id: str) -> None:
         member = _member(feed_id, item_id)
         queued, at, requeues, dead = self._queued_keys()
-        with self._client.pipeline(transaction=True) as pipe:
+
+        def build(pipe: Any) -> None:
             pipe.zrem(at, member)
             pipe.zrem(dead, member)
             pipe.hdel(requeues, member)
             pipe.hdel(queued, member)
-            pipe.execute()
+
+        self._write(build)
 
     def list_queued(self, *, dead: bool = False) -> list[QueuedItem]:
+        self._flush()  # a read: the batch's writes first
         queued, at, requeues, dead_key = self._queued_keys()
         scored = cast(
             list[tuple[str, float]],
@@ -410,6 +515,7 @@ class RedisStore:
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:
+        self._flush()  # a read: the batch's writes first
         args: list[str | int] = [f"({now - older_than!r}", repr(now), max_requeues, limit]
         rows = cast(
             list[list[Any]],
@@ -424,6 +530,7 @@ class RedisStore:
         return requeue, dead
 
     def forget_dead_queued(self, *, dead_before: float) -> int:
+        self._flush()  # a read: the batch's writes first
         queued, _, requeues, dead = self._queued_keys()
         forgotten = 0
         while True:  # in batches: one script never blocks Redis for long

@@ -3,7 +3,9 @@
 This is the embedded runner's state file: what one ``monitor run --once`` marks seen,
 claims or delivers, the next run reads back. Does file I/O. One connection per store,
 shared across threads behind a lock (SQLite serialises writers anyway); WAL mode so a
-reader such as ``monitor alerts list`` does not block the runner.
+reader such as ``monitor alerts list`` does not block the runner. Each call is one
+transaction, or, inside ``batch()``, a savepoint of the batch's one transaction: a poll
+of many items then costs one commit rather than one per call.
 """
 
 from __future__ import annotations
@@ -87,9 +89,12 @@ CREATE INDEX IF NOT EXISTS queued_by_age ON queued (dead, queued_at);
 # Run after the upgrades below: a version-1 file has no seen.last_seen nor deliveries.due
 # to index until then. deliveries_held answers earliest_held (and claim_held's look before
 # it takes the write lock) with one index search per channel however many are held.
+# stories_by_expiry makes put_stories' sweep of expired records a range of them, not a
+# scan of the whole story index on every write.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS seen_by_age ON seen (feed_id, last_seen);
 CREATE INDEX IF NOT EXISTS deliveries_held ON deliveries (status, channel, due);
+CREATE INDEX IF NOT EXISTS stories_by_expiry ON stories (expires);
 """
 
 # SQLite caps bound parameters per statement (999 on old builds); chunk big id lists.
@@ -102,7 +107,8 @@ class SqliteStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # held for a whole batch; re-entered by its calls
+        self._depth = 0  # batches open on this connection (under the lock)
         # isolation_level=None: autocommit; transactions are opened explicitly in _tx.
         conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
@@ -146,24 +152,52 @@ class SqliteStore:
         _run_script(db, _INDEXES)
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for every call inside (a savepoint when nested); see
+        ``Store.batch``. Holds the lock throughout: other threads wait for the batch."""
+        with self._lock, self._scope(write=True, name=f"batch{self._depth}"):
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock.
+        """One transaction under the lock; inside a batch, a savepoint of it for a
+        writer (a call that fails is undone whole, the batch goes on) and nothing for a
+        reader (it reads the batch's writes).
 
         Writers take the write lock up front (IMMEDIATE) so a read-then-write such as
         ``claim_feed`` is atomic across processes and never meets SQLITE_BUSY halfway;
         readers use a deferred transaction, which in WAL mode blocks nobody.
         """
-        with self._lock:
-            if self._conn is None:
-                raise MonitorError(f"state file {self.path} is closed")
-            db = self._conn
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._lock, self._scope(write=write, name="call") as db:
+            yield db
+
+    @contextmanager
+    def _scope(self, *, write: bool, name: str) -> Iterator[sqlite3.Connection]:
+        if self._conn is None:
+            raise MonitorError(f"state file {self.path} is closed")
+        db = self._conn
+        nested = self._depth > 0
+        if nested and not write:
+            yield db
+            return
+        begin, commit, rollback = (
+            (f"SAVEPOINT {name}", f"RELEASE {name}", f"ROLLBACK TO {name}")
+            if nested
+            else ("BEGIN IMMEDIATE" if write else "BEGIN", "COMMIT", "ROLLBACK")
+        )
+        db.execute(begin)
+        try:
+            yield db
+        except BaseException:
+            db.execute(rollback)
+            if nested:
+                db.execute(commit)  # ROLLBACK TO keeps the savepoint open: close it
+            raise
+        db.execute(commit)
 
     # --- seen items ---------------------------------------------------------------
     def seen_filter(self, feed_id: str, item_ids: list[str]) -> list[str]:
@@ -287,6 +321,7 @@ class SqliteStore:
         now = time.time()
         with self._tx() as db:
             # expired rows are otherwise never read again; sweep them on the write path
+            # (stories_by_expiry: a range of the expired rows)
             db.execute("DELETE FROM stories WHERE expires <= ?", (now,))
             db.executemany(
                 "INSERT OR REPLACE INTO stories (watchlist, story_key, record, expires)"
@@ -304,19 +339,29 @@ class SqliteStore:
         return None if row is None else _entry(row)
 
     def put_delivery(self, entry: LedgerEntry) -> None:
+        self.put_deliveries([entry])
+
+    def get_deliveries(self, keys: list[tuple[str, str]]) -> list[LedgerEntry | None]:
+        found: dict[tuple[str, str], LedgerEntry] = {}
+        wanted = list(dict.fromkeys(keys))
+        with self._tx(write=False) as db:
+            # row values IN a VALUES list: two parameters per key, chunked under the limit
+            for chunk in chunks(wanted, _CHUNK // 2):
+                pairs = ",".join(["(?,?)"] * len(chunk))
+                rows = db.execute(
+                    f"SELECT {_LEDGER_COLUMNS} FROM deliveries"
+                    f" WHERE (alert_id, channel) IN (VALUES {pairs})",
+                    [part for key in chunk for part in key],
+                )
+                for entry in map(_entry, rows):
+                    found[(entry.alert_id, entry.channel)] = entry
+        return [found.get(key) for key in keys]
+
+    def put_deliveries(self, entries: list[LedgerEntry]) -> None:
         with self._tx() as db:
-            db.execute(
+            db.executemany(
                 f"INSERT OR REPLACE INTO deliveries ({_LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    entry.alert_id,
-                    entry.channel,
-                    entry.status,
-                    entry.attempts,
-                    entry.detail,
-                    entry.updated,
-                    entry.payload,
-                    entry.due,
-                ),
+                [_ledger_row(entry) for entry in entries],
             )
 
     def list_deliveries(self, status: DeliveryStatus | None = None) -> list[LedgerEntry]:
@@ -455,6 +500,19 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
 
 
 _LEDGER_COLUMNS = "alert_id, channel, status, attempts, detail, updated, payload, due"
+
+
+def _ledger_row(entry: LedgerEntry) -> tuple[str, str, str, int, str, float, str, float]:
+    return (
+        entry.alert_id,
+        entry.channel,
+        entry.status,
+        entry.attempts,
+        entry.detail,
+        entry.updated,
+        entry.payload,
+        entry.due,
+    )
 
 
 _QUEUED_COLUMNS = "feed_id, item_id, payload, queued_at, requeues, dead"

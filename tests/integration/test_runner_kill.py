@@ -1,0 +1,71 @@
+"""``monitor run --once`` killed (``os._exit``: no rollback, no cleanup) inside a poll's
+store batch or between two deliveries, then run again on the same SQLite state file:
+every alert is archived once, none lost, none doubled. Real processes, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SEEDS, example_config
+
+pytestmark = pytest.mark.integration
+
+ALL_SEEDS = sorted(SEEDS.glob("*.txt"))
+
+
+def _archived(tmp_path: Path) -> list[str]:
+    path = tmp_path / "alerts.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line)["alert"]["id"] for line in lines]
+
+
+CHILD = """
+import os, sys
+from pathlib import Path
+from monitor import runner
+from monitor.config.loader import load_config
+from monitor.match.engine import build_matcher
+from monitor.pipeline import Runtime, build_channels
+from monitor.state.sqlite import SqliteStore
+
+config_dir, state, where = sys.argv[1], sys.argv[2], sys.argv[3]
+config = load_config(Path(config_dir), env={})
+runtime = Runtime(config, SqliteStore(state), build_matcher(config), build_channels(config))
+if where == "before-commit":
+    runner.commit_poll = lambda *args: os._exit(9)  # killed inside the poll's batch
+elif where == "mid-delivery":
+    archive = runtime.channels["archive"]
+    sent = []
+    class Dying:
+        name = "archive"
+        def send(self, alert):
+            if len(sent) == 2:
+                os._exit(9)  # killed before the third alert goes to the archive
+            sent.append(alert.id)
+            archive.send(alert)
+    runtime.channels["archive"] = Dying()
+runner.EmbeddedRunner(runtime).run(once=True)
+"""
+
+
+@pytest.mark.parametrize("where", ["before-commit", "mid-delivery"])
+def test_a_killed_run_loses_nothing_and_doubles_nothing(tmp_path: Path, where: str) -> None:
+    config_dir = example_config(tmp_path, seeds=ALL_SEEDS)
+    state = tmp_path / "state.db"
+
+    def run(mode: str) -> int:
+        command = [sys.executable, "-c", CHILD, str(config_dir), str(state), mode]
+        return subprocess.run(command, capture_output=True, check=False).returncode
+
+    assert run(where) == 9
+    assert len(_archived(tmp_path)) == (0 if where == "before-commit" else 2)
+    assert run("normal") == 0
+    sent = _archived(tmp_path)
+    assert len(sent) == len(set(sent)) == 5
+    assert run("normal") == 0
+    assert len(_archived(tmp_path)) == 5

@@ -1,0 +1,88 @@
+"""The embedded runner puts each poll in one store batch (SQLite: one transaction) and
+sends its alerts once the batch has committed: a crash before the commit sends nothing
+and the next run redoes the poll, alerting each story once; a poisoned item's writes are
+undone alone. On the real SQLite state file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor import runner as runner_module
+from monitor.config.loader import load_config
+from monitor.match.engine import build_matcher
+from monitor.model import Match, WireItem
+from monitor.pipeline import Runtime, build_channels
+from monitor.runner import EmbeddedRunner
+from monitor.state.base import Store
+from monitor.state.sqlite import SqliteStore
+from tests.helpers import SEEDS, example_config
+
+ALL_SEEDS = sorted(SEEDS.glob("*.txt"))
+
+
+class Crash(BaseException):
+    """The process dying: nothing catches it."""
+
+
+def _runtime(tmp_path: Path) -> Runtime:
+    config = load_config(example_config(tmp_path, seeds=ALL_SEEDS), env={})
+    store = SqliteStore(tmp_path / "state.db")
+    return Runtime(config, store, build_matcher(config), build_channels(config))
+
+
+def _archived(tmp_path: Path) -> list[str]:
+    path = tmp_path / "alerts.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line)["alert"]["id"] for line in lines]
+
+
+def test_a_crash_before_the_poll_commits_sends_nothing_and_is_redone_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*_args: object) -> None:
+        raise Crash
+
+    runtime = _runtime(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(runner_module, "commit_poll", crash)
+        with pytest.raises(Crash):
+            EmbeddedRunner(runtime).run(once=True)
+    assert _archived(tmp_path) == []
+    assert runtime.store.list_deliveries() == []  # the batch was rolled back
+    runtime.store.close()
+
+    runtime = _runtime(tmp_path)  # the next start, on the same state file
+    stats = EmbeddedRunner(runtime).run(once=True)
+    assert stats.alerts == 5
+    sent = _archived(tmp_path)
+    assert len(sent) == len(set(sent)) == 5
+    assert EmbeddedRunner(runtime).run(once=True).alerts == 0
+    assert len(_archived(tmp_path)) == 5
+    runtime.store.close()
+
+
+class _PoisonWriter:
+    """Writes to the store, then raises, on one item: its write must not survive."""
+
+    def __init__(self, inner: object, store: Store, poison_title: str) -> None:
+        self.inner, self.store, self.poison_title = inner, store, poison_title
+
+    def match(self, item: WireItem) -> list[Match]:
+        if item.title.startswith(self.poison_title):
+            self.store.mark_seen("probe", [item.id])
+            raise RuntimeError("boom")
+        return self.inner.match(item)  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_poisoned_item_is_undone_alone_and_the_poll_commits(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path)
+    poison = _PoisonWriter(runtime.matcher, runtime.store, "Захарова")
+    runtime.matcher = poison  # type: ignore[assignment]
+    stats = EmbeddedRunner(runtime).run(once=True)
+    assert (stats.items, stats.alerts) == (6, 4)
+    assert set(runtime.store.feed_activity()) == {"desk-drop"}  # no "probe" feed
+    assert len(_archived(tmp_path)) == 4
+    runtime.store.close()
