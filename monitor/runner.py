@@ -36,17 +36,19 @@ from monitor.logs import get_logger
 from monitor.model import Alert
 from monitor.pipeline import (
     REMOVED_FEEDS_SWEEP_EVERY,
+    PollResult,
     Runtime,
     commit_poll,
     deliver_alert,
     flush_digests,
     forget_removed_feeds,
     held_without_digest,
-    poll_feed,
+    poll_feeds,
     process_item,
     utcnow,
 )
 from monitor.sources import cadence
+from monitor.sources.fetchpool import FetchPool
 
 log = get_logger(__name__)
 
@@ -93,14 +95,15 @@ class EmbeddedRunner:
         self._next_due: dict[str, float] = {}
         self._errors: dict[str, int] = {}
         self._removed_swept_at: float | None = None
+        # due feeds are read at once: one slow feed does not hold up the others
+        self.pool = FetchPool()
 
     # --- the loop -------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
         self._resume_pending()
         self._forget_removed_feeds()
         if once:
-            for feed in self.runtime.config.feeds:
-                self._poll(feed.id)
+            self._poll([feed.id for feed in self.runtime.config.feeds])
             self._drain_retries(deadline=utcnow().timestamp() + ONCE_RETRY_WAIT)
             self._flush_digests()
         else:
@@ -109,9 +112,7 @@ class EmbeddedRunner:
             while not self.stop.is_set():
                 self._reload()
                 now = utcnow().timestamp()
-                for feed_id, due in list(self._next_due.items()):
-                    if due <= now and not self.stop.is_set():
-                        self._poll(feed_id)
+                self._poll([feed_id for feed_id, due in self._next_due.items() if due <= now])
                 self._drain_retries(deadline=now)
                 self._flush_digests()
                 self._forget_removed_feeds()
@@ -141,16 +142,27 @@ class EmbeddedRunner:
         self._errors = {feed_id: n for feed_id, n in self._errors.items() if feed_id in ids}
 
     # --- stages -----------------------------------------------------------------------
-    def _poll(self, feed_id: str) -> None:
+    def _poll(self, feed_ids: list[str]) -> None:
+        """Poll the feeds at once (``FetchPool``), each one's items processed here as
+        soon as its read completes, while the others are still being fetched."""
         runtime = self.runtime
-        feed = runtime.config.feed(feed_id)
+        feeds = [runtime.config.feed(feed_id) for feed_id in feed_ids]
         now = utcnow()
-        self.stats.polls += 1
-        try:
-            result = poll_feed(feed, runtime.config, runtime.store, now=now)
-        except MonitorError as exc:
-            self._feed_failed(feed_id, feed.every, exc, now)
-            return
+        for outcome in poll_feeds(feeds, runtime.config, runtime.store, self.pool, now=now):
+            feed = outcome.job
+            self.stats.polls += 1
+            if isinstance(outcome.error, MonitorError):
+                self._feed_failed(feed.id, feed.every, outcome.error, now)
+            elif outcome.error is not None:
+                raise outcome.error
+            elif outcome.result is not None:
+                self._polled(outcome.result, now)
+            if self.stop.is_set():
+                return  # the fetches under way are dropped: their feeds stay unseen
+
+    def _polled(self, result: PollResult, now: datetime) -> None:
+        runtime = self.runtime
+        feed_id = result.feed_id
         for warning in result.warnings:
             log.warning("feed_warning", feed=feed_id, warning=warning)
         for item in result.items:

@@ -26,6 +26,14 @@ from monitor.state.base import DeliveryStatus, LedgerEntry, Store
 log = structlog.get_logger(__name__)
 
 _MAX_DETAIL = 300  # characters of a ledger/log detail
+# a released send lease lapses at once (in Redis within a millisecond: PX must be positive)
+_RELEASED = 0.0
+
+
+def send_lease_key(channel: str, alert_id: str) -> str:
+    """The store claim (``Store.claim_feed``: a named lease, ``SET NX PX``) that one
+    sender of ``alert_id`` on ``channel`` holds while it sends."""
+    return f"send:{channel}:{alert_id}"
 
 
 def ledger_payload(alert: Alert) -> str:
@@ -74,12 +82,19 @@ def deliver(
     attempt: int = 1,
     max_attempts: int = 8,
     now: float,
+    lease: float | None = None,
 ) -> DeliveryResult:
     """Send ``alert`` on ``channel`` unless the ledger says it was sent; record the outcome.
 
     Returns status ``sent`` (now or before), ``retry`` (with ``retry_after`` seconds) or
     ``dead`` (permanent fault or retries exhausted: the ledger keeps the payload so
     ``monitor alerts retry`` can re-send it).
+
+    With ``lease`` (seconds, at least the longest a sender may run) the send is first
+    claimed in the store (``send_lease_key``): a copy of the task redelivered while the
+    first still sends finds the claim taken and returns ``busy``, sending nothing. The
+    claim is dropped once the outcome is recorded, so a retry may take it again; a sender
+    killed holding it blocks the send for ``lease`` seconds at most.
     """
     previous = store.get_delivery(alert.id, channel.name)
     if previous is not None and previous.status == "sent":
@@ -91,6 +106,15 @@ def deliver(
             detail="already sent",
         )
 
+    key = send_lease_key(channel.name, alert.id)
+    if lease is not None and not store.claim_feed(key, lease):
+        return DeliveryResult(
+            alert_id=alert.id,
+            channel=channel.name,
+            status="busy",
+            attempts=previous.attempts if previous is not None else 0,
+            detail="another sender holds it",
+        )
     # SPEC 6: outlets that carried the story since it was decided go out with it, and
     # the ledger records what was sent (``monitor alerts list`` shows it).
     alert = current_story(alert, store)
@@ -122,6 +146,8 @@ def deliver(
             payload=payload,
         )
     )
+    if lease is not None:
+        store.hold_claim(key, _RELEASED)
     return DeliveryResult(
         alert_id=alert.id,
         channel=channel.name,
