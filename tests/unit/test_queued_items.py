@@ -328,3 +328,73 @@ def test_dead_records_are_forgotten_once_dead_for_the_seen_retention(
     assert local_store.list_queued(dead=True) == [young]
     assert local_store.list_queued() == [in_flight]
     assert [(e["event"], e["items"]) for e in logs] == [("dead_queued_forgotten", 1)]
+
+
+# --- process_items: a batch whose items succeed or fail on their own -----------------------
+class _BoomOn:
+    """The real matcher, except that it raises on one item (a poisoned item)."""
+
+    def __init__(self, matcher: Any, poisoned: str, error: Exception) -> None:
+        self.matcher, self.poisoned, self.error = matcher, poisoned, error
+
+    def match(self, item: WireItem) -> list[Any]:
+        if item.id == self.poisoned:
+            raise self.error
+        return list(self.matcher.match(item))
+
+
+def test_one_failing_item_does_not_fail_its_batch(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import tasks
+
+    process_task = tasks.process_items
+    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fake_tasks.items():
+        monkeypatch.setattr(tasks, name, fake)
+    store = task_runtime.store
+    assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
+    # the poll's two items went out as one batch, not one message each
+    (batch,) = [args[0] for args in fake_tasks["process_items"].sent]
+    assert len(batch) == 2
+    task_runtime.matcher = _BoomOn(task_runtime.matcher, batch[0]["id"], RuntimeError("bug"))  # type: ignore[assignment]
+    with capture_logs() as logs:
+        assert process_task.run(batch) == 1  # the other item's alert
+    assert [(e["event"], e["item"]) for e in logs if e["event"] == "item_failed"] == [
+        ("item_failed", batch[0]["id"])
+    ]
+    # the failed item keeps its record for the poller's sweep; the other one is done
+    assert [q.item_id for q in store.list_queued()] == [batch[0]["id"]]
+    assert len(fake_tasks["deliver"].sent) >= 1
+
+
+def test_a_store_fault_retries_only_the_items_it_stopped(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workers import tasks
+
+    process_task = tasks.process_items
+    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fake_tasks.items():
+        monkeypatch.setattr(tasks, name, fake)
+    assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
+    (batch,) = [args[0] for args in fake_tasks["process_items"].sent]
+    task_runtime.matcher = _BoomOn(  # type: ignore[assignment]
+        task_runtime.matcher, batch[1]["id"], RedisConnectionError("Redis went away")
+    )
+    retried: list[dict[str, Any]] = []
+
+    class Retry(Exception):
+        pass
+
+    def retry(*, args: tuple[Any, ...], exc: Exception, countdown: float) -> Exception:
+        retried.append({"args": args, "countdown": countdown})
+        return Retry()
+
+    monkeypatch.setattr(process_task, "retry", retry)
+    with pytest.raises(Retry):
+        process_task.run(batch)
+    assert [r["args"] for r in retried] == [([batch[1]],)]
+    assert [q.item_id for q in task_runtime.store.list_queued()] == [batch[1]["id"]]
