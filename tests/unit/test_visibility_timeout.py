@@ -123,6 +123,9 @@ def test_with_default_settings_a_dead_workers_items_alert_within_two_minutes(
     app_module.use_config(path)
     redelivered = app_module.visibility_timeout() + app_module.UNACKED_RESTORE_INTERVAL
     assert redelivered < 120
+    # the send lease a killed sender held (the hard limit) has lapsed by then
+    _, lease = app_module.time_limits()
+    assert lease < app_module.visibility_timeout()
     lost = schedule.stale_after(None)
     assert lost == 90.0
     assert lost + min(schedule.PENDING_SWEEP_EVERY, lost / 4) < 120
