@@ -169,7 +169,8 @@ def requeue_stale_pending(
     if config is not None:
         entries += (held or HeldWithoutDigest()).entries(store, config)
     for entry in entries:
-        if entry.payload and now - entry.updated > older_than:
+        # a retry waiting for its backoff (``due``) is not lost before it is due
+        if entry.payload and now - max(entry.updated, entry.due) > older_than:
             alert = Alert.from_message(json.loads(entry.payload))
             deliver.delay(alert.to_message(), entry.channel, entry.attempts + 1)
             count += 1

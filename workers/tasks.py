@@ -209,7 +209,19 @@ def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> int:
 
 
 @app.task(name="monitor.deliver", bind=True, max_retries=None)
-def deliver(self: Any, alert_data: dict[str, Any], channel: str, attempt: int) -> str:
+def deliver(
+    self: Any,
+    alert_data: dict[str, Any],
+    channel: str,
+    attempt: int,
+    not_before: float | None = None,
+) -> str:
+    """Send one alert on one channel. A retry due later than a countdown may wait
+    (``max_countdown``, kombu#337) comes with ``not_before`` (unix seconds) and waits in
+    hops of at most that long, so a long backoff or Retry-After is kept whole."""
+    if not_before is not None and not_before > time.time():
+        _queue_retry(alert_data, channel, attempt, not_before)
+        return "waiting"
     rt = runtime()
     alert = Alert.from_message(alert_data)
     try:
@@ -226,11 +238,22 @@ def deliver(self: Any, alert_data: dict[str, Any], channel: str, attempt: int) -
         )
         for result in results:
             if result.status == "retry":
-                countdown = min(result.retry_after or 1.0, max_countdown())
-                deliver.apply_async((alert_data, channel, attempt + 1), countdown=countdown)
+                due = time.time() + (result.retry_after or 1.0)
+                _queue_retry(alert_data, channel, attempt + 1, due)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
     return results[0].status if results else "skipped"
+
+
+def _queue_retry(alert_data: dict[str, Any], channel: str, attempt: int, due: float) -> None:
+    """Queue the attempt due at ``due``: directly when the wait fits in one countdown,
+    else as a hop that waits ``max_countdown`` and looks again. The ledger entry says
+    when it is due (``LedgerEntry.due``), so the poller's sweep leaves it alone till then."""
+    wait = max(0.0, due - time.time())
+    if wait <= max_countdown():
+        deliver.apply_async((alert_data, channel, attempt), countdown=wait)
+    else:
+        deliver.apply_async((alert_data, channel, attempt, due), countdown=max_countdown())
 
 
 @app.task(name="monitor.flush_digest", bind=True, max_retries=None)

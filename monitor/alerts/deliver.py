@@ -144,6 +144,8 @@ def deliver(
             detail=detail,
             updated=now,
             payload=payload,
+            # a retry is due then: the poller's sweep of pending entries waits for it
+            due=now + retry_after if retry_after is not None else 0.0,
         )
     )
     if lease is not None:
