@@ -481,6 +481,19 @@ def deliver_alert(
     return results
 
 
+def dead_already(alert_id: str, channel: str, attempt: int, store: Store) -> bool:
+    """Whether a delivery task for ``attempt`` is a stale copy of one already
+    dead-lettered: the poller's sweep queued it again while the first copy was still
+    waiting in the queue, and that copy has since failed for good. Sending it would hit
+    a receiver that refused it (a 400) once more. ``monitor alerts retry`` sends dead
+    letters on purpose, without a task, so it is not stopped by this."""
+    previous = store.get_delivery(alert_id, channel)
+    if previous is None or previous.status != "dead" or attempt > previous.attempts:
+        return False
+    log.info("delivery_skipped", alert=alert_id, channel=channel, reason="dead-lettered already")
+    return True
+
+
 def _log_delivery(result: DeliveryResult, channel: str, **extra: int) -> None:
     log.info(
         "delivery",

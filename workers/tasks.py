@@ -225,6 +225,8 @@ def deliver(
     rt = runtime()
     alert = Alert.from_message(alert_data)
     try:
+        if pipeline.dead_already(alert.id, channel, attempt, rt.store):
+            return "dead"
         results = pipeline.deliver_alert(
             alert,
             rt.channels,

@@ -56,3 +56,17 @@ def test_a_lease_held_by_a_dead_sender_blocks_until_it_lapses() -> None:
     assert channel.sent == [] and store.get_delivery(alert.id, "hook") is None
     time.sleep(0.06)
     assert deliver(alert, channel, store, now=NOW, lease=LEASE).status == "sent"
+
+
+def test_a_stale_copy_of_a_dead_lettered_delivery_sends_nothing() -> None:
+    """The poller's sweep queued a pending delivery again while its first task still
+    waited; the first was refused for good (a 400): the copy must not send it again."""
+    from monitor.errors import DeliveryError
+    from monitor.pipeline import dead_already
+
+    store, alert = MemoryStore(), new_alert()
+    refused = FakeChannel(fail=DeliveryError("HTTP 400"))
+    assert deliver(alert, refused, store, attempt=1, now=NOW, lease=LEASE).status == "dead"
+    assert dead_already(alert.id, "hook", 1, store)  # the sweep's copy: attempt 1 again
+    assert not dead_already(alert.id, "hook", 2, store)  # a later attempt is no copy
+    assert not dead_already(alert.id, "other", 1, store)  # nothing recorded there
