@@ -212,7 +212,8 @@ class DeliveryResult:
 
     alert_id: str
     channel: str
-    status: Literal["sent", "retry", "dead"]
+    # busy: another sender holds the send lease (distributed runner); nothing was done
+    status: Literal["sent", "retry", "dead", "busy"]
     attempts: int = 1
     detail: str = ""
     retry_after: float | None = None

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from monitor.sources.context import SourceContext
 from monitor.sources.detect import MAX_INPUT, parse_bytes
 from monitor.sources.drop import read_drop_file, scan_folder
 from monitor.sources.fetch import fetch_feed
+from monitor.sources.fetchpool import FetchPool, Outcome, host_key
 from monitor.sources.netguard import display_url
 from monitor.state import open_store
 from monitor.state.base import LAST_POLL_KEY, LedgerEntry, QueuedItem, Store, StoryRecord
@@ -121,20 +123,28 @@ def build_channels(config: Config) -> dict[str, Channel]:
     }
 
 
-def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) -> PollResult:
+def poll_feed(
+    feed: FeedConfig,
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    timeout: float | None = None,
+) -> PollResult:
     """Read one feed or drop folder and return the items not seen before.
 
     A feed that cannot be fetched or parsed raises (``FetchError``,
     ``TransientFetchError``, ``ParseError``); one bad file in a drop folder is
     a warning and the others are still read. ``PollResult.interval`` says when to poll
     it next (``sources.cadence``); ``commit_poll`` stores a URL's in its feed state.
+    ``timeout`` shortens ``settings.fetch_timeout`` (a task's time limit).
     """
     state: dict[str, str] = {}
     if feed.path is not None:
         result = _poll_folder(feed, Path(feed.path), store, now=now)
     else:
         state = store.get_feed_state(feed.id)
-        result = _poll_url(feed, config, state, now=now)
+        result = _poll_url(feed, config, state, now=now, timeout=timeout)
     result.polled_at = now.timestamp()
     result.present_keys.extend(item.id for item in result.items)
     if result.complete:
@@ -162,6 +172,26 @@ def poll_feed(feed: FeedConfig, config: Config, store: Store, *, now: datetime) 
         # dropped there must not wait for an interval stretched by a quiet night.
         result.interval = feed.every
     return result
+
+
+def poll_feeds(
+    feeds: Iterable[FeedConfig],
+    config: Config,
+    store: Store,
+    pool: FetchPool,
+    *,
+    now: datetime,
+    deadline: float | None = None,
+) -> Iterator[Outcome[FeedConfig, PollResult]]:
+    """``poll_feed`` for many feeds at once in ``pool`` (per-host limits), each outcome
+    as it completes: a ``PollResult``, the error ``poll_feed`` raised, or skipped when
+    not started by ``deadline`` (``time.monotonic()``). No fetch outlasts the deadline."""
+
+    def poll(feed: FeedConfig) -> PollResult:
+        timeout = None if deadline is None else max(0.1, deadline - time.monotonic())
+        return poll_feed(feed, config, store, now=now, timeout=timeout)
+
+    return pool.run(feeds, poll, lambda feed: host_key(feed.url), deadline=deadline)
 
 
 def commit_poll(result: PollResult, store: Store) -> None:
@@ -340,15 +370,21 @@ def _batch_progress(state: Mapping[str, str]) -> tuple[str, int] | None:
 
 
 def _poll_url(
-    feed: FeedConfig, config: Config, state: Mapping[str, str], *, now: datetime
+    feed: FeedConfig,
+    config: Config,
+    state: Mapping[str, str],
+    *,
+    now: datetime,
+    timeout: float | None = None,
 ) -> PollResult:
     assert feed.url is not None
     result = PollResult(feed_id=feed.id)
+    limit = config.settings.fetch_timeout
     fetched = fetch_feed(
         feed.url,
         etag=state.get("etag"),
         last_modified=state.get("last_modified"),
-        timeout=config.settings.fetch_timeout,
+        timeout=limit if timeout is None else min(limit, timeout),
         max_bytes=config.settings.max_feed_bytes,
         allow_private=feed.allow_private or config.settings.allow_private_networks,
     )
@@ -476,8 +512,10 @@ def deliver_alert(
     now: datetime,
     only: str | None = None,
     attempt: int = 1,
+    lease: float | None = None,
 ) -> list[DeliveryResult]:
     """Send one alert to each of its channels (or to ``only``); one result per channel.
+    ``lease``: see ``alerts.deliver.deliver`` (the distributed runner's send lease).
 
     Channels are independent: one failing does not delay or repeat the others. On a
     digest channel the alert is held for ``flush_digests`` instead (an entry still
@@ -501,10 +539,25 @@ def deliver_alert(
             attempt=attempt,
             max_attempts=config.settings.delivery_attempts,
             now=now.timestamp(),
+            lease=lease,
         )
         log_delivery(result)
         results.append(result)
     return results
+
+
+def dead_already(alert_id: str, channel: str, attempt: int, store: Store) -> bool:
+    """Whether a delivery task for ``attempt`` is a stale copy of one already
+    dead-lettered: the poller's sweep queued it again while the first copy was still
+    waiting in the queue, and that copy has since failed for good. Sending it would hit
+    a receiver that refused it (a 400) once more. ``monitor alerts retry`` sends dead
+    letters on purpose, without a task, so it is not stopped by this."""
+    previous = store.get_delivery(alert_id, channel)
+    if previous is None or previous.status != "dead" or attempt > previous.attempts:
+        return False
+    log.info("delivery_skipped", alert=alert_id, channel=channel, reason="dead-lettered already")
+    return True
+
 
 
 def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: datetime) -> None:

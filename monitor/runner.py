@@ -37,17 +37,19 @@ from monitor.logs import get_logger
 from monitor.model import Alert
 from monitor.pipeline import (
     REMOVED_FEEDS_SWEEP_EVERY,
+    PollResult,
     Runtime,
     commit_poll,
     deliver_alert,
     flush_digests,
     forget_removed_feeds,
     held_without_digest,
-    poll_feed,
+    poll_feeds,
     process_item,
     utcnow,
 )
 from monitor.sources import cadence
+from monitor.sources.fetchpool import FetchPool
 
 log = get_logger(__name__)
 
@@ -111,16 +113,18 @@ class EmbeddedRunner:
         self._next_due: dict[str, float] = {}
         self._errors: dict[str, int] = {}
         self._removed_swept_at: float | None = None
+        # due feeds are read at once: one slow feed does not hold up the others
+        self.pool = FetchPool()
 
     # --- the loop -------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
         self._resume_pending()
         self._forget_removed_feeds()
         if once:
-            for feed in self.runtime.config.feeds:
-                # a document read in batches: its next batch at once, until it is done
-                while self._poll(feed.id) and not self.stop.is_set():
-                    pass
+            pending = [feed.id for feed in self.runtime.config.feeds]
+            # a document read in batches: its next batch at once, until it is done
+            while pending and not self.stop.is_set():
+                pending = self._poll(pending)
             self._drain_retries(deadline=utcnow().timestamp() + ONCE_RETRY_WAIT)
             self._flush_digests()
         else:
@@ -129,9 +133,7 @@ class EmbeddedRunner:
             while not self.stop.is_set():
                 self._reload()
                 now = utcnow().timestamp()
-                for feed_id, due in list(self._next_due.items()):
-                    if due <= now and not self.stop.is_set():
-                        self._poll(feed_id)
+                self._poll([feed_id for feed_id, due in self._next_due.items() if due <= now])
                 self._drain_retries(deadline=now)
                 self._flush_digests()
                 self._forget_removed_feeds()
@@ -162,17 +164,31 @@ class EmbeddedRunner:
         self._errors = {feed_id: n for feed_id, n in self._errors.items() if feed_id in ids}
 
     # --- stages -----------------------------------------------------------------------
-    def _poll(self, feed_id: str) -> bool:
-        """Poll one feed; True if a document's next batch is waiting (``PollResult.more``)."""
+    def _poll(self, feed_ids: list[str]) -> list[str]:
+        """Poll the feeds at once (``FetchPool``), each one's items processed here as
+        soon as its read completes, while the others are still being fetched. Returns
+        the feeds whose document has a next batch waiting (``PollResult.more``)."""
         runtime = self.runtime
-        feed = runtime.config.feed(feed_id)
+        feeds = [runtime.config.feed(feed_id) for feed_id in feed_ids]
         now = utcnow()
-        self.stats.polls += 1
-        try:
-            result = poll_feed(feed, runtime.config, runtime.store, now=now)
-        except MonitorError as exc:
-            self._feed_failed(feed_id, feed.every, exc, now)
-            return False
+        more: list[str] = []
+        for outcome in poll_feeds(feeds, runtime.config, runtime.store, self.pool, now=now):
+            feed = outcome.job
+            self.stats.polls += 1
+            if isinstance(outcome.error, MonitorError):
+                self._feed_failed(feed.id, feed.every, outcome.error, now)
+            elif outcome.error is not None:
+                raise outcome.error
+            elif outcome.result is not None and self._polled(outcome.result, now):
+                more.append(feed.id)
+            if self.stop.is_set():
+                break  # the fetches under way are dropped: their feeds stay unseen
+        return more
+
+    def _polled(self, result: PollResult, now: datetime) -> bool:
+        """Process one poll's items; True if its document has a next batch waiting."""
+        runtime = self.runtime
+        feed_id = result.feed_id
         for warning in result.warnings:
             log.warning("feed_warning", feed=feed_id, warning=warning)
         alerts: list[Alert] = []
@@ -197,7 +213,8 @@ class EmbeddedRunner:
             self.stats.alerts += 1
             self._deliver(alert, attempt=1)
         self._errors.pop(feed_id, None)
-        self._next_due[feed_id] = now.timestamp() + result.interval
+        # a document's next batch is due at once
+        self._next_due[feed_id] = now.timestamp() + (0.0 if result.more else result.interval)
         log.info(
             "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
         )

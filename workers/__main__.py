@@ -44,13 +44,15 @@ def main(argv: list[str] | None = None) -> int:
         "--pending-stale-after",
         type=float,
         default=PENDING_STALE_AFTER,
-        help="poller: seconds before a delivery left pending is queued again",
+        help="poller: seconds before a delivery left pending is queued again"
+        " (default: the visibility timeout)",
     )
     parser.add_argument(
         "--queued-stale-after",
         type=float,
         default=PENDING_STALE_AFTER,
-        help="poller: seconds before an item queued and not yet processed is queued again",
+        help="poller: seconds before an item queued and not yet processed is queued again"
+        " (default: the visibility timeout)",
     )
     parser.add_argument(
         "--queued-max-requeues",

@@ -23,14 +23,27 @@ from monitor.pipeline import Runtime
 
 log = get_logger(__name__)
 
-# Celery redelivers an unacked task after ``settings.visibility_timeout`` (default 1h);
+# Celery redelivers an unacked task after ``settings.visibility_timeout`` (default 90s);
 # every countdown we set stays well below it (kombu#337: a longer ETA is delivered again
 # and again). A worker killed outright has its reserved tasks come back after this long
 # plus the restore sweep; ``python -m workers --visibility-timeout`` overrides the
-# config (tests lower it below the config's 4m floor).
+# config (tests lower it below the config's floor).
 # kombu scans for unacked tasks to restore every interval * throttle seconds.
 UNACKED_RESTORE_INTERVAL = 2
 QUEUES = ("poll", "process", "deliver")
+# Every task is killed after 2/3 of the visibility timeout (never less than this), so a
+# task still running when its message is redelivered is rare: a hung send or fetch
+# cannot hold an item past the point where another worker takes it over. The soft limit
+# comes first and lets a batch hand back what it has not done.
+MIN_HARD_TIME_LIMIT = 20.0
+SOFT_LIMIT_SHARE = 0.75
+
+
+def task_time_limits(visibility: float) -> tuple[float, float]:
+    """``(soft, hard)`` seconds a task may run under a visibility timeout. Pure."""
+    hard = max(MIN_HARD_TIME_LIMIT, visibility * 2 / 3)
+    return hard * SOFT_LIMIT_SHARE, hard
+
 
 app = Celery("monitor", include=["workers.tasks"])
 
@@ -59,6 +72,11 @@ def visibility_timeout() -> float:
     return float(app.conf.broker_transport_options["visibility_timeout"])
 
 
+def time_limits() -> tuple[float, float]:
+    """This process's ``(soft, hard)`` task time limits (``task_time_limits``)."""
+    return task_time_limits(visibility_timeout())
+
+
 def use_config(path: Path) -> None:
     """Point the app at a config before it is configured (``python -m workers``)."""
     global _config_path
@@ -68,6 +86,12 @@ def use_config(path: Path) -> None:
 def celery_settings(config: Config) -> dict[str, Any]:
     if not config.settings.broker_url:
         raise SystemExit("monitor: settings.broker_url is needed for the distributed mode")
+    visibility = (
+        _visibility_timeout
+        if _visibility_timeout is not None
+        else config.settings.visibility_timeout
+    )
+    soft, hard = task_time_limits(visibility)
     return {
         "broker_url": config.settings.broker_url,
         "task_serializer": "json",
@@ -78,20 +102,20 @@ def celery_settings(config: Config) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": "process",
+        "task_soft_time_limit": soft,
+        "task_time_limit": hard,
         "task_routes": {
             "monitor.poll_feed": {"queue": "poll"},
+            "monitor.poll_feeds": {"queue": "poll"},
             "monitor.process_item": {"queue": "process"},
+            "monitor.process_items": {"queue": "process"},
             "monitor.deliver": {"queue": "deliver"},
             "monitor.flush_digest": {"queue": "deliver"},
         },
         "broker_connection_retry_on_startup": True,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "broker_transport_options": {
-            "visibility_timeout": (
-                _visibility_timeout
-                if _visibility_timeout is not None
-                else config.settings.visibility_timeout
-            ),
+            "visibility_timeout": visibility,
             "unacked_restore_interval": UNACKED_RESTORE_INTERVAL,
             # Without it kombu scans only every 10th interval: a killed worker's tasks
             # came back after 95 s instead of 12 s (RELIABILITY.md).

@@ -41,7 +41,9 @@ log = structlog.get_logger(__name__)
 
 TICK = 1.0
 PENDING_SWEEP_EVERY = 60.0
-PENDING_STALE_AFTER = 300.0
+# A pending delivery or queued item counts as lost once older than this; None: the
+# visibility timeout, after which Celery itself would have redelivered a live message.
+PENDING_STALE_AFTER: float | None = None
 # a digest flush is queued again for a channel still due after this long
 DIGEST_REQUEUE_AFTER = 10.0
 # An item queued again this often and still not processed is given up on: its record
@@ -53,18 +55,20 @@ QUEUED_SWEEP_BATCH = 500
 
 
 def poll_due_feeds(config: Config, store: Store) -> list[str]:
-    """Queue a poll for every feed whose interval has passed; return their ids."""
-    from workers.tasks import poll_feed
+    """Queue a poll for every feed whose interval has passed, ``FEED_BATCH`` feeds to a
+    ``poll_feeds`` message (a worker reads them at once); return their ids."""
+    from workers.tasks import FEED_BATCH, poll_feeds
 
-    queued = []
-    for feed in config.feeds:
-        if store.claim_feed(feed.id, feed.every):
-            # A poll still queued when the next one is due is dropped: polls queued while
-            # no worker ran would otherwise pile up and then run side by side, each
-            # queueing the same new items before any of them marks them seen.
-            poll_feed.apply_async((feed.id,), expires=feed.every)
-            queued.append(feed.id)
-    return queued
+    due = [feed for feed in config.feeds if store.claim_feed(feed.id, feed.every)]
+    for start in range(0, len(due), FEED_BATCH):
+        batch = due[start : start + FEED_BATCH]
+        # A poll still queued when the next one is due is dropped: polls queued while
+        # no worker ran would otherwise pile up and then run side by side, each
+        # queueing the same new items before any of them marks them seen.
+        poll_feeds.apply_async(
+            ([feed.id for feed in batch],), expires=min(feed.every for feed in batch)
+        )
+    return [feed.id for feed in due]
 
 
 def queue_due_digests(
@@ -95,16 +99,19 @@ def queue_due_digests(
     return channels
 
 
-def stale_after(requested: float = PENDING_STALE_AFTER) -> float:
-    """How old a pending delivery must be to count as lost.
+def stale_after(requested: float | None = PENDING_STALE_AFTER) -> float:
+    """How old a pending delivery must be to count as lost: ``requested``, by default the
+    visibility timeout (a task runs 2/3 of it at most, so an older record is no task's).
 
     Never less than the longest retry countdown (plus a margin): a delivery waiting
     for its next attempt is pending too, and queueing it again would run two series
     of attempts side by side.
     """
+    from workers.app import visibility_timeout
     from workers.tasks import max_countdown
 
-    return max(requested, max_countdown() + 2 * TICK)
+    base = visibility_timeout() if requested is None else requested
+    return max(base, max_countdown() + 2 * TICK)
 
 
 class HeldWithoutDigest:
@@ -143,7 +150,7 @@ def requeue_stale_pending(
     store: Store,
     *,
     now: float,
-    older_than: float = PENDING_STALE_AFTER,
+    older_than: float,
     config: Config | None = None,
     held: HeldWithoutDigest | None = None,
 ) -> int:
@@ -162,7 +169,8 @@ def requeue_stale_pending(
     if config is not None:
         entries += (held or HeldWithoutDigest()).entries(store, config)
     for entry in entries:
-        if entry.payload and now - entry.updated > older_than:
+        # a retry waiting for its backoff (``due``) is not lost before it is due
+        if entry.payload and now - max(entry.updated, entry.due) > older_than:
             alert = Alert.from_message(json.loads(entry.payload))
             deliver.delay(alert.to_message(), entry.channel, entry.attempts + 1)
             count += 1
@@ -173,7 +181,7 @@ def requeue_stale_queued(
     store: Store,
     *,
     now: float,
-    older_than: float = PENDING_STALE_AFTER,
+    older_than: float,
     max_requeues: int = QUEUED_MAX_REQUEUES,
     backlog: int = 0,
 ) -> tuple[list[QueuedItem], list[QueuedItem]]:
@@ -181,7 +189,7 @@ def requeue_stale_queued(
     processed; give up on those already queued again ``max_requeues`` times. Returns
     ``(requeued, dead)``.
 
-    The safety net for a ``process_item`` message the broker lost (see
+    The safety net for a ``process_items`` message the broker lost (see
     ``requeue_stale_pending``): its item was marked seen once queued, so no poll finds it
     again; its queued record (``pipeline.record_queued``) does. With ``backlog``
     messages waiting in the process queue nothing is done: an item queued long ago may
@@ -191,7 +199,7 @@ def requeue_stale_queued(
     item and the ledger keeps each channel from sending it twice. Each record is taken
     by one sweep (``Store.claim_stale_queued``), so two pollers queue it once.
     """
-    from workers.tasks import process_item
+    from workers.tasks import queue_items
 
     requeued: list[QueuedItem] = []
     dead: list[QueuedItem] = []
@@ -208,8 +216,8 @@ def requeue_stale_queued(
                 item=record.item_id,
                 requeues=record.requeues,
             )
+        queue_items([json.loads(record.payload) for record in again])
         for record in again:
-            process_item.delay(json.loads(record.payload))
             log.warning(
                 "queued_item_requeued",
                 feed=record.feed_id,
@@ -239,8 +247,8 @@ def run_poller(
     store: Store,
     stop: threading.Event,
     *,
-    pending_stale_after: float = PENDING_STALE_AFTER,
-    queued_stale_after: float = PENDING_STALE_AFTER,
+    pending_stale_after: float | None = PENDING_STALE_AFTER,
+    queued_stale_after: float | None = PENDING_STALE_AFTER,
     queued_max_requeues: int = QUEUED_MAX_REQUEUES,
     reloader: ConfigReloader | None = None,
 ) -> None:
@@ -252,7 +260,8 @@ def run_poller(
     # A queued item waits for the same things as a pending delivery: a retry countdown
     # after a store fault (capped below the visibility timeout), a worker's turn.
     queued_older_than = stale_after(queued_stale_after)
-    sweep_every = min(PENDING_SWEEP_EVERY, older_than / 2, queued_older_than / 2)
+    # a quarter: a record is found lost at most 1.25 x its threshold after it was written
+    sweep_every = min(PENDING_SWEEP_EVERY, older_than / 4, queued_older_than / 4)
     log.info(
         "poller_started",
         feeds=len(config.feeds),

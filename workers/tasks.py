@@ -1,21 +1,43 @@
 """Thin Celery tasks: decode the JSON arguments, call one pipeline function,
-enqueue the next stage. All logic lives in ``monitor.pipeline``."""
+enqueue the next stage. All logic lives in ``monitor.pipeline``.
+
+The poller queues due feeds in batches (``poll_feeds``, read at once through a
+``FetchPool``) and a poll's new items in batches (``process_items``): one message per
+batch, not per item, because each costs about a millisecond of broker work. The
+single-item tasks stay registered, so messages queued by an older version still run.
+Every task runs under the time limits of ``workers.app.task_time_limits``.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import structlog
+from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from monitor import pipeline
+from monitor.config.schema import Config, FeedConfig
 from monitor.errors import MonitorError, TransientError
 from monitor.model import Alert, WireItem
 from monitor.sources import cadence
-from workers.app import app, runtime, visibility_timeout
+from monitor.sources.fetchpool import FetchPool
+from monitor.state.base import Store
+from workers.app import app, runtime, time_limits, visibility_timeout
 
 log = structlog.get_logger(__name__)
+
+# items per process_items message, feeds per poll_feeds message
+ITEM_BATCH = 50
+FEED_BATCH = 50
+# A poll_feeds task fetches for this share of its soft time limit at most: the rest is
+# for parsing and queueing what was fetched.
+FETCH_SHARE = 0.6
+# one per process, threads made on first use (after the pool forks)
+FETCH_POOL = FetchPool()
 
 
 # A store or broker fault inside a task (Redis restarting, loading, full, read-only).
@@ -39,44 +61,78 @@ def retry_after_store_fault(task: Any, exc: Exception) -> NoReturn:
 
 @app.task(name="monitor.poll_feed", bind=True, max_retries=None)
 def poll_feed(self: Any, feed_id: str) -> int:
+    """One feed (queued by an older poller; ``poll_feeds`` does the same for many)."""
+    return _poll_batch([feed_id])
+
+
+@app.task(name="monitor.poll_feeds", bind=True, max_retries=None)
+def poll_feeds(self: Any, feed_ids: list[str]) -> int:
+    """Poll up to ``FEED_BATCH`` feeds at once; queue their new items in batches."""
+    return _poll_batch(feed_ids)
+
+
+def _poll_batch(feed_ids: list[str]) -> int:
     rt = runtime()
-    try:
-        feed = rt.config.feed(feed_id)
-    except KeyError:
-        # queued by a poller whose config differs from this worker's: a reload removed
-        # the feed since, or added it and this worker has not reloaded yet
-        log.warning("poll_skipped", feed=feed_id, reason="no such feed in this worker's config")
-        return 0
-    try:
-        result = pipeline.poll_feed(feed, rt.config, rt.store, now=pipeline.utcnow())
-    except TransientError as exc:
+    feeds: list[FeedConfig] = []
+    for feed_id in feed_ids:
+        try:
+            feeds.append(rt.config.feed(feed_id))
+        except KeyError:
+            # queued by a poller whose config differs from this worker's: a reload removed
+            # the feed since, or added it and this worker has not reloaded yet
+            log.warning("poll_skipped", feed=feed_id, reason="no such feed in this worker's config")
+    soft, _ = time_limits()
+    deadline = time.monotonic() + soft * FETCH_SHARE
+    now = pipeline.utcnow()
+    found = 0
+    for outcome in pipeline.poll_feeds(
+        feeds, rt.config, rt.store, FETCH_POOL, now=now, deadline=deadline
+    ):
+        feed = outcome.job
+        if outcome.skipped:
+            # not reached in time: due again at once, for whichever poller ticks next
+            rt.store.hold_claim(feed.id, 0.001)
+            log.warning("poll_deferred", feed=feed.id, reason="task time limit near")
+        elif isinstance(outcome.error, MonitorError):
+            _poll_failed(feed, outcome.error, rt.store)
+        elif outcome.error is not None:
+            # a bug or a store fault: this feed is polled again when its claim lapses,
+            # and the batch's other feeds go on
+            log.error("poll_crashed", feed=feed.id, error=repr(outcome.error))
+        elif outcome.result is not None:
+            found += _queue_poll(feed, outcome.result, rt.store)
+    return found
+
+
+def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
+    if isinstance(exc, TransientError):
         # Polled again when the poller's claim (`every`) lapses, or after the server's
         # Retry-After, believed up to the adaptive ceiling.
         retry_in = cadence.retry_delay(feed.every, feed.every, exc.retry_after)
         if retry_in > feed.every:
-            rt.store.hold_claim(feed_id, retry_in)
-        log.warning("poll_failed", feed=feed_id, error=str(exc), transient=True, retry_in=retry_in)
-        return 0
-    except MonitorError as exc:
-        log.error("poll_failed", feed=feed_id, error=str(exc))
-        return 0
+            store.hold_claim(feed.id, retry_in)
+        log.warning("poll_failed", feed=feed.id, error=str(exc), transient=True, retry_in=retry_in)
+    else:
+        log.error("poll_failed", feed=feed.id, error=str(exc))
+
+
+def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> int:
     # Recorded before queueing and marking seen: a message the broker loses is found
     # again by the poller's sweep (workers.schedule.requeue_stale_queued).
-    pipeline.record_queued(result.items, rt.store, now=pipeline.utcnow().timestamp())
-    for item in result.items:
-        process_item.delay(item.to_dict())
-    pipeline.commit_poll(result, rt.store)  # only after every item is queued
+    pipeline.record_queued(result.items, store, now=pipeline.utcnow().timestamp())
+    queue_items([item.to_dict() for item in result.items])
+    pipeline.commit_poll(result, store)  # only after every item is queued
     # The next poll, by whichever poller, is due once the adapted interval has passed:
     # the claim the poller took for `every` now lasts that long from this poll. At
     # `every` (a drop folder, a feed with news) the poller's own claim stands.
     if result.interval > feed.every:
-        rt.store.hold_claim(feed_id, result.interval)
+        store.hold_claim(feed.id, result.interval)
     if result.more:
         # a document read in batches (``PollResult.more``): its next batch at once
-        poll_feed.apply_async((feed_id,), expires=feed.every)
+        poll_feeds.apply_async(([feed.id],), expires=feed.every)
     log.info(
         "poll",
-        feed=feed_id,
+        feed=feed.id,
         new_items=len(result.items),
         warnings=len(result.warnings),
         next_in=round(result.interval, 1),
@@ -84,29 +140,96 @@ def poll_feed(self: Any, feed_id: str) -> int:
     return len(result.items)
 
 
+def queue_items(items: Sequence[dict[str, Any]]) -> None:
+    """Queue items for processing, ``ITEM_BATCH`` to a message."""
+    for start in range(0, len(items), ITEM_BATCH):
+        process_items.delay(list(items[start : start + ITEM_BATCH]))
+
+
 @app.task(name="monitor.process_item", bind=True, max_retries=None)
 def process_item(self: Any, item_data: dict[str, Any]) -> int:
+    """One item (queued by an older version; ``process_items`` does the same for many)."""
     rt = runtime()
     item = WireItem.from_dict(item_data)
     try:
-        alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
-        for alert in alerts:
-            # digest channels hold it in the ledger until flush_digest sends it
-            for channel in pipeline.immediate_channels(alert, rt.config):
-                deliver.delay(alert.to_message(), channel, 1)
-        # Last: its deliveries are in the ledger (pending, swept if lost) and queued. A
-        # task that raised leaves the record, so the poller queues the item again.
-        pipeline.finish_queued(item, rt.store)
+        alerts = _process(item, rt.config, rt)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
+    return alerts
+
+
+@app.task(name="monitor.process_items", bind=True, max_retries=None)
+def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
+    """Process a batch of items, each on its own: one that fails is logged and left to
+    the poller's sweep (its queued record stays), the others go on. Items a store fault
+    stopped are retried together later; those the soft time limit cut off are queued
+    again at once."""
+    rt = runtime()
+    config = rt.config
+    alerts = 0
+    again: list[dict[str, Any]] = []
+    fault: Exception | None = None
+    for index, item_data in enumerate(items_data):
+        try:
+            item = WireItem.from_dict(item_data)
+            alerts += _process(item, config, rt)
+        except SoftTimeLimitExceeded:
+            rest = items_data[index:]
+            log.warning("batch_cut", items=len(rest), reason="task time limit near")
+            queue_items(rest)
+            break
+        except STORE_FAULTS as exc:
+            again.append(item_data)
+            fault = exc
+        except Exception as exc:
+            # One poisoned item must not fail the batch: its queued record stays, so the
+            # poller queues it again (and gives up after QUEUED_MAX_REQUEUES).
+            log.error(
+                "item_failed",
+                feed=item_data.get("feed_id"),
+                item=item_data.get("id"),
+                error=repr(exc),
+            )
+    if again and fault is not None:
+        countdown = min(2.0**self.request.retries, STORE_RETRY_CAP, max_countdown())
+        log.warning(
+            "store_fault", task=self.name, error=str(fault), retry_in=countdown, items=len(again)
+        )
+        raise self.retry(args=(again,), exc=fault, countdown=countdown)
+    return alerts
+
+
+def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> int:
+    alerts = pipeline.process_item(item, rt.matcher, rt.store, config, now=pipeline.utcnow())
+    for alert in alerts:
+        # digest channels hold it in the ledger until flush_digest sends it
+        for channel in pipeline.immediate_channels(alert, config):
+            deliver.delay(alert.to_message(), channel, 1)
+    # Last: its deliveries are in the ledger (pending, swept if lost) and queued. A
+    # task that raised leaves the record, so the poller queues the item again.
+    pipeline.finish_queued(item, rt.store)
     return len(alerts)
 
 
 @app.task(name="monitor.deliver", bind=True, max_retries=None)
-def deliver(self: Any, alert_data: dict[str, Any], channel: str, attempt: int) -> str:
+def deliver(
+    self: Any,
+    alert_data: dict[str, Any],
+    channel: str,
+    attempt: int,
+    not_before: float | None = None,
+) -> str:
+    """Send one alert on one channel. A retry due later than a countdown may wait
+    (``max_countdown``, kombu#337) comes with ``not_before`` (unix seconds) and waits in
+    hops of at most that long, so a long backoff or Retry-After is kept whole."""
+    if not_before is not None and not_before > time.time():
+        _queue_retry(alert_data, channel, attempt, not_before)
+        return "waiting"
     rt = runtime()
     alert = Alert.from_message(alert_data)
     try:
+        if pipeline.dead_already(alert.id, channel, attempt, rt.store):
+            return "dead"
         results = pipeline.deliver_alert(
             alert,
             rt.channels,
@@ -115,14 +238,27 @@ def deliver(self: Any, alert_data: dict[str, Any], channel: str, attempt: int) -
             now=pipeline.utcnow(),
             only=channel,
             attempt=attempt,
+            # no task runs longer than the hard limit: a claim that old is nobody's
+            lease=time_limits()[1],
         )
         for result in results:
             if result.status == "retry":
-                countdown = min(result.retry_after or 1.0, max_countdown())
-                deliver.apply_async((alert_data, channel, attempt + 1), countdown=countdown)
+                due = time.time() + (result.retry_after or 1.0)
+                _queue_retry(alert_data, channel, attempt + 1, due)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
     return results[0].status if results else "skipped"
+
+
+def _queue_retry(alert_data: dict[str, Any], channel: str, attempt: int, due: float) -> None:
+    """Queue the attempt due at ``due``: directly when the wait fits in one countdown,
+    else as a hop that waits ``max_countdown`` and looks again. The ledger entry says
+    when it is due (``LedgerEntry.due``), so the poller's sweep leaves it alone till then."""
+    wait = max(0.0, due - time.time())
+    if wait <= max_countdown():
+        deliver.apply_async((alert_data, channel, attempt), countdown=wait)
+    else:
+        deliver.apply_async((alert_data, channel, attempt, due), countdown=max_countdown())
 
 
 @app.task(name="monitor.flush_digest", bind=True, max_retries=None)

@@ -29,6 +29,14 @@ from monitor.state.base import DeliveryStatus, LedgerEntry, Store
 log = structlog.get_logger(__name__)
 
 _MAX_DETAIL = 300  # characters of a ledger/log detail
+# a released send lease lapses at once (in Redis within a millisecond: PX must be positive)
+_RELEASED = 0.0
+
+
+def send_lease_key(channel: str, alert_id: str) -> str:
+    """The store claim (``Store.claim_feed``: a named lease, ``SET NX PX``) that one
+    sender of ``alert_id`` on ``channel`` holds while it sends."""
+    return f"send:{channel}:{alert_id}"
 
 
 def ledger_payload(alert: Alert) -> str:
@@ -80,7 +88,7 @@ def log_delivery(result: DeliveryResult, **extra: int) -> None:
         "attempts": result.attempts,
         **extra,
     }
-    if result.status == "sent":
+    if result.status in ("sent", "busy"):  # busy: another worker holds the send lease
         log.info("delivery", detail=result.detail, **fields)
     elif result.status == "retry":
         retry_in = None if result.retry_after is None else round(result.retry_after, 1)
@@ -97,12 +105,19 @@ def deliver(
     attempt: int = 1,
     max_attempts: int = 8,
     now: float,
+    lease: float | None = None,
 ) -> DeliveryResult:
     """Send ``alert`` on ``channel`` unless the ledger says it was sent; record the outcome.
 
     Returns status ``sent`` (now or before), ``retry`` (with ``retry_after`` seconds) or
     ``dead`` (permanent fault or retries exhausted: the ledger keeps the payload so
     ``monitor alerts retry`` can re-send it).
+
+    With ``lease`` (seconds, at least the longest a sender may run) the send is first
+    claimed in the store (``send_lease_key``): a copy of the task redelivered while the
+    first still sends finds the claim taken and returns ``busy``, sending nothing. The
+    claim is dropped once the outcome is recorded, so a retry may take it again; a sender
+    killed holding it blocks the send for ``lease`` seconds at most.
     """
     previous = store.get_delivery(alert.id, channel.name)
     if previous is not None and previous.status == "sent":
@@ -114,6 +129,15 @@ def deliver(
             detail="already sent",
         )
 
+    key = send_lease_key(channel.name, alert.id)
+    if lease is not None and not store.claim_feed(key, lease):
+        return DeliveryResult(
+            alert_id=alert.id,
+            channel=channel.name,
+            status="busy",
+            attempts=previous.attempts if previous is not None else 0,
+            detail="another sender holds it",
+        )
     # SPEC 6: outlets that carried the story since it was decided go out with it, and
     # the ledger records what was sent (``monitor alerts list`` shows it).
     alert = current_story(alert, store)
@@ -143,8 +167,12 @@ def deliver(
             detail=detail,
             updated=now,
             payload=payload,
+            # a retry is due then: the poller's sweep of pending entries waits for it
+            due=now + retry_after if retry_after is not None else 0.0,
         )
     )
+    if lease is not None:
+        store.hold_claim(key, _RELEASED)
     return DeliveryResult(
         alert_id=alert.id,
         channel=channel.name,

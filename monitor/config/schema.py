@@ -358,19 +358,18 @@ _check_seen_retention = _at_least(
 
 
 # Celery on Redis re-delivers a task not acknowledged within this long (a worker killed
-# outright: its reserved tasks come back then). workers/ caps every retry countdown at a
-# quarter of it (kombu#337: a longer countdown is delivered again and again), and the
-# retry after a store fault waits up to STORE_RETRY_CAP (1m, workers/tasks.py): below 4m
-# that backoff would be cut short, retrying a restarting Redis several times a second
-# per task, and a webhook's Retry-After would be honoured for less than a minute.
-DEFAULT_VISIBILITY_TIMEOUT = 3600.0
-MIN_VISIBILITY_TIMEOUT = 240.0
+# outright: its reserved tasks come back then), and the poller counts a queued item or
+# delivery as lost after as long: so it bounds how late a dead worker's items alert
+# (SPEC: within 2 minutes by default). workers/ kills every task after 2/3 of it (at least
+# 20 s) and caps every retry countdown at a quarter of it (kombu#337). Below 1m a task
+# would be given less than 40 s, less than one fetch may take (fetch_timeout: 30s).
+DEFAULT_VISIBILITY_TIMEOUT = 90.0
+MIN_VISIBILITY_TIMEOUT = 60.0
 
 
 _check_visibility_timeout = _at_least(
     MIN_VISIBILITY_TIMEOUT,
-    "must be at least 4m: retry countdowns are capped at a quarter of it,"
-    " and a retry after a store fault waits up to 1m",
+    "must be at least 1m: every task may run 2/3 of it, and a feed fetch may take 30s",
 )
 
 

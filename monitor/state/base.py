@@ -41,7 +41,9 @@ class LedgerEntry:
     detail: str
     updated: float  # unix seconds
     payload: str = ""  # the alert as JSON (Alert.to_message), so dead letters can be re-sent
-    due: float = 0.0  # held entries: when the digest that carries it may go (unix seconds)
+    # held entries: when the digest that carries it may go; pending ones after a failed
+    # attempt: when the next attempt is due (unix seconds)
+    due: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -78,9 +78,9 @@ def polls_in_queue(url: str) -> Counter[str]:
     feeds: Counter[str] = Counter()
     for message in raw:
         envelope = json.loads(message)
-        assert envelope["headers"]["task"] == "monitor.poll_feed"
+        assert envelope["headers"]["task"] == "monitor.poll_feeds"
         args = json.loads(base64.b64decode(envelope["body"]))[0]
-        feeds[args[0]] += 1
+        feeds.update(args[0])  # a batch of feed ids
     return feeds
 
 

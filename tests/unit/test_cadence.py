@@ -250,14 +250,14 @@ def test_a_drop_folder_keeps_its_every(tmp_path: Path, clock: Clock) -> None:
 # --- the distributed poller: the claim lasts the adapted interval -------------------------
 @dataclass
 class FakePollTask:
-    """Stands in for the ``poll_feed`` task the poller queues."""
+    """Stands in for the ``poll_feeds`` task the poller queues."""
 
     queued: list[str] = field(default_factory=list)
 
-    def apply_async(self, args: tuple[str], **_: object) -> None:
-        self.queued.append(args[0])
+    def apply_async(self, args: tuple[list[str]], **_: object) -> None:
+        self.queued.extend(args[0])
 
-    def delay(self, *args: Any) -> None:  # process_item
+    def delay(self, *args: Any) -> None:  # process_items
         pass
 
 
@@ -280,8 +280,8 @@ def distributed(
     monkeypatch.setattr(pipeline, "utcnow", clock.utcnow)
     body = tasks.poll_feed  # the real task, run in process with .run
     fake = FakePollTask()
-    monkeypatch.setattr(tasks, "poll_feed", fake)
-    monkeypatch.setattr(tasks, "process_item", fake)
+    monkeypatch.setattr(tasks, "poll_feeds", fake)
+    monkeypatch.setattr(tasks, "process_items", fake)
     yield rt, body, fake
 
 

@@ -273,18 +273,17 @@ def test_seen_retention_is_a_duration_of_at_least_a_day(tmp_path: Path) -> None:
     assert len(found) == 1 and "settings.seen_retention: bad interval 'forever'" in found[0]
 
 
-def test_visibility_timeout_is_a_duration_of_at_least_four_minutes(tmp_path: Path) -> None:
+def test_visibility_timeout_is_a_duration_of_at_least_one_minute(tmp_path: Path) -> None:
     settings = load_config(write(tmp_path, "monitor.yaml", BASE), env={}).settings
-    assert settings.visibility_timeout == 3600.0
+    assert settings.visibility_timeout == 90.0
     path = write(tmp_path, "monitor.yaml", BASE + "settings:\n  visibility_timeout: 2h\n")
     assert load_config(path, env={}).settings.visibility_timeout == 7200.0
-    path = write(tmp_path, "monitor.yaml", BASE + "settings:\n  visibility_timeout: 4m\n")
-    assert load_config(path, env={}).settings.visibility_timeout == 240.0
-    found = problems_in(tmp_path, BASE + "settings:\n  visibility_timeout: 3m\n")
+    path = write(tmp_path, "monitor.yaml", BASE + "settings:\n  visibility_timeout: 1m\n")
+    assert load_config(path, env={}).settings.visibility_timeout == 60.0
+    found = problems_in(tmp_path, BASE + "settings:\n  visibility_timeout: 59s\n")
     assert found == [
-        f"{tmp_path / 'monitor.yaml'}:19: settings.visibility_timeout: must be at least 4m:"
-        " retry countdowns are capped at a quarter of it, and a retry after a store fault"
-        " waits up to 1m"
+        f"{tmp_path / 'monitor.yaml'}:19: settings.visibility_timeout: must be at least 1m:"
+        " every task may run 2/3 of it, and a feed fetch may take 30s"
     ]
     found = problems_in(tmp_path, BASE + "settings:\n  visibility_timeout: 0\n")
     assert found == [

@@ -93,7 +93,7 @@ def test_a_crash_inside_a_batch_resumes_without_doubles(tmp_path: Path) -> None:
     (tmp_path / "inbox" / "big.xml").write_bytes(big_rss())
     feed, store, config = runtime.config.feeds[0], runtime.store, runtime.config
     runner = EmbeddedRunner(runtime)
-    assert runner._poll(feed.id)  # the first batch, committed
+    assert runner._poll([feed.id]) == [feed.id]  # the first batch, committed
     # the second batch is processed, then the process dies before it is committed
     crashed = poll_feed(feed, config, store, now=utcnow())
     for item in crashed.items:

@@ -61,12 +61,16 @@ class FakeTask:
     def delay(self, *args: Any) -> None:
         self.sent.append(args)
 
+    def items(self) -> list[dict[str, Any]]:
+        """The items of every ``process_items`` batch sent, in order."""
+        return [data for (batch,) in self.sent for data in batch]
+
 
 @pytest.fixture
 def fake_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeTask]]:
     from workers import tasks
 
-    fakes = {"process_item": FakeTask(), "deliver": FakeTask()}
+    fakes = {"process_items": FakeTask(), "deliver": FakeTask()}
     for name, fake in fakes.items():
         monkeypatch.setattr(tasks, name, fake)
     yield fakes
@@ -104,22 +108,22 @@ def test_sweep_requeues_only_stale_records(fake_tasks: dict[str, FakeTask]) -> N
     record_queued([item(1)], store, now=T0)
     record_queued([item(2)], store, now=T0 + 50)
     assert requeue_stale_queued(store, now=T0 + 60, older_than=60) == ([], [])
-    assert fake_tasks["process_item"].sent == []
+    assert fake_tasks["process_items"].sent == []
 
     with capture_logs() as logs:
         requeued, dead = requeue_stale_queued(store, now=T0 + 61, older_than=60)
     assert [(q.item_id, q.requeues, q.queued_at) for q in requeued] == [("item-1", 1, T0 + 61)]
     assert dead == []
     # the task gets the item exactly as the poll task queued it
-    assert fake_tasks["process_item"].sent == [(item(1).to_dict(),)]
+    assert fake_tasks["process_items"].sent == [([item(1).to_dict()],)]
     assert [(e["event"], e["feed"], e["item"]) for e in logs] == [
         ("queued_item_requeued", "desk", "item-1")
     ]
     # queued again just now: not stale again until another older_than has passed
-    fake_tasks["process_item"].sent.clear()
+    fake_tasks["process_items"].sent.clear()
     requeued, _ = requeue_stale_queued(store, now=T0 + 111, older_than=60)
     assert [q.item_id for q in requeued] == ["item-2"]
-    assert fake_tasks["process_item"].sent == [(item(2).to_dict(),)]
+    assert fake_tasks["process_items"].sent == [([item(2).to_dict()],)]
 
 
 def test_a_processed_item_is_never_requeued(fake_tasks: dict[str, FakeTask]) -> None:
@@ -130,7 +134,7 @@ def test_a_processed_item_is_never_requeued(fake_tasks: dict[str, FakeTask]) -> 
     finish_queued(item(1), store)
     requeued, _ = requeue_stale_queued(store, now=T0 + 1000, older_than=60)
     assert [q.item_id for q in requeued] == ["item-2"]
-    assert fake_tasks["process_item"].sent == [(item(2).to_dict(),)]
+    assert fake_tasks["process_items"].sent == [([item(2).to_dict()],)]
 
 
 def test_an_item_that_keeps_failing_ends_in_the_dead_list(
@@ -155,7 +159,7 @@ def test_an_item_that_keeps_failing_ends_in_the_dead_list(
     assert [(e["event"], e["log_level"], e["feed"], e["item"]) for e in logs] == [
         ("queued_item_dead", "error", "desk", "item-1")
     ]
-    assert len(fake_tasks["process_item"].sent) == 3  # not a fourth time
+    assert len(fake_tasks["process_items"].items()) == 3  # not a fourth time
     assert store.list_queued() == []
     assert store.list_queued(dead=True) == dead
     # and it stays there: later sweeps neither queue it nor log it again
@@ -170,7 +174,7 @@ def test_no_requeue_while_the_process_queue_has_a_backlog(
     store = MemoryStore()
     record_queued([item(1)], store, now=T0)
     assert requeue_stale_queued(store, now=T0 + 1000, older_than=60, backlog=5) == ([], [])
-    assert fake_tasks["process_item"].sent == []
+    assert fake_tasks["process_items"].sent == []
     assert [q.requeues for q in store.list_queued()] == [0]  # untouched, not counted
     requeued, _ = requeue_stale_queued(store, now=T0 + 1000, older_than=60, backlog=0)
     assert [q.item_id for q in requeued] == ["item-1"]
@@ -186,7 +190,7 @@ def test_a_sweep_takes_every_stale_record_batch_after_batch(
     record_queued([item(n) for n in range(7)], store, now=T0)
     requeued, _ = schedule.requeue_stale_queued(store, now=T0 + 100, older_than=60)
     assert sorted(q.item_id for q in requeued) == [f"item-{n}" for n in range(7)]
-    assert len(fake_tasks["process_item"].sent) == 7
+    assert len(fake_tasks["process_items"].items()) == 7
 
 
 def test_the_staleness_bound_stays_above_the_longest_retry_countdown(
@@ -260,7 +264,7 @@ def test_the_poll_task_records_items_before_it_marks_them_seen(
     from workers import tasks
 
     poll_task, process_task = tasks.poll_feed, tasks.process_item
-    fake_tasks = {"process_item": FakeTask(), "deliver": FakeTask()}
+    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
     for name, fake in fake_tasks.items():
         monkeypatch.setattr(tasks, name, fake)
     store = task_runtime.store
@@ -276,7 +280,7 @@ def test_the_poll_task_records_items_before_it_marks_them_seen(
     # .run: the task's body, without the Celery app (it would need a broker to configure)
     assert poll_task.run(feed_id) == 2
     assert order == ["mark_seen 2 recorded"]
-    queued = [args[0] for args in fake_tasks["process_item"].sent]
+    queued = fake_tasks["process_items"].items()
     assert sorted(json.loads(q.payload)["id"] for q in store.list_queued()) == sorted(
         d["id"] for d in queued
     )
@@ -324,3 +328,73 @@ def test_dead_records_are_forgotten_once_dead_for_the_seen_retention(
     assert local_store.list_queued(dead=True) == [young]
     assert local_store.list_queued() == [in_flight]
     assert [(e["event"], e["items"]) for e in logs] == [("dead_queued_forgotten", 1)]
+
+
+# --- process_items: a batch whose items succeed or fail on their own -----------------------
+class _BoomOn:
+    """The real matcher, except that it raises on one item (a poisoned item)."""
+
+    def __init__(self, matcher: Any, poisoned: str, error: Exception) -> None:
+        self.matcher, self.poisoned, self.error = matcher, poisoned, error
+
+    def match(self, item: WireItem) -> list[Any]:
+        if item.id == self.poisoned:
+            raise self.error
+        return list(self.matcher.match(item))
+
+
+def test_one_failing_item_does_not_fail_its_batch(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import tasks
+
+    process_task = tasks.process_items
+    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fake_tasks.items():
+        monkeypatch.setattr(tasks, name, fake)
+    store = task_runtime.store
+    assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
+    # the poll's two items went out as one batch, not one message each
+    (batch,) = [args[0] for args in fake_tasks["process_items"].sent]
+    assert len(batch) == 2
+    task_runtime.matcher = _BoomOn(task_runtime.matcher, batch[0]["id"], RuntimeError("bug"))  # type: ignore[assignment]
+    with capture_logs() as logs:
+        assert process_task.run(batch) == 1  # the other item's alert
+    assert [(e["event"], e["item"]) for e in logs if e["event"] == "item_failed"] == [
+        ("item_failed", batch[0]["id"])
+    ]
+    # the failed item keeps its record for the poller's sweep; the other one is done
+    assert [q.item_id for q in store.list_queued()] == [batch[0]["id"]]
+    assert len(fake_tasks["deliver"].sent) >= 1
+
+
+def test_a_store_fault_retries_only_the_items_it_stopped(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workers import tasks
+
+    process_task = tasks.process_items
+    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fake_tasks.items():
+        monkeypatch.setattr(tasks, name, fake)
+    assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
+    (batch,) = [args[0] for args in fake_tasks["process_items"].sent]
+    task_runtime.matcher = _BoomOn(  # type: ignore[assignment]
+        task_runtime.matcher, batch[1]["id"], RedisConnectionError("Redis went away")
+    )
+    retried: list[dict[str, Any]] = []
+
+    class Retry(Exception):
+        pass
+
+    def retry(*, args: tuple[Any, ...], exc: Exception, countdown: float) -> Exception:
+        retried.append({"args": args, "countdown": countdown})
+        return Retry()
+
+    monkeypatch.setattr(process_task, "retry", retry)
+    with pytest.raises(Retry):
+        process_task.run(batch)
+    assert [r["args"] for r in retried] == [([batch[1]],)]
+    assert [q.item_id for q in task_runtime.store.list_queued()] == [batch[1]["id"]]

@@ -9,10 +9,15 @@ import pytest
 from celery import Celery
 
 from monitor.config.loader import load_config
-from monitor.config.schema import MIN_VISIBILITY_TIMEOUT, Config
+from monitor.config.schema import (
+    DEFAULT_VISIBILITY_TIMEOUT,
+    MIN_VISIBILITY_TIMEOUT,
+    Config,
+    Settings,
+)
 from workers import app as app_module
 from workers import schedule
-from workers.tasks import STORE_RETRY_CAP, max_countdown
+from workers.tasks import FETCH_SHARE, max_countdown
 
 CONFIG = """\
 settings:
@@ -53,7 +58,7 @@ def test_celery_settings_take_the_visibility_timeout_from_the_config(
     _, config = _config(tmp_path)
     assert transport_timeout(app_module.celery_settings(config)) == 7200.0
     _, default = _config(tmp_path, "settings:\n  broker_url: redis://127.0.0.1:1/0\n")
-    assert transport_timeout(app_module.celery_settings(default)) == 3600.0
+    assert transport_timeout(app_module.celery_settings(default)) == 90.0
 
 
 def test_the_command_line_option_wins_over_the_config(
@@ -93,6 +98,36 @@ def test_the_poller_configured_explicitly_derives_its_bounds_from_the_config(
     assert schedule.stale_after(300) == 86400.0 / 4 + 2 * schedule.TICK
 
 
-def test_the_smallest_timeout_the_config_accepts_keeps_the_store_retry_backoff_whole() -> None:
-    # the schema's floor is derived from this relation; change one, check the other
-    assert MIN_VISIBILITY_TIMEOUT / 4 >= STORE_RETRY_CAP
+def test_every_task_is_killed_well_before_its_message_is_redelivered() -> None:
+    for visibility in (MIN_VISIBILITY_TIMEOUT, DEFAULT_VISIBILITY_TIMEOUT, 3600.0):
+        soft, hard = app_module.task_time_limits(visibility)
+        assert soft < hard <= visibility * 2 / 3
+        # a batch's fetches end before the soft limit, each fetch within its deadline
+        assert soft * FETCH_SHARE < soft
+    assert app_module.task_time_limits(MIN_VISIBILITY_TIMEOUT) == (30.0, 40.0)
+    assert app_module.task_time_limits(DEFAULT_VISIBILITY_TIMEOUT) == (45.0, 60.0)
+    # the floor: a test's 5 s visibility timeout still gives a task 20 s
+    assert app_module.task_time_limits(5) == (15.0, 20.0)
+
+
+def test_with_default_settings_a_dead_workers_items_alert_within_two_minutes(
+    tmp_path: Path, fresh_app: Celery
+) -> None:
+    """The arithmetic behind the bound (issue 12.9), on a config without settings: a killed
+    worker's reserved message is restored once unacked for the visibility timeout (kombu
+    scans every UNACKED_RESTORE_INTERVAL), and a message the broker lost outright is found
+    by the poller's sweep once its record is older than ``stale_after``, swept every
+    quarter of that. The integration test proves the mechanism on a short timeout."""
+    path, config = _config(tmp_path, "settings:\n  broker_url: redis://127.0.0.1:1/0\n")
+    assert config.settings.visibility_timeout == Settings().visibility_timeout == 90.0
+    app_module.use_config(path)
+    redelivered = app_module.visibility_timeout() + app_module.UNACKED_RESTORE_INTERVAL
+    assert redelivered < 120
+    # the send lease a killed sender held (the hard limit) has lapsed by then
+    _, lease = app_module.time_limits()
+    assert lease < app_module.visibility_timeout()
+    lost = schedule.stale_after(None)
+    assert lost == 90.0
+    assert lost + min(schedule.PENDING_SWEEP_EVERY, lost / 4) < 120
+    # a pending delivery waiting for its longest retry countdown is not taken for lost
+    assert lost > max_countdown() + schedule.TICK
