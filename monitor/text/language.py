@@ -63,6 +63,12 @@ _SOLE_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
 )
 _SOLE_SHARE = 0.9  # of the letters, for a script to answer alone
+# Any letter of the scripts the rules look at (Cyrillic, Arabic, _SOLE_SCRIPTS).
+_RULED_SCRIPT = re.compile(
+    "["
+    + "".join(p.pattern[1:-1] for p in (_CYRILLIC, _ARABIC_SCRIPT, *(p for _, p in _SOLE_SCRIPTS)))
+    + "]"
+)
 
 
 def sample_text(text: str, limit: int = SAMPLE_CHARS) -> str:
@@ -104,6 +110,10 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     if hint and hint.strip():
         return _normalise_hint(hint)
     sample = sample_text(text)
+    if _RULED_SCRIPT.search(sample) is None:
+        # No letter of a script the rules below look at (most text): counting
+        # letters would change nothing, the model decides.
+        return _classify(sample) if _LETTER.search(sample) else None
     letters = _LETTER.findall(sample)
     if not letters:
         return None
@@ -183,10 +193,14 @@ def hint_fits(hint: str, text: str) -> bool:
     """False when a declared language cannot be right: its script is not the
     text's (a CMS default of "en-US" on an Arabic feed). Unknown: True."""
     script = _SCRIPT_OF.get(_normalise_hint(hint))
+    if script is None:
+        return True
     sample = sample_text(text)
+    if sample.isascii() and script == "latin":
+        return True  # every letter counted below would be Latin
     counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
     total = sum(counts.values())
-    if script is None or total < 10:
+    if total < 10:
         return True
     return counts[script] * 3 >= total
 

@@ -2,7 +2,8 @@
 
 ``language_whole_text`` is the detector before issue 11 (whole fields, the model
 for every script). Over every labelled item, every fixture and seed, and long
-texts made by joining a language's labelled items (so that the sample is cut),
+texts made by joining a language's labelled items (so that the sample is cut)
+and such bodies under a title in another language,
 ``detect_language`` and ``item_language`` must give the same answer as it, with
 and without a declared language. Each kind of shortcut is also checked to fire.
 """
@@ -68,10 +69,24 @@ def joined() -> list[tuple[str, str, str]]:
     return found
 
 
+@cache
+def mixed() -> list[tuple[str, str, str]]:
+    """A title in one language over a long body in another (bilingual feeds,
+    an English headline on a French story): the sample must reach the body."""
+    long = joined()
+    return [
+        (f"{a[0]}+{b[0]}", a[1], b[2])
+        for a in long[::3]
+        for b in long[1::3]
+        if a[0][:2] != b[0][:2]
+    ]
+
+
 def cases() -> Iterator[tuple[str, str, str]]:
     yield from labelled()
     yield from fixture_items()
     yield from joined()
+    yield from mixed()
 
 
 def test_cases_cover_long_texts_and_fixtures() -> None:
