@@ -84,16 +84,14 @@ def sample_text(text: str, limit: int = SAMPLE_CHARS) -> str:
 
 
 def _get_identifier() -> Any:
-    """Build the identifier once per process (loading the model takes ~0.3 s)."""
+    """Build the identifier once per process (see ``monitor.text.langmodel``)."""
     global _identifier
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                from monitor.text.langmodel import load_identifier
 
-                ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                ident.set_languages(list(LANGUAGES))
-                _identifier = ident
+                _identifier = load_identifier(LANGUAGES)
     return _identifier
 
 
