@@ -115,11 +115,12 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     letters = _LETTER.findall(sample)
     if not letters:
         return None
-    by_script = _script_answer(sample, len(letters))
-    if by_script is not None:
-        return by_script
     cyrillic = len(_CYRILLIC.findall(sample))
-    if cyrillic * 2 > len(letters):
+    if cyrillic * 2 <= len(letters):  # mostly Cyrillic: no other script has 90%
+        by_script = _script_answer(sample, len(letters))
+        if by_script is not None:
+            return by_script
+    else:
         # Letters that exist in only one of the two are decisive on short text,
         # where the model often flips between ru and uk.
         uk = len(_UKRAINIAN_ONLY.findall(sample))
@@ -153,7 +154,7 @@ def _script_answer(sample: str, letters: int) -> str | None:
             return "ar"
         return None
     for code, pattern in _SOLE_SCRIPTS:
-        if len(pattern.findall(sample)) >= letters * _SOLE_SHARE:
+        if pattern.search(sample) and len(pattern.findall(sample)) >= letters * _SOLE_SHARE:
             return code
     return None
 
