@@ -19,11 +19,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from monitor.config.loader import load_config
 from monitor.config.paths import default_config_path
-from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.config.summary import summarize
 from monitor.errors import ConfigError, MonitorError, ParseError
@@ -32,7 +31,9 @@ from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, Match, WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
-from monitor.state.base import Store
+
+if TYPE_CHECKING:  # at run time imported where needed: start-up (tests/unit/test_startup.py)
+    from monitor.state.base import Store
 
 log = get_logger(__name__)
 
@@ -267,6 +268,7 @@ def write_match_lines(
 
 # --- run -------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.config.reload import ConfigReloader
     from monitor.pipeline import Runtime
     from monitor.runner import EmbeddedRunner
     from monitor.state import store_faults

@@ -559,7 +559,6 @@ def dead_already(alert_id: str, channel: str, attempt: int, store: Store) -> boo
     return True
 
 
-
 def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: datetime) -> None:
     """The channel left the config (a reload) since the alert was decided: its retry,
     requeued delivery or held alert has nowhere to go. Recorded ``dead``, not left

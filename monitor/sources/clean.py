@@ -10,8 +10,8 @@ import codecs
 import re
 import unicodedata
 from datetime import UTC, datetime
-
-import ftfy
+from functools import cache
+from typing import Any
 
 TITLE_MAX = 1000
 BODY_MAX = 100_000
@@ -24,17 +24,25 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
-# Only the mojibake repair of ftfy: its other fixers (curly quotes, widths,
-# ligatures, entities) would change legitimate text.
-_FTFY = ftfy.TextFixerConfig(
-    unescape_html=False,
-    uncurl_quotes=False,
-    fix_character_width=False,
-    fix_latin_ligatures=False,
-    fix_line_breaks=True,
-    normalization=None,
-    explain=False,
-)
+
+@cache
+def _ftfy() -> tuple[Any, Any]:
+    """(ftfy.fix_text, its config): imported on the first mojibake (~0.1 s of start-up).
+    Only the mojibake repair of ftfy: its other fixers (curly quotes, widths,
+    ligatures, entities) would change legitimate text."""
+    import ftfy
+
+    config = ftfy.TextFixerConfig(
+        unescape_html=False,
+        uncurl_quotes=False,
+        fix_character_width=False,
+        fix_latin_ligatures=False,
+        fix_line_breaks=True,
+        normalization=None,
+        explain=False,
+    )
+    return ftfy.fix_text, config
+
 
 _CYRILLIC_LOWER = re.compile(r"[а-яёіїєґ]")
 _ARABIC = re.compile(r"[\u0621-\u064a]")
@@ -106,7 +114,8 @@ def guess_legacy_encoding(data: bytes) -> str:
 def clean_text(text: str) -> str:
     """Repair mojibake, NFC-normalise, unify line breaks, drop control characters."""
     if _looks_like_mojibake(text):
-        text = ftfy.fix_text(text, _FTFY)
+        fix_text, config = _ftfy()
+        text = fix_text(text, config)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     if "\x1b" in text:

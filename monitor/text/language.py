@@ -4,6 +4,14 @@ Owns ``detect_language``: py3langid restricted to the languages a news monitor
 meets, plus script rules where the model is weak on short headlines (Ukrainian
 vs Russian, Persian/Urdu vs Arabic). Pure: no I/O after the model is loaded
 once, lazily, on first use.
+
+The model's cost grows with the text (~3 ms for a 4,000-character field), and
+the first few hundred characters tell the language as well as the whole: it
+reads a bounded sample (``sample_text``). Where a script has exactly one
+answer among ``LANGUAGES`` (Arabic without Persian or Urdu letters, Hebrew,
+Greek, Hangul, kana), the script answers and the model is not asked.
+tests/unit/test_language.py compares every answer with the former whole-text
+detector's over the labelled set and the fixtures.
 """
 
 from __future__ import annotations
@@ -39,18 +47,51 @@ _PERSIAN_URDU_ONLY = re.compile(r"[پچژگکی]")
 _URDU_ONLY = re.compile(r"[ٹڈڑںھےۓ]")
 _LETTER = re.compile(r"[^\W\d_]")
 
+# Characters of text the model reads: enough for its answer to settle (every
+# labelled item and fixture gets the whole-text answer), and long enough to stay
+# on the long-text path (_SHORT) whenever the whole text was on it.
+SAMPLE_CHARS = 600
+_LAST_SPACE = re.compile(r"\s\S*\Z")
+
+# Scripts with a single language among LANGUAGES: text written (almost) wholly in
+# one of them needs no model. Arabic script is here only without the letters of
+# Persian and Urdu, which the same rule then sends to the model (or to "ur").
+_SOLE_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")),
+    ("ko", re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+)
+_SOLE_SHARE = 0.9  # of the letters, for a script to answer alone
+# Any letter of the scripts the rules look at (Cyrillic, Arabic, _SOLE_SCRIPTS).
+_RULED_SCRIPT = re.compile(
+    "["
+    + "".join(p.pattern[1:-1] for p in (_CYRILLIC, _ARABIC_SCRIPT, *(p for _, p in _SOLE_SCRIPTS)))
+    + "]"
+)
+
+
+def sample_text(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """The first ``limit`` characters of ``text``, cut back to a word boundary
+    (when one is in the second half: scripts without spaces are cut anywhere)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if text[limit].isspace():
+        return head
+    found = _LAST_SPACE.search(head, limit // 2)
+    return head[: found.start()] if found else head
+
 
 def _get_identifier() -> Any:
-    """Build the identifier once per process (loading the model takes ~0.3 s)."""
+    """Build the identifier once per process (see ``monitor.text.langmodel``)."""
     global _identifier
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                from monitor.text.langmodel import load_identifier
 
-                ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                ident.set_languages(list(LANGUAGES))
-                _identifier = ident
+                _identifier = load_identifier(LANGUAGES)
     return _identifier
 
 
@@ -66,12 +107,20 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     """
     if hint and hint.strip():
         return _normalise_hint(hint)
-    sample = text[:4000]
+    sample = sample_text(text)
+    if _RULED_SCRIPT.search(sample) is None:
+        # No letter of a script the rules below look at (most text): counting
+        # letters would change nothing, the model decides.
+        return _classify(sample) if _LETTER.search(sample) else None
     letters = _LETTER.findall(sample)
     if not letters:
         return None
     cyrillic = len(_CYRILLIC.findall(sample))
-    if cyrillic * 2 > len(letters):
+    if cyrillic * 2 <= len(letters):  # mostly Cyrillic: no other script has 90%
+        by_script = _script_answer(sample, len(letters))
+        if by_script is not None:
+            return by_script
+    else:
         # Letters that exist in only one of the two are decisive on short text,
         # where the model often flips between ru and uk.
         uk = len(_UKRAINIAN_ONLY.findall(sample))
@@ -93,6 +142,21 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
         if code == "ar" or not _PERSIAN_URDU_ONLY.search(sample):
             return "ar"
     return code
+
+
+def _script_answer(sample: str, letters: int) -> str | None:
+    """The language the script alone decides, or None (see _SOLE_SCRIPTS)."""
+    arabic = len(_ARABIC_SCRIPT.findall(sample))
+    if arabic >= letters * _SOLE_SHARE:
+        if _URDU_ONLY.search(sample):
+            return "ur"
+        if not _PERSIAN_URDU_ONLY.search(sample):
+            return "ar"
+        return None
+    for code, pattern in _SOLE_SCRIPTS:
+        if pattern.search(sample) and len(pattern.findall(sample)) >= letters * _SOLE_SHARE:
+            return code
+    return None
 
 
 def _classify(sample: str) -> str:
@@ -128,10 +192,14 @@ def hint_fits(hint: str, text: str) -> bool:
     """False when a declared language cannot be right: its script is not the
     text's (a CMS default of "en-US" on an Arabic feed). Unknown: True."""
     script = _SCRIPT_OF.get(_normalise_hint(hint))
-    sample = text[:2000]
+    if script is None:
+        return True
+    sample = sample_text(text)
+    if sample.isascii() and script == "latin":
+        return True  # every letter counted below would be Latin
     counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
     total = sum(counts.values())
-    if script is None or total < 10:
+    if total < 10:
         return True
     return counts[script] * 3 >= total
 
@@ -142,7 +210,7 @@ _LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 def item_language(title: str, body: str, *declared: str | None) -> str | None:
     """The language of an item: the first declared language (entry, feed, source
     hint...) that is a language code and fits the text's script, else detected."""
-    sample = f"{title}\n{body[:2000]}"
+    sample = sample_text(f"{title}\n{body[:SAMPLE_CHARS]}")
     hint = next(
         (lang for lang in declared if lang and _LANG_CODE.match(lang) and hint_fits(lang, sample)),
         None,

@@ -15,14 +15,14 @@ carried on alef), tatweel, bidi and zero-width marks; Arabic letter variants
 letters must stay: folded, the Scandinavian "på" is the agency "PA".
 
 No per-character Python loop: marks are dropped and letters mapped by one
-``str.translate`` table (built once at import from the Unicode database), skipped
+``str.translate`` table (built at import from the mark tables that
+``monitor.text.gen_marks`` generates at build time), skipped
 for the many words a regex finds nothing in for it to do.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from functools import lru_cache
 
@@ -63,21 +63,19 @@ _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {
 }
 
 
-def _scan_marks() -> tuple[str, str]:
+def _load_marks() -> tuple[str, str]:
     """(every combining mark: categories Mn/Mc/Me; those with a non-zero combining
-    class, which are the ones folding drops). One pass over the code space (~0.1 s)."""
-    marks: list[str] = []
-    dropped: list[str] = []
-    for code in range(sys.maxunicode + 1):
-        ch = chr(code)
-        if unicodedata.category(ch)[0] == "M":
-            marks.append(ch)
-            if unicodedata.combining(ch):
-                dropped.append(ch)
-    return "".join(marks), "".join(dropped)
+    class, which are the ones folding drops), from the tables generated at build
+    time; scanned from the Unicode database (~0.4 s) when this Python's Unicode
+    version is not theirs."""
+    from monitor.text import _marks, gen_marks
+
+    if unicodedata.unidata_version != _marks.UNIDATA_VERSION:
+        return gen_marks.scan_marks()
+    return gen_marks.from_ranges(_marks.MARKS), gen_marks.from_ranges(_marks.COMBINING)
 
 
-MARKS, _COMBINING = _scan_marks()
+MARKS, _COMBINING = _load_marks()
 
 # й and ї are letters of their own in Russian/Ukrainian (ё is folded to е, as
 # Russian writers do themselves), so after decomposition their marks are put

@@ -1,0 +1,101 @@
+"""py3langid's model restricted to our languages, kept uncompressed in a cache folder.
+
+py3langid ships its model LZMA-compressed: decompressing it is ~1.5 s of the first
+detection in every process, most of a `monitor match` start-up. The first process
+to load it writes the restricted model uncompressed (~47 MB, numpy's ``.npz``) to
+``monitor.config.paths.cache_dir()`` ($MONITOR_CACHE_DIR, else ~/.cache/monitor),
+under a name made of py3langid's version, the model file's size and time and the
+languages; later processes read that (~0.1 s). A cache that cannot be written or
+read (read-only home, a half-written file) costs only the time: the packaged model
+is loaded as before and the answers are the same (tests/unit/test_langmodel.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+
+def cache_path(languages: tuple[str, ...]) -> Path:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from monitor.config.paths import cache_dir
+
+    stat = (MODEL_DIR / MODEL_FILE).stat()
+    key = f"{version('py3langid')}:{stat.st_size}:{stat.st_mtime_ns}:{','.join(languages)}"
+    digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+    return cache_dir() / f"py3langid-{digest}.npz"
+
+
+def load_identifier(languages: tuple[str, ...]) -> Any:
+    """A py3langid ``LanguageIdentifier`` (normalised probabilities) answering only
+    ``languages``: from the cache when it is there, else from the packaged model."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    path: Path | None = None
+    ident: Any = None
+    try:
+        path = cache_path(languages)
+        ident = _from_cache(path, LanguageIdentifier)
+    except Exception:  # a cache is never worth a failure: load the packaged model
+        ident = None
+    if ident is None:
+        ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        ident.set_languages(list(languages))
+        if path is not None:
+            _write_cache(path, ident)
+    ident.set_languages(list(languages))
+    return ident
+
+
+def _from_cache(path: Path, identifier_class: Any) -> Any:
+    import numpy as np
+    from py3langid.modelio import _to_array
+
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return identifier_class(
+            np.asarray(data["ptc"]),
+            np.asarray(data["pc"]),
+            data["classes"].tolist(),
+            _to_array(data["nextmove"]),
+            data["out_feat"].tolist(),
+            norm_probs=True,
+            tk_row=_to_array(data["nextmove_row"]),
+        )
+
+
+def _write_cache(path: Path, ident: Any) -> None:
+    """Write atomically (a temporary file renamed), or not at all."""
+    import numpy as np
+
+    arrays: dict[str, Any] = {
+        "ptc": np.asarray(ident.nb_ptc),
+        "pc": np.asarray(ident.nb_pc),
+        "classes": np.array(ident.nb_classes),
+        "nextmove": np.frombuffer(ident.tk_nextmove, dtype=_dtype(ident.tk_nextmove)),
+        "nextmove_row": np.frombuffer(ident.tk_row, dtype=_dtype(ident.tk_row)),
+        "out_feat": np.asarray(ident.tk_output, dtype=np.int32),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+def _dtype(values: Any) -> str:
+    """numpy's name for a stdlib ``array``'s unsigned type."""
+    return {2: "uint16", 4: "uint32", 8: "uint64"}[values.itemsize]

@@ -1,0 +1,86 @@
+"""The cached, uncompressed language model answers as the packaged one, and a bad
+cache costs only time.
+
+Each test points ``MONITOR_CACHE_DIR`` at its own folder: the first load writes the
+cache, the next reads it without touching py3langid's packaged model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from monitor.config.paths import cache_dir
+from monitor.text import langmodel
+from monitor.text.language import LANGUAGES
+
+LABELLED = Path(__file__).resolve().parents[1] / "data" / "labelled"
+
+
+def texts() -> list[str]:
+    found = []
+    for path in sorted(LABELLED.glob("*.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("items") or []:
+            found += [str(item.get("title") or ""), str(item["body"])]
+    return [text for text in found if text]
+
+
+def _no_packaged_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from py3langid.langid import LanguageIdentifier
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the packaged model was loaded")
+
+    monkeypatch.setattr(LanguageIdentifier, "from_model_file", refuse)
+
+
+def test_second_load_reads_the_cache_and_answers_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    reference = langmodel.load_identifier(LANGUAGES)  # no cache yet: the packaged model
+    written = langmodel.cache_path(LANGUAGES)
+    assert written.parent == tmp_path and written.exists()
+    _no_packaged_model(monkeypatch)
+    cached = langmodel.load_identifier(LANGUAGES)
+    assert cached.nb_classes == reference.nb_classes
+    assert set(cached.nb_classes) == set(LANGUAGES)
+    assert np.array_equal(cached.nb_ptc, reference.nb_ptc)
+    assert cached.nb_ptc.dtype == reference.nb_ptc.dtype
+    assert np.array_equal(cached.nb_pc, reference.nb_pc)
+    assert cached.tk_nextmove == reference.tk_nextmove
+    assert cached.tk_row == reference.tk_row
+    assert cached.tk_output == reference.tk_output
+    for text in texts():
+        assert cached.rank(text) == reference.rank(text), text
+
+
+def test_a_damaged_cache_falls_back_on_the_packaged_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    path = langmodel.cache_path(LANGUAGES)
+    path.write_bytes(b"not a zip file")
+    ident = langmodel.load_identifier(LANGUAGES)
+    assert ident.classify("Der Kreml sieht keinen Grund für neue Verhandlungen")[0] == "de"
+    assert path.read_bytes() != b"not a zip file"  # rewritten whole
+
+
+def test_an_unwritable_cache_costs_only_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(blocker / "monitor"))
+    ident = langmodel.load_identifier(LANGUAGES)
+    assert ident.classify("The Kremlin sees no grounds for new talks")[0] == "en"
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_cache_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MONITOR_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "monitor"
