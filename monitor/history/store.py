@@ -109,11 +109,14 @@ class History:
         rows: list[dict[str, Any]],
         key: Sequence[str],
         keep: Sequence[str] = (),
-        where: sa.ColumnElement[bool] | None = None,
+        newer: str | None = None,
     ) -> None:
+        """Insert ``rows``, or update those whose ``key`` is there (all columns but
+        ``key`` and ``keep``; with ``newer``, only where the new value is not lower)."""
         if not rows:
             return
         statement = self._insert(table)
+        where = None if newer is None else statement.excluded[newer] >= table.c[newer]
         updated = {
             column: statement.excluded[column]
             for column in rows[0]
@@ -153,9 +156,8 @@ class History:
             }
             for alert in sorted(batch.alerts, key=lambda a: a.update)
         ]
-        newer = sa.literal_column("excluded.update") >= alerts.c.update
         self._upsert(
-            connection, alerts, alert_rows, ["id"], keep=["created_at", "item_id"], where=newer
+            connection, alerts, alert_rows, ["id"], keep=["created_at", "item_id"], newer="update"
         )
         delivery_rows = [
             {
