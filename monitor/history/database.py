@@ -7,6 +7,7 @@ package and run on every open, so a new release upgrades the schema by itself.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ def parse_history_url(url: str) -> sa.URL:
     raise ValueError(f"the {parsed.drivername!r} history database is not supported; {_HINT}")
 
 
+def _to_json(value: Any) -> str:
+    # Arabic and Cyrillic as themselves: \uXXXX escapes would triple their size.
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers (commands) never block the writer; a busy writer is waited for.
@@ -71,10 +77,10 @@ def create_history_engine(url: str) -> sa.Engine:
                 f"settings.history_url: cannot create the folder of {parsed.database}: "
                 f"{exc.strerror}"
             ) from None
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, json_serializer=_to_json)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_to_json)
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:

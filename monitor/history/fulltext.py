@@ -23,7 +23,7 @@ from monitor.text.morph import term_keys, text_keys
 from monitor.text.normalize import normalize_token
 from monitor.text.tokenize import split_parts, split_words
 
-__all__ = ["MAX_WORD", "KeyGroup", "KeyQuery", "item_keys", "parse_search"]
+__all__ = ["MAX_WORD", "KeyGroup", "KeyQuery", "item_keys", "parse_search", "term_groups"]
 
 # Longer "words" (base64 blobs, URLs run together) are not indexed: nobody searches
 # for them, and PostgreSQL refuses a lexeme over 2 KB.
@@ -32,11 +32,11 @@ MAX_WORD = 200
 
 def item_keys(*fields: str) -> str:
     """The space-separated, sorted, distinct token keys of every word of ``fields``."""
-    keys: set[str] = set()
+    norms: set[str] = set()
     for text in fields:
-        for norm in set(split_words(text).norms):
-            if len(norm) <= MAX_WORD:
-                keys.update(text_keys(norm))
+        norms.update(split_words(text).norms)
+    keys: set[str] = set()
+    keys = keys.union(*map(text_keys, (norm for norm in norms if len(norm) <= MAX_WORD)))
     return " ".join(sorted(keys))
 
 
@@ -59,22 +59,24 @@ def _words(text: str) -> list[str]:
     return [word for word in split_parts(text)[1::2] if normalize_token(word)]
 
 
-def parse_search(text: str) -> KeyQuery:
-    """A plain search string as a ``KeyQuery``: every word must be found.
+def term_groups(text: str, exact: bool = False) -> list[KeyGroup]:
+    """One group per word of a term as a watchlist writes it: keyed as the matcher keys
+    a term's tokens (``NATO`` an acronym, ``Песков`` a name with its case forms;
+    ``exact``: the tokens only); a final ``*`` makes the last word a prefix."""
+    prefix = text.endswith("*") and not exact
+    words = _words(text[:-1] if prefix else text)
+    groups = [KeyGroup(term_keys(word, exact=exact)) for word in words]
+    if prefix and groups:
+        groups[-1] = KeyGroup(frozenset(), frozenset({normalize_token(words[-1])}))
+    return groups
 
-    A word is keyed as a watchlist term is (``NATO`` an acronym, ``Песков`` a name
-    with its case forms); words inside ``"..."`` are exact tokens; a word ending
-    in ``*`` is a prefix of a word's normalised form.
-    """
+
+def parse_search(text: str) -> KeyQuery:
+    """A plain search string as a ``KeyQuery``: every word must be found; words inside
+    ``"..."`` are exact tokens, a word ending in ``*`` a prefix (``term_groups``)."""
     groups: list[KeyGroup] = []
     for index, chunk in enumerate(text.split('"')):
         exact = index % 2 == 1
         for raw in chunk.split():
-            prefix = raw.endswith("*") and not exact
-            words = _words(raw[:-1] if prefix else raw)
-            for position, word in enumerate(words):
-                if prefix and position == len(words) - 1:
-                    groups.append(KeyGroup(frozenset(), frozenset({normalize_token(word)})))
-                else:
-                    groups.append(KeyGroup(term_keys(word, exact=exact)))
+            groups += term_groups(raw, exact)
     return KeyQuery(tuple(groups))

@@ -52,5 +52,7 @@ def key_condition(query: KeyQuery, dialect: str) -> sa.ColumnElement[bool]:
             sa.text("items_fts MATCH :fts_query").bindparams(fts_query=fts5_match(query))
         )
         return items.c.pk.in_(matching)
-    vector = sa.func.array_to_tsvector(sa.func.string_to_array(items.c["keys"], " "))
+    vector = sa.func.array_to_tsvector(
+        sa.func.string_to_array(items.c["keys"], sa.literal_column("' '"))
+    )
     return vector.bool_op("@@")(sa.cast(sa.literal(tsquery(query)), postgresql.TSQUERY))

@@ -59,6 +59,14 @@ def _parse_time(text: str | None, default: datetime) -> datetime:
     return default
 
 
+_ITEM_COLUMNS = (items.c.data, items.c.title, items.c.body, items.c.seen_at)
+
+
+def _stored_item(row: sa.Row[Any]) -> StoredItem:
+    item = WireItem.from_dict({**row.data, "title": row.title, "body": row.body})
+    return StoredItem(item, _aware(row.seen_at))
+
+
 def _last_by(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
     # One row per key: PostgreSQL refuses an upsert touching the same row twice.
     return list({tuple(row[k] for k in key): row for row in rows}.values())
@@ -190,7 +198,8 @@ class History:
             "keys": item_keys(item.title, item.body),
         }
         row = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in row.items()}
-        row["data"] = item.to_dict()
+        # the rest of the item, to rebuild it; title and body are columns already
+        row["data"] = {k: v for k, v in item.to_dict().items() if k not in ("title", "body")}
         return row
 
     def prune(self, retention: float = DEFAULT_RETENTION, now: datetime | None = None) -> int:
@@ -225,25 +234,22 @@ class History:
         feed: str | None = None,
         language: str | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> list[StoredItem]:
         """Items whose words meet every word of ``query`` (``parse_search``), newest
-        first. The keys only select candidates; a caller wanting SPEC 3 queries
-        (NEAR, speakers' roles) runs the matcher over these."""
+        first, seen since ``since``; ``offset`` pages on. The keys only select
+        candidates: ``monitor.history.find`` runs the matcher over them."""
         keys = parse_search(query) if isinstance(query, str) else query
-        statement = sa.select(items.c.data, items.c.seen_at).where(
-            key_condition(keys, self.dialect)
-        )
+        statement = sa.select(*_ITEM_COLUMNS).where(key_condition(keys, self.dialect))
         if since is not None:
             statement = statement.where(items.c.seen_at >= utc_naive(since))
         if feed is not None:
             statement = statement.where(items.c.feed_id == feed)
         if language is not None:
             statement = statement.where(items.c.language == language)
-        statement = statement.order_by(items.c.seen_at.desc(), items.c.pk.desc()).limit(limit)
-        return [
-            StoredItem(WireItem.from_dict(row.data), _aware(row.seen_at))
-            for row in self._read(statement)
-        ]
+        statement = statement.order_by(items.c.seen_at.desc(), items.c.pk.desc())
+        statement = statement.limit(limit).offset(offset)
+        return [_stored_item(row) for row in self._read(statement)]
 
     def count_items(self) -> int:
         return int(self._read(sa.select(sa.func.count()).select_from(items))[0][0])

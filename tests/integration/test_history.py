@@ -7,6 +7,7 @@ not meet. Without a server the PostgreSQL cases skip locally and fail under CI=t
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from monitor.config import load_config
 from monitor.errors import HistoryError, TransientHistoryError
 from monitor.history import (
     DeliveryAttempt,
@@ -26,10 +28,11 @@ from monitor.history import (
     open_history,
 )
 from monitor.history.database import HEAD, create_history_engine, migrate
+from monitor.history.find import search
 from monitor.model import Alert, Hit, Match, SpeakerMatch, WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
-from tests.helpers import free_port
+from tests.helpers import ROOT, SEEDS, example_config, free_port, monitor_env, run_monitor
 
 pytestmark = pytest.mark.integration
 
@@ -290,7 +293,7 @@ def test_feed_stats_count_items_matches_and_alerts(history: History) -> None:
 def test_nul_characters_in_an_item_do_not_poison_the_batch(history: History) -> None:
     history.write(HistoryBatch(items=(item("nul", "NATO\x00 talks", "body\x00"),)), now=NOW)
     [found] = history.search_items("NATO talks")
-    assert found.item.title == "NATO\x00 talks"
+    assert (found.item.title, found.item.body) == ("NATO talks", "body")
 
 
 def test_every_item_of_the_corpus_is_stored_and_found(history: History) -> None:
@@ -342,3 +345,51 @@ def test_a_lost_server_is_a_transient_fault_that_can_be_retried(pg_url: str) -> 
         # the pooled connection was killed; pre-ping replaces it and the write goes in
         history.write(HistoryBatch(items=(RUSSIAN,)), now=NOW)
         assert history.count_items() == 2
+
+
+def seed_items() -> list[WireItem]:
+    found: list[WireItem] = []
+    for path in sorted(SEEDS.iterdir()):
+        found += parse_bytes(path.read_bytes(), SourceContext(source=path.name))
+    return found
+
+
+def test_items_search_runs_the_query_language_over_the_history(history: History) -> None:
+    seeds = seed_items()
+    history.write(HistoryBatch(items=tuple(seeds)), now=NOW)
+    config = load_config(ROOT / "config", env={})
+    language = {entry.id: entry.language for entry in seeds}
+
+    def langs(query: str, **options: object) -> list[str | None]:
+        found = search(history, config, query, **options)  # type: ignore[arg-type]
+        return sorted(language[stored.item.id] for stored, _match in found)
+
+    # a topic name stands for all its terms, in every script
+    assert langs("NATO AND NOT lang:en") == ["ar", "de", "fr", "ru"]
+    assert langs('speaker:"Dmitry Peskov" AND "security guarantees"') == ["ar", "de"]
+    assert langs("الناتو") == ["ar"]
+    assert langs("NATO", language="fr") == ["fr"]
+    assert len(langs("NATO", limit=2)) == 2
+    [(stored, match)] = search(history, config, 'speaker:"Dmitry Peskov" AND lang:ar')
+    assert [s.role for s in match.speakers if s.name == "Dmitry Peskov"] == ["quoted"]
+    assert stored.item.fetched_at  # seen when it was fetched, not when it was written
+    assert stored.seen_at == datetime.fromisoformat(stored.item.fetched_at)
+
+
+def test_the_items_search_command_prints_json_lines(tmp_path: Path) -> None:
+    env = monitor_env(tmp_path)
+    with open_history(f"sqlite:///{tmp_path / 'state' / 'history.db'}") as history:
+        history.write(HistoryBatch(items=tuple(seed_items())))
+    config = str(example_config(tmp_path))
+    done = run_monitor(["items", "search", "الناتو", "--config", config], tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    [line] = [json.loads(text) for text in done.stdout.splitlines()]
+    assert line["item"]["language"] == "ar" and line["item"]["agency"] == "Sputnik"
+    assert any(hit["text"] == "الناتو" or "ناتو" in hit["text"] for hit in line["hits"])
+    done = run_monitor(["items", "search", "NATO", "--since", "1h", "--config", config], tmp_path)
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 5, done.stderr
+    done = run_monitor(["items", "search", "NATO AND (", "--config", config], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "bad query: column 11: the query ends where a term was expected"
+    )

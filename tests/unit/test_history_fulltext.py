@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
+from monitor.history.find import prefilter
 from monitor.history.fulltext import KeyGroup, KeyQuery, item_keys, parse_search
 from monitor.history.search import fts5_match, tsquery
 from monitor.history.store import History
+from monitor.match.query import parse_query
 from monitor.model import WireItem
 from tests.unit.test_config import BASE, problems_in, write
 
@@ -80,7 +82,7 @@ def test_nul_characters_are_dropped_from_text_columns() -> None:
     item = WireItem(id="a\x00b", title="t\x00", body="b", source="s")
     row = History._item_row(item, datetime(2026, 1, 1))
     assert (row["id"], row["title"]) == ("ab", "t")
-    assert row["data"]["title"] == "t\x00"
+    assert row["data"]["id"] == "a\x00b" and "title" not in row["data"]
 
 
 def test_history_settings_default_and_refuse_bad_values(tmp_path: Path) -> None:
@@ -102,3 +104,27 @@ def test_history_settings_default_and_refuse_bad_values(tmp_path: Path) -> None:
         [problem] = problems_in(tmp_path, BASE + f"settings:\n  history_url: '{bad}'\n")
         assert "settings.history_url" in problem and says in problem, problem
         assert "secret" not in problem
+
+
+@pytest.mark.parametrize(
+    ("query", "groups"),
+    [
+        # literal words must all be there; a topic or speaker name stands for any term
+        ("kremlin AND security", [{"kremlin"}, {"security"}]),
+        ("NATO AND kremlin", [{"kremlin"}]),
+        ('"Dmitry Peskov" AND kremlin', [{"kremlin"}]),
+        ("kremlin NEAR/5 moscow", [{"kremlin"}, {"moscow"}]),
+        ("kremlin OR moscow", [{"kremlin", "moscow"}]),
+        # what the index cannot decide is left to the matcher
+        ("kremlin AND NOT moscow", [{"kremlin"}]),
+        ("lang:ru AND feed:wire AND tag:x", []),
+        ('speaker:"Dmitry Peskov"', []),
+        ('"security guarantees" OR kremlin', []),
+    ],
+)
+def test_prefilter_keeps_only_words_every_match_holds(
+    tmp_path: Path, query: str, groups: list[set[str]]
+) -> None:
+    config = load_config(write(tmp_path, "monitor.yaml", BASE), env={})
+    found = prefilter(parse_query(query), config).groups
+    assert [{key for key in group.keys if ":" not in key} for group in found] == groups
