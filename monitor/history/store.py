@@ -7,7 +7,8 @@ matches by (item, watchlist), alerts by id (the highest ``update`` wins), delive
 attempts by (alert, channel, attempt). A connection fault raises
 ``TransientHistoryError``: the caller retries the whole batch; any other database
 error is a ``HistoryError``. NUL characters, which PostgreSQL text cannot hold, are
-dropped from the text columns (the JSON copy keeps them escaped).
+dropped from an item's text columns (title, body, ids...). An item counts as seen
+when it was fetched (``fetched_at``), else when it is written.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from monitor.config.schema import DEFAULT_HISTORY_RETENTION
 from monitor.errors import HistoryError, MonitorError, TransientHistoryError, one_line
 from monitor.history.fulltext import KeyQuery, item_keys, parse_search
 from monitor.history.records import (
@@ -36,7 +38,7 @@ from monitor.model import Alert, WireItem
 
 __all__ = ["DEFAULT_RETENTION", "History"]
 
-DEFAULT_RETENTION = 30 * 86400.0
+DEFAULT_RETENTION = DEFAULT_HISTORY_RETENTION
 
 
 def utc_naive(moment: datetime) -> datetime:
