@@ -70,8 +70,10 @@ def _stored_item(row: sa.Row[Any]) -> StoredItem:
 
 
 def _last_by(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
-    # One row per key: PostgreSQL refuses an upsert touching the same row twice.
-    return list({tuple(row[k] for k in key): row for row in rows}.values())
+    """One row per key, the last given (PostgreSQL refuses an upsert touching the same
+    row twice), in key order: two writers locking rows in one order cannot deadlock."""
+    latest = {tuple(row[k] for k in key): row for row in rows}
+    return [latest[k] for k in sorted(latest)]
 
 
 class History:
