@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.model import Alert, Match, WireItem
+from monitor.model import Alert, DeliveryResult, Match, WireItem
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,13 @@ class DeliveryAttempt:
     status: str  # sent, retry, dead, held
     at: datetime
     detail: str = ""
+
+    @classmethod
+    def from_result(cls, result: DeliveryResult, at: datetime) -> DeliveryAttempt:
+        """The attempt a channel's ``DeliveryResult`` reports (its ``attempts``-th)."""
+        return cls(
+            result.alert_id, result.channel, result.attempts, result.status, at, result.detail
+        )
 
 
 @dataclass(frozen=True)

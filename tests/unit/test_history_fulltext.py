@@ -1,19 +1,20 @@
-"""The history's full-text keys and query strings: the matcher's folding, no database."""
+"""The history's pure parts: full-text keys, query strings, prefilter, settings; no database."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.config import load_config
+from monitor.history import DeliveryAttempt
 from monitor.history.find import prefilter
 from monitor.history.fulltext import KeyGroup, KeyQuery, item_keys, parse_search
 from monitor.history.search import fts5_match, tsquery
 from monitor.history.store import History
 from monitor.match.query import parse_query
-from monitor.model import WireItem
+from monitor.model import DeliveryResult, WireItem
 from tests.unit.test_config import BASE, problems_in, write
 
 
@@ -128,3 +129,11 @@ def test_prefilter_keeps_only_words_every_match_holds(
     config = load_config(write(tmp_path, "monitor.yaml", BASE), env={})
     found = prefilter(parse_query(query), config).groups
     assert [{key for key in group.keys if ":" not in key} for group in found] == groups
+
+
+def test_a_delivery_result_is_recorded_as_its_numbered_attempt() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    result = DeliveryResult("a1", "webhook", "retry", attempts=3, detail="HTTP 503")
+    assert DeliveryAttempt.from_result(result, at) == DeliveryAttempt(
+        "a1", "webhook", 3, "retry", at, "HTTP 503"
+    )
