@@ -150,9 +150,16 @@ def _parser() -> argparse.ArgumentParser:
     alerts.set_defaults(handler=cmd_alerts)
 
     items = sub.add_parser(
-        "items", parents=[common], help="items queued and not yet processed (distributed mode)"
+        "items",
+        parents=[common],
+        help="items queued and not yet processed (distributed mode); search the history",
     )
-    items.add_argument("action", choices=["list", "dead"])
+    items.add_argument("action", choices=["list", "dead", "search"])
+    items.add_argument("query", nargs="?", help="search: a query (SPEC 3) over the history")
+    items.add_argument("--since", metavar="D", help="search: seen in the last D (7d, 12h)")
+    items.add_argument("--feed", metavar="F", help="search: items of feed F only")
+    items.add_argument("--lang", metavar="L", help="search: items in language L only")
+    items.add_argument("--limit", type=int, default=100, help="search: at most N (100)")
     items.set_defaults(handler=cmd_items)
     return parser
 
@@ -476,6 +483,10 @@ def cmd_items(args: argparse.Namespace) -> int:
     The embedded runner queues nothing, so with it both lists are empty."""
     from monitor.state import store_faults
 
+    if args.action == "search":
+        from monitor.history.command import items_search
+
+        return items_search(args, _config(args))
     config = _config(args)
     distributed = bool(config.settings.broker_url)
     with store_faults(config.settings, distributed=distributed):

@@ -75,3 +75,13 @@ class DeliveryError(MonitorError):
 
 class TransientDeliveryError(TransientError):
     """An alert delivery that may succeed later."""
+
+
+class HistoryError(StoreError):
+    """The history database cannot be opened or migrated (a bad ``settings.history_url``,
+    an unwritable path). One line naming the setting; never a password."""
+
+
+class TransientHistoryError(TransientError):
+    """A history read or write failed in a way that may pass (database restarting,
+    locked, connection lost): retry it; nothing of the batch was written."""

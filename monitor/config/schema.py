@@ -328,9 +328,30 @@ def _check_store_url(value: str | None) -> str | None:
     return value
 
 
+_HISTORY_HINT = "expected sqlite:///path/to/history.db or postgresql://user@host:port/db"
+
+
+def _check_history_url(value: str | None) -> str | None:
+    # The same reading as monitor.history.parse_history_url, without importing
+    # SQLAlchemy into every command that loads the config.
+    if value is None:
+        return None
+    scheme = value.split(":", 1)[0] if ":" in value else ""
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        path = value.partition(":///")[2].partition("?")[0]
+        if not path or path == ":memory:":
+            raise ValueError(f"bad history URL; {_HISTORY_HINT}")
+        return value
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return check_url(value, (scheme,))
+    what = f"the {scheme!r} history database is not supported" if scheme else "bad history URL"
+    raise ValueError(f"{what}; {_HISTORY_HINT}")
+
+
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]
 BrokerUrl = Annotated[OptionalUrl, AfterValidator(_check_broker_url)]
 StoreUrl = Annotated[OptionalUrl, AfterValidator(_check_store_url)]
+HistoryUrl = Annotated[OptionalUrl, AfterValidator(_check_history_url)]
 
 
 # Seen-set retention: an id is forgotten once its feed's latest complete read no longer
@@ -350,6 +371,11 @@ def _at_least(minimum: float, message: str) -> Callable[[float], float]:
 
     return check
 
+
+# The history keeps everything seen this long (pruned daily): long enough for a
+# backtest over last month; PostgreSQL can hold more.
+DEFAULT_HISTORY_RETENTION = 30 * 86400.0
+_check_history_retention = _at_least(86400.0, "must be at least 1d: the history is pruned daily")
 
 _check_seen_retention = _at_least(
     _MIN_SEEN_RETENTION,
@@ -389,6 +415,10 @@ class Settings(_Strict):
     delivery_attempts: Annotated[int, AfterValidator(_check_delivery_attempts)] = 8
     seen_retention: Annotated[Duration, AfterValidator(_check_seen_retention)] = (
         DEFAULT_SEEN_RETENTION
+    )
+    history_url: HistoryUrl = None  # sqlite:///path or postgresql://...; default: state_dir
+    history_retention: Annotated[Duration, AfterValidator(_check_history_retention)] = (
+        DEFAULT_HISTORY_RETENTION
     )
     # distributed mode only; `python -m workers --visibility-timeout` overrides it (tests)
     visibility_timeout: Annotated[Duration, AfterValidator(_check_visibility_timeout)] = (

@@ -20,6 +20,18 @@ GATEKEEPERS = {
     "httpx": {"monitor/sources/fetch.py", "monitor/alerts/channels/webhook.py"},
     "redis": {"monitor/state/redis.py"},
     "feedparser": {"monitor/sources/feeds.py"},
+    "sqlalchemy": {
+        "monitor/history/database.py",
+        "monitor/history/search.py",
+        "monitor/history/store.py",
+        "monitor/history/tables.py",
+        "monitor/history/migrations/versions/0001_initial.py",
+    },
+    "alembic": {
+        "monitor/history/database.py",
+        "monitor/history/migrations/env.py",
+        "monitor/history/migrations/versions/0001_initial.py",
+    },
 }
 
 

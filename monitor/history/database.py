@@ -1,0 +1,97 @@
+"""Opening the history database: URL checks, the engine, Alembic upgrade to head.
+
+Does I/O. ``sqlite:///path`` (the default, under ``settings.state_dir``) or
+``postgresql://user@host/db`` (read with psycopg 3). The migrations ship inside the
+package and run on every open, so a new release upgrades the schema by itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from monitor.errors import HistoryError, one_line
+
+__all__ = ["HEAD", "create_history_engine", "default_history_url", "migrate", "parse_history_url"]
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD = "0001"
+_HINT = "expected sqlite:///path/to/history.db or postgresql://user@host:port/db"
+
+
+def default_history_url(state_dir: str) -> str:
+    """``history.db`` under the state directory."""
+    return f"sqlite:///{Path(state_dir) / 'history.db'}"
+
+
+def parse_history_url(url: str) -> sa.URL:
+    """The SQLAlchemy URL for a ``settings.history_url``; ValueError (no password
+    shown) for anything but SQLite with a path or PostgreSQL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"bad history URL; {_HINT}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError(f"the history needs a file: {_HINT}")
+        return parsed
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"the {parsed.drivername!r} history database is not supported; {_HINT}")
+
+
+def _to_json(value: Any) -> str:
+    # Arabic and Cyrillic as themselves: \uXXXX escapes would triple their size.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers (commands) never block the writer; a busy writer is waited for.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_history_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` (SQLite: its folder is created)."""
+    try:
+        parsed = parse_history_url(url)
+    except ValueError as exc:
+        raise HistoryError(f"settings.history_url: {exc}") from None
+    if parsed.drivername.startswith("sqlite"):
+        assert parsed.database is not None
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(
+                f"settings.history_url: cannot create the folder of {parsed.database}: "
+                f"{exc.strerror}"
+            ) from None
+        engine = sa.create_engine(parsed, json_serializer=_to_json)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_to_json)
+
+
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` (Alembic, in one transaction)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except SQLAlchemyError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        detail = one_line(str(getattr(exc, "orig", None) or exc), 200)
+        raise HistoryError(f"settings.history_url: cannot open {where}: {detail}") from None

@@ -1,0 +1,82 @@
+"""Full-text keys: an item's words folded and keyed exactly as the matcher keys them.
+
+Pure, no I/O. The history indexes, per item, the set of *token keys*
+(``monitor.text.morph``) of every word of its title and body: the normalised form
+plus the derived forms (Arabic clitics and pronouns removed, Russian endings,
+Snowball stems). A search word is turned into its *term* keys, and a stored item is
+a candidate when the two sets meet, as in the matcher: ``الناتو`` finds ``والناتو``
+because the text word's keys hold ``ar:الناتو``, one of the term's.
+
+A query here is a conjunction of groups (``KeyQuery``): every group must meet the
+item's keys, a group meeting them through any one of its keys. Keys hold letters,
+digits, marks and ``:`` only (a token never holds a space or ASCII punctuation), so a
+space-separated list of them is read back unchanged by SQLite FTS5's ``ascii``
+tokenizer (with ``:`` as a token character) and by PostgreSQL's
+``array_to_tsvector``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.text.morph import term_keys, text_keys
+from monitor.text.normalize import normalize_token
+from monitor.text.tokenize import split_parts, split_words
+
+__all__ = ["MAX_WORD", "KeyGroup", "KeyQuery", "item_keys", "parse_search", "term_groups"]
+
+# Longer "words" (base64 blobs, URLs run together) are not indexed: nobody searches
+# for them, and PostgreSQL refuses a lexeme over 2 KB.
+MAX_WORD = 200
+
+
+def item_keys(*fields: str) -> str:
+    """The space-separated, sorted, distinct token keys of every word of ``fields``."""
+    norms: set[str] = set()
+    for text in fields:
+        norms.update(split_words(text).norms)
+    keys: set[str] = set()
+    keys = keys.union(*map(text_keys, (norm for norm in norms if len(norm) <= MAX_WORD)))
+    return " ".join(sorted(keys))
+
+
+@dataclass(frozen=True)
+class KeyGroup:
+    """Alternatives for one search word: whole keys, and untagged key prefixes."""
+
+    keys: frozenset[str]
+    prefixes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class KeyQuery:
+    """Every group must meet the item's keys. No group: every item is a candidate."""
+
+    groups: tuple[KeyGroup, ...]
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in split_parts(text)[1::2] if normalize_token(word)]
+
+
+def term_groups(text: str, exact: bool = False) -> list[KeyGroup]:
+    """One group per word of a term as a watchlist writes it: keyed as the matcher keys
+    a term's tokens (``NATO`` an acronym, ``Песков`` a name with its case forms;
+    ``exact``: the tokens only); a final ``*`` makes the last word a prefix."""
+    prefix = text.endswith("*") and not exact
+    words = _words(text[:-1] if prefix else text)
+    groups = [KeyGroup(term_keys(word, exact=exact)) for word in words]
+    if prefix and groups:
+        groups[-1] = KeyGroup(frozenset(), frozenset({normalize_token(words[-1])}))
+    return groups
+
+
+def parse_search(text: str) -> KeyQuery:
+    """A plain search string as a ``KeyQuery``: every word must be found; words inside
+    ``"..."`` are exact tokens, a word ending in ``*`` a prefix (``term_groups``)."""
+    groups: list[KeyGroup] = []
+    for index, chunk in enumerate(text.split('"')):
+        exact = index % 2 == 1
+        for raw in chunk.split():
+            groups += term_groups(raw, exact)
+    return KeyQuery(tuple(groups))

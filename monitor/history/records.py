@@ -1,0 +1,69 @@
+"""What the history's readers return: plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.model import Alert, DeliveryResult, Match, WireItem
+
+
+@dataclass(frozen=True)
+class HistoryBatch:
+    """What one transaction writes: items seen, their matches (``(item_id, match)``),
+    alerts (new or updated: the highest ``update`` wins) and delivery results (one
+    row per alert, channel and attempt)."""
+
+    items: tuple[WireItem, ...] = ()
+    matches: tuple[tuple[str, Match], ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    deliveries: tuple[DeliveryAttempt, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One attempt to send one alert to one channel. ``at`` is UTC."""
+
+    alert_id: str
+    channel: str
+    attempt: int
+    status: str  # sent, retry, dead, held
+    at: datetime
+    detail: str = ""
+
+    @classmethod
+    def from_result(cls, result: DeliveryResult, at: datetime) -> DeliveryAttempt:
+        """The attempt a channel's ``DeliveryResult`` reports (its ``attempts``-th)."""
+        return cls(
+            result.alert_id, result.channel, result.attempts, result.status, at, result.detail
+        )
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as stored, with when the monitor first saw it (UTC)."""
+
+    item: WireItem
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """An alert with its evidence (in ``alert``) and every delivery attempt, oldest
+    first (``alerts list`` leaves them out)."""
+
+    alert: Alert
+    created_at: datetime
+    deliveries: tuple[DeliveryAttempt, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedStats:
+    """One feed's items over a period (``feed_id`` None: local files, pushed items)."""
+
+    feed_id: str | None
+    items: int
+    matched: int  # items that matched at least one watchlist
+    alerts: int
+    first_seen: datetime
+    last_seen: datetime

@@ -1,0 +1,58 @@
+"""A ``KeyQuery`` as a SQL condition on ``items``: SQLite FTS5 or PostgreSQL tsquery.
+
+No I/O: builds SQLAlchemy expressions. Keys are passed as bound parameters inside
+one query string (FTS5's MATCH syntax, or a ``tsquery`` literal cast verbatim,
+without a text search configuration, so nothing re-folds or stems them).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from monitor.history.fulltext import KeyQuery
+from monitor.history.tables import items
+
+
+def _fts5_string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def fts5_match(query: KeyQuery) -> str:
+    """The FTS5 MATCH expression: groups joined by AND, alternatives by OR."""
+    groups = []
+    for group in query.groups:
+        alternatives = [_fts5_string(key) for key in sorted(group.keys)]
+        alternatives += [_fts5_string(prefix) + " *" for prefix in sorted(group.prefixes)]
+        groups.append("(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(groups)
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery(query: KeyQuery) -> str:
+    """The ``tsquery`` literal: groups joined by ``&``, alternatives by ``|``."""
+    groups = []
+    for group in query.groups:
+        alternatives = [_lexeme(key) for key in sorted(group.keys)]
+        alternatives += [_lexeme(prefix) + ":*" for prefix in sorted(group.prefixes)]
+        groups.append("(" + " | ".join(alternatives) + ")")
+    return " & ".join(groups)
+
+
+def key_condition(query: KeyQuery, dialect: str) -> sa.ColumnElement[bool]:
+    """``items`` rows whose keys satisfy ``query`` (every row for an empty query)."""
+    if not query.groups:
+        return sa.true()
+    if dialect == "sqlite":
+        fts = sa.table("items_fts", sa.column("rowid"))
+        matching = sa.select(fts.c.rowid).where(
+            sa.text("items_fts MATCH :fts_query").bindparams(fts_query=fts5_match(query))
+        )
+        return items.c.pk.in_(matching)
+    vector = sa.func.array_to_tsvector(
+        sa.func.string_to_array(items.c["keys"], sa.literal_column("' '"))
+    )
+    return vector.bool_op("@@")(sa.cast(sa.literal(tsquery(query)), postgresql.TSQUERY))

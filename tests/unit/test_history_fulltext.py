@@ -1,0 +1,139 @@
+"""The history's pure parts: full-text keys, query strings, prefilter, settings; no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.history import DeliveryAttempt
+from monitor.history.find import prefilter
+from monitor.history.fulltext import KeyGroup, KeyQuery, item_keys, parse_search
+from monitor.history.search import fts5_match, tsquery
+from monitor.history.store import History
+from monitor.match.query import parse_query
+from monitor.model import DeliveryResult, WireItem
+from tests.unit.test_config import BASE, problems_in, write
+
+
+def found(query: str, *fields: str) -> bool:
+    """Whether an item holding ``fields`` is a candidate for ``query``."""
+    keys = set(item_keys(*fields).split())
+    return all(
+        group.keys & keys or any(k.startswith(p) for k in keys for p in group.prefixes)
+        for group in parse_search(query).groups
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("الناتو", "وقال إن والناتو لن يتوسع"),
+        ("الناتو", "رسالة للناتو"),
+        ("ضمانات", "ضماناتها الأمنية"),
+        ("Песков", "по словам Пескова"),
+        ("NATO", "NATO-Russia talks"),
+        ("NATO", "l'OTAN et NATO's"),
+        ("guarantees", "a security guarantee"),
+        ("Zelensk*", "Zelenskyy said"),
+        ('"security guarantees"', "Security Guarantees"),
+        ("NATO Peskov", "Peskov on NATO"),
+    ],
+)
+def test_a_search_word_finds_the_forms_the_matcher_finds(query: str, text: str) -> None:
+    assert found(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("NATO", "Senator Smith"),
+        ("Путин", "Путинцев"),
+        ("Zakharova", "Zakharov"),
+        ("NATO Peskov", "NATO alone"),
+        ('"guarantees"', "a guarantee"),
+    ],
+)
+def test_a_search_word_does_not_find_what_the_matcher_refuses(query: str, text: str) -> None:
+    assert not found(query, text)
+
+
+def test_keys_are_space_free_sorted_and_distinct() -> None:
+    keys = item_keys("NATO NATO", "والناتو\u0640 " + "x" * 500).split(" ")
+    assert keys == sorted(set(keys))
+    assert "nato" in keys and "ar:الناتو" in keys
+    assert all(len(key) < 250 for key in keys)  # a 500-letter "word" is not indexed
+
+
+def test_an_empty_search_has_no_groups() -> None:
+    assert parse_search("  ,, ").groups == ()
+
+
+def test_query_strings_quote_every_key() -> None:
+    query = KeyQuery(
+        (KeyGroup(frozenset({"a'b", 'c"d'})), KeyGroup(frozenset(), frozenset({"na"})))
+    )
+    assert fts5_match(query) == '("a\'b" OR "c""d") AND ("na" *)'
+    assert tsquery(query) == "('a''b' | 'c\"d') & ('na':*)"
+
+
+def test_nul_characters_are_dropped_from_text_columns() -> None:
+    item = WireItem(id="a\x00b", title="t\x00", body="b", source="s")
+    row = History._item_row(item, datetime(2026, 1, 1))
+    assert (row["id"], row["title"]) == ("ab", "t")
+    assert row["data"]["id"] == "a\x00b" and "title" not in row["data"]
+
+
+def test_history_settings_default_and_refuse_bad_values(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, "monitor.yaml", BASE), env={}).settings
+    assert (settings.history_url, settings.history_retention) == (None, 30 * 86400.0)
+    for url in ("sqlite:///var/h.db", "postgresql://u@127.0.0.1:5432/test"):
+        text = BASE + f"settings:\n  history_url: {url}\n  history_retention: 90d\n"
+        settings = load_config(write(tmp_path, "monitor.yaml", text), env={}).settings
+        assert (settings.history_url, settings.history_retention) == (url, 90 * 86400.0)
+    [problem] = problems_in(tmp_path, BASE + "settings:\n  history_retention: 2h\n")
+    assert problem.endswith(
+        "settings.history_retention: must be at least 1d: the history is pruned daily"
+    )
+    for bad, says in [
+        ("mysql://h/db", "the 'mysql' history database is not supported"),
+        ("sqlite://", "bad history URL"),
+        ("postgresql://:secret@/db", "bad URL"),
+    ]:
+        [problem] = problems_in(tmp_path, BASE + f"settings:\n  history_url: '{bad}'\n")
+        assert "settings.history_url" in problem and says in problem, problem
+        assert "secret" not in problem
+
+
+@pytest.mark.parametrize(
+    ("query", "groups"),
+    [
+        # literal words must all be there; a topic or speaker name stands for any term
+        ("kremlin AND security", [{"kremlin"}, {"security"}]),
+        ("NATO AND kremlin", [{"kremlin"}]),
+        ('"Dmitry Peskov" AND kremlin', [{"kremlin"}]),
+        ("kremlin NEAR/5 moscow", [{"kremlin"}, {"moscow"}]),
+        ("kremlin OR moscow", [{"kremlin", "moscow"}]),
+        # what the index cannot decide is left to the matcher
+        ("kremlin AND NOT moscow", [{"kremlin"}]),
+        ("lang:ru AND feed:wire AND tag:x", []),
+        ('speaker:"Dmitry Peskov"', []),
+        ('"security guarantees" OR kremlin', []),
+    ],
+)
+def test_prefilter_keeps_only_words_every_match_holds(
+    tmp_path: Path, query: str, groups: list[set[str]]
+) -> None:
+    config = load_config(write(tmp_path, "monitor.yaml", BASE), env={})
+    found = prefilter(parse_query(query), config).groups
+    assert [{key for key in group.keys if ":" not in key} for group in found] == groups
+
+
+def test_a_delivery_result_is_recorded_as_its_numbered_attempt() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    result = DeliveryResult("a1", "webhook", "retry", attempts=3, detail="HTTP 503")
+    assert DeliveryAttempt.from_result(result, at) == DeliveryAttempt(
+        "a1", "webhook", 3, "retry", at, "HTTP 503"
+    )
