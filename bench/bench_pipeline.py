@@ -104,9 +104,10 @@ def split_feeds(items: list[dict[str, Any]], feeds: int) -> list[list[dict[str, 
     return [items[n::feeds] for n in range(feeds)]
 
 
-def write_config(folder: Path, urls: list[str], *, broker_url: str = "", every: str = "1s") -> Path:
+def write_config(folder: Path, urls: list[str], *, broker_url: str = "", every: str = "1h") -> Path:
     """The example config's topics, speakers and watchlist, with the bench's feeds and
-    one file channel (``alerts.jsonl``) under ``folder``."""
+    one file channel (``alerts.jsonl``) under ``folder``. ``every``: 1h for the
+    throughput runs (each feed is polled once, at start), 1s for the latency run."""
     example = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     watchlists = {
         name: {**wl, "channels": ["archive"]} for name, wl in example["watchlists"].items()
@@ -417,7 +418,7 @@ def latency(
     """Publish the items at ``rate`` items/s; time from each matching item's appearing in
     its feed to its alert's line in the file channel (read every 10 ms)."""
     server = FeedServer(feeds)
-    config_path = write_config(folder, server.urls, broker_url=url)
+    config_path = write_config(folder, server.urls, broker_url=url, every="1s")
     run = Distributed(folder, config_path, 2)
     matching = {item["id"] for feed in feeds for item in feed if _names_term(item)}
     arrived: dict[str, float] = {}

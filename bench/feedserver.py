@@ -8,7 +8,9 @@ each an RSS 2.0 document over the items given to that feed. Two modes:
   round robin over the feeds; each feed lists its newest ``window`` items, and
   ``published[item id]`` records when each one appeared (latency runs).
 
-Items are dicts with ``id``, ``title`` and ``body`` (as ``bench/corpus.py`` makes them).
+Each answer carries an ETag and a matching ``If-None-Match`` gets a 304, as a
+well-kept feed server does. Items are dicts with ``id``, ``title`` and ``body``
+(as ``bench/corpus.py`` makes them).
 Does network I/O on loopback only; no files.
 """
 
@@ -22,7 +24,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-WINDOW = 1000  # items a paced feed lists, newest first
+WINDOW = 100  # items a paced feed lists, newest first
 
 
 def rss_item(item: dict[str, Any], published: float) -> str:
@@ -75,6 +77,12 @@ class FeedServer:
     def _render(number: int, items: list[dict[str, Any]], now: float) -> bytes:
         return rss_document(number, [rss_item(item, now) for item in reversed(items)])
 
+    def etag(self, number: int) -> str:
+        """Changes whenever the feed's document does (conditional GET: 304 otherwise)."""
+        with self._lock:
+            shown = len(self.feeds[number]) if self._static else len(self._visible[number])
+            return f'"{number}-{int(self._static)}-{shown}"'
+
     def document(self, number: int) -> bytes:
         with self._lock:
             self.requests += 1
@@ -124,11 +132,19 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             try:
                 number = int(self.path.removeprefix("/feed/").removesuffix(".xml"))
+                etag = server.etag(number)
                 body = server.document(number)
             except (ValueError, IndexError):
                 self.send_error(404)
                 return
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(200)
+            self.send_header("ETag", etag)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
