@@ -1,0 +1,64 @@
+"""Per-stage timers for the pipeline benchmark, put in from outside ``monitor/``.
+
+``StageTimer.patch(module, name, stage)`` replaces a module's function with a timed
+wrapper and ``timed_object(obj, stage)`` wraps every method of an object (the store,
+the matcher). Times are *exclusive*: a stage's time excludes the time of timed calls
+made inside it (the store calls inside ``decide_story`` count as store, not decide),
+so the stages add up to the timed share of the run. ``restore()`` undoes every patch.
+No I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._children = [0.0]  # per open call: time spent in timed calls inside it
+        self._patched: list[tuple[Any, str, Any]] = []
+
+    def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        children = self._children
+        seconds = self.seconds
+        clock = time.perf_counter
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            children.append(0.0)
+            started = clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = clock() - started
+                inner = children.pop()
+                seconds[stage] += elapsed - inner
+                children[-1] += elapsed
+
+        return timed
+
+    def patch(self, module: Any, name: str, stage: str) -> None:
+        original = getattr(module, name)
+        self._patched.append((module, name, original))
+        setattr(module, name, self.wrap(stage, original))
+
+    def restore(self) -> None:
+        for module, name, original in reversed(self._patched):
+            setattr(module, name, original)
+        self._patched.clear()
+
+    def timed_object(self, target: Any, stage: str) -> Any:
+        """A proxy whose public methods are timed as ``stage``."""
+        timer = self
+
+        class Timed:
+            def __getattr__(self, name: str) -> Any:
+                value = getattr(target, name)
+                if callable(value) and not name.startswith("_"):
+                    return timer.wrap(stage, value)
+                return value
+
+        return Timed()
