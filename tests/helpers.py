@@ -9,14 +9,31 @@ import socket
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_AR = SEEDS / "peskov-security-guarantees.ar.txt"
+
+
+T = TypeVar("T")
+
+
+def with_peak_memory(call: Callable[[], T]) -> tuple[T, int]:
+    """``call()``'s result and the peak bytes Python allocated while it ran: a bound on
+    memory shows a bomb was not expanded without a wall-clock limit, which a loaded
+    machine breaks."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def example_config(tmp_path: Path, *, seeds: list[Path] | None = None) -> Path:

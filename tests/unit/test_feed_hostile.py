@@ -4,7 +4,6 @@ behind long prologs, and the golden feeds mutated at random."""
 from __future__ import annotations
 
 import time
-import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from monitor.errors import ParseError
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
 from monitor.sources.xmlsafe import strip_doctype
+from tests.helpers import with_peak_memory
 
 FETCHED = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -56,12 +56,7 @@ def test_entity_bomb_is_not_expanded(prolog: str) -> None:
     # Expanded, the bomb is 1 GB of text; memory, not the clock, shows it was not.
     data = bomb(prolog)
     assert 100_000 < len(data) < 130_000
-    tracemalloc.start()
-    try:
-        items = parse_bytes(data, ctx())
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    items, peak = with_peak_memory(lambda: parse_bytes(data, ctx()))
     assert peak < 40_000_000
     assert all("AAAA" not in item.body and "AAAA" not in item.title for item in items)
 
