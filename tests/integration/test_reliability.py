@@ -471,6 +471,9 @@ def test_redis_restart_under_load_loses_nothing_and_workers_resume(
         # Items keep coming while alerts go out: a poll's items are processed as one
         # batch, faster than their webhooks, so one drop would be processed whole before
         # the first webhooks arrived.
+        # Started once the worker polls, or its slow start lets every file pile up
+        # into one poll, processed whole before the first webhook arrives.
+        assert wait_for(lambda: bool(cluster.events("w1", "poll")), timeout=60), cluster.logs()
         dropper = threading.Thread(target=_trickle, args=(tmp_path, range(batch), 0.15))
         dropper.start()
 
