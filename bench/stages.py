@@ -4,12 +4,15 @@
 wrapper and ``timed_object(obj, stage)`` wraps every method of an object (the store,
 the matcher). Times are *exclusive*: a stage's time excludes the time of timed calls
 made inside it (the store calls inside ``decide_story`` count as store, not decide),
-so the stages add up to the timed share of the run. ``restore()`` undoes every patch.
-No I/O.
+so the stages add up to the timed share of the run. Each thread keeps its own stack of
+open calls: the runner fetches in a pool of threads while it processes, and one shared
+stack would credit a fetch's time to whatever call the main thread had open (negative
+stage times). ``restore()`` undoes every patch. No I/O.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,15 +22,24 @@ from typing import Any
 class StageTimer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
-        self._children = [0.0]  # per open call: time spent in timed calls inside it
+        self._local = threading.local()  # .children: this thread's stack of open calls
+        self._lock = threading.Lock()  # for ``seconds``, added to from every thread
         self._patched: list[tuple[Any, str, Any]] = []
 
+    def _children(self) -> list[float]:
+        """Per open call of this thread: the time spent in timed calls inside it."""
+        children: list[float] | None = getattr(self._local, "children", None)
+        if children is None:
+            children = self._local.children = [0.0]
+        return children
+
     def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        children = self._children
         seconds = self.seconds
+        lock = self._lock
         clock = time.perf_counter
 
         def timed(*args: Any, **kwargs: Any) -> Any:
+            children = self._children()
             children.append(0.0)
             started = clock()
             try:
@@ -35,7 +47,8 @@ class StageTimer:
             finally:
                 elapsed = clock() - started
                 inner = children.pop()
-                seconds[stage] += elapsed - inner
+                with lock:
+                    seconds[stage] += elapsed - inner
                 children[-1] += elapsed
 
         return timed
