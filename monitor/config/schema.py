@@ -331,21 +331,27 @@ def _check_store_url(value: str | None) -> str | None:
 _HISTORY_HINT = "expected sqlite:///path/to/history.db or postgresql://user@host:port/db"
 
 
-def _check_history_url(value: str | None) -> str | None:
-    # The same reading as monitor.history.parse_history_url, without importing
-    # SQLAlchemy into every command that loads the config.
-    if value is None:
-        return None
-    scheme = value.split(":", 1)[0] if ":" in value else ""
+def check_history_url(url: str) -> str:
+    """``url`` if it names a history database: SQLite with a file, or PostgreSQL.
+
+    The one reading of history URLs: ``Settings`` validates with it and
+    ``monitor.history.parse_history_url`` opens what it passes (without SQLAlchemy
+    imported into every command that loads the config). ValueError, no password shown.
+    """
+    scheme = url.split(":", 1)[0] if ":" in url else ""
     if scheme in ("sqlite", "sqlite+pysqlite"):
-        path = value.partition(":///")[2].partition("?")[0]
+        path = url.partition(":///")[2].partition("?")[0]
         if not path or path == ":memory:":
             raise ValueError(f"bad history URL; {_HISTORY_HINT}")
-        return value
+        return url
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return check_url(value, (scheme,))
+        return check_url(url, (scheme,))
     what = f"the {scheme!r} history database is not supported" if scheme else "bad history URL"
     raise ValueError(f"{what}; {_HISTORY_HINT}")
+
+
+def _check_history_url(value: str | None) -> str | None:
+    return None if value is None else check_history_url(value)
 
 
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]

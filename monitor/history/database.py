@@ -17,13 +17,13 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from monitor.config.schema import check_history_url
 from monitor.errors import HistoryError, one_line
 
 __all__ = ["HEAD", "create_history_engine", "default_history_url", "migrate", "parse_history_url"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0001"
-_HINT = "expected sqlite:///path/to/history.db or postgresql://user@host:port/db"
 
 
 def default_history_url(state_dir: str) -> str:
@@ -32,20 +32,17 @@ def default_history_url(state_dir: str) -> str:
 
 
 def parse_history_url(url: str) -> sa.URL:
-    """The SQLAlchemy URL for a ``settings.history_url``; ValueError (no password
-    shown) for anything but SQLite with a path or PostgreSQL."""
+    """The SQLAlchemy URL for a ``settings.history_url`` that
+    ``monitor.config.schema.check_history_url`` takes (ValueError, no password shown,
+    for any other); PostgreSQL is read with psycopg 3."""
+    check_history_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ValueError(f"bad history URL; {_HINT}") from None
-    backend, _, driver = parsed.drivername.partition("+")
-    if backend == "sqlite" and driver in ("", "pysqlite"):
-        if not parsed.database or parsed.database == ":memory:":
-            raise ValueError(f"the history needs a file: {_HINT}")
-        return parsed
-    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        raise ValueError("bad history URL: cannot be read") from None
+    if parsed.drivername.startswith("postgres"):
         return parsed.set(drivername="postgresql+psycopg")
-    raise ValueError(f"the {parsed.drivername!r} history database is not supported; {_HINT}")
+    return parsed
 
 
 def _to_json(value: Any) -> str:

@@ -7,6 +7,8 @@ without a text search configuration, so nothing re-folds or stems them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -18,28 +20,30 @@ def _fts5_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def fts5_match(query: KeyQuery) -> str:
-    """The FTS5 MATCH expression: groups joined by AND, alternatives by OR."""
-    groups = []
-    for group in query.groups:
-        alternatives = [_fts5_string(key) for key in sorted(group.keys)]
-        alternatives += [_fts5_string(prefix) + " *" for prefix in sorted(group.prefixes)]
-        groups.append("(" + " OR ".join(alternatives) + ")")
-    return " AND ".join(groups)
-
-
 def _lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsquery(query: KeyQuery) -> str:
-    """The ``tsquery`` literal: groups joined by ``&``, alternatives by ``|``."""
+def _boolean(
+    query: KeyQuery, quote: Callable[[str], str], prefix: str, any_of: str, all_of: str
+) -> str:
+    """Groups joined by ``all_of``, each group's keys and prefixes by ``any_of``."""
     groups = []
     for group in query.groups:
-        alternatives = [_lexeme(key) for key in sorted(group.keys)]
-        alternatives += [_lexeme(prefix) + ":*" for prefix in sorted(group.prefixes)]
-        groups.append("(" + " | ".join(alternatives) + ")")
-    return " & ".join(groups)
+        alternatives = [quote(key) for key in sorted(group.keys)]
+        alternatives += [quote(start) + prefix for start in sorted(group.prefixes)]
+        groups.append("(" + any_of.join(alternatives) + ")")
+    return all_of.join(groups)
+
+
+def fts5_match(query: KeyQuery) -> str:
+    """The FTS5 MATCH expression: groups joined by AND, alternatives by OR."""
+    return _boolean(query, _fts5_string, " *", " OR ", " AND ")
+
+
+def tsquery(query: KeyQuery) -> str:
+    """The ``tsquery`` literal: groups joined by ``&``, alternatives by ``|``."""
+    return _boolean(query, _lexeme, ":*", " | ", " & ")
 
 
 def key_condition(query: KeyQuery, dialect: str) -> sa.ColumnElement[bool]:
