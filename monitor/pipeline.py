@@ -163,14 +163,12 @@ def poll_feed(
             feed.every, current, new_items=bool(new_items), fresh_for=result.fresh_for
         )
         result.feed_state[cadence.INTERVAL_KEY] = repr(result.interval)
-        if result.more:
-            result.interval = 0.0  # the next batch of the document: at once
-    elif result.more:
-        result.interval = 0.0
     else:
         # A drop folder is scanned every `every`: a local listing is cheap, and a wire
         # dropped there must not wait for an interval stretched by a quiet night.
         result.interval = feed.every
+    if result.more:
+        result.interval = 0.0  # the document's next batch: at once
     return result
 
 

@@ -213,8 +213,7 @@ class EmbeddedRunner:
             self.stats.alerts += 1
             self._deliver(alert, attempt=1)
         self._errors.pop(feed_id, None)
-        # a document's next batch is due at once
-        self._next_due[feed_id] = now.timestamp() + (0.0 if result.more else result.interval)
+        self._next_due[feed_id] = now.timestamp() + result.interval
         log.info(
             "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
         )

@@ -406,25 +406,24 @@ def find_dateline(text: str, reference: date) -> Dateline | None:
 def _parse_paren(inner: str, end: int, reference: date) -> Dateline | None:
     # Segments: "publisher / agency - date"; the date may be in any segment.
     parts = [p.strip() for p in re.split(rf"\s/\s|\s{_DASH}\s|[/،]", inner) if p.strip()]
+    dates = [parse_date(part, reference) for part in parts]
     published = None
     names: list[str] = []
-    joined = False
-    for i, part in enumerate(parts):
-        if joined:
-            joined = False
-            continue
-        when = parse_date(part, reference)
-        following = parts[i + 1] if i + 1 < len(parts) else None
-        if when is not None and following is not None and parse_date(following, reference) is None:
+    i = 0
+    while i < len(parts):
+        part, when = parts[i], dates[i]
+        if when is not None and i + 1 < len(parts) and dates[i + 1] is None:
             # A dual month name split at its slash ("١٠ كانون الثاني/يناير ٢٠٢٢"): the
             # year is in the next segment, which is no date by itself.
-            whole = parse_date(f"{part} {following}", reference)
+            whole = parse_date(f"{part} {parts[i + 1]}", reference)
             if whole is not None and whole != when:
-                when, joined = whole, True
+                when = whole
+                i += 1
         if when is not None:
             published = published or when
         else:
             names.append(part)
+        i += 1
     agency, publisher = _agency_publisher(names)
     if published is None and agency is None and publisher is None:
         return None

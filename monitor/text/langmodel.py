@@ -47,8 +47,7 @@ def load_identifier(languages: tuple[str, ...]) -> Any:
         ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         ident.set_languages(list(languages))
         if path is not None:
-            _write_cache(path, ident)
-    ident.set_languages(list(languages))
+            _write_cache(path, ident)  # the restricted model: read back as it is
     return ident
 
 

@@ -116,7 +116,7 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     if not letters:
         return None
     cyrillic = len(_CYRILLIC.findall(sample))
-    if cyrillic * 2 <= len(letters):  # mostly Cyrillic: no other script has 90%
+    if cyrillic * 2 <= len(letters):  # not mostly Cyrillic: a script may answer alone
         by_script = _script_answer(sample, len(letters))
         if by_script is not None:
             return by_script

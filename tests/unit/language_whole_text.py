@@ -2,61 +2,31 @@
 
 ``monitor.text.language`` now reads a bounded sample and lets a script answer
 alone; test_language.py requires its answers to equal these on every labelled
-item and fixture, and bench/bench_language.py times both. Do not edit: it is
-the reference, not code in use.
+item and fixture, and bench/bench_language.py times both. Only the control flow
+that changed is kept here; the model, its restriction and the letter classes are
+the current module's (unchanged by issue 11). Do not edit: it is the reference,
+not code in use.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-from typing import Any
-
-# Languages the identifier may answer with. A closed set keeps short headlines
-# from being labelled as some rare language that shares their n-grams.
-LANGUAGES: tuple[str, ...] = (
-    "ar", "en", "ru", "uk", "fr", "de", "fa", "ur", "es", "it", "pl", "tr", "zh",
-    "pt", "nl", "sv", "da", "no", "fi", "cs", "sk", "bg", "sr", "be", "he", "el",
-    "ja", "ko", "hu", "ro",
-)  # fmt: skip
-
-# The languages the monitor is mostly used for. On short text the model is
-# unsure, and a near-tie between "en" and "nl" should go to the likelier prior.
-CORE: frozenset[str] = frozenset({"ar", "en", "ru", "uk", "fr", "de"})
-_SHORT = 200
-_CORE_WEIGHT = 2.0
-
-_identifier: Any = None
-_lock = threading.Lock()
-
-_UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
-_RUSSIAN_ONLY = re.compile(r"[ыэёЫЭЁ]")  # not ъ: Bulgarian uses it all the time
-# Letters of the other Cyrillic languages the model knows (sr, mk, be).
-_OTHER_CYRILLIC = re.compile(r"[ђјљњћџѓќѕўЂЈЉЊЋЏЃЌЅЎ]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
-_PERSIAN_URDU_ONLY = re.compile(r"[پچژگکی]")
-_URDU_ONLY = re.compile(r"[ٹڈڑںھےۓ]")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def _get_identifier() -> Any:
-    """Build the identifier once per process (loading the model takes ~0.3 s)."""
-    global _identifier
-    if _identifier is None:
-        with _lock:
-            if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-                ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                ident.set_languages(list(LANGUAGES))
-                _identifier = ident
-    return _identifier
-
-
-def _normalise_hint(hint: str) -> str:
-    # "en-US", "ar_EG", "EN" -> "en"
-    return re.split(r"[-_]", hint.strip(), maxsplit=1)[0].lower()
+from monitor.text.language import (
+    _ARABIC_SCRIPT,
+    _CYRILLIC,
+    _LANG_CODE,
+    _LETTER,
+    _OTHER_CYRILLIC,
+    _PERSIAN_URDU_ONLY,
+    _RUSSIAN_ONLY,
+    _SCRIPT_OF,
+    _SCRIPTS,
+    _SHORT,
+    _UKRAINIAN_ONLY,
+    _URDU_ONLY,
+    _classify,
+    _get_identifier,
+    _normalise_hint,
+)
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
@@ -95,35 +65,6 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     return code
 
 
-def _classify(sample: str) -> str:
-    identifier = _get_identifier()
-    if len(sample) >= _SHORT:
-        return str(identifier.classify(sample)[0])
-    ranked: list[tuple[str, float]] = identifier.rank(sample)
-    best = max(ranked[:8], key=lambda pair: pair[1] * (_CORE_WEIGHT if pair[0] in CORE else 1.0))
-    return str(best[0])
-
-
-_SCRIPT_OF: dict[str, str] = {
-    **dict.fromkeys(("ar", "fa", "ur", "ps", "ku"), "arabic"),
-    **dict.fromkeys(("ru", "uk", "bg", "be", "mk", "kk"), "cyrillic"),
-    **dict.fromkeys(
-        ("en", "fr", "de", "es", "it", "pl", "tr", "pt", "nl", "sv", "da", "no", "fi", "cs", "sk"),
-        "latin",
-    ),
-    **dict.fromkeys(("hu", "ro", "hr", "sl", "et", "lv", "lt", "id", "ms", "vi"), "latin"),
-    "he": "hebrew",
-    "el": "greek",
-}
-_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("arabic", _ARABIC_SCRIPT),
-    ("cyrillic", _CYRILLIC),
-    ("latin", re.compile(r"[A-Za-z\u00c0-\u024f]")),
-    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
-    ("greek", re.compile(r"[\u0370-\u03ff]")),
-)
-
-
 def hint_fits(hint: str, text: str) -> bool:
     """False when a declared language cannot be right: its script is not the
     text's (a CMS default of "en-US" on an Arabic feed). Unknown: True."""
@@ -134,9 +75,6 @@ def hint_fits(hint: str, text: str) -> bool:
     if script is None or total < 10:
         return True
     return counts[script] * 3 >= total
-
-
-_LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 def item_language(title: str, body: str, *declared: str | None) -> str | None:
