@@ -36,6 +36,7 @@ from monitor.pipeline import (
     held_without_digest,
 )
 from monitor.state.base import LedgerEntry, QueuedItem, Store
+from workers.publish import send
 
 log = structlog.get_logger(__name__)
 
@@ -65,9 +66,7 @@ def poll_due_feeds(config: Config, store: Store) -> list[str]:
         # A poll still queued when the next one is due is dropped: polls queued while
         # no worker ran would otherwise pile up and then run side by side, each
         # queueing the same new items before any of them marks them seen.
-        poll_feeds.apply_async(
-            ([feed.id for feed in batch],), expires=min(feed.every for feed in batch)
-        )
+        send(poll_feeds, ([feed.id for feed in batch],), expires=min(f.every for f in batch))
     return [feed.id for feed in due]
 
 
@@ -94,7 +93,7 @@ def queue_due_digests(
     ]
     for channel in channels:
         # not one per tick while the workers are busy: once, then again if still due later
-        flush_digest.apply_async((channel,), expires=DIGEST_REQUEUE_AFTER)
+        send(flush_digest, (channel,), expires=DIGEST_REQUEUE_AFTER)
         last[channel] = now
     return channels
 
@@ -172,7 +171,7 @@ def requeue_stale_pending(
         # a retry waiting for its backoff (``due``) is not lost before it is due
         if entry.payload and now - max(entry.updated, entry.due) > older_than:
             alert = Alert.from_message(json.loads(entry.payload))
-            deliver.delay(alert.to_message(), entry.channel, entry.attempts + 1)
+            send(deliver, (alert.to_message(), entry.channel, entry.attempts + 1))
             count += 1
     return count
 
@@ -304,5 +303,9 @@ def run_poller(
             # Redis down: try again next tick. A feed claimed but not queued (Redis went
             # away in between) waits for its claim to lapse: one interval skipped.
             log.error("poller_redis_error", error=str(exc))
+        except Exception:
+            # Anything else: logged whole, and the poller goes on. A poller that ended
+            # here would leave every feed unpolled and every lost message unswept.
+            log.exception("poller_tick_failed")
         stop.wait(TICK)
     log.info("poller_stopped")

@@ -27,6 +27,7 @@ from monitor.sources import cadence
 from monitor.sources.fetchpool import FetchPool
 from monitor.state.base import Store
 from workers.app import app, runtime, time_limits, visibility_timeout
+from workers.publish import send
 
 log = structlog.get_logger(__name__)
 
@@ -129,7 +130,7 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
         store.hold_claim(feed.id, result.interval)
     if result.more:
         # a document read in batches (``PollResult.more``): its next batch at once
-        poll_feeds.apply_async(([feed.id],), expires=feed.every)
+        send(poll_feeds, ([feed.id],), expires=feed.every)
     log.info(
         "poll",
         feed=feed.id,
@@ -143,7 +144,7 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
 def queue_items(items: Sequence[dict[str, Any]]) -> None:
     """Queue items for processing, ``ITEM_BATCH`` to a message."""
     for start in range(0, len(items), ITEM_BATCH):
-        process_items.delay(list(items[start : start + ITEM_BATCH]))
+        send(process_items, (list(items[start : start + ITEM_BATCH]),))
 
 
 @app.task(name="monitor.process_item", bind=True, max_retries=None)
@@ -204,7 +205,7 @@ def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> int:
     for alert in alerts:
         # digest channels hold it in the ledger until flush_digest sends it
         for channel in pipeline.immediate_channels(alert, config):
-            deliver.delay(alert.to_message(), channel, 1)
+            send(deliver, (alert.to_message(), channel, 1))
     # Last: its deliveries are in the ledger (pending, swept if lost) and queued. A
     # task that raised leaves the record, so the poller queues the item again.
     pipeline.finish_queued(item, rt.store)
@@ -256,9 +257,9 @@ def _queue_retry(alert_data: dict[str, Any], channel: str, attempt: int, due: fl
     when it is due (``LedgerEntry.due``), so the poller's sweep leaves it alone till then."""
     wait = max(0.0, due - time.time())
     if wait <= max_countdown():
-        deliver.apply_async((alert_data, channel, attempt), countdown=wait)
+        send(deliver, (alert_data, channel, attempt), countdown=wait)
     else:
-        deliver.apply_async((alert_data, channel, attempt, due), countdown=max_countdown())
+        send(deliver, (alert_data, channel, attempt, due), countdown=max_countdown())
 
 
 @app.task(name="monitor.flush_digest", bind=True, max_retries=None)

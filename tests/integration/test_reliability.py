@@ -480,16 +480,18 @@ def test_redis_restart_under_load_loses_nothing_and_workers_resume(
         # Killed while items are still being processed (queued, not yet done), not only
         # delivered.
         in_flight = RedisStore(aof_redis.url)
+        queued_seen: list[int] = []  # queued items at the last look, just before the kill
+
+        def delivering_while_queued() -> bool:
+            queued_seen.append(len(in_flight.list_queued()))
+            return len(receiver.unique()) >= 2 and queued_seen[-1] > 0
+
         try:
-            assert wait_for(
-                lambda: len(receiver.unique()) >= 2 and bool(in_flight.list_queued()),
-                timeout=40,
-                interval=0.02,
-            ), cluster.logs()
-            processing = len(in_flight.list_queued())
+            assert wait_for(delivering_while_queued, timeout=40, interval=0.02), cluster.logs()
         finally:
             in_flight.close()
         aof_redis.kill()
+        processing = queued_seen[-1]
         dropper.join()
         at_kill = receiver.unique()
         assert len(at_kill) < batch, "the batch finished before Redis went down"

@@ -257,9 +257,6 @@ class FakePollTask:
     def apply_async(self, args: tuple[list[str]], **_: object) -> None:
         self.queued.extend(args[0])
 
-    def delay(self, *args: Any) -> None:  # process_items
-        pass
-
 
 @pytest.fixture
 def distributed(
@@ -281,7 +278,7 @@ def distributed(
     body = tasks.poll_feed  # the real task, run in process with .run
     fake = FakePollTask()
     monkeypatch.setattr(tasks, "poll_feeds", fake)
-    monkeypatch.setattr(tasks, "process_items", fake)
+    monkeypatch.setattr(tasks, "process_items", FakePollTask())  # its items: not looked at
     yield rt, body, fake
 
 

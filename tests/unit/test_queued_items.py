@@ -54,11 +54,11 @@ def item(n: int, feed: str = "desk") -> WireItem:
 
 @dataclass
 class FakeTask:
-    """Stands in for a Celery task: records what ``delay`` would have sent."""
+    """Stands in for a Celery task: records what ``apply_async`` would have sent."""
 
     sent: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def delay(self, *args: Any) -> None:
+    def apply_async(self, args: tuple[Any, ...], **_: object) -> None:
         self.sent.append(args)
 
     def items(self) -> list[dict[str, Any]]:

@@ -22,11 +22,8 @@ from tests.unit.test_alerts import NOW, FakeChannel, new_alert
 class FakeDeliver:
     queued: list[tuple[tuple[Any, ...], float]] = field(default_factory=list)
 
-    def apply_async(self, args: tuple[Any, ...], countdown: float) -> None:
+    def apply_async(self, args: tuple[Any, ...], countdown: float = 0.0) -> None:
         self.queued.append((args, countdown))
-
-    def delay(self, *args: Any) -> None:
-        self.queued.append((args, 0.0))
 
 
 @pytest.fixture
