@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config
 
-.PHONY: run serve test check lint typecheck unit unit-compiled integration bench corpus clean
+.PHONY: run serve test check lint format typecheck unit unit-compiled integration bench corpus clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
@@ -52,11 +52,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
+# What lint checks, fixed in place.
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# With line coverage of monitor/ and workers/ (the files not fully covered, then the total).
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q --cov=monitor --cov=workers --cov-report=term:skip-covered tests/unit
 
 # The unit tests again, on the compiled build: pytest's own script (no current
 # directory on sys.path) and --import-mode=append, so that the installed, compiled
