@@ -15,9 +15,7 @@ import html
 import io
 import json
 import re
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
@@ -37,6 +35,7 @@ from monitor.sources.clean import (
 )
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
+from monitor.sources.fastfeed import FeedDoc, FeedEntry, from_struct, read_rss
 from monitor.sources.identity import title_story_id, unique_item_id
 from monitor.sources.takes import tidy_story
 from monitor.sources.xmlsafe import strip_doctype
@@ -53,34 +52,21 @@ _HTML_START = re.compile(
 )
 
 
-@dataclass
-class _Entry:
-    """What any feed format says about one entry, before it becomes an item."""
-
-    guid: str | None
-    link: str | None
-    title_html: str
-    body_html: str
-    published: datetime | None
-    language: str | None
+# What any feed format says about an entry and about itself (the fast RSS reader's too).
+_Entry = FeedEntry
+_Feed = FeedDoc
 
 
-@dataclass
-class _Feed:
-    """What a feed says about itself, and its entries."""
+def parse_feed(data: bytes, ctx: SourceContext, *, fast: bool = True) -> list[WireItem]:
+    """Every entry of an RSS/Atom/RDF/JSON feed as an item; ParseError if not a feed.
 
-    title: str
-    language: str | None
-    base: str | None  # where relative entry links point from
-    entries: list[_Entry]
-
-
-def parse_feed(data: bytes, ctx: SourceContext) -> list[WireItem]:
-    """Every entry of an RSS/Atom/RDF/JSON feed as an item; ParseError if not a feed."""
+    ``fast``: plain RSS 2.0 is read by ``fastfeed`` (same items, a fraction of the
+    cost); False sends every XML document through feedparser (tests, benchmarks).
+    """
     if data.lstrip()[:1] in (b"{", b"["):
         feed = _read_json_feed(data, ctx)
     else:
-        feed = _read_xml_feed(data, ctx)
+        feed = _read_xml_feed(data, ctx, fast)
     publisher = _publisher(feed.title)
     # Relative entry links: against the site the feed names, else the feed's own URL.
     base = _http_link(feed.base) or _http_link(ctx.source)
@@ -107,12 +93,17 @@ def parse_feed(data: bytes, ctx: SourceContext) -> list[WireItem]:
     return items
 
 
-def _read_xml_feed(data: bytes, ctx: SourceContext) -> _Feed:
+def _read_xml_feed(data: bytes, ctx: SourceContext, fast: bool) -> _Feed:
     headers = {str(k).lower(): str(v) for k, v in ctx.headers.items()}
+    prepared = _unprefix_rss(_to_utf8(strip_doctype(data), headers))
+    if fast:
+        found = read_rss(prepared, headers)
+        if found is not None:
+            return found
     try:
         # A stream, never a str: feedparser treats strings as URLs or file names.
         parsed = feedparser.parse(
-            io.BytesIO(_unprefix_rss(_to_utf8(strip_doctype(data), headers))),
+            io.BytesIO(prepared),
             response_headers=headers,
             resolve_relative_uris=False,
             sanitize_html=False,  # we reduce HTML to text ourselves
@@ -215,7 +206,7 @@ def _xml_entry(raw: Mapping[str, Any]) -> _Entry:
     published = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         # dict.get skips FeedParserDict's deprecated updated->published key mapping.
-        published = _from_struct(dict.get(raw, key) if isinstance(raw, dict) else raw.get(key))
+        published = from_struct(dict.get(raw, key) if isinstance(raw, dict) else raw.get(key))
         if published is not None:
             break
     guid = _str_or_none(raw.get("id"))
@@ -354,15 +345,6 @@ def _str_or_none(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     return value.strip() or None if isinstance(value, str) else None
-
-
-def _from_struct(value: Any) -> datetime | None:
-    if not isinstance(value, time.struct_time):
-        return None
-    try:
-        return datetime(*value[:6], tzinfo=UTC)
-    except (ValueError, OverflowError):
-        return None
 
 
 def _from_iso(value: Any) -> datetime | None:

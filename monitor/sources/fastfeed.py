@@ -1,0 +1,361 @@
+"""A fast reader for plain, well-formed RSS 2.0: lxml instead of feedparser.
+
+feedparser costs ~1.4 ms per entry; most feeds are simple RSS 2.0 that lxml reads
+in a fraction of that. This reader reproduces exactly what ``feeds`` takes from
+feedparser (titles, links, guids, bodies, dates, languages, with feedparser's
+own text fixes, URL join and date parser) and *declines* (returns None) on
+anything where it could differ: not well-formed, not UTF-8, another format or
+version, nested markup in a text field, repeated fields, elements feedparser
+treats specially that this reader does not model, unknown default namespaces,
+``xml:base``/``lang`` attributes. feedparser then reads the document as before.
+
+lxml runs with entities, DTDs and network off and its size limits on; the
+caller has already removed the DOCTYPE (``xmlsafe``). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from feedparser.datetimes import _parse_date
+from feedparser.mixin import _cp1252, _FeedParserMixin
+from feedparser.urls import _urljoin
+from lxml import etree
+
+from monitor.sources.xmlsafe import safe_xml_parser
+
+
+@dataclass
+class FeedEntry:
+    """What any feed format says about one entry, before it becomes an item."""
+
+    guid: str | None
+    link: str | None
+    title_html: str
+    body_html: str
+    published: datetime | None
+    language: str | None
+
+
+@dataclass
+class FeedDoc:
+    """What a feed says about itself, and its entries."""
+
+    title: str
+    language: str | None
+    base: str | None  # where relative entry links point from
+    entries: list[FeedEntry]
+
+
+# feedparser's names for the elements read here (namespace prefix + "_" + local name).
+_TITLE = frozenset({"title", "dc_title", "media_title"})
+_LINK = frozenset({"link"})
+_ID = frozenset({"guid", "id"})
+_DESCRIPTION = frozenset(
+    {"description", "dc_description", "media_description", "summary", "itunes_summary", "abstract"}
+)
+_CONTENT = frozenset({"content_encoded", "fullitem", "content", "body", "xhtml_body"})
+_DATES = {
+    "pubdate": "published",
+    "published": "published",
+    "issued": "published",
+    "dcterms_issued": "published",
+    "updated": "updated",
+    "modified": "updated",
+    "lastbuilddate": "updated",
+    "dc_date": "updated",
+    "dcterms_modified": "updated",
+    "created": "created",
+    "dcterms_created": "created",
+}
+_LANGUAGE = frozenset({"language", "dc_language"})
+# Elements feedparser has handlers for that touch nothing read here (authors, tags,
+# enclosures, media, channel furniture); any other handled element declines.
+_HARMLESS = frozenset(
+    {
+        "author", "dc_creator", "dc_author", "dc_publisher", "dc_rights", "dc_subject",
+        "dc_contributor", "category", "comments", "enclosure", "generator", "docs", "ttl",
+        "webmaster", "managingeditor", "copyright", "rights", "subtitle", "tagline",
+        "media_content", "media_thumbnail", "media_credit", "media_group", "media_keywords",
+        "media_rating", "media_restriction", "media_license", "media_player", "media_category",
+        "feedburner_origlink", "feedburner_browserfriendly", "info", "cloud", "url", "width",
+        "height", "name", "email", "sy_updateperiod", "sy_updatefrequency", "sy_updatebase",
+        "slash_comments", "wfw_comment", "wfw_commentrss", "itunes_author", "itunes_explicit",
+        "itunes_duration", "itunes_keywords", "itunes_image", "itunes_category", "itunes_owner",
+        "itunes_name", "itunes_email", "itunes_subtitle", "itunes_block", "georss_point",
+        "geo_lat", "geo_long", "source", "expirationdate", "dc_type", "dc_format",
+        "dc_identifier", "dc_source", "dc_relation", "dc_coverage", "newlocation",
+    }
+)  # fmt: skip
+# Containers that may hold elements (every other element must hold only text).
+_CONTAINERS = frozenset({"media_content", "media_group", "itunes_owner", "itunes_category"})
+_CHANNEL_PARTS = frozenset({"image", "textinput"})  # their titles and links are theirs
+
+_NAMESPACES: dict[str, str] = {
+    uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()
+}
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+_SAFE_CHARSETS = frozenset({"utf-8", "utf8"})
+_ENTITY_AMP = re.compile("&([A-Za-z0-9_]+);")
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_RSS_VERSIONS = frozenset({"2.0"})
+
+
+class _Decline(Exception):
+    """This document is not one the fast reader can read exactly like feedparser."""
+
+
+def read_rss(data: bytes, headers: Mapping[str, str]) -> FeedDoc | None:
+    """``data`` (DOCTYPE already removed) read as feedparser would, or None to decline.
+
+    ``headers`` are the response headers with lower-cased names, as feedparser gets them.
+    """
+    if not _plain_utf8(data, headers):
+        return None
+    if "content-location" in headers:
+        return None  # feedparser resolves links against it
+    try:
+        root = etree.fromstring(data, safe_xml_parser(recover=False))
+    except (etree.LxmlError, ValueError):
+        return None
+    if root.xpath("//@xml:base | //@xml:lang | //@lang"):
+        return None  # feedparser tracks bases and languages per element
+    try:
+        return _read_root(root, headers.get("content-language"))
+    except _Decline:
+        return None
+
+
+def _plain_utf8(data: bytes, headers: Mapping[str, str]) -> bool:
+    """UTF-8 bytes that feedparser too will take as UTF-8 without complaint."""
+    content_type = headers.get("content-type")
+    if content_type:
+        media, _, params = content_type.partition(";")
+        media = media.strip().lower()
+        charset = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", params, re.IGNORECASE)
+        application = media.startswith("application/")
+        if media not in _XML_TYPES and not (application and media.endswith("+xml")):
+            return False
+        if charset is None:
+            if not application:
+                return False  # text/xml without a charset is us-ascii to feedparser
+        elif charset.group(1).lower() not in _SAFE_CHARSETS:
+            return False
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    declared = _DECLARED.match(data[3:515] if data[:3] == b"\xef\xbb\xbf" else data[:512])
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in _SAFE_CHARSETS:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _name(element: Any) -> str:
+    """feedparser's name for ``element``: its known prefix, ``_``, its local name."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        raise _Decline
+    if tag[0] != "{":
+        return tag.lower()
+    uri, _, local = tag[1:].partition("}")
+    lowered = uri.lower()
+    if "backend.userland.com/rss" in lowered:
+        lowered = "http://backend.userland.com/rss"
+    prefix = _NAMESPACES.get(lowered)
+    if prefix is None:
+        if not element.prefix:
+            raise _Decline  # an unknown default namespace: feedparser sees plain names
+        return f"{element.prefix}_{local}".lower()  # feedparser keeps the given prefix
+    return f"{prefix}_{local}".lower() if prefix else local.lower()
+
+
+def _fix_text(value: str) -> str:
+    """feedparser's treatment of an element's text (strict parser, UTF-8 document)."""
+    value = value.strip()
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        value = value.encode("iso-8859-1").decode("utf-8")
+    return value.translate(_cp1252)
+
+
+def _text_of(element: Any) -> str:
+    if len(element):
+        raise _Decline  # markup inside a text field: feedparser rebuilds it as XHTML
+    if element.attrib.get("type") or element.attrib.get("mode"):
+        raise _Decline  # content types and base64 modes
+    return _fix_text(element.text or "")
+
+
+def _only_text(element: Any, earlier: str | None) -> str:
+    """The text of a field that must appear once: a second one declines (feedparser
+    keeps the first title, moves a second description into content...)."""
+    if earlier is not None:
+        raise _Decline
+    return _text_of(element)
+
+
+def _link_of(element: Any, entry: bool) -> str | None:
+    """What ``link`` (RSS's, or an Atom link inside RSS) says the alternate page is;
+    None when it names another page (``self``, ``enclosure``...)."""
+    attrs = {str(k).lower(): v for k, v in element.attrib.items()}
+    if "url" in attrs or "uri" in attrs:
+        raise _Decline
+    if "href" in attrs:
+        rel = attrs.get("rel", "alternate")
+        media = attrs.get("type", "application/atom+xml" if rel == "self" else "text/html")
+        media = {"html": "text/html", "xhtml": "application/xhtml+xml"}.get(media.lower(), media)
+        if rel == "alternate" and media.lower() in ("text/html", "application/xhtml+xml"):
+            if len(element):
+                raise _Decline
+            return str(_urljoin("", attrs["href"]))
+        return None
+    text = _text_of(element)
+    text = str(_urljoin("", text)) if text else ""
+    if entry:
+        text = text.replace("&amp;", "&")
+    return _ENTITY_AMP.sub(r"&\g<1>", text)
+
+
+def _read_root(root: Any, base_language: str | None) -> FeedDoc | None:
+    if root.tag != "rss" or root.get("version", "").strip() not in _RSS_VERSIONS:
+        return None
+    channels = list(root)
+    if len(channels) != 1 or channels[0].tag != "channel":
+        return None
+    lang = base_language.replace("_", "-") if base_language else None
+    title: str | None = None
+    language = lang
+    link: str | None = None
+    entries: list[FeedEntry] = []
+    for element in channels[0]:
+        name = _name(element)
+        if name == "item":
+            entries.append(_read_item(element, lang))
+        elif name in _TITLE:
+            title = _only_text(element, title)
+        elif name in _LANGUAGE:
+            language = _text_of(element)
+        elif name in _LINK:
+            found = _link_of(element, entry=False)
+            if found is not None:
+                link = found
+        elif name in _DATES or name in _DESCRIPTION:
+            _text_of(element)  # the channel's own dates and description
+        elif name in _CHANNEL_PARTS:
+            for part in element:
+                if len(part):
+                    raise _Decline
+        else:
+            _check_other(element, name)
+    return FeedDoc(
+        title=title or "", language=_str_or_none(language), base=_str_or_none(link), entries=entries
+    )
+
+
+def _str_or_none(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _check_other(element: Any, name: str) -> None:
+    """Decline on an element feedparser might read into a field or a state we model."""
+    if name not in _HARMLESS and _handled(name):
+        raise _Decline  # titles, ids, dates... here, or a handler not modelled
+    if len(element):
+        if name not in _CONTAINERS:
+            raise _Decline
+        for child in element:
+            _check_other(child, _name(child))
+
+
+@functools.cache
+def _handled(name: str) -> bool:
+    """Whether feedparser has a handler for elements of this name."""
+    return hasattr(_FeedParserMixin, f"_start_{name}") or hasattr(_FeedParserMixin, f"_end_{name}")
+
+
+def _read_item(item: Any, lang: str | None) -> FeedEntry:
+    if item.attrib:
+        raise _Decline  # rdf:about and the like
+    title: str | None = None
+    link: str | None = None
+    guid: str | None = None
+    guid_is_link = False
+    description: str | None = None
+    content: str | None = None
+    dates: dict[str, datetime | None] = {}
+    for element in item:
+        name = _name(element)
+        if name in _TITLE:
+            title = _only_text(element, title)
+        elif name in _LINK:
+            found = _link_of(element, entry=True)
+            if found is not None:
+                link = found
+        elif name in _ID:
+            # The last id wins; a permalink guid is the link only if none came before.
+            guid_is_link = element.get("isPermaLink", element.get("ispermalink", "true")) == "true"
+            if len(element.attrib) > 1:
+                raise _Decline
+            guid = _text_of(element)
+            if guid_is_link and guid:
+                guid = str(_urljoin("", guid))
+            if guid_is_link and link is None:
+                link = guid
+        elif name in _DESCRIPTION:
+            description = _only_text(element, description)
+        elif name in _CONTENT:
+            content = _only_text(element, content)
+        elif name in _DATES:
+            dates[_DATES[name]] = from_struct(_parse_date(_text_of(element)))
+        elif name in _LANGUAGE:
+            _text_of(element)
+        elif name in _CHANNEL_PARTS and not len(element):
+            pass  # an item's <image>url</image>: with children, feedparser mixes contexts
+        else:
+            _check_other(element, name)
+    summary = description if description is not None else content
+    body = content or ""
+    if not body:
+        body = summary or ""
+    published = None
+    for key in ("published", "updated", "created"):
+        published = dates.get(key)
+        if published is not None:
+            break
+    has_text_field = title is not None or description is not None or content is not None
+    return FeedEntry(
+        guid=guid.strip() or None if guid is not None else None,
+        link=_checked_link(link, guid),
+        title_html=title or "",
+        body_html=body,
+        published=published,
+        language=lang if has_text_field else None,
+    )
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _checked_link(link: str | None, guid: str | None) -> str | None:
+    link = link.strip() or None if link is not None else None
+    if link is not None and link == guid and not _SCHEME.match(link):
+        return None  # a guid copied into the link is an id, not a path
+    return link
+
+
+def from_struct(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
