@@ -3,11 +3,11 @@
 feedparser costs ~1.4 ms per entry; most feeds are simple RSS 2.0 that lxml reads
 in a fraction of that. This reader reproduces exactly what ``feeds`` takes from
 feedparser (titles, links, guids, bodies, dates, languages, with feedparser's
-own text fixes, URL join and date parser) and *declines* (returns None) on
-anything where it could differ: not well-formed, not UTF-8, another format or
-version, nested markup in a text field, repeated fields, elements feedparser
-treats specially that this reader does not model, unknown default namespaces,
-``xml:base``/``lang`` attributes. feedparser then reads the document as before.
+own decoding, text fixes, URL join and date parser) and *declines* (returns
+None) on anything where it could differ: not well-formed, a charset feedparser
+would override, another format or version, nested markup in a text field,
+repeated fields, elements feedparser treats specially that this reader does not
+model, ``xml:base``/``lang`` attributes. feedparser then reads the document as before.
 
 lxml runs with entities, DTDs and network off and its size limits on; the
 caller has already removed the DOCTYPE (``xmlsafe``). Pure: no I/O.
@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedparser.datetimes import _parse_date
+from feedparser.encodings import convert_to_utf8
 from feedparser.mixin import _cp1252, _FeedParserMixin
 from feedparser.urls import _urljoin
 from lxml import etree
@@ -101,10 +102,7 @@ _CHANNEL_PARTS = frozenset({"image", "textinput"})  # their titles and links are
 _NAMESPACES: dict[str, str] = {
     uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()
 }
-_XML_TYPES = frozenset({"application/xml", "text/xml"})
-_SAFE_CHARSETS = frozenset({"utf-8", "utf8"})
 _ENTITY_AMP = re.compile("&([A-Za-z0-9_]+);")
-_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 _RSS_VERSIONS = frozenset({"2.0"})
 
 
@@ -117,12 +115,13 @@ def read_rss(data: bytes, headers: Mapping[str, str]) -> FeedDoc | None:
 
     ``headers`` are the response headers with lower-cased names, as feedparser gets them.
     """
-    if not _plain_utf8(data, headers):
+    decoded = _as_feedparser_decodes(data, headers)
+    if decoded is None:
         return None
     if "content-location" in headers:
         return None  # feedparser resolves links against it
     try:
-        root = etree.fromstring(data, safe_xml_parser(recover=False))
+        root = etree.fromstring(decoded, safe_xml_parser(recover=False))
     except (etree.LxmlError, ValueError):
         return None
     if root.xpath("//@xml:base | //@xml:lang | //@lang"):
@@ -133,31 +132,15 @@ def read_rss(data: bytes, headers: Mapping[str, str]) -> FeedDoc | None:
         return None
 
 
-def _plain_utf8(data: bytes, headers: Mapping[str, str]) -> bool:
-    """UTF-8 bytes that feedparser too will take as UTF-8 without complaint."""
-    content_type = headers.get("content-type")
-    if content_type:
-        media, _, params = content_type.partition(";")
-        media = media.strip().lower()
-        charset = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", params, re.IGNORECASE)
-        application = media.startswith("application/")
-        if media not in _XML_TYPES and not (application and media.endswith("+xml")):
-            return False
-        if charset is None:
-            if not application:
-                return False  # text/xml without a charset is us-ascii to feedparser
-        elif charset.group(1).lower() not in _SAFE_CHARSETS:
-            return False
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return False
-    declared = _DECLARED.match(data[3:515] if data[:3] == b"\xef\xbb\xbf" else data[:512])
-    if declared and declared.group(1).decode("ascii", "replace").lower() not in _SAFE_CHARSETS:
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _as_feedparser_decodes(data: bytes, headers: Mapping[str, str]) -> bytes | None:
+    """``data`` in UTF-8, decoded exactly as feedparser decodes it (its own code:
+    HTTP charset, XML declaration, BOM, RFC 3023 defaults); None where feedparser
+    would flag the document (a charset it had to override, a non-XML media type)."""
+    result: dict[str, Any] = {}
+    converted = convert_to_utf8(dict(headers), data, result)
+    if result.get("bozo") or not result.get("encoding"):
+        return None
+    return bytes(converted)
 
 
 def _name(element: Any) -> str:
@@ -173,9 +156,9 @@ def _name(element: Any) -> str:
         lowered = "http://backend.userland.com/rss"
     prefix = _NAMESPACES.get(lowered)
     if prefix is None:
-        if not element.prefix:
-            raise _Decline  # an unknown default namespace: feedparser sees plain names
-        return f"{element.prefix}_{local}".lower()  # feedparser keeps the given prefix
+        # feedparser names an unknown namespace's elements by the prefix given
+        # them; in an unknown default namespace they are plain RSS to it.
+        return f"{element.prefix}_{local}".lower() if element.prefix else local.lower()
     return f"{prefix}_{local}".lower() if prefix else local.lower()
 
 
@@ -203,6 +186,16 @@ def _only_text(element: Any, earlier: str | None) -> str:
     return _text_of(element)
 
 
+def _id_of(element: Any) -> tuple[str, bool]:
+    """A guid's (or id's) text, and whether feedparser takes it for a permalink."""
+    attrs = {str(k).lower(): v for k, v in element.attrib.items()}
+    if len(attrs) > ("ispermalink" in attrs):
+        raise _Decline
+    is_link = attrs.get("ispermalink", "true") == "true"
+    value = _text_of(element)
+    return (str(_urljoin("", value)) if is_link and value else value), is_link
+
+
 def _link_of(element: Any, entry: bool) -> str | None:
     """What ``link`` (RSS's, or an Atom link inside RSS) says the alternate page is;
     None when it names another page (``self``, ``enclosure``...)."""
@@ -226,10 +219,10 @@ def _link_of(element: Any, entry: bool) -> str | None:
 
 
 def _read_root(root: Any, base_language: str | None) -> FeedDoc | None:
-    if root.tag != "rss" or root.get("version", "").strip() not in _RSS_VERSIONS:
+    if _name(root) != "rss" or root.get("version", "").strip() not in _RSS_VERSIONS:
         return None
     channels = list(root)
-    if len(channels) != 1 or channels[0].tag != "channel":
+    if len(channels) != 1 or _name(channels[0]) != "channel":
         return None
     lang = base_language.replace("_", "-") if base_language else None
     title: str | None = None
@@ -247,6 +240,10 @@ def _read_root(root: Any, base_language: str | None) -> FeedDoc | None:
         elif name in _LINK:
             found = _link_of(element, entry=False)
             if found is not None:
+                link = found
+        elif name in _ID:
+            found, is_link = _id_of(element)
+            if is_link and link is None:
                 link = found
         elif name in _DATES or name in _DESCRIPTION:
             _text_of(element)  # the channel's own dates and description
@@ -288,7 +285,6 @@ def _read_item(item: Any, lang: str | None) -> FeedEntry:
     title: str | None = None
     link: str | None = None
     guid: str | None = None
-    guid_is_link = False
     description: str | None = None
     content: str | None = None
     dates: dict[str, datetime | None] = {}
@@ -302,13 +298,8 @@ def _read_item(item: Any, lang: str | None) -> FeedEntry:
                 link = found
         elif name in _ID:
             # The last id wins; a permalink guid is the link only if none came before.
-            guid_is_link = element.get("isPermaLink", element.get("ispermalink", "true")) == "true"
-            if len(element.attrib) > 1:
-                raise _Decline
-            guid = _text_of(element)
-            if guid_is_link and guid:
-                guid = str(_urljoin("", guid))
-            if guid_is_link and link is None:
+            guid, is_link = _id_of(element)
+            if is_link and link is None:
                 link = guid
         elif name in _DESCRIPTION:
             description = _only_text(element, description)
