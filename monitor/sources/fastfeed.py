@@ -186,6 +186,19 @@ def _only_text(element: Any, earlier: str | None) -> str:
     return _text_of(element)
 
 
+def _link_step(
+    element: Any, name: str, link: str | None, entry: bool
+) -> tuple[str | None, str | None]:
+    """The link after this ``link`` or ``guid``/``id`` element, and the id it carried
+    (None for a link): a link replaces the link; a permalink guid is the link only if
+    none came before it."""
+    if name in _LINK:
+        found = _link_of(element, entry)
+        return (link if found is None else found), None
+    guid, is_link = _id_of(element)
+    return (guid if is_link and link is None else link), guid
+
+
 def _id_of(element: Any) -> tuple[str, bool]:
     """A guid's (or id's) text, and whether feedparser takes it for a permalink."""
     attrs = {str(k).lower(): v for k, v in element.attrib.items()}
@@ -237,14 +250,8 @@ def _read_root(root: Any, base_language: str | None) -> FeedDoc | None:
             title = _only_text(element, title)
         elif name in _LANGUAGE:
             language = _text_of(element)
-        elif name in _LINK:
-            found = _link_of(element, entry=False)
-            if found is not None:
-                link = found
-        elif name in _ID:
-            found, is_link = _id_of(element)
-            if is_link and link is None:
-                link = found
+        elif name in _LINK or name in _ID:
+            link, _ = _link_step(element, name, link, entry=False)
         elif name in _DATES or name in _DESCRIPTION:
             _text_of(element)  # the channel's own dates and description
         elif name in _CHANNEL_PARTS:
@@ -292,15 +299,10 @@ def _read_item(item: Any, lang: str | None) -> FeedEntry:
         name = _name(element)
         if name in _TITLE:
             title = _only_text(element, title)
-        elif name in _LINK:
-            found = _link_of(element, entry=True)
-            if found is not None:
-                link = found
-        elif name in _ID:
-            # The last id wins; a permalink guid is the link only if none came before.
-            guid, is_link = _id_of(element)
-            if is_link and link is None:
-                link = guid
+        elif name in _LINK or name in _ID:
+            link, found_id = _link_step(element, name, link, entry=True)
+            if found_id is not None:
+                guid = found_id  # the last id wins
         elif name in _DESCRIPTION:
             description = _only_text(element, description)
         elif name in _CONTENT:
