@@ -1,20 +1,25 @@
 """RSS 0.9x/1.0/2.0, Atom and JSON Feed documents to WireItems.
 
-Owns the feedparser boundary (the only module that imports it): feedparser is
-given bytes with the DOCTYPE removed (see ``xmlsafe``) and the HTTP response
-headers, never a URL. Also owns the entry -> item rules: HTML to text, links
-(relative ones read against the feed's site), dates (missing or absurd -> fetch
-time), ids (guid, else canonical link, else content hash; duplicate guids in one
-feed fall back like Miniflux does), story ids and versions from the headline's
-take markers, kills, and languages. Pure: no I/O.
+Owns the feedparser boundary (``fastfeed``, the lxml fast path for plain RSS
+2.0, reads what feedparser would and declines the rest): feedparser is given
+bytes with the DOCTYPE removed (see ``xmlsafe``) and the HTTP response headers,
+never a URL. Also owns the entry -> item rules: HTML to text, links (relative
+ones read against the feed's site), dates (missing or absurd -> fetch time), ids
+(guid, else canonical link, else content hash; duplicate guids in one feed fall
+back like Miniflux does), story ids and versions from the headline's take
+markers, kills, and languages. No I/O; keeps the last few many-entry documents
+parsed between their batches (``_ParsedDocuments``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,10 +68,7 @@ def parse_feed(data: bytes, ctx: SourceContext, *, fast: bool = True) -> list[Wi
     ``fast``: plain RSS 2.0 is read by ``fastfeed`` (same items, a fraction of the
     cost); False sends every XML document through feedparser (tests, benchmarks).
     """
-    if data.lstrip()[:1] in (b"{", b"["):
-        feed = _read_json_feed(data, ctx)
-    else:
-        feed = _read_xml_feed(data, ctx, fast)
+    feed = _read_feed(data, ctx, fast)
     publisher = _publisher(feed.title)
     # Relative entry links: against the site the feed names, else the feed's own URL.
     base = _http_link(feed.base) or _http_link(ctx.source)
@@ -91,6 +93,64 @@ def parse_feed(data: bytes, ctx: SourceContext, *, fast: bool = True) -> list[Wi
             "text; skipped"
         )
     return items
+
+
+class _ParsedDocuments:
+    """The last few many-entry documents read, kept between their batches.
+
+    A document of more entries than one batch is asked for again for each batch
+    (``ctx.batch``); its parsed entries are kept here, keyed by its bytes' digest,
+    so it is parsed once, not once per batch. Few and bounded: a cache miss (another
+    process, an evicted document) only parses again.
+    """
+
+    SIZE = 2
+
+    def __init__(self) -> None:
+        self._documents: OrderedDict[tuple[object, ...], tuple[_Feed, list[str]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(data: bytes, ctx: SourceContext, fast: bool) -> tuple[object, ...]:
+        digest = hashlib.blake2b(data, digest_size=20).digest()
+        return digest, ctx.source, tuple(sorted(ctx.headers.items())), fast
+
+    def get(self, key: tuple[object, ...]) -> tuple[_Feed, list[str]] | None:
+        with self._lock:
+            found = self._documents.get(key)
+            if found is not None:
+                self._documents.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], feed: _Feed, warnings: list[str]) -> None:
+        with self._lock:
+            self._documents[key] = (feed, list(warnings))
+            self._documents.move_to_end(key)
+            while len(self._documents) > self.SIZE:
+                self._documents.popitem(last=False)
+
+
+_PARSED = _ParsedDocuments()
+
+
+def _read_feed(data: bytes, ctx: SourceContext, fast: bool) -> _Feed:
+    """The document's feed and entries: parsed, or kept from its previous batch (its
+    warnings are given again, as a new parse would)."""
+    key = None
+    if ctx.batch.start > 0:
+        key = _PARSED.key(data, ctx, fast)
+        kept = _PARSED.get(key)
+        if kept is not None:
+            ctx.warnings.extend(kept[1])
+            return kept[0]
+    warned = len(ctx.warnings)
+    if data.lstrip()[:1] in (b"{", b"["):
+        feed = _read_json_feed(data, ctx)
+    else:
+        feed = _read_xml_feed(data, ctx, fast)
+    if len(feed.entries) > max(ctx.batch.size, 1):
+        _PARSED.put(key or _PARSED.key(data, ctx, fast), feed, ctx.warnings[warned:])
+    return feed
 
 
 def _read_xml_feed(data: bytes, ctx: SourceContext, fast: bool) -> _Feed:

@@ -219,15 +219,36 @@ def test_hostile_documents_are_declined_not_expanded() -> None:
         assert _outcome(data, {}, fast=True) == _outcome(data, {}, fast=False)
 
 
-def test_batches_read_by_the_fast_path_cover_every_entry() -> None:
-    items = "".join(f"<item><guid>g{i}</guid><title>Story {i}</title></item>" for i in range(7))
-    data = _edge_document(f"<title>Batches</title>{items}")
+def _read_in_batches(data: bytes, size: int) -> list[str]:
     seen: list[str] = []
-    batch = EntryBatch(size=3)
+    batch = EntryBatch(size=size)
     while True:
         ctx = SourceContext(source="doc", fetched_at=FETCHED, batch=batch)
         seen += [item.title for item in feeds.parse_feed(data, ctx)]
         if not batch.more:
-            break
-        batch = EntryBatch(start=batch.end, size=3)
-    assert seen == [f"Story {i}" for i in range(7)]
+            return seen
+        batch = EntryBatch(start=batch.end, size=size)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_document_is_parsed_once_for_all_its_batches(
+    monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    parses: list[int] = []
+    read_xml = feeds._read_xml_feed
+
+    def counted(data: bytes, ctx: SourceContext, fast_path: bool) -> Any:
+        parses.append(ctx.batch.start)
+        return read_xml(data, ctx, fast_path and fast)
+
+    monkeypatch.setattr(feeds, "_read_xml_feed", counted)
+    items = "".join(f"<item><guid>g{i}</guid><title>Story {i}</title></item>" for i in range(7))
+    data = _edge_document(f"<title>Batches {fast}</title>{items}")
+    assert _read_in_batches(data, 3) == [f"Story {i}" for i in range(7)]
+    assert parses == [0]  # batches at 3 and 6 reuse the first parse
+    # A changed document is parsed again; one batch's worth is never kept.
+    changed = data.replace(b"Story 6", b"Story six")
+    assert _read_in_batches(changed, 3)[-1] == "Story six"
+    small = _edge_document("<title>Small</title><item><title>Only</title></item>")
+    assert _read_in_batches(small, 3) == ["Only"]
+    assert parses == [0, 0, 0]
