@@ -102,6 +102,7 @@ _CHANNEL_PARTS = frozenset({"image", "textinput"})  # their titles and links are
 _NAMESPACES: dict[str, str] = {
     uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()
 }
+_CP1252_CONTROLS = re.compile("[" + "".join(chr(code) for code in sorted(_cp1252)) + "]")
 _ENTITY_AMP = re.compile("&([A-Za-z0-9_]+);")
 _RSS_VERSIONS = frozenset({"2.0"})
 
@@ -163,11 +164,16 @@ def _name(element: Any) -> str:
 
 
 def _fix_text(value: str) -> str:
-    """feedparser's treatment of an element's text (strict parser, UTF-8 document)."""
+    """feedparser's treatment of an element's text (strict parser, UTF-8 document):
+    stripped, UTF-8 read as Latin-1 repaired, C1 controls read as windows-1252."""
     value = value.strip()
+    if value.isascii():
+        return value  # neither fix changes ASCII
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
-    return value.translate(_cp1252)
+    if _CP1252_CONTROLS.search(value):  # str.translate with a dict is slow on long text
+        value = value.translate(_cp1252)
+    return value
 
 
 def _text_of(element: Any) -> str:

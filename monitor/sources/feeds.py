@@ -154,8 +154,8 @@ def _read_feed(data: bytes, ctx: SourceContext, fast: bool) -> _Feed:
 
 
 def _read_xml_feed(data: bytes, ctx: SourceContext, fast: bool) -> _Feed:
-    headers = {str(k).lower(): str(v) for k, v in ctx.headers.items()}
-    prepared = _unprefix_rss(_to_utf8(strip_doctype(data), headers))
+    headers = _lower_keys(ctx.headers)
+    prepared = _prepared(data, headers)
     if fast:
         found = read_rss(prepared, headers)
         if found is not None:
@@ -188,6 +188,22 @@ def _read_xml_feed(data: bytes, ctx: SourceContext, fast: bool) -> _Feed:
         base=_str_or_none(feed.get("link")),
         entries=entries,
     )
+
+
+def fast_path_reads(data: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether the lxml fast path reads this XML document (else feedparser does)."""
+    lowered = _lower_keys(headers)
+    return read_rss(_prepared(data, lowered), lowered) is not None
+
+
+def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def _prepared(data: bytes, headers: dict[str, str]) -> bytes:
+    """The bytes either reader gets: no DOCTYPE, mislabelled legacy code pages
+    re-encoded (``headers`` changed to match), stray ``rss:`` prefixes gone."""
+    return _unprefix_rss(_to_utf8(strip_doctype(data), headers))
 
 
 _DECLARED = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([^\"']*)([\"'])", re.IGNORECASE)

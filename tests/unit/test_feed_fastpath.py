@@ -20,7 +20,7 @@ from monitor.errors import ParseError
 from monitor.sources import feeds
 from monitor.sources.context import EntryBatch, SourceContext
 from monitor.sources.fastfeed import read_rss
-from monitor.sources.xmlsafe import sniff_root, strip_doctype
+from monitor.sources.xmlsafe import sniff_root
 from tests.helpers import ROOT
 
 FETCHED = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -148,12 +148,6 @@ def _outcome(data: bytes, headers: dict[str, str], *, fast: bool) -> tuple[Any, 
     return items, ctx.warnings
 
 
-def _takes_fast_path(data: bytes, headers: dict[str, str]) -> bool:
-    copied = dict(headers)
-    prepared = feeds._unprefix_rss(feeds._to_utf8(strip_doctype(data), copied))
-    return read_rss(prepared, copied) is not None
-
-
 def _is_rss2(data: bytes) -> bool:
     found = sniff_root(data)
     return found is not None and found[0] == "rss" and b'version="2.0"' in found[1]
@@ -170,7 +164,7 @@ def test_the_fast_path_and_feedparser_give_the_same_items() -> None:
                 differing.append((name, headers))
         if _is_rss2(data):
             rss2 += 1
-            fast += _takes_fast_path(data, {})
+            fast += feeds.fast_path_reads(data, {})
     assert differing == []
     # Most RSS 2.0 documents take the fast path (the rest are broken, or use
     # elements feedparser treats specially); declining everything must fail here.
@@ -186,7 +180,7 @@ def test_edge_cases_give_the_same_items(case: str) -> None:
         fast_outcome = _outcome(data, headers, fast=True)
         assert fast_outcome == _outcome(data, headers, fast=False), headers
     assert isinstance(fast_outcome[0], list) and fast_outcome[0]
-    assert _takes_fast_path(data, {}) is fast_expected
+    assert feeds.fast_path_reads(data, {}) is fast_expected
 
 
 def test_the_fast_path_reads_the_benchmark_feeds() -> None:
@@ -195,7 +189,7 @@ def test_the_fast_path_reads_the_benchmark_feeds() -> None:
 
     item = {"id": "it-1", "title": "Talks \u00e0 Gen\u00e8ve & co", "body": "One.\n\nTwo <b>"}
     data = rss_document(3, [rss_item(item, 1_700_000_000.0)] * 3)
-    assert _takes_fast_path(data, {"content-type": "application/rss+xml; charset=utf-8"})
+    assert feeds.fast_path_reads(data, {"content-type": "application/rss+xml; charset=utf-8"})
     assert _outcome(data, {}, fast=True) == _outcome(data, {}, fast=False)
 
 
@@ -214,7 +208,7 @@ def test_hostile_documents_are_declined_not_expanded() -> None:
     for data in (bomb, external):
         # The DOCTYPE is gone before lxml sees the document: the references are
         # undefined entities, not well-formed, so the fast path declines.
-        assert not _takes_fast_path(data, {})
+        assert not feeds.fast_path_reads(data, {})
         assert read_rss(data, {}) is None
         assert _outcome(data, {}, fast=True) == _outcome(data, {}, fast=False)
 
