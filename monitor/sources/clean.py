@@ -161,6 +161,11 @@ _BLOCK_TAGS = (
 )  # fmt: skip
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg", "head")
 _TAG_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
+# An element exists only where its start tag is written (entities make text, not tags).
+_DROP_HINT = re.compile(r"<(?:" + "|".join(_DROP_TAGS) + r")[\s/>]", re.IGNORECASE)
+# One query for every block element, in document order: what is put around each
+# is newlines only, so the order of insertion cannot change the text.
+_BLOCKS = ", ".join(_BLOCK_TAGS)
 
 
 def html_to_text(html: str) -> str:
@@ -176,16 +181,16 @@ def html_to_text(html: str) -> str:
     body = tree.body
     if body is None:
         return ""
-    for tag in _DROP_TAGS:
-        for node in body.css(tag):
-            node.decompose()
-    for tag in _BLOCK_TAGS:
-        for node in body.css(tag):
-            if tag in ("br", "hr"):
-                node.insert_before("\n")
-            else:
-                node.insert_before("\n\n")
-                node.insert_after("\n\n")
+    if _DROP_HINT.search(html):
+        for tag in _DROP_TAGS:  # one tag at a time: children go before their parents
+            for node in body.css(tag):
+                node.decompose()
+    for node in body.css(_BLOCKS):
+        if node.tag in ("br", "hr"):
+            node.insert_before("\n")
+        else:
+            node.insert_before("\n\n")
+            node.insert_after("\n\n")
     text = body.text(deep=True, separator="")
     return _tidy(clean_text(text))
 

@@ -18,6 +18,7 @@ import pytest
 
 from monitor.errors import ParseError
 from monitor.sources import feeds
+from monitor.sources.clean import html_to_text
 from monitor.sources.context import EntryBatch, SourceContext
 from monitor.sources.fastfeed import read_rss
 from monitor.sources.xmlsafe import sniff_root
@@ -246,3 +247,19 @@ def test_a_document_is_parsed_once_for_all_its_batches(
     small = _edge_document("<title>Small</title><item><title>Only</title></item>")
     assert _read_in_batches(small, 3) == ["Only"]
     assert parses == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [
+        ("<div><p>a</p><br>b<hr><ul><li>x<li>y</ul></div>", "a\n\nb\n\nx\n\ny"),
+        ("<p>a<script>x</script></p><object><script>s</script>o</object>t", "a\n\nt"),
+        ("<SCRIPT type=x>hidden</SCRIPT>shown<style >p{}</style>", "shown"),
+        ("a &lt;script&gt;b&lt;/script&gt;", "a <script>b</script>"),
+        ("<table><tr><td>1<td>2<tr><td>3</table>", "12\n\n3"),
+        ("line<br/>break<br>again", "line\nbreak\nagain"),
+    ],
+)
+def test_html_to_text_blocks_and_dropped_elements(fragment: str, text: str) -> None:
+    """One query for all block elements and the drop-tag pre-check keep the text."""
+    assert html_to_text(fragment) == text
