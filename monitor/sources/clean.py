@@ -136,14 +136,17 @@ def _looks_like_mojibake(text: str) -> bool:
 # Invisible marks at the edge of a line direct nothing: a right-to-left mark
 # after an Arabic headline is debris from the CMS, not text.
 _EDGE_MARKS = " \t\u200b\u200e\u200f\u061c"
-_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
+_SPACES = r"[ \t\u00a0\u2000-\u200a\u202f\u3000]"
+# Runs that change: two or more spaces, or any other space character; a lone
+# " " (most of them) is left alone rather than replaced by itself.
+_SPACE_RUN = re.compile(rf" {_SPACES}+|[\t\u00a0\u2000-\u200a\u202f\u3000]{_SPACES}*")
 
 
 def collapse_spaces(text: str) -> str:
     """Runs of spaces/tabs to one space, per line; trims each line (and the
     zero-width and direction marks at its ends)."""
-    lines = (_SPACE_RUN.sub(" ", ln).strip(_EDGE_MARKS) for ln in text.split("\n"))
-    return "\n".join(lines)
+    # One substitution over the whole text: a run never spans a line break.
+    return "\n".join(ln.strip(_EDGE_MARKS) for ln in _SPACE_RUN.sub(" ", text).split("\n"))
 
 
 def cap(text: str, limit: int) -> str:
