@@ -113,7 +113,16 @@ EDGE_CASES: dict[str, tuple[str, bool]] = {
         "<media:description>b</media:description></item>",
         False,
     ),
-    "xml-lang": ('<title xml:lang="fr">Le fil</title><item><title>A</title></item>', False),
+    "xml-lang": (
+        '<title xml:lang="fr">Le fil</title><item><title>A</title></item>'
+        '<item xml:lang="de_AT"><title>B</title><description xml:lang="en">b</description></item>'
+        '<item><description xml:lang="uk">only</description></item>',
+        True,
+    ),
+    "base-attribute": (
+        '<title>T</title><item><title>B</title><link base="http://x/">a</link></item>',
+        False,
+    ),
     "markup-in-description": (
         "<title>X</title><item><title>A</title><description><p>raw</p></description></item>",
         False,
@@ -121,8 +130,54 @@ EDGE_CASES: dict[str, tuple[str, bool]] = {
 }
 
 
+_ATOM = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"{attrs}>{body}</feed>'
+ATOM_CASES: dict[str, tuple[str, str, bool]] = {
+    "atom-plain": (
+        ' xml:lang="fr_FR"',
+        '<title type="text">Le fil</title><id>urn:uuid:feed</id>'
+        '<link rel="self" href="http://ex.fr/atom"/><link href="http://ex.fr/"/>'
+        "<updated>2026-03-01T10:00:00Z</updated><author><name>R</name><uri>http://ex.fr</uri>"
+        '</author><entry><title type="html">Gen&amp;egrave;ve &lt;b&gt;talks&lt;/b&gt;</title>'
+        '<link rel="alternate" type="text/html" href="http://ex.fr/a"/><id>tag:ex.fr,2026:a</id>'
+        "<published>2026-03-01T09:00:00+01:00</published><updated>2026-03-01T11:00:00Z</updated>"
+        '<summary>Short</summary><content type="html">&lt;p&gt;Long body&lt;/p&gt;</content>'
+        '</entry><entry xml:lang="de"><title>Genf</title><id>http://ex.fr/b</id>'
+        '<content type="text">Text only</content><category term="x"/></entry>'
+        '<entry><title xml:lang="">No language</title><id>urn:c</id><summary>s</summary></entry>',
+        True,
+    ),
+    "atom-xhtml": (
+        "",
+        '<title>X</title><entry><title>A</title><id>urn:a</id><content type="xhtml">'
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></content></entry>',
+        False,
+    ),
+    "atom-base": (
+        ' xml:base="http://ex.fr/"',
+        '<title>X</title><entry><title>A</title><id>urn:a</id><link href="a"/></entry>',
+        False,
+    ),
+    "atom-src": (
+        "",
+        '<title>X</title><entry><title>A</title><id>urn:a</id><content src="http://x/"/></entry>',
+        False,
+    ),
+}
+
+
 def _edge_document(body: str) -> bytes:
     return _CHANNEL.format(ns=_NS, body=body).encode()
+
+
+@pytest.mark.parametrize("case", sorted(ATOM_CASES))
+def test_atom_cases_give_the_same_items(case: str) -> None:
+    attrs, body, fast_expected = ATOM_CASES[case]
+    data = _ATOM.format(attrs=attrs, body=body).encode()
+    for headers in HEADER_SETS:
+        fast_outcome = _outcome(data, headers, fast=True)
+        assert fast_outcome == _outcome(data, headers, fast=False), headers
+    assert isinstance(fast_outcome[0], list) and fast_outcome[0]
+    assert feeds.fast_path_reads(data, {}) is fast_expected
 
 
 def _documents() -> list[tuple[str, bytes]]:
@@ -149,9 +204,14 @@ def _outcome(data: bytes, headers: dict[str, str], *, fast: bool) -> tuple[Any, 
     return items, ctx.warnings
 
 
-def _is_rss2(data: bytes) -> bool:
+def _is_rss2_or_atom(data: bytes) -> bool:
     found = sniff_root(data)
-    return found is not None and found[0] == "rss" and b'version="2.0"' in found[1]
+    if found is None:
+        return False
+    root, head, _ = found
+    return (root == "rss" and b'version="2.0"' in head) or (
+        root == "feed" and b"http://www.w3.org/2005/Atom" in head
+    )
 
 
 def test_the_fast_path_and_feedparser_give_the_same_items() -> None:
@@ -163,14 +223,14 @@ def test_the_fast_path_and_feedparser_give_the_same_items() -> None:
         for headers in HEADER_SETS:
             if _outcome(data, headers, fast=True) != _outcome(data, headers, fast=False):
                 differing.append((name, headers))
-        if _is_rss2(data):
+        if _is_rss2_or_atom(data):
             rss2 += 1
             fast += feeds.fast_path_reads(data, {})
     assert differing == []
-    # Most RSS 2.0 documents take the fast path (the rest are broken, or use
-    # elements feedparser treats specially); declining everything must fail here.
+    # Most RSS 2.0 and Atom documents take the fast path (the rest are broken, or
+    # use elements feedparser treats specially); declining everything must fail here.
     assert rss2 >= 5
-    assert fast > rss2 // 2, f"fast path read {fast} of {rss2} RSS 2.0 documents"
+    assert fast > rss2 // 2, f"fast path read {fast} of {rss2} RSS 2.0/Atom documents"
 
 
 @pytest.mark.parametrize("case", sorted(EDGE_CASES))
