@@ -216,7 +216,7 @@ def _is_rss2_or_atom(data: bytes) -> bool:
 
 def test_the_fast_path_and_feedparser_give_the_same_items() -> None:
     documents = _documents()
-    assert len(documents) > 20
+    assert len(documents) >= (60 if CORPUS.is_dir() else 10)
     differing = []
     fast = rss2 = 0
     for name, data in documents:
