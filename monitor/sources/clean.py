@@ -136,14 +136,17 @@ def _looks_like_mojibake(text: str) -> bool:
 # Invisible marks at the edge of a line direct nothing: a right-to-left mark
 # after an Arabic headline is debris from the CMS, not text.
 _EDGE_MARKS = " \t\u200b\u200e\u200f\u061c"
-_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
+_SPACES = r"[ \t\u00a0\u2000-\u200a\u202f\u3000]"
+# Runs that change: two or more spaces, or any other space character; a lone
+# " " (most of them) is left alone rather than replaced by itself.
+_SPACE_RUN = re.compile(rf" {_SPACES}+|[\t\u00a0\u2000-\u200a\u202f\u3000]{_SPACES}*")
 
 
 def collapse_spaces(text: str) -> str:
     """Runs of spaces/tabs to one space, per line; trims each line (and the
     zero-width and direction marks at its ends)."""
-    lines = (_SPACE_RUN.sub(" ", ln).strip(_EDGE_MARKS) for ln in text.split("\n"))
-    return "\n".join(lines)
+    # One substitution over the whole text: a run never spans a line break.
+    return "\n".join(ln.strip(_EDGE_MARKS) for ln in _SPACE_RUN.sub(" ", text).split("\n"))
 
 
 def cap(text: str, limit: int) -> str:
@@ -161,6 +164,11 @@ _BLOCK_TAGS = (
 )  # fmt: skip
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg", "head")
 _TAG_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
+# An element exists only where its start tag is written (entities make text, not tags).
+_DROP_HINT = re.compile(r"<(?:" + "|".join(_DROP_TAGS) + r")[\s/>]", re.IGNORECASE)
+# One query for every block element, in document order: what is put around each
+# is newlines only, so the order of insertion cannot change the text.
+_BLOCKS = ", ".join(_BLOCK_TAGS)
 
 
 def html_to_text(html: str) -> str:
@@ -176,16 +184,16 @@ def html_to_text(html: str) -> str:
     body = tree.body
     if body is None:
         return ""
-    for tag in _DROP_TAGS:
-        for node in body.css(tag):
-            node.decompose()
-    for tag in _BLOCK_TAGS:
-        for node in body.css(tag):
-            if tag in ("br", "hr"):
-                node.insert_before("\n")
-            else:
-                node.insert_before("\n\n")
-                node.insert_after("\n\n")
+    if _DROP_HINT.search(html):
+        for tag in _DROP_TAGS:  # one tag at a time: children go before their parents
+            for node in body.css(tag):
+                node.decompose()
+    for node in body.css(_BLOCKS):
+        if node.tag in ("br", "hr"):
+            node.insert_before("\n")
+        else:
+            node.insert_before("\n\n")
+            node.insert_after("\n\n")
     text = body.text(deep=True, separator="")
     return _tidy(clean_text(text))
 

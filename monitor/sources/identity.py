@@ -59,17 +59,17 @@ def unique_item_id(
     CMS that gives every entry one guid) falls through to the next rule, as
     Miniflux does. The chosen id is added to ``seen``.
     """
-    candidates: list[str] = []
-    if guid and guid.strip():
-        candidates.append(guid.strip()[:ID_MAX])
-    if link and link.strip():
-        candidates.append(canonical_url(link)[:ID_MAX])
-    candidates.append(content_hash(*content))
-    for candidate in candidates:
-        if candidate not in seen:
-            seen.add(candidate)
-            return candidate
-    return candidates[-1]  # the same content twice is the same item
+    # Each rule's id is made only when the ones before it are taken: hashing the
+    # normalised text costs more than reading the whole entry.
+    if guid and guid.strip() and (candidate := guid.strip()[:ID_MAX]) not in seen:
+        seen.add(candidate)
+        return candidate
+    if link and link.strip() and (candidate := canonical_url(link)[:ID_MAX]) not in seen:
+        seen.add(candidate)
+        return candidate
+    candidate = content_hash(*content)
+    seen.add(candidate)
+    return candidate  # the same content twice is the same item
 
 
 def title_story_id(scope: str | None, headline: str) -> str | None:

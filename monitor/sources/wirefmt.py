@@ -38,7 +38,7 @@ from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
 from monitor.sources.furniture import strip_furniture
 from monitor.sources.identity import ID_MAX, content_hash
-from monitor.sources.xmlsafe import strip_doctype
+from monitor.sources.xmlsafe import safe_xml_parser, strip_doctype
 from monitor.text.language import item_language
 
 MAX_INPUT = 20 * 1024 * 1024
@@ -76,16 +76,7 @@ def parse_xml(data: bytes, ctx: SourceContext, what: str) -> XmlElement:
             data.decode("utf-8")
         except UnicodeDecodeError:
             data = decode_bytes(data).encode("utf-8")
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        recover=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser = safe_xml_parser(recover=True)
     try:
         root = etree.fromstring(data, parser)
     except (etree.LxmlError, ValueError, LookupError) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import Any
 
 _DOCTYPE = re.compile(rb"<!doctype", re.IGNORECASE)
 _DOCTYPE_LEN = len(b"<!doctype")
@@ -48,6 +49,24 @@ def strip_doctype(data: bytes) -> bytes:
         return data
     out.append(data[pos:])
     return b"".join(out)
+
+
+def safe_xml_parser(*, recover: bool) -> Any:
+    """An lxml parser that never resolves an entity, loads a DTD or touches the
+    network, with lxml's size limits on (no ``huge_tree``); comments and
+    processing instructions dropped. ``recover`` keeps what a broken document holds."""
+    from lxml import etree  # here: sniffing and DOCTYPE removal need no lxml at start-up
+
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        recover=recover,
+        remove_comments=True,
+        remove_pis=True,
+    )
 
 
 def _decode_wide(data: bytes) -> str:
