@@ -5,7 +5,9 @@ after`` names the section it writes). Scores the speaker role the engine gives o
 two sets under the watchlists of ``tests/data/labelled/watchlists.yaml``:
 
 - *blind*: ``tests/data/attribution_blind.jsonl``, written before the attribution
-  grammar and committed on its own (each item names its construction);
+  frames and committed on its own (each item names its construction);
+- *holdout*: ``tests/data/attribution_holdout.jsonl``, the same kind of items,
+  written after the frames were built and before they were run on it;
 - *rest*: the labelled set ``tests/data/labelled/*.yaml`` (construction
   ``labelled``).
 
@@ -40,6 +42,7 @@ from monitor.model import WireItem
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "labelled"
 BLIND = ROOT / "tests" / "data" / "attribution_blind.jsonl"
+HOLDOUT = ROOT / "tests" / "data" / "attribution_holdout.jsonl"
 LANGUAGES = ("ar", "en", "ru", "uk", "fr", "de")
 ROLES = ("quoted", "mentioned")
 
@@ -179,7 +182,7 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="print every item that differs")
     args = parser.parse_args()
     matcher = load_matcher()
-    sets = {"blind": load_blind(), "rest": load_labelled()}
+    sets = {"blind": load_blind(), "holdout": load_blind(HOLDOUT), "rest": load_labelled()}
     parts = []
     all_misses = []
     for name, items in sets.items():

@@ -166,6 +166,12 @@ _CHAIN_BREAK = re.compile(r"[^\w\s\-'’ʼ,،()]")
 # A name governed by one of these in the chain is someone else's relation, not the
 # source (according to a source close to Lavrov, بحسب مصدر مقرب من لافروف).
 _CHAIN_GOVERNORS = _PREPOSITIONS | _norms("de du des d à من عن مع إلى الى على لدى")
+_RELATION_STEMS = tuple(
+    _norms(
+        "советник помощник окружени соратник сторонник источник радник помічник "
+        "оточенн прихильник джерел"
+    )
+)
 # Reporting frame, passive: NAME AUX ... PARTICIPLE (Peskov was quoted by RIA as
 # saying; Lavrov is reported to have said; Peskow wurde ... zitiert; Peskov a été cité).
 _PASSIVE_AUX = _norms("was is were has been wurde wird a été est")
@@ -180,7 +186,9 @@ _CITE = _norms(
 _WORDS_OF = _norms("слова")
 # A prepositional phrase between the name and its verb (Песков в интервью ТАСС
 # отметил; Пєсков в інтерв'ю заявив): the verb may stand this far after the name.
-_INTERJECTION_OPENS = _norms("в во у на in im dans")
+_INTERJECTION_OPENS = _norms(
+    "в во у на при після после під during in im bei während dans lors pendant"
+)
 _INTERJECTION_REACH = 8
 # Calling frame (English): NAME called OBJECT PREDICATE is a statement (called the
 # verdict illegitimate, called the attack a provocation); NAME called OBJECT alone
@@ -213,7 +221,15 @@ def _attribution_frame(text: str, tokens: Sequence[Token], first: int, last: int
     possessive = last + 1 < len(tokens) and tokens[last + 1].norm == "s"
     if possessive and _gap(text, tokens, last + 1) in tuple(_APOSTROPHES):
         return False  # according to Lavrov's deputy
-    governed = first > 0 and tokens[first - 1].norm in _CHAIN_GOVERNORS
+    # The word before the name, a first name skipped (close to Sergei Lavrov).
+    head = first - 1
+    if head > 0 and text[tokens[head].start : tokens[head].end][:1].isupper():
+        head -= 0 if _GAP_PUNCTUATION.search(_gap(text, tokens, first)) else 1
+    # A preposition governs the name, or a Cyrillic relation noun has it as its
+    # possessor (по словам бывшего советника Путина): someone else is the source.
+    governed = head >= 0 and (
+        tokens[head].norm in _CHAIN_GOVERNORS or tokens[head].norm.startswith(_RELATION_STEMS)
+    )
     after = tokens[first]
     for index in range(first - 1, max(-1, first - _CHAIN - 1), -1):
         token = tokens[index]
@@ -222,9 +238,9 @@ def _attribution_frame(text: str, tokens: Sequence[Token], first: int, last: int
         pair = (token.norm, after.norm)
         after = token
         if token.norm in _BEFORE:
-            return not governed or index == first - 1
+            return index >= head or not governed
         if pair in _BEFORE_PAIRS:
-            return not governed or index == first - 2
+            return index + 1 >= head or not governed
         if _is_that(token) or _is_verb(token) or token.norm in _RELATIVES:
             return False
         if token.norm in _PRONOUNS:
@@ -257,8 +273,8 @@ def _reporting_frame_after(text: str, tokens: Sequence[Token], first: int, last:
                 return False
             if _is_verb(token):
                 return not _says_nothing(tokens, index)
-            if _CLAUSE_GAP.search(_gap(text, tokens, index)):
-                return False
+            if _GAP_PUNCTUATION.search(_gap(text, tokens, index)):
+                return False  # a comma or quotation, not Telegram-канале
     return False
 
 
