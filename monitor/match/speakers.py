@@ -143,6 +143,7 @@ _BEFORE_PAIRS = frozenset(
         "cited by",
     )
 )
+_ATTRIBUTION_WORDS = _BEFORE | frozenset(pair[0] for pair in _BEFORE_PAIRS)
 _AFTER = _norms("zufolge قوله قولها")
 _SAYING_THAT = _norms("قائلا قائلة")
 _QUOTE_OPENS = re.compile(r"[:\"“«„]")
@@ -203,10 +204,20 @@ _PREDICATES = _norms(
 )
 
 
+def _window(tokens: Sequence[Token], start: int, stop: int) -> list[str]:
+    """The norms of ``tokens[start:stop]`` (on a ``TokenView``, no ``Token`` built)."""
+    if isinstance(tokens, TokenView):
+        return tokens.norms(start, stop)
+    return [tokens[i].norm for i in range(start, stop)]
+
+
 def _called_statement(tokens: Sequence[Token], verb: int) -> bool:
     """``called`` at ``tokens[verb]`` with a predicate in its sentence after it."""
+    stop = min(len(tokens), verb + 12)
+    if _PREDICATES.isdisjoint(_window(tokens, verb + 1, stop)):
+        return False  # the common case: a telephone call
     sentence = tokens[verb].sentence
-    for index in range(verb + 1, min(len(tokens), verb + 12)):
+    for index in range(verb + 1, stop):
         token = tokens[index]
         if token.sentence != sentence or _is_that(token):
             return False
@@ -218,6 +229,9 @@ def _called_statement(tokens: Sequence[Token], verb: int) -> bool:
 def _attribution_frame(text: str, tokens: Sequence[Token], first: int, last: int) -> bool:
     """ATTRIBUTION [TITLE CHAIN] NAME: the name is the source of what follows."""
     sentence = tokens[first].sentence
+    # Most names have no attribution before them: look for its words alone first.
+    if _ATTRIBUTION_WORDS.isdisjoint(_window(tokens, max(0, first - _CHAIN - 1), first)):
+        return False
     possessive = last + 1 < len(tokens) and tokens[last + 1].norm == "s"
     if possessive and _gap(text, tokens, last + 1) in tuple(_APOSTROPHES):
         return False  # according to Lavrov's deputy
