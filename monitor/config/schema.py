@@ -225,6 +225,9 @@ class TopicConfig(_Strict):
 class SpeakerConfig(_Strict):
     aliases: Annotated[EntryList, AfterValidator(_at_least_one("alias"))]
     title: str | None = None  # e.g. "Kremlin spokesman", shown in alerts
+    # Offices that name the speaker alone ("the Kremlin spokesman said"): found
+    # like aliases, kept only when quoted and when no other speaker lists them.
+    titles: EntryList = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

@@ -272,6 +272,10 @@ class Matcher:
         for name, speaker in config.speakers.items():
             for alias in speaker.aliases:
                 self.index.add(alias, Entry("speaker", name, alias))
+        # Titles held by one speaker alone name that speaker where they are quoted.
+        self._titles = _sole_titles(config)
+        for name, title in sorted(self._titles):
+            self.index.add(title, Entry("speaker", name, title))
         self._queries: dict[str, Query] = {}
         literals: set[str] = set()
         for wl_name, watchlist in config.watchlists.items():
@@ -438,6 +442,8 @@ class Matcher:
                 role, quote = classify_speaker(
                     text, tokens, hit.first, hit.last, alias=entry.term, others=others
                 )
+                if role != "quoted" and entry[1:] in self._titles:
+                    continue  # an office merely named is no sign of its holder
             start += offset
             end += offset
             place = _Found(
@@ -682,6 +688,23 @@ _Test = Callable[[_Evidence, bool], bool]  # a compiled query: does the evidence
 _entry_of = itemgetter(0)  # a TermHit's entry
 _kind_name = itemgetter(0, 1)  # an Entry's (kind, name)
 _kind_of = itemgetter(0)  # an Entry's kind
+
+
+def _sole_titles(config: Config) -> frozenset[tuple[str, str]]:
+    """(speaker, title) for every title one speaker lists and no speaker has as an
+    alias: a shared office would be a guess."""
+    holders: dict[str, set[str]] = {}
+    spelled: dict[str, str] = {}
+    aliases = {alias.casefold() for s in config.speakers.values() for alias in s.aliases}
+    for name, speaker in config.speakers.items():
+        for title in speaker.titles:
+            holders.setdefault(title.casefold(), set()).add(name)
+            spelled.setdefault(title.casefold(), title)
+    return frozenset(
+        (next(iter(names)), spelled[key])
+        for key, names in holders.items()
+        if len(names) == 1 and key not in aliases
+    )
 
 
 def _outermost(hits: list[TermHit]) -> list[TermHit]:

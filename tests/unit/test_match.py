@@ -483,3 +483,55 @@ def test_snippet_collapses_every_kind_of_whitespace(text: str, data: st.DataObje
     expected = " ".join(text[left:right].split())
     expected = ("…" if left > 0 else "") + expected + ("…" if right < len(text) else "")
     assert _snippet(text, start, end) == expected
+
+
+# -- titles: an office held by one watchlist speaker names that speaker -----------------
+
+TITLES_CONFIG = """
+speakers:
+  Dmitry Peskov:
+    aliases: [Dmitry Peskov, Peskov, Песков]
+    titles: [Kremlin spokesman, пресс-секретарь президента, الناطق باسم الكرملين, Kremlsprecher]
+  Maria Zakharova:
+    aliases: [Maria Zakharova, Zakharova]
+    titles: [foreign ministry spokeswoman, spokesperson]
+  Sergey Lavrov:
+    aliases: [Sergey Lavrov, Lavrov]
+    titles: [spokesperson]
+watchlists:
+  all:
+    speakers: [Dmitry Peskov, Maria Zakharova, Sergey Lavrov]
+"""
+
+
+def _roles(body: str) -> dict[str, tuple[str, str | None]]:
+    matcher = build_matcher(Config.model_validate(yaml.safe_load(TITLES_CONFIG)))
+    return {s.name: (s.role, s.quote) for m in matcher.match(item(body)) for s in m.speakers}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The Kremlin spokesman told reporters that no date had been set.",
+        "Dmitry Peskov arrived in Minsk. The Kremlin spokesman said the agenda was open.",
+        "Пресс-секретарь президента заявил, что повестка визита не утверждена.",
+        "وقال الناطق باسم الكرملين إن جدول الأعمال لم يحدد بعد.",
+        "Der Kremlsprecher sagte am Mittwoch, es gebe noch keinen Termin.",
+    ],
+)
+def test_a_quoted_title_resolves_to_its_sole_holder(body: str) -> None:
+    role, quote = _roles(body)["Dmitry Peskov"]
+    assert role == "quoted"
+    assert quote is not None and quote in body  # the reported sentence, in its script
+
+
+def test_a_title_merely_named_finds_no_speaker() -> None:
+    assert _roles("Reporters waited for the Kremlin spokesman outside the hall.") == {}
+    got = _roles("Peskov arrived. Reporters waited for the Kremlin spokesman for hours.")
+    assert got == {"Dmitry Peskov": ("mentioned", None)}
+
+
+def test_a_title_two_speakers_list_names_neither() -> None:
+    assert _roles("The spokesperson said the talks had failed.") == {}
+    got = _roles("The foreign ministry spokeswoman said the talks had failed.")
+    assert got["Maria Zakharova"][0] == "quoted"

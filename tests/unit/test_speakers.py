@@ -433,3 +433,138 @@ def test_the_token_view_classifies_as_tokenize_does(text: str) -> None:
             )
             got = classify_speaker(text, view, first, first, alias=tokens[first].text, others=spans)
             assert got == want
+
+
+# -- frames: attribution + title chain, reporting, citing, calling ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "alias"),
+    [
+        (
+            "According to Russian Foreign Ministry spokeswoman Maria Zakharova, talks failed.",
+            "Zakharova",
+            "Zakharova",
+        ),
+        (
+            "По словам официального представителя МИД России Марии Захаровой, посол вызван.",
+            "Захаровой",
+            "Захарова",
+        ),
+        (
+            "За словами речника Кремля Дмитра Пєскова, Москва не отримала пропозицій.",
+            "Пєскова",
+            "Пєсков",
+        ),
+        (
+            "Selon le chef de la diplomatie américaine, Antony Blinken, les alliés restent unis.",
+            "Blinken",
+            "Blinken",
+        ),
+        (
+            "Nach Angaben der Sprecherin des russischen Außenministeriums, Maria Sacharowa, "
+            "wird Moskau reagieren.",
+            "Sacharowa",
+            "Sacharowa",
+        ),
+        (
+            "بحسب المتحدث باسم الكرملين دميتري بيسكوف، فإن الرئيس لا يخطط للزيارة.",
+            "بيسكوف",
+            "بيسكوف",
+        ),
+        (
+            "Согласно заявлению официального представителя МИД Марии Захаровой, посол вызван.",
+            "Захаровой",
+            "Захарова",
+        ),
+    ],
+)
+def test_attribution_then_a_title_chain_then_the_name(text: str, name: str, alias: str) -> None:
+    assert role(text, name, alias=alias) == "quoted"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "alias"),
+    [
+        (
+            "According to a source close to Sergei Lavrov, the minister will stay.",
+            "Lavrov",
+            "Lavrov",
+        ),
+        ("Russia will stay, according to Lavrov's deputy Sergei Ryabkov.", "Lavrov", "Lavrov"),
+        ("بحسب مصدر مقرب من لافروف، فإن الوزير لن يسافر.", "لافروف", "لافروف"),
+        ("Selon une source proche de Sergueï Lavrov, le ministre restera.", "Lavrov", "Lavrov"),
+        ("По словам бывшего советника Путина, решение принято давно.", "Путина", "Путин"),
+        ("По данным источника, близкого к Лаврову, министр не поедет.", "Лаврову", "Лавров"),
+    ],
+)
+def test_an_attribution_to_someone_related_to_the_name_is_a_mention(
+    text: str, name: str, alias: str
+) -> None:
+    assert role(text, name, alias=alias) == "mentioned"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "alias"),
+    [
+        (
+            "Peskov was quoted by the RIA news agency as saying that no summit was planned.",
+            "Peskov",
+            "Peskov",
+        ),
+        ("Lavrov is reported to have said that Moscow would respond.", "Lavrov", "Lavrov"),
+        (
+            "Peskow wurde von der Agentur RIA mit den Worten zitiert, es gebe keinen Gipfel.",
+            "Peskow",
+            "Peskow",
+        ),
+        (
+            "Peskov a été cité par l'agence RIA Novosti comme affirmant qu'il n'y aurait rien.",
+            "Peskov",
+            "Peskov",
+        ),
+        ("Песков в интервью ТАСС отметил, что Кремль не видит оснований.", "Песков", "Песков"),
+        (
+            "Захарова в своем Telegram-канале написала, что посол получил ноту.",
+            "Захарова",
+            "Захарова",
+        ),
+        ("«Это провокация», — цитирует Захарову РИА Новости.", "Захарову", "Захарова"),
+        ("Як цитує Інтерфакс Пєскова, «рішення поки не ухвалено».", "Пєскова", "Пєсков"),
+        ('"Die Entscheidung ist offen", zitierte die Agentur Interfax Peskow.', "Peskow", "Peskow"),
+        ("Слова Пескова приводит агентство Интерфакс: «Решение не принято».", "Пескова", "Песков"),
+        (
+            "Lavrov, s'exprimant lors d'une conférence de presse à Moscou, a souligné que rien "
+            "ne changerait.",
+            "Lavrov",
+            "Lavrov",
+        ),
+    ],
+)
+def test_reporting_frames(text: str, name: str, alias: str) -> None:
+    assert role(text, name, alias=alias) == "quoted"
+
+
+def test_words_someone_answered_are_a_mention() -> None:
+    text = "У Кремлі відреагували на слова Зеленського про мирний план."
+    assert role(text, "Зеленського", alias="Зеленський") == "mentioned"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zakharova called the verdict illegitimate and politically motivated.", "quoted"),
+        ("Zakharova called the drone attack on the Moscow region a provocation.", "quoted"),
+        ("Zakharova called the Turkish minister on Tuesday to thank him.", "mentioned"),
+        ("Zakharova called Ankara after the strikes, her office said.", "mentioned"),
+    ],
+)
+def test_calling_something_something_is_a_statement(text: str, expected: Role) -> None:
+    assert role(text, "Zakharova", alias="Zakharova") == expected
+
+
+def test_a_declined_title_is_not_the_subject() -> None:
+    text = "Захарова назвала обвинения президента Украины «очередной ложью»."
+    assert role(text, "президента Украины", alias="президент Украины") == "mentioned"
+    said = "Президент Украины заявил, что Киев не уступит."
+    assert role(said, "Президент Украины", alias="президент Украины") == "quoted"
