@@ -44,6 +44,14 @@ def _since(value: str | None) -> datetime | None:
         raise _BadArgument(f"--since: {exc}") from None
 
 
+def _number(text: str | None) -> float | None:
+    """A number the feed state holds as text; None when absent or unreadable."""
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
+
+
 def _fail(command: str, message: str, code: int) -> int:
     print(f"monitor: {command}: {message}", file=sys.stderr)
     return code
@@ -146,7 +154,7 @@ def feeds_status(args: argparse.Namespace, config: Config) -> int:
     from monitor.history.report import FeedStatus, feed_json, feed_status, feeds_text
     from monitor.sources.cadence import current_interval
     from monitor.state import open_store, store_faults
-    from monitor.state.base import LAST_POLL_KEY
+    from monitor.state.base import ERROR_STREAK_KEY, LAST_ERROR_KEY, LAST_POLL_KEY
 
     now = datetime.now(UTC)
     with open_history(history_url(config.settings)) as history:
@@ -160,16 +168,17 @@ def feeds_status(args: argparse.Namespace, config: Config) -> int:
         try:
             for name in names:
                 state = store.get_feed_state(name)
-                polled = state.get(LAST_POLL_KEY)
+                polled = _number(state.get(LAST_POLL_KEY))
+                success = None if polled is None else datetime.fromtimestamp(polled, UTC)
                 statuses.append(
                     feed_status(
                         name,
                         times.get(name, []),
                         now=now,
                         configured=name in every,
-                        last_success=(
-                            datetime.fromtimestamp(float(polled), UTC) if polled else None
-                        ),
+                        last_success=success,
+                        last_error=state.get(LAST_ERROR_KEY) or None,
+                        error_streak=int(_number(state.get(ERROR_STREAK_KEY)) or 0),
                         interval=(current_interval(state, every[name]) if name in every else None),
                     )
                 )

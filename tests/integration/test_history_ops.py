@@ -15,6 +15,7 @@ from monitor.cli import main
 from monitor.config import load_config
 from monitor.history import DeliveryAttempt, HistoryBatch, open_history
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
+from monitor.pipeline import PollResult, commit_poll
 from monitor.state import open_store
 from monitor.state.base import LAST_POLL_KEY
 from tests.integration import test_history
@@ -251,3 +252,23 @@ def test_feeds_status_reads_the_history_and_the_state_store(
     assert status["usual_gap"] == 600.0 and status["quiet"] is True
     code, out, err = run(capsys, "--config", str(filled), "feeds", "status")
     assert out.splitlines()[1].startswith("wire\t") and out.splitlines()[1].endswith("\tquiet")
+
+
+def test_feeds_status_shows_the_errors_monitor_run_recorded(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the feed's port takes no connection: every poll of `run --once` fails
+    for _ in range(2):
+        code, _, err = run(capsys, "--config", str(filled), "run", "--once")
+        assert code == 3, err
+    code, out, err = run(capsys, "--config", str(filled), "feeds", "status", "--json")
+    [status] = [json.loads(line) for line in out.splitlines()]
+    assert status["error_streak"] == 2 and status["last_error"], status
+    assert "wire" in status["last_error"] or "127.0.0.1" in status["last_error"]
+    state = open_store(load_config(filled).settings)
+    try:  # a success starts the streak again
+        commit_poll(PollResult(feed_id="wire", polled_at=T0.timestamp()), state)
+    finally:
+        state.close()
+    code, out, err = run(capsys, "--config", str(filled), "feeds", "status", "--json")
+    assert json.loads(out)["error_streak"] == 0
