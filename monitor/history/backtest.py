@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from monitor.alerts.decide import decide, story_key
+from monitor.alerts.decide import decide, story_key, story_keys
 from monitor.config.schema import Config
 from monitor.history.records import StoredAlert, StoredItem
 from monitor.match.engine import build_matcher
@@ -58,13 +58,17 @@ def replay(
     for entry in stored:
         count += 1
         now = entry.seen_at.timestamp()
+        # the item's story names (its body's MinHash above all) cost more than matching
+        # it: worked out once, for every config and watchlist it matches
+        keys: list[str] | None = None
         for index, matcher in enumerate(matchers):
             window = configs[index].settings.story_window
             for match in matcher.match(entry.item):
                 if watchlist is not None and match.watchlist != watchlist:
                     continue
                 matched[index] += 1
-                alert = decide(match, entry.item, stores[index], window=window, now=now)
+                keys = story_keys(entry.item) if keys is None else keys
+                alert = decide(match, entry.item, stores[index], window=window, now=now, keys=keys)
                 if alert is not None:
                     raised[index].append(alert)
     return [

@@ -103,8 +103,8 @@ def backtest(args: argparse.Namespace, config: Config) -> int:
     """Replay the history through the config (or ``--config-new``'s) and compare."""
     from monitor.config.loader import load_config
     from monitor.history import open_history
-    from monitor.history.backtest import compare, replay, stored_run
-    from monitor.history.readers import replay_items
+    from monitor.history.backtest import compare, stored_run
+    from monitor.history.replays import backtest_runs
     from monitor.history.report import backtest_json, backtest_text
 
     since = _since(args.since)
@@ -113,18 +113,18 @@ def backtest(args: argparse.Namespace, config: Config) -> int:
         if args.watchlist and named is not None and args.watchlist not in named.watchlists:
             known = ", ".join(sorted(named.watchlists)) or "none"
             raise _BadArgument(f"--watchlist {args.watchlist}: not in {where} (known: {known})")
-    with open_history(history_url(config.settings)) as history:
-        stored = replay_items(history, since=since)
-        if candidate_config is not None:
-            candidate, baseline = replay(
-                stored, [candidate_config, config], watchlist=args.watchlist
-            )
-            label = "the current config"
-        else:
-            (candidate,) = replay(stored, [config], watchlist=args.watchlist)
+    url = history_url(config.settings)
+    if candidate_config is not None:
+        candidate, baseline = backtest_runs(
+            url, [candidate_config, config], since=since, watchlist=args.watchlist
+        )
+        label = "the current config"
+    else:
+        (candidate,) = backtest_runs(url, [config], since=since, watchlist=args.watchlist)
+        with open_history(url) as history:
             live = history.alerts(watchlist=args.watchlist, since=since, limit=1_000_000)
-            baseline = stored_run(live, candidate.items)
-            label = "the alerts stored in the history"
+        baseline = stored_run(live, candidate.items)
+        label = "the alerts stored in the history"
     comparison = compare(candidate, baseline)
     if args.json:
         _print_json(backtest_json(comparison, label))

@@ -21,17 +21,35 @@ from monitor.history.records import StoredItem
 from monitor.history.store import History, _aware, _stored_item, utc_naive
 from monitor.history.tables import alerts, items, matches
 
-__all__ = ["Counts", "feed_item_times", "replay_items", "stats", "story_outlets"]
+__all__ = [
+    "Counts",
+    "feed_item_times",
+    "last_item_key",
+    "replay_items",
+    "stats",
+    "story_outlets",
+]
 
 _CHUNK = 2000
 
 
-def replay_items(history: History, *, since: datetime | None = None) -> Iterator[StoredItem]:
-    """Every stored item seen since ``since``, in the order seen (oldest first), read
-    a chunk at a time so 100,000 items never sit in memory at once."""
+def last_item_key(history: History) -> int:
+    """The storage key of the newest item written (0: none): ``replay_items(up_to=)``
+    then leaves out whatever is written after it."""
+    return int(history._read(sa.select(sa.func.coalesce(sa.func.max(items.c.pk), 0)))[0][0])
+
+
+def replay_items(
+    history: History, *, since: datetime | None = None, up_to: int | None = None
+) -> Iterator[StoredItem]:
+    """Every stored item seen since ``since`` (and written no later than ``up_to``), in
+    the order seen (oldest first), read a chunk at a time so 100,000 items never sit
+    in memory at once."""
     statement = sa.select(items.c.data, items.c.title, items.c.body, items.c.seen_at)
     if since is not None:
         statement = statement.where(items.c.seen_at >= utc_naive(since))
+    if up_to is not None:
+        statement = statement.where(items.c.pk <= up_to)
     statement = statement.order_by(items.c.seen_at, items.c.pk)
     try:
         with history.engine.connect() as connection:
