@@ -30,3 +30,15 @@ def test_an_error_is_kept_as_one_line_and_a_bad_streak_starts_again() -> None:
     store.set_feed_state("wire", {ERROR_STREAK_KEY: "many"})
     assert pipeline.record_poll_failure("wire", "HTTP 500\nfrom the feed", store, now=1.0) == 1
     assert "\n" not in store.get_feed_state("wire")[LAST_ERROR_KEY]
+
+
+def test_the_workers_poll_task_keeps_its_failures_too() -> None:
+    from monitor.config.schema import FeedConfig
+    from monitor.errors import MonitorError
+    from workers import tasks
+
+    store = MemoryStore()
+    feed = FeedConfig.model_validate({"id": "wire", "url": "https://example.org/rss"})
+    tasks._poll_failed(feed, MonitorError("wire: HTTP 404"), store)
+    state = store.get_feed_state("wire")
+    assert state[ERROR_STREAK_KEY] == "1" and state[LAST_ERROR_KEY] == "wire: HTTP 404"
