@@ -139,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     send_test.set_defaults(handler=cmd_send_test)
 
     alerts = sub.add_parser("alerts", parents=[common], help="the delivery log")
-    alerts.add_argument("action", choices=["list", "retry", "dead"])
+    alerts.add_argument("action", choices=["list", "retry", "dead", "show"])
     alerts.add_argument("ids", nargs="*", help="alert ids (retry: default all dead ones)")
     alerts.add_argument(
         "--embedded",
@@ -147,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
         help="the delivery log of `monitor run` (its state_dir or settings.store), even "
         "when settings.broker_url is set (default then: the workers' log in Redis)",
     )
+    alerts.add_argument("--watchlist", metavar="W", help="list: the history's alerts of W")
+    alerts.add_argument("--since", metavar="D", help="list: the history's alerts of the last D")
+    alerts.add_argument("--json", action="store_true", help="list, show: JSON, one per line")
+    alerts.add_argument("--limit", type=int, default=100, help="list --json/--since: at most N")
     alerts.set_defaults(handler=cmd_alerts)
 
     items = sub.add_parser(
@@ -161,11 +165,47 @@ def _parser() -> argparse.ArgumentParser:
     items.add_argument("--lang", metavar="L", help="search: items in language L only")
     items.add_argument("--limit", type=int, default=100, help="search: at most N (100)")
     items.set_defaults(handler=cmd_items)
+
+    _history_commands(sub, common)
     return parser
+
+
+def _history_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """``backtest``, ``feeds`` and ``stats``: the history's readers (SPEC 7)."""
+    # backtest's --config is the NEW config (SPEC 4); the current one is given before
+    # the command (`monitor --config CURRENT backtest --config NEW`) or is the default
+    backtest = sub.add_parser("backtest", help="what a watchlist or new config would alert")
+    backtest.add_argument("--log-level", default=argparse.SUPPRESS, help="debug, info, ...")
+    backtest.add_argument("--watchlist", metavar="W", help="this watchlist only")
+    backtest.add_argument("--config", dest="new_config", metavar="NEW", help="a new config to try")
+    backtest.add_argument("--since", metavar="D", help="items seen in the last D (7d)")
+    backtest.add_argument("--json", action="store_true", help="one JSON object")
+    backtest.set_defaults(handler=cmd_history, run="backtest")
+
+    # `feeds` takes an action so that siblings (import, export) sit beside `status`
+    feeds = sub.add_parser("feeds", parents=[common], help="feed health")
+    feeds_actions = feeds.add_subparsers(dest="feeds_action", required=True, metavar="ACTION")
+    feeds_status = feeds_actions.add_parser("status", help="per feed: polls, items, quiet")
+    feeds_status.add_argument("--json", action="store_true", help="one JSON object per feed")
+    feeds_status.set_defaults(handler=cmd_history, run="feeds_status")
+
+    stats = sub.add_parser("stats", parents=[common], help="items, matches, alerts")
+    stats.add_argument("--since", metavar="D", default="24h", help="the last D (24h)")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    stats.set_defaults(handler=cmd_history, run="stats")
 
 
 def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config or default_config_path())
+
+
+# --- backtest / feeds status / stats ------------------------------------------------------
+def cmd_history(args: argparse.Namespace) -> int:
+    from monitor.history import ops
+
+    return ops.run(args.run, args, _config(args))
 
 
 # --- check ---------------------------------------------------------------------------
@@ -368,6 +408,16 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from monitor.state import store_faults
 
     config = _config(args)
+    if args.action == "show" or (
+        args.action == "list" and (args.watchlist or args.since or args.json)
+    ):
+        from monitor.history import ops
+
+        return (
+            ops.alerts_show(args, config)
+            if args.action == "show"
+            else ops.alerts_list(args, config)
+        )
     # --embedded: the state file of `monitor run`, even with a broker set; a fault in it
     # must name that setting, not settings.broker_url
     distributed = bool(config.settings.broker_url) and not args.embedded

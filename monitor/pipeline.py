@@ -25,7 +25,7 @@ from monitor.alerts.decide import decide_story, with_story
 from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload, log_delivery
 from monitor.alerts.digest import digest_periods, due_channels, held_entry
 from monitor.config.schema import Config, FeedConfig
-from monitor.errors import ParseError
+from monitor.errors import ParseError, one_line
 from monitor.logs import get_logger
 from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, DeliveryResult, WireItem
@@ -37,7 +37,16 @@ from monitor.sources.fetch import fetch_feed
 from monitor.sources.fetchpool import FetchPool, Outcome, host_key
 from monitor.sources.netguard import display_url
 from monitor.state import open_store
-from monitor.state.base import LAST_POLL_KEY, LedgerEntry, QueuedItem, Store, StoryRecord
+from monitor.state.base import (
+    ERROR_STREAK_KEY,
+    LAST_ERROR_AT_KEY,
+    LAST_ERROR_KEY,
+    LAST_POLL_KEY,
+    LedgerEntry,
+    QueuedItem,
+    Store,
+    StoryRecord,
+)
 from monitor.state.codec import chunks
 
 log = get_logger(__name__)
@@ -217,7 +226,28 @@ def commit_poll(result: PollResult, store: Store) -> None:
     state = store.get_feed_state(result.feed_id)
     state.update(result.feed_state)
     state[LAST_POLL_KEY] = repr(now)
+    if state.get(ERROR_STREAK_KEY, "0") != "0":
+        state[ERROR_STREAK_KEY] = "0"  # failures in a row: none now (the last error stays)
     store.set_feed_state(result.feed_id, state)
+
+
+def record_poll_failure(feed_id: str, error: str, store: Store, *, now: float) -> int:
+    """Keep a failed poll in the feed state (``monitor feeds status`` shows it): the
+    error, its time and the failures in a row, which this returns."""
+    state = store.get_feed_state(feed_id)
+    try:
+        streak = int(state.get(ERROR_STREAK_KEY) or 0) + 1
+    except ValueError:  # written by something else: start counting again
+        streak = 1
+    state.update(
+        {
+            LAST_ERROR_KEY: one_line(error, 300),
+            LAST_ERROR_AT_KEY: repr(now),
+            ERROR_STREAK_KEY: str(streak),
+        }
+    )
+    store.set_feed_state(feed_id, state)
+    return streak
 
 
 def removed_feeds(activity: Mapping[str, float], config: Config, *, now: float) -> list[str]:

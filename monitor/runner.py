@@ -46,6 +46,7 @@ from monitor.pipeline import (
     held_without_digest,
     poll_feeds,
     process_item,
+    record_poll_failure,
     utcnow,
 )
 from monitor.sources import cadence
@@ -223,6 +224,7 @@ class EmbeddedRunner:
         self.stats.poll_failures += 1
         failures = self._errors.get(feed_id, 0) + 1
         self._errors[feed_id] = failures
+        record_poll_failure(feed_id, str(exc), self.runtime.store, now=now.timestamp())
         delay = min(every * 2 ** (failures - 1), max(every, FEED_ERROR_BACKOFF_CAP))
         if isinstance(exc, TransientError):
             # a 429/503 Retry-After, believed up to the adaptive interval's ceiling

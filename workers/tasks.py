@@ -106,6 +106,7 @@ def _poll_batch(feed_ids: list[str]) -> int:
 
 
 def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
+    pipeline.record_poll_failure(feed.id, str(exc), store, now=time.time())
     if isinstance(exc, TransientError):
         # Polled again when the poller's claim (`every`) lapses, or after the server's
         # Retry-After, believed up to the adaptive ceiling.

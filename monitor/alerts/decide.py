@@ -124,18 +124,31 @@ def _iso_utc(now: float) -> str:
 
 
 def decide(
-    match: Match, item: WireItem, store: Store, *, window: float, now: float
+    match: Match,
+    item: WireItem,
+    store: Store,
+    *,
+    window: float,
+    now: float,
+    keys: list[str] | None = None,
 ) -> Alert | None:
-    """A new Alert for a new (watchlist, story), else None (the outlet is recorded)."""
-    return decide_story(match, item, store, window=window, now=now)[0]
+    """A new Alert for a new (watchlist, story), else None (the outlet is recorded).
+    ``keys``: the item's ``story_keys``, when the caller has them already."""
+    return decide_story(match, item, store, window=window, now=now, keys=keys)[0]
 
 
 def decide_story(
-    match: Match, item: WireItem, store: Store, *, window: float, now: float
+    match: Match,
+    item: WireItem,
+    store: Store,
+    *,
+    window: float,
+    now: float,
+    keys: list[str] | None = None,
 ) -> tuple[Alert | None, StoryRecord | None]:
     """``decide``, and the story record when this item added to an alert raised before
     (its outlet or an update): the caller shows the addition on that alert's ledger."""
-    keys = story_keys(item)
+    keys = story_keys(item) if keys is None else keys
     source = item_source(item)
     # Every name at once (one round trip on Redis); the first that holds a live record wins.
     stored = store.get_stories(match.watchlist, keys)

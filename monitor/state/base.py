@@ -66,6 +66,11 @@ class QueuedItem:
 # feed's last successful poll, 304 included: what tells a feed removed from the config
 # long ago from one polled yesterday whose items are all still seen.
 LAST_POLL_KEY = "polled_at"
+# Feed-state keys ``pipeline.record_poll_failure`` sets when a poll fails: the error (one
+# line), when (unix seconds) and how many polls in a row failed (0 again after a success).
+LAST_ERROR_KEY = "last_error"
+LAST_ERROR_AT_KEY = "last_error_at"
+ERROR_STREAK_KEY = "error_streak"
 
 
 def last_activity(state: dict[str, str], latest_seen: float | None) -> float:

@@ -146,7 +146,14 @@ def test_a_removed_feed_is_kept_within_the_retention_and_forgotten_after(
     assert "desk" not in store.feed_activity()
     # the configured feed keeps everything, however long since its last good poll
     assert len(seen_ids(store, "wire")) == 2
-    assert store.get_feed_state("wire") == WIRE_STATE_AT_T0
+    state = store.get_feed_state("wire")
+    # its failures are kept beside what it had (`monitor feeds status` shows them)
+    assert state == {
+        **WIRE_STATE_AT_T0,
+        "last_error": "HTTP 503 from the feed",
+        "last_error_at": repr((T0 + days(31)).timestamp()),
+        "error_streak": "2",
+    }
 
 
 def test_a_feed_removed_and_put_back_keeps_its_seen_ids(
