@@ -184,7 +184,7 @@ def test_the_proxy_is_not_refused_but_a_private_target_is(
         assert result.content == RSS
         assert proxy.requests[0][:2] == ("GET", "http://wire.example/feed")
         assert proxy.requests[0][2]["x-api-key"] == KEY
-        with pytest.raises(FetchError, match="non-public address 127.0.0.1"):
+        with pytest.raises(FetchError, match=r"non-public address 127\.0\.0\.1"):
             fetch_feed("http://127.0.0.1:9/feed", access=access)
         assert len(proxy.requests) == 1  # refused before anything was sent
 
