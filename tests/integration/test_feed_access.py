@@ -6,6 +6,9 @@ users run them, and every line they print searched for the secrets."""
 from __future__ import annotations
 
 import base64
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from monitor.sources import netguard
 from monitor.sources.access import FeedAccess
 from monitor.sources.fetch import fetch_feed
 from tests.feedservers import RSS, FeedServer, ForwardProxy, serving
-from tests.helpers import monitor_env, run_monitor
+from tests.helpers import monitor_env, run_monitor, stop_processes, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -216,3 +219,88 @@ def test_a_dead_proxy_is_named_and_its_password_is_not(tmp_path: Path) -> None:
         fetch_feed("http://127.0.0.1:9/feed", allow_private=True, access=access, timeout=5)
     assert "through proxy http://127.0.0.1:" in str(caught.value)
     _assert_no_secret(str(caught.value), repr(caught.value))
+
+
+def test_the_distributed_poll_sends_headers_and_auth_through_the_proxy(
+    tmp_path: Path, redis_db_url: str
+) -> None:
+    """``monitor worker`` and ``monitor poller`` on Redis: the worker's fetch pool takes
+    the same headers, credentials and proxy; no process logs a secret."""
+    server = FeedServer({"X-Api-Key": KEY, "Authorization": f"Bearer {TOKEN}"})
+    proxy = ForwardProxy()
+    archive = tmp_path / "alerts.jsonl"
+    with serving(server), serving(proxy):
+        config = _config(
+            tmp_path,
+            f"""    url: {server.url}/wire.xml
+    every: 2s
+    allow_private: true
+    headers: {{X-Api-Key: "${{WIRE_KEY}}"}}
+    auth: {{bearer: "${{WIRE_TOKEN}}"}}
+    proxy: "${{WIRE_PROXY}}"
+""",
+        )
+        text = config.read_text(encoding="utf-8").replace(
+            "  stdout:\n    type: console\n", f"  stdout:\n    type: file\n    path: {archive}\n"
+        )
+        config.write_text(text + f"  broker_url: {redis_db_url}\n", encoding="utf-8")
+        proxy_url = proxy.url.replace("http://", f"http://ops:{PROXY_PASSWORD}@")
+        env = monitor_env(tmp_path, WIRE_KEY=KEY, WIRE_TOKEN=TOKEN, WIRE_PROXY=proxy_url)
+        procs: list[subprocess.Popen[str]] = []
+        logs = []
+        try:
+            for role in ("worker", "poller"):
+                err = (tmp_path / f"{role}.log").open("w")
+                logs.append(err)
+                command = [sys.executable, "-m", "monitor", role, "--config", str(config)]
+                procs.append(
+                    subprocess.Popen(
+                        [*command, "--log-level", "debug"],
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=err,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    )
+                )
+            arrived = wait_for(lambda: archive.exists() and archive.stat().st_size > 0, 60)
+        finally:
+            stop_processes(procs)
+            for log in logs:
+                log.close()
+    output = "".join(path.read_text(errors="replace") for path in tmp_path.glob("*.log"))
+    assert arrived, output[-3000:]
+    assert "NATO summit" in archive.read_text(encoding="utf-8")
+    assert server.seen[0]["x-api-key"] == KEY
+    assert server.seen[0]["authorization"] == f"Bearer {TOKEN}"
+    assert proxy.requests[0][:2] == ("GET", f"{server.url}/wire.xml")
+    assert '"level": "debug"' in output  # every line, debug ones included, searched
+    _assert_no_secret(output)
+
+
+def test_httpx_and_httpcore_debug_records_hold_no_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The libraries' own debug logging, on for every logger: no record shows a secret
+    (the monitor keeps them at warning, but an operator may turn them up)."""
+    server = FeedServer({"X-Api-Key": KEY})
+    proxy = ForwardProxy()
+    with serving(server), serving(proxy), caplog.at_level(logging.DEBUG):
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        proxy_url = proxy.url.replace("http://", f"http://ops:{PROXY_PASSWORD}@")
+        lines = f"""    url: {server.url}/feed
+    allow_private: true
+    headers: {{X-Api-Key: "${{WIRE_KEY}}"}}
+    auth: {{username: desk, password: "${{WIRE_PASSWORD}}"}}
+    proxy: {proxy_url}
+"""
+        access = _feed(tmp_path, lines, {"WIRE_KEY": KEY, "WIRE_PASSWORD": PASSWORD})
+        fetch_feed(f"{server.url}/feed", allow_private=True, access=access)
+        with pytest.raises(FetchError):
+            fetch_feed(f"{server.url}/feed?x=1", allow_private=True, access=FeedAccess())
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    records = [r for r in caplog.records if r.name.startswith(("httpx", "httpcore"))]
+    assert len(records) > 5  # the libraries did log, at debug level
+    _assert_no_secret(*(f"{r.getMessage()} {r.args!r} {r.__dict__!r}" for r in records))
