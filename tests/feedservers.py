@@ -1,6 +1,6 @@
 """Loopback servers for authenticated and proxied feeds: a feed server that checks the
 headers it is sent, and a small forward/CONNECT proxy that records what passes through
-it. Both listen on 127.0.0.1 and reach nothing else: the proxy forwards only to
+it, and a SOCKS5 one. All listen on 127.0.0.1 and reach nothing else: the proxy forwards only to
 127.0.0.1, and answers for the host names in ``canned`` itself."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import select
 import socket
+import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,17 +129,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         upstream = socket.create_connection((host, int(port)), timeout=10)
         self.send_response(200, "Connection established")
         self.end_headers()
-        ends = [self.connection, upstream]
         try:
-            while True:
-                ready, _, _ = select.select(ends, [], [], 10)
-                if not ready:
-                    return
-                for end in ready:
-                    data = end.recv(65536)
-                    if not data:
-                        return
-                    (upstream if end is self.connection else self.connection).sendall(data)
+            _relay(self.connection, upstream)
         finally:
             upstream.close()
 
@@ -146,8 +138,82 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass
 
 
+class Socks5Proxy(socketserver.ThreadingTCPServer):
+    """A SOCKS5 proxy (RFC 1928, with RFC 1929 user/password when offered) that connects
+    to 127.0.0.1 only. ``requests`` holds (host, port, user) of each CONNECT."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, int, str | None]] = []
+        super().__init__(("127.0.0.1", 0), _SocksHandler)
+
+    @property
+    def url(self) -> str:
+        return f"socks5://127.0.0.1:{self.server_address[1]}"
+
+
+class _SocksHandler(socketserver.BaseRequestHandler):
+    server: Socks5Proxy
+
+    def _read(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.request.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("socks client went away")
+            data += chunk
+        return data
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        _version, count = self._read(2)
+        methods = self._read(count)
+        user = None
+        if 2 in methods:
+            sock.sendall(b"\x05\x02")
+            _sub, size = self._read(2)
+            user = self._read(size).decode()
+            self._read(self._read(1)[0])  # the password
+            sock.sendall(b"\x01\x00")
+        else:
+            sock.sendall(b"\x05\x00")
+        _version, _command, _reserved, kind = self._read(4)
+        if kind == 1:
+            host = socket.inet_ntoa(self._read(4))
+        elif kind == 3:
+            host = self._read(self._read(1)[0]).decode()
+        else:
+            host = socket.inet_ntop(socket.AF_INET6, self._read(16))
+        port = int.from_bytes(self._read(2), "big")
+        self.server.requests.append((host, port, user))
+        if host != "127.0.0.1":
+            sock.sendall(b"\x05\x02\x00\x01" + bytes(6))  # not allowed by ruleset
+            return
+        upstream = socket.create_connection((host, port), timeout=10)
+        sock.sendall(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") + bytes(2))
+        try:
+            _relay(sock, upstream)
+        finally:
+            upstream.close()
+
+
+def _relay(one: socket.socket, other: socket.socket) -> None:
+    ends = [one, other]
+    while True:
+        ready, _, _ = select.select(ends, [], [], 10)
+        if not ready:
+            return
+        for end in ready:
+            data = end.recv(65536)
+            if not data:
+                return
+            (other if end is one else one).sendall(data)
+
+
 @contextmanager
-def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+def serving(server: socketserver.TCPServer) -> Iterator[None]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

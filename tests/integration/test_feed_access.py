@@ -19,7 +19,7 @@ from monitor.errors import FetchError, TransientFetchError
 from monitor.sources import netguard
 from monitor.sources.access import FeedAccess
 from monitor.sources.fetch import fetch_feed
-from tests.feedservers import RSS, FeedServer, ForwardProxy, serving
+from tests.feedservers import RSS, FeedServer, ForwardProxy, Socks5Proxy, serving
 from tests.helpers import monitor_env, run_monitor, stop_processes, wait_for
 
 pytestmark = pytest.mark.integration
@@ -304,3 +304,19 @@ def test_httpx_and_httpcore_debug_records_hold_no_secret(
     records = [r for r in caplog.records if r.name.startswith(("httpx", "httpcore"))]
     assert len(records) > 5  # the libraries did log, at debug level
     _assert_no_secret(*(f"{r.getMessage()} {r.args!r} {r.__dict__!r}" for r in records))
+
+
+def test_a_socks5_proxy_carries_the_feed_with_its_login(tmp_path: Path) -> None:
+    server = FeedServer({"X-Api-Key": KEY})
+    socks = Socks5Proxy()
+    with serving(server), serving(socks):
+        proxy = socks.url.replace("socks5://", f"socks5://ops:{PROXY_PASSWORD}@")
+        lines = f"""    url: {server.url}/feed
+    allow_private: true
+    headers: {{X-Api-Key: {KEY}}}
+    proxy: {proxy}
+"""
+        access = _feed(tmp_path, lines, {})
+        assert fetch_feed(f"{server.url}/feed", allow_private=True, access=access).content == RSS
+    assert socks.requests == [("127.0.0.1", server.server_address[1], "ops")]
+    assert server.seen[0]["x-api-key"] == KEY
