@@ -24,9 +24,10 @@ REDACTED = "***"
 
 @dataclass(frozen=True)
 class FeedAccess:
-    headers: tuple[tuple[str, str], ...] = ()  # the feed's own, Authorization included
-    proxy: str | None = None  # the feed's proxy: URL
-    environment_proxies: Mapping[str, str] | None = None  # trust_env: the variables
+    # never in a repr: each may hold a secret
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # Authorization too
+    proxy: str | None = field(default=None, repr=False)  # the feed's proxy: URL
+    environment_proxies: Mapping[str, str] | None = field(default=None, repr=False)  # trust_env
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -62,10 +63,10 @@ class FeedAccess:
         if self.proxy is not None or self.environment_proxies is None:
             return self.proxy
         env = self.environment_proxies
-        parts = urlsplit(url)
-        if _bypassed(parts.hostname or "", parts.port, env.get("no_proxy", "")):
+        scheme, host, port = _origin(url)
+        if _bypassed(host, port, env.get("no_proxy", "")):
             return None
-        chosen = env.get(f"{parts.scheme.lower()}_proxy") or env.get("all_proxy")
+        chosen = env.get(f"{scheme}_proxy") or env.get("all_proxy")
         if chosen and "://" not in chosen:
             chosen = f"http://{chosen}"  # what curl and httpx assume
         return chosen or None
