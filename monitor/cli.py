@@ -185,11 +185,21 @@ def _history_commands(
     backtest.set_defaults(handler=cmd_history, run="backtest")
 
     # `feeds` takes an action so that siblings (import, export) sit beside `status`
-    feeds = sub.add_parser("feeds", parents=[common], help="feed health")
+    feeds = sub.add_parser("feeds", parents=[common], help="feed health; OPML in and out")
     feeds_actions = feeds.add_subparsers(dest="feeds_action", required=True, metavar="ACTION")
     feeds_status = feeds_actions.add_parser("status", help="per feed: polls, items, quiet")
     feeds_status.add_argument("--json", action="store_true", help="one JSON object per feed")
     feeds_status.set_defaults(handler=cmd_history, run="feeds_status")
+    feeds_import = feeds_actions.add_parser(
+        "import", parents=[common], help="OPML feeds as YAML for the config"
+    )
+    feeds_import.add_argument("file", metavar="FILE.opml")
+    feeds_import.add_argument("--output", metavar="FILE", help="write here (a new file)")
+    feeds_import.set_defaults(handler=cmd_feeds_import)
+    feeds_export = feeds_actions.add_parser(
+        "export", parents=[common], help="the config's feeds as OPML 2.0"
+    )
+    feeds_export.set_defaults(handler=cmd_feeds_export)
 
     stats = sub.add_parser("stats", parents=[common], help="items, matches, alerts")
     stats.add_argument("--since", metavar="D", default="24h", help="the last D (24h)")
@@ -214,6 +224,46 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(summarize(config))
     for warning in config.load_warnings:
         print(warning)
+    return 0
+
+
+# --- feeds import / export ---------------------------------------------------------------
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    """YAML on stdout (or a new ``--output`` file) for the user to put in their config."""
+    from monitor.config.opml import import_opml
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"monitor: {args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    path = args.config or default_config_path()
+    # the current feeds, so no id is taken twice and no URL polled twice
+    existing = load_config(path) if args.config or Path(path).exists() else None
+    imported = import_opml(data, args.file, existing)
+    for note in imported.notes:
+        print(f"monitor: feeds import: {note}", file=sys.stderr)
+    text = imported.to_yaml(args.file)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "x", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        print(f"monitor: {args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"monitor: feeds import: {len(imported.feeds)} feeds in {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    from monitor.config.opml import export_opml
+
+    document, notes = export_opml(_config(args))
+    for note in notes:
+        print(f"monitor: feeds export: {note}", file=sys.stderr)
+    sys.stdout.write(document)
     return 0
 
 

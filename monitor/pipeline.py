@@ -30,6 +30,7 @@ from monitor.logs import get_logger
 from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
+from monitor.sources.access import FeedAccess
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import MAX_INPUT, parse_bytes
 from monitor.sources.drop import read_drop_file, scan_folder
@@ -415,6 +416,7 @@ def _poll_url(
         timeout=limit if timeout is None else min(limit, timeout),
         max_bytes=config.settings.max_feed_bytes,
         allow_private=feed.allow_private or config.settings.allow_private_networks,
+        access=FeedAccess.of(feed, config.environment_proxies),
     )
     validators = {"etag": fetched.etag or "", "last_modified": fetched.last_modified or ""}
     result.feed_state = {key: value for key, value in validators.items() if value}

@@ -51,6 +51,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from monitor.config.paths import proxy_variables
 from monitor.config.schema import (
     FEED_SOURCE_PROBLEM,
     Config,
@@ -296,9 +297,10 @@ class _Loader:
             self.problems.sort()
             raise ConfigError([text for *_, text in self.problems])
         warnings = self._warnings(config)
-        return config.model_copy(
-            update={"source_files": tuple(files), "load_warnings": tuple(warnings)}
-        )
+        update: dict[str, Any] = {"source_files": tuple(files), "load_warnings": tuple(warnings)}
+        if any(feed.trust_env for feed in config.feeds):
+            update["environment_proxies"] = proxy_variables(self.env)
+        return config.model_copy(update=update)
 
     # problems
 

@@ -195,6 +195,58 @@ EntryList = Annotated[list[_Entry], BeforeValidator(_names)]
 FEED_SOURCE_PROBLEM = "a feed needs exactly one of url: or path:"
 
 
+# header names are RFC 9110 tokens; values printable ASCII (h11 would refuse the rest with
+# the value in its message). These the fetcher sets itself, or that frame the request.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
+_RESERVED_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
+    | {"if-none-match", "if-modified-since", "proxy-authorization"}
+)
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Messages start with the header's name (the loader points at that key) and never
+    show a value: a header is where API keys go."""
+    seen: set[str] = set()
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"{name}: not a valid HTTP header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ValueError(f"{name}: set by the fetcher itself; remove it")
+        if name.lower() in seen:
+            raise ValueError(f"{name}: given twice (header names ignore case)")
+        seen.add(name.lower())
+        if not _HEADER_VALUE.match(value):
+            raise ValueError(f"{name}: the value must be ASCII text on one line (value not shown)")
+    return headers
+
+
+def _check_proxy_url(value: str | None) -> str | None:
+    return None if value is None else check_url(value, ("http", "https", "socks5", "socks5h"))
+
+
+class FeedAuth(_Strict):
+    """``{bearer: TOKEN}`` or ``{username: U, password: P}``; never shown anywhere."""
+
+    bearer: str | None = Field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FeedAuth:
+        basic = self.username is not None or self.password is not None
+        if (self.bearer is not None) == basic or (
+            basic and (self.username is None or self.password is None)
+        ):
+            raise ValueError("expected {bearer: TOKEN} or {username: U, password: P}")
+        if self.bearer is not None and not _HEADER_VALUE.match(self.bearer):
+            raise ValueError("bearer: must be ASCII text on one line (value not shown)")
+        if self.username is not None and ":" in self.username:
+            raise ValueError("username: must not contain ':' (HTTP basic auth)")
+        return self
+
+
 class FeedConfig(_Strict):
     id: Ident
     url: HttpUrl | None = None
@@ -203,11 +255,22 @@ class FeedConfig(_Strict):
     language: str | None = None
     tags: NameList = Field(default_factory=list)
     allow_private: bool = False
+    # how the feed is reached (monitor.sources.access): never printed, repr included
+    headers: Annotated[dict[str, str], AfterValidator(_check_headers)] = Field(
+        default_factory=dict, repr=False
+    )
+    auth: FeedAuth | None = Field(default=None, repr=False)
+    proxy: Annotated[str | None, AfterValidator(_check_proxy_url)] = Field(default=None, repr=False)
+    trust_env: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> FeedConfig:
         if (self.url is None) == (self.path is None):
             raise ValueError(FEED_SOURCE_PROBLEM)
+        if self.auth is not None and any(k.lower() == "authorization" for k in self.headers):
+            raise ValueError("auth: an Authorization header is set too; keep one of them")
+        if self.proxy is not None and self.trust_env:
+            raise ValueError("proxy: trust_env: true is set too; keep one of them")
         return self
 
 
@@ -446,6 +509,8 @@ class Config(_Strict):
     source_files: tuple[Path, ...] = Field(default=(), exclude=True)
     # set by the loader: FILE:LINE lines about a config that is valid but likely a mistake
     load_warnings: tuple[str, ...] = Field(default=(), exclude=True)
+    # set by the loader when a feed has trust_env: the proxy variables (lower-case names)
+    environment_proxies: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
     def feed(self, feed_id: str) -> FeedConfig:
         for feed in self.feeds:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.config.schema import Config, EmailChannel, FileChannel, WebhookChannel
+from monitor.config.schema import (
+    Config,
+    EmailChannel,
+    FeedConfig,
+    FileChannel,
+    WebhookChannel,
+)
 from monitor.sources.netguard import display_url
 
 
@@ -50,6 +56,7 @@ def summarize(config: Config) -> str:
         source = display_url(feed.url) if feed.url is not None else f"path {feed.path}"
         extra = f"; language {feed.language}" if feed.language else ""
         extra += f"; tags {_names(feed.tags)}" if feed.tags else ""
+        extra += _feed_access(feed)
         lines.append(f"  {feed.id}: {source}; every {format_duration(feed.every)}{extra}")
     if config.channels:
         lines.append("channels:")
@@ -67,6 +74,16 @@ def summarize(config: Config) -> str:
         f" seen ids kept {format_duration(settings.seen_retention)} after they leave a feed"
     )
     return "\n".join(lines)
+
+
+def _feed_access(feed: FeedConfig) -> str:
+    """Header names, the kind of auth and the proxy without its password: no values."""
+    text = f"; headers {_names(sorted(feed.headers))}" if feed.headers else ""
+    if feed.auth is not None:
+        text += "; auth bearer" if feed.auth.bearer is not None else "; auth basic"
+    if feed.proxy is not None:
+        text += f"; proxy {display_url(feed.proxy)}"
+    return text + ("; proxy from the environment" if feed.trust_env else "")
 
 
 def _describe_channel(channel: Any) -> str:

@@ -29,6 +29,7 @@ import httpx
 
 from monitor import __version__
 from monitor.errors import FetchError, TransientFetchError
+from monitor.sources.access import FeedAccess
 from monitor.sources.netguard import (
     FEEDS,
     Refusals,
@@ -122,6 +123,13 @@ def guarded_transport(
     return transport
 
 
+def proxied_transport(proxy: str) -> httpx.HTTPTransport:
+    """A transport through ``proxy`` (http, https, socks5, socks5h). The proxy is the
+    operator's choice, so its own address is not checked; the target URL still is, by
+    name, before each request (``fetch_feed``), and the proxy resolves it again."""
+    return httpx.HTTPTransport(verify=_ssl_context(), retries=0, proxy=proxy)
+
+
 def fetch_feed(
     url: str,
     *,
@@ -130,31 +138,80 @@ def fetch_feed(
     timeout: float = 30,
     max_bytes: int = 10 * MiB,
     allow_private: bool = False,
+    access: FeedAccess | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> FetchResult:
-    """GET ``url`` within ``timeout`` seconds in all; see the module docstring."""
+    """GET ``url`` within ``timeout`` seconds in all; see the module docstring.
+
+    ``access``: the feed's headers, credentials and proxy (``sources.access``); no
+    message raised from here holds one of its secrets."""
+    access = access or FeedAccess()
+    try:
+        return _fetch(
+            url, etag, last_modified, timeout, max_bytes, allow_private, access, transport
+        )
+    except TransientFetchError as exc:
+        if not access.secrets:
+            raise
+        raise TransientFetchError(access.redact(str(exc)), retry_after=exc.retry_after) from None
+    except FetchError as exc:
+        if not access.secrets:
+            raise
+        raise FetchError(access.redact(str(exc))) from None
+
+
+def _fetch(
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    timeout: float,
+    max_bytes: int,
+    allow_private: bool,
+    access: FeedAccess,
+    transport: httpx.BaseTransport | None,
+) -> FetchResult:
     deadline = time.monotonic() + timeout
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    base = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
     if etag:
-        headers["If-None-Match"] = etag
+        base["If-None-Match"] = etag
     if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    owned = transport is None
-    if transport is None:
-        transport = guarded_transport(allow_private=allow_private)
-    client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+        base["If-Modified-Since"] = last_modified
+    clients: dict[str | None, httpx.Client] = {}  # one per proxy (None: direct)
+
+    def client_for(target: str) -> httpx.Client:
+        proxy = None if transport is not None else access.proxy_for(target)
+        if proxy not in clients:
+            if transport is not None:
+                chosen: httpx.BaseTransport = transport
+            elif proxy is not None:
+                chosen = proxied_transport(proxy)
+            else:
+                chosen = guarded_transport(allow_private=allow_private)
+            clients[proxy] = httpx.Client(transport=chosen, follow_redirects=False, trust_env=False)
+        return clients[proxy]
+
     try:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             check_url(current, allow_private)
-            result = _get_once(client, current, headers, deadline, timeout, max_bytes)
+            headers = {**base, **access.headers_for(current, url)}
+            via = access.proxy_for(current) if transport is None else None
+            try:
+                client = client_for(current)
+                result = _get_once(client, current, headers, deadline, timeout, max_bytes)
+            except TransientFetchError as exc:
+                if via is None:
+                    raise
+                through = f"{exc} (through proxy {display_url(via)})"
+                raise TransientFetchError(through, exc.retry_after) from exc
             if isinstance(result, FetchResult):
                 return result
             current = result
         raise FetchError(f"{display_url(url)}: more than {MAX_REDIRECTS} redirects")
     finally:
-        if owned:  # a transport the caller passed in stays theirs to close
-            client.close()
+        if transport is None:  # a transport the caller passed in stays theirs to close
+            for client in clients.values():
+                client.close()
 
 
 def _get_once(

@@ -95,6 +95,7 @@ def test_every_example_loads(tmp_path: Path) -> None:
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump(merged, allow_unicode=True), encoding="utf-8")
     env = {"SMTP_PASSWORD": "pw", "HOOK_SECRET": "whsec_" + "a2V5" * 8}
+    env |= {"WIRE_KEY": "key", "WIRE_TOKEN": "token"}
     config = load_config(path, env=env)
     assert set(config.channels) == {"ops-hook", "desk-email", "stdout", "archive"}
 
