@@ -187,7 +187,9 @@ def _history_commands(
     # `feeds` takes an action so that siblings (import, export) sit beside `status`
     feeds = sub.add_parser("feeds", parents=[common], help="feed health; OPML in and out")
     feeds_actions = feeds.add_subparsers(dest="feeds_action", required=True, metavar="ACTION")
-    feeds_status = feeds_actions.add_parser("status", help="per feed: polls, items, quiet")
+    feeds_status = feeds_actions.add_parser(
+        "status", parents=[common], help="per feed: polls, items, quiet"
+    )
     feeds_status.add_argument("--json", action="store_true", help="one JSON object per feed")
     feeds_status.set_defaults(handler=cmd_history, run="feeds_status")
     feeds_import = feeds_actions.add_parser(

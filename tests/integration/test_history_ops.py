@@ -250,7 +250,9 @@ def test_feeds_status_reads_the_history_and_the_state_store(
     assert status["interval"] == 450.0 and status["items"] == 8
     # items every 10 minutes, the last 2 hours ago: more than 4 times its usual gap
     assert status["usual_gap"] == 600.0 and status["quiet"] is True
-    code, out, err = run(capsys, "--config", str(filled), "feeds", "status")
+    # --config after the action works as before the command
+    code, out, err = run(capsys, "feeds", "status", "--config", str(filled))
+    assert code == 0, err
     assert out.splitlines()[1].startswith("wire\t") and out.splitlines()[1].endswith("\tquiet")
 
 
