@@ -90,11 +90,16 @@ class FeedServer:
                 return self._documents[number]
             return rss_document(number, self._visible[number][-WINDOW:][::-1])
 
-    def publish(self, rate: float) -> threading.Thread:
-        """Start showing the items one by one at ``rate`` items/s (feeds start empty)."""
+    def hide(self) -> None:
+        """Show every feed empty until ``publish``: a latency run's pollers start first,
+        and must not find every item at once in the static documents."""
         with self._lock:
             self._static = False
             self._visible = [[] for _ in self.feeds]
+
+    def publish(self, rate: float) -> threading.Thread:
+        """Start showing the items one by one at ``rate`` items/s (feeds start empty)."""
+        self.hide()
         order = [
             (n, item)
             for k in range(max(map(len, self.feeds)))

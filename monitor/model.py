@@ -7,7 +7,7 @@ through JSON, because the distributed runner passes it between Celery tasks.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Role = Literal["quoted", "mentioned"]
@@ -54,7 +54,9 @@ class WireItem:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # every field is a str, an int, None or a tuple of str: a shallow copy is enough,
+        # and a poll makes two per item (``dataclasses.asdict`` deep-copies every value)
+        data = {name: getattr(self, name) for name in _WIRE_FIELDS}
         data["tags"] = list(self.tags)
         return data
 
@@ -67,6 +69,9 @@ class WireItem:
     @property
     def story(self) -> str:
         return self.story_id or self.id
+
+
+_WIRE_FIELDS = tuple(f.name for f in fields(WireItem))
 
 
 @dataclass(frozen=True)

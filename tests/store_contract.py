@@ -539,6 +539,17 @@ class StoreContract:
         assert [q for q in store.list_queued() if q.feed_id == "feed-a"] == [again]
         assert len(store.list_queued()) == 2
 
+    def test_put_queued_mixes_records_in_flight_and_dead(self, store: Store) -> None:
+        live, dead = make_queued("feed-a", "1"), make_queued("feed-a", "2")
+        dead = replace(dead, dead=True)
+        store.put_queued([live, dead])
+        assert store.list_queued() == [live]
+        assert store.list_queued(dead=True) == [dead]
+        # the last record of one item in a call wins, whichever list it puts it on
+        store.put_queued([replace(live, dead=True), replace(dead, dead=False), live])
+        assert store.list_queued() == [live, replace(dead, dead=False)]
+        assert store.list_queued(dead=True) == []
+
     def test_remove_queued_forgets_only_that_item(self, store: Store) -> None:
         a, b = make_queued("feed-a", "1"), make_queued("feed-a", "2")
         store.put_queued([a, b, make_queued("feed-b", "1")])

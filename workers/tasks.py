@@ -165,33 +165,52 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
     """Process a batch of items, each on its own: one that fails is logged and left to
     the poller's sweep (its queued record stays), the others go on. Items a store fault
     stopped are retried together later; those the soft time limit cut off are queued
-    again at once."""
+    again at once.
+
+    The batch's store writes go together (``Store.batch``: on Redis one MULTI/EXEC
+    between two reads, not one per item) and its deliveries are queued once they are
+    written, so a delivery task never finds its ledger entry missing. A worker killed
+    before the writes leaves every queued record: the batch is redelivered and redone
+    (deciding is idempotent). Killed after them, before queueing the deliveries: their
+    ledger entries are pending, and the poller's sweep queues them."""
     rt = runtime()
-    config = rt.config
-    alerts = 0
+    decided: list[tuple[dict[str, Any], list[Alert]]] = []
     again: list[dict[str, Any]] = []
     fault: Exception | None = None
-    for index, item_data in enumerate(items_data):
-        try:
-            item = WireItem.from_dict(item_data)
-            alerts += _process(item, config, rt)
-        except SoftTimeLimitExceeded:
-            rest = items_data[index:]
-            log.warning("batch_cut", items=len(rest), reason="task time limit near")
-            queue_items(rest)
-            break
-        except STORE_FAULTS as exc:
-            again.append(item_data)
-            fault = exc
-        except Exception as exc:
-            # One poisoned item must not fail the batch: its queued record stays, so the
-            # poller queues it again (and gives up after QUEUED_MAX_REQUEUES).
-            log.error(
-                "item_failed",
-                feed=item_data.get("feed_id"),
-                item=item_data.get("id"),
-                error=repr(exc),
-            )
+    try:
+        with rt.store.batch():
+            for index, item_data in enumerate(items_data):
+                try:
+                    decided.append((item_data, _decide(item_data, rt)))
+                except SoftTimeLimitExceeded:
+                    rest = items_data[index:]
+                    log.warning("batch_cut", items=len(rest), reason="task time limit near")
+                    queue_items(rest)
+                    break
+                except STORE_FAULTS as exc:
+                    again.append(item_data)
+                    fault = exc
+                except Exception as exc:
+                    # One poisoned item must not fail the batch: its queued record stays,
+                    # so the poller queues it again (and gives up after
+                    # QUEUED_MAX_REQUEUES).
+                    log.error(
+                        "item_failed",
+                        feed=item_data.get("feed_id"),
+                        item=item_data.get("id"),
+                        error=repr(exc),
+                    )
+    except STORE_FAULTS as exc:
+        # the batch's last writes were not sent: redo every item (idempotent)
+        again = [item_data for item_data, _ in decided] + again
+        decided, fault = [], exc
+    alerts = sum(len(found) for _, found in decided)
+    try:
+        for _, found in decided:
+            _queue_deliveries(found, rt.config)
+    except STORE_FAULTS as exc:
+        # the ledger holds them pending: the poller's sweep queues them
+        log.warning("deliveries_not_queued", error=str(exc), reason="left to the poller's sweep")
     if again and fault is not None:
         countdown = min(2.0**self.request.retries, STORE_RETRY_CAP, max_countdown())
         log.warning(
@@ -201,12 +220,27 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
     return alerts
 
 
-def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> int:
-    alerts = pipeline.process_item(item, rt.matcher, rt.store, config, now=pipeline.utcnow())
+def _decide(item_data: dict[str, Any], rt: pipeline.Runtime) -> list[Alert]:
+    """One item of a batch: its alerts decided and its queued record forgotten, in a
+    nested store batch, so a failure undoes its own writes not yet sent (the record
+    stays) and leaves the others' alone."""
+    item = WireItem.from_dict(item_data)
+    with rt.store.batch():
+        alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
+        pipeline.finish_queued(item, rt.store)
+    return alerts
+
+
+def _queue_deliveries(alerts: list[Alert], config: Config) -> None:
     for alert in alerts:
         # digest channels hold it in the ledger until flush_digest sends it
         for channel in pipeline.immediate_channels(alert, config):
             send(deliver, (alert.to_message(), channel, 1))
+
+
+def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> int:
+    alerts = pipeline.process_item(item, rt.matcher, rt.store, config, now=pipeline.utcnow())
+    _queue_deliveries(alerts, config)
     # Last: its deliveries are in the ledger (pending, swept if lost) and queued. A
     # task that raised leaves the record, so the poller queues the item again.
     pipeline.finish_queued(item, rt.store)

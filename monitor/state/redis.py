@@ -466,15 +466,25 @@ class RedisStore:
     def put_queued(self, items: list[QueuedItem]) -> None:
         if not items:
             return
-        keys = self._queued_keys()
+        queued, at, requeues, dead = self._queued_keys()
+        # the last record of one (feed_id, item_id) wins, as if written one by one
+        latest = {_member(item.feed_id, item.item_id): item for item in items}
+        rows = list(latest.items())
 
         def build(pipe: Any) -> None:
-            for item in items:
-                member = _member(item.feed_id, item.item_id)
-                pipe.hset(keys[0], member, item.payload)
-                pipe.hset(keys[2], member, str(item.requeues))
-                pipe.zadd(keys[3] if item.dead else keys[1], {member: item.queued_at})
-                pipe.zrem(keys[1] if item.dead else keys[3], member)
+            # a few commands per chunk of records, not four per record
+            for chunk in chunks(rows, _CHUNK):
+                pipe.hset(queued, mapping={member: item.payload for member, item in chunk})
+                pipe.hset(requeues, mapping={m: str(item.requeues) for m, item in chunk})
+                for index, other in ((at, dead), (dead, at)):
+                    scores = {
+                        member: item.queued_at
+                        for member, item in chunk
+                        if item.dead == (index == dead)
+                    }
+                    if scores:
+                        pipe.zadd(index, scores)
+                        pipe.zrem(other, *scores)
 
         self._write(build)
 

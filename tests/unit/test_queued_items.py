@@ -398,3 +398,109 @@ def test_a_store_fault_retries_only_the_items_it_stopped(
         process_task.run(batch)
     assert [r["args"] for r in retried] == [([batch[1]],)]
     assert [q.item_id for q in task_runtime.store.list_queued()] == [batch[1]["id"]]
+
+
+# --- process_items: the batch's writes go together, its deliveries after them ------------
+@dataclass
+class RedisTasks:
+    """The real ``process_items`` on a RedisStore, the tasks it queues faked."""
+
+    store: Any
+    process: Any  # the real task
+    queued: FakeTask  # process_items messages sent
+    deliver: FakeTask
+
+
+@pytest.fixture
+def redis_tasks(
+    task_runtime: Runtime, redis_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RedisTasks]:
+    from monitor.state.redis import RedisStore
+    from workers import tasks
+
+    store = RedisStore(redis_db_url)
+    task_runtime.store = store
+    fixture = RedisTasks(store, tasks.process_items, FakeTask(), FakeTask())
+    monkeypatch.setattr(tasks, "process_items", fixture.queued)
+    monkeypatch.setattr(tasks, "deliver", fixture.deliver)
+    yield fixture
+    store.close()
+
+
+def _exec_count(url: str) -> int:
+    import redis
+
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return int(stats.get("cmdstat_exec", {}).get("calls", 0))
+
+
+def test_a_batch_of_quiet_items_is_one_write(redis_tasks: RedisTasks, redis_db_url: str) -> None:
+    store = redis_tasks.store
+    quiet = [item(n) for n in range(20)]  # nothing in them matches
+    record_queued(quiet, store, now=T0)
+    before = _exec_count(redis_db_url)
+    assert redis_tasks.process.run([i.to_dict() for i in quiet]) == 0
+    # one MULTI/EXEC for the twenty records removed, not one per item
+    assert _exec_count(redis_db_url) - before == 1
+    assert store.list_queued() == []
+
+
+def test_a_delivery_is_queued_once_its_ledger_entry_is_written(
+    redis_tasks: RedisTasks,
+    task_runtime: Runtime,
+    redis_db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor.state.redis import RedisStore
+    from workers import tasks
+
+    assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
+    (batch,) = [args[0] for args in redis_tasks.queued.sent]
+    other = RedisStore(redis_db_url)  # another process's view
+    seen_when_queued: list[Any] = []
+
+    class Deliver:
+        def apply_async(self, args: tuple[Any, ...], **_: object) -> None:
+            alert, channel, _attempt = args
+            seen_when_queued.append(other.get_delivery(alert["id"], channel))
+
+    monkeypatch.setattr(tasks, "deliver", Deliver())
+    assert redis_tasks.process.run(batch) == 2
+    assert len(seen_when_queued) >= 2
+    assert all(entry is not None and entry.status == "pending" for entry in seen_when_queued)
+    assert other.list_queued() == []
+    other.close()
+
+
+def test_a_store_fault_at_the_batch_end_retries_the_whole_batch(
+    redis_tasks: RedisTasks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    store = redis_tasks.store
+    quiet = [item(n) for n in range(3)]
+    record_queued(quiet, store, now=T0)
+    real_flush = store._flush
+
+    def flush() -> None:
+        if store._pending():
+            raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(store, "_flush", flush)
+    retried: list[tuple[Any, ...]] = []
+
+    class Retry(Exception):
+        pass
+
+    def retry(*, args: tuple[Any, ...], exc: Exception, countdown: float) -> Exception:
+        retried.append(args)
+        return Retry()
+
+    monkeypatch.setattr(redis_tasks.process, "retry", retry)
+    with pytest.raises(Retry):
+        redis_tasks.process.run([i.to_dict() for i in quiet])
+    # nothing was written, so every item is redone; its records stay meanwhile
+    assert retried == [([i.to_dict() for i in quiet],)]
+    monkeypatch.setattr(store, "_flush", real_flush)
+    assert [q.item_id for q in store.list_queued()] == [i.id for i in quiet]
+    assert redis_tasks.deliver.sent == []
