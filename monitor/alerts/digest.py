@@ -1,4 +1,4 @@
-"""Digests: an email channel with ``digest: PERIOD`` gets one summary mail per period.
+"""Digests: a channel with ``digest: PERIOD`` gets one summary message per period.
 
 Pure: no I/O, no clock (``now`` is passed in). The alerts of a digest channel wait in
 the delivery ledger with status ``held`` (durable in every Store, so a restart loses
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from monitor.alerts.retry import after_failure
-from monitor.config.schema import Config, EmailChannel
+from monitor.config.schema import Config
 from monitor.state.base import LedgerEntry
 
 HELD_DETAIL = "held for digest"
@@ -32,11 +32,7 @@ DIGEST_LEASE = 600.0
 
 def digest_periods(config: Config) -> dict[str, float]:
     """Channel name -> digest period (seconds), for the channels that have one."""
-    return {
-        name: channel.digest
-        for name, channel in config.channels.items()
-        if isinstance(channel, EmailChannel) and channel.digest
-    }
+    return {name: channel.digest for name, channel in config.channels.items() if channel.digest}
 
 
 def held_entry(

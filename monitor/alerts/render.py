@@ -236,7 +236,11 @@ def render_digest_html(alerts: list[Alert]) -> str:
 
 def webhook_body(alert: Alert) -> bytes:
     """The webhook POST body of SPEC 6 (also one line of the file channel)."""
-    body = {"type": "monitor.alert", "version": 1, "alert": alert.to_dict()}
+    return json_bytes({"type": "monitor.alert", "version": 1, "alert": alert.to_dict()})
+
+
+def json_bytes(body: object) -> bytes:
+    """``body`` as UTF-8 JSON (webhook and file channels)."""
     try:
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
