@@ -17,6 +17,7 @@ from monitor.alerts.render import (
     MAX_HITS,
     clean_line,
     headline,
+    held_note,
     outlets,
     render_digest_subject,
     render_subject,
@@ -99,12 +100,6 @@ def alert_lines(alert: Alert, style: _Style = MARKDOWN) -> list[str]:
 def render_markdown(alert: Alert, style: _Style = MARKDOWN) -> tuple[str, str]:
     """(title, body) of one alert: the title is the email subject, the body Markdown."""
     return render_subject(alert), "\n".join(alert_lines(alert, style))
-
-
-def held_note(held: int) -> str:
-    """The digest's line about alerts the channel's rate limit held back."""
-    plural = "" if held == 1 else "s"
-    return f"{held} alert{plural} held back by this channel's rate limit."
 
 
 def render_digest_markdown(

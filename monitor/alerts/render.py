@@ -213,9 +213,17 @@ def _digest_groups(alerts: list[Alert]) -> list[tuple[str, list[_View]]]:
     return list(groups.items())
 
 
-def render_digest_text(alerts: list[Alert]) -> str:
-    """The plain-text body of a digest: each alert with its evidence, by watchlist."""
+def held_note(held: int) -> str:
+    """The digest's line about the alerts the channel's rate limit held back."""
+    return f"{held} alert{'' if held == 1 else 's'} held back by this channel's rate limit."
+
+
+def render_digest_text(alerts: list[Alert], held: int = 0) -> str:
+    """The plain-text body of a digest: each alert with its evidence, by watchlist;
+    first how many the rate limit held (``held``), when any."""
     lines = [render_digest_subject(alerts), ""]
+    if held:
+        lines += [held_note(held), ""]
     for watchlist, views in _digest_groups(alerts):
         lines += [f"== Watchlist: {watchlist} ({len(views)}) ==", ""]
         for number, view in enumerate(views, 1):

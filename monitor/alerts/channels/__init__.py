@@ -35,8 +35,9 @@ class DigestChannel(Protocol):
 
     name: str
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
-        """Deliver ``alerts`` as one digest; raise as ``Channel.send`` does."""
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
+        """Deliver ``alerts`` as one digest, saying that ``held`` of them were held back
+        by the channel's rate limit; raise as ``Channel.send`` does."""
         ...
 
 

@@ -79,9 +79,9 @@ class AppriseChannelSender:
     def send(self, alert: Alert) -> None:
         self._notify(*render_markdown(alert))
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
-        """One notification listing ``alerts``."""
-        self._notify(*render_digest_markdown(alerts))
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
+        """One notification listing ``alerts``, first saying how many were ``held``."""
+        self._notify(*render_digest_markdown(alerts, held))
 
     def _notify(self, title: str, body: str) -> None:
         import apprise

@@ -18,8 +18,8 @@ class ConsoleChannelSender:
     def send(self, alert: Alert) -> None:
         self._write(render_console(alert))
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
-        self._write(render_digest_text(alerts))
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
+        self._write(render_digest_text(alerts, held))
 
     def _write(self, text: str) -> None:
         # Resolve sys.stdout at send time so pytest's capture and redirections apply.

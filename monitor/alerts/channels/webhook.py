@@ -85,14 +85,19 @@ class WebhookChannelSender:
         else:
             self._post(alert.id, json_bytes(chat_payload(self._format, [alert], digest=False)))
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """One POST for ``alerts``: ``{"type": "monitor.digest", ...}`` for ``json``
-        (signed, ``webhook-id`` the digest id), else the chat service's message."""
+        (signed, ``webhook-id`` the digest id; ``held``: how many the rate limit held
+        back), else the chat service's message."""
         if self._format == "json":
-            digest = {"id": digest_id, "alerts": [alert.to_dict() for alert in alerts]}
+            digest = {
+                "id": digest_id,
+                "held": held,
+                "alerts": [alert.to_dict() for alert in alerts],
+            }
             body = {"type": "monitor.digest", "version": 1, "digest": digest}
         else:
-            body = chat_payload(self._format, alerts, digest=True)
+            body = chat_payload(self._format, alerts, digest=True, held=held)
         self._post(digest_id, json_bytes(body))
 
     def _post(self, msg_id: str, body: bytes) -> None:
