@@ -26,7 +26,9 @@ from monitor.alerts.render import (
 )
 from monitor.model import Alert
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>-])")
+# what can start markup inside a line (our lines never begin with feed text, so the
+# line-start markers # - + > need no escape)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 # Discord and Slack cap one message; a digest longer than that is cut with a note
 MAX_BODY = 3500
 DISCORD_MAX_DESCRIPTION = 4096
@@ -173,8 +175,8 @@ def chat_payload(fmt: str, alerts: list[Alert], digest: bool, held: int = 0) -> 
         url = safe_url(alerts[0].item.url)
     if fmt == "slack":
         return slack_payload(title, body)
-    if fmt == "teams":
-        return teams_payload(title, body)
+    if fmt == "teams":  # a card's TextBlock renders Markdown; a Discord embed title does not
+        return teams_payload(escape_markdown(title), body)
     if fmt == "discord":
         return discord_payload(title, body, url)
     raise ValueError(f"unknown chat format {fmt!r}")
