@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from monitor.alerts.channels.apprise_channel import AppriseChannelSender, load_plugin, target
 from monitor.alerts.chat import chat_payload, render_digest_markdown, render_markdown
 from monitor.alerts.digest import RATE_HELD_DETAIL, flush_periods
 from monitor.config.loader import load_config
 from monitor.config.schema import Config, parse_rate_limit
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, DeliveryError
 from monitor.pipeline import deliver_alert, flush_digests
 from monitor.state.memory import MemoryStore
 from tests.unit.test_digest import FakeDigest, _at, _hold, make_alert
@@ -155,3 +156,27 @@ def test_a_retry_takes_no_token_and_a_sent_alert_is_not_sent_again() -> None:
     # attempt 2 (after a transient fault) goes without a token
     retried = deliver_alert(second, {"desk": desk}, store, config, now=_at(1000), attempt=2)
     assert [r.status for r in retried] == ["sent"] and len(desk.single) == 2
+
+
+# --- the apprise channel's SSRF target ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "host", "port"),
+    [
+        ("slack://T000/B000/XXXX", "hooks.slack.com", 443),
+        ("discord://123/abc", "discord.com", 443),
+        ("tgram://123:abc/456", "api.telegram.org", 443),
+        ("ntfy://desk", "ntfy.sh", 443),
+        ("ntfys://ntfy.example.org/desk", "ntfy.example.org", 443),
+        ("ntfy://10.0.0.5:8080/desk", "10.0.0.5", 8080),
+        ("mmost://127.0.0.1:8065/token", "127.0.0.1", 8065),
+    ],
+)
+def test_the_checked_host_is_where_apprise_connects(url: str, host: str, port: int) -> None:
+    assert target(load_plugin(url)) == (host, port)
+
+
+def test_a_private_target_is_refused_before_any_connection() -> None:
+    channel = AppriseChannelSender("chat", urls=["ntfy://10.0.0.5:8080/desk"])
+    with pytest.raises(DeliveryError) as raised:
+        channel.send(make_alert(1))
+    assert "not allowed" in str(raised.value) or "allow_private" in str(raised.value)

@@ -50,8 +50,9 @@ def service_name(url: str) -> str:
 def target(plugin: Any) -> tuple[str, int]:
     """The host and port the plugin will connect to: the service's own endpoint for
     fixed services (Slack, Discord, Telegram, ntfy.sh), else the URL's host."""
-    endpoints = [getattr(plugin, "cloud_notify_url", None)] if plugin.mode == "cloud" else []
-    if getattr(plugin, "mode", None) != "private":
+    mode = getattr(plugin, "mode", None)
+    endpoints = [getattr(plugin, "cloud_notify_url", None)] if mode == "cloud" else []
+    if mode != "private":
         endpoints += [getattr(plugin, attr, None) for attr in _FIXED_ENDPOINTS]
     for endpoint in endpoints:
         if isinstance(endpoint, str) and endpoint.startswith(("http://", "https://")):
