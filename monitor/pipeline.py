@@ -23,7 +23,13 @@ from pathlib import Path
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
 from monitor.alerts.decide import decide_story, with_story
 from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload, log_delivery
-from monitor.alerts.digest import digest_periods, due_channels, held_entry
+from monitor.alerts.digest import (
+    RATE_HELD_DETAIL,
+    digest_periods,
+    due_channels,
+    flush_periods,
+    held_entry,
+)
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError, one_line
 from monitor.logs import get_logger
@@ -562,6 +568,8 @@ def deliver_alert(
         if name not in channels:
             _drop_for_removed_channel(alert, name, store, now=now)
             continue
+        if attempt == 1 and not _within_rate(alert, name, store, config, now=now):
+            continue
         result = deliver(
             alert,
             channels[name],
@@ -614,18 +622,47 @@ def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: 
     log.error("delivery_skipped", alert=alert.id, channel=channel, reason=REMOVED_CHANNEL_DETAIL)
 
 
-def _hold(alert: Alert, channel: str, store: Store, *, period: float, now: datetime) -> None:
+def _hold(
+    alert: Alert,
+    channel: str,
+    store: Store,
+    *,
+    period: float,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
     previous = store.get_delivery(alert.id, channel)
     if previous is not None and previous.status != "pending":
         return  # held already, or settled
     payload = previous.payload if previous else ledger_payload(alert)
-    store.put_delivery(held_entry(alert.id, channel, payload, period=period, now=now.timestamp()))
+    entry = held_entry(alert.id, channel, payload, period=period, now=now.timestamp())
+    store.put_delivery(entry if detail is None else dataclasses.replace(entry, detail=detail))
+
+
+def _within_rate(
+    alert: Alert, channel: str, store: Store, config: Config, *, now: datetime
+) -> bool:
+    """Whether the first attempt of ``alert`` on ``channel`` may go now: the channel has
+    no ``rate_limit``, or its bucket (``Store.take_token``, shared by every worker) gave a
+    token. Otherwise the alert is held for the channel's next digest, never dropped."""
+    limit = config.channels[channel].rate_limit
+    if limit is None:
+        return True
+    previous = store.get_delivery(alert.id, channel)
+    if previous is not None and previous.status != "pending":
+        return True  # sent or settled already: ``deliver`` says so, and takes no token
+    count, period = limit
+    if store.take_token(f"channel:{channel}", count, period, now=now.timestamp()):
+        return True
+    _hold(alert, channel, store, period=period, now=now, detail=RATE_HELD_DETAIL)
+    log.info("delivery", alert=alert.id, channel=channel, status="held", detail=RATE_HELD_DETAIL)
+    return False
 
 
 def held_without_digest(store: Store, config: Config) -> list[LedgerEntry]:
     """Alerts held for a channel that no longer has ``digest:`` (the config changed):
     they are sent one by one, like pending deliveries, rather than held forever."""
-    digests = digest_periods(config)
+    digests = flush_periods(config)
     return [entry for entry in store.list_deliveries("held") if entry.channel not in digests]
 
 
@@ -645,7 +682,7 @@ def flush_digests(
     results: list[DeliveryResult] = []
     names = [
         name
-        for name in digest_periods(config)
+        for name in flush_periods(config)
         if (only is None or name == only) and isinstance(channels.get(name), DigestChannel)
     ]
     if not names:

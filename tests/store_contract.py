@@ -214,6 +214,38 @@ class StoreContract:
         assert store.claim_feed("feed-a", 30) is True
         assert store.claim_feed("feed-b", 30) is True
 
+    # --- token buckets (a channel's rate_limit) --------------------------------------
+    def test_a_bucket_gives_its_capacity_then_refills_one_per_interval(self, store: Store) -> None:
+        taken = [store.take_token("chan", 20, 3600, now=T0) for _ in range(200)]
+        assert taken == [True] * 20 + [False] * 180
+        # 20/h: one token every 180 s; not before
+        assert store.take_token("chan", 20, 3600, now=T0 + 179) is False
+        assert store.take_token("chan", 20, 3600, now=T0 + 181) is True
+        assert store.take_token("chan", 20, 3600, now=T0 + 182) is False
+        # a full period later it is full again, never fuller
+        later = [store.take_token("chan", 20, 3600, now=T0 + 10 * 3600) for _ in range(25)]
+        assert later.count(True) == 20
+
+    def test_buckets_are_per_name(self, store: Store) -> None:
+        assert store.take_token("a", 1, 60, now=T0) is True
+        assert store.take_token("a", 1, 60, now=T0) is False
+        assert store.take_token("b", 1, 60, now=T0) is True
+
+    def test_a_burst_from_many_threads_gets_exactly_the_capacity(self, store: Store) -> None:
+        barrier = threading.Barrier(8)
+        wins: list[bool] = []
+
+        def burst() -> None:
+            barrier.wait()
+            wins.extend(store.take_token("chan", 20, 3600, now=T0) for _ in range(25))
+
+        threads = [threading.Thread(target=burst) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(wins) == 200 and wins.count(True) == 20
+
     def test_concurrent_claims_have_one_winner(self, store: Store) -> None:
         barrier = threading.Barrier(8)
         wins: list[bool] = []
@@ -782,6 +814,12 @@ def check_two_handles_share_claims_and_seen(a: Store, b: Store) -> None:
         assert b.claim_feed("feed-a", 60) is False
         b.mark_seen("feed-a", ["x"])
         assert a.seen_filter("feed-a", ["x", "y"]) == ["y"]
+        # a rate limit's bucket is one for every worker
+        assert [a.take_token("chan", 2, 60, now=T0), b.take_token("chan", 2, 60, now=T0)] == [
+            True,
+            True,
+        ]
+        assert a.take_token("chan", 2, 60, now=T0) is False
     finally:
         a.close()
         b.close()

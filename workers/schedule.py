@@ -25,7 +25,7 @@ import structlog
 from kombu.exceptions import ChannelError, OperationalError
 from redis.exceptions import RedisError
 
-from monitor.alerts.digest import digest_periods, due_channels
+from monitor.alerts.digest import due_channels, flush_periods
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.model import Alert
@@ -81,7 +81,7 @@ def queue_due_digests(
     """
     from workers.tasks import flush_digest
 
-    periods = digest_periods(config)
+    periods = flush_periods(config)
     if not periods:
         return []
     last = queued_at if queued_at is not None else {}
@@ -139,7 +139,7 @@ class HeldWithoutDigest:
             self._config = config  # only once scanned: a store fault scans again next sweep
             self._channels.update(entry.channel for entry in found)
             return found
-        watched = sorted(self._channels - digest_periods(config).keys())
+        watched = sorted(self._channels - flush_periods(config).keys())
         if not watched or not store.earliest_held(watched):
             return []
         return held_without_digest(store, config)

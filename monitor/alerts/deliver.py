@@ -20,7 +20,7 @@ import structlog
 
 from monitor.alerts.channels import Channel, DigestChannel
 from monitor.alerts.decide import current_story
-from monitor.alerts.digest import DIGEST_LEASE, digest_id, settle
+from monitor.alerts.digest import DIGEST_LEASE, digest_id, held_by_rate, settle
 from monitor.alerts.retry import after_failure
 from monitor.errors import DeliveryError, TransientDeliveryError, one_line
 from monitor.model import Alert, DeliveryResult
@@ -226,8 +226,9 @@ def deliver_digest(
                 entry = replace(entry, payload=ledger_payload(current))
             readable.append(entry)
     if alerts:
+        held = held_by_rate(readable)
         outcome = _attempt(
-            lambda: channel.send_digest(alerts, digest_id(a.id for a in alerts)),
+            lambda: channel.send_digest(alerts, digest_id(a.id for a in alerts), held),
             channel.name,
             f"digest of {len(alerts)}",
         )

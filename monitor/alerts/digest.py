@@ -1,4 +1,4 @@
-"""Digests: an email channel with ``digest: PERIOD`` gets one summary mail per period.
+"""Digests: a channel with ``digest: PERIOD`` gets one summary message per period.
 
 Pure: no I/O, no clock (``now`` is passed in). The alerts of a digest channel wait in
 the delivery ledger with status ``held`` (durable in every Store, so a restart loses
@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from monitor.alerts.retry import after_failure
-from monitor.config.schema import Config, EmailChannel
+from monitor.config.schema import Config
 from monitor.state.base import LedgerEntry
 
 HELD_DETAIL = "held for digest"
+# an alert over its channel's rate_limit: held for the channel's next digest
+RATE_HELD_DETAIL = "held by the rate limit"
 # How long a flusher owns the alerts it took (``Store.claim_held``): longer than one
 # SMTP conversation can take, so no second flusher sends them meanwhile; a flusher
 # that dies mid-send leaves them to be sent again after it.
@@ -32,15 +34,34 @@ DIGEST_LEASE = 600.0
 
 def digest_periods(config: Config) -> dict[str, float]:
     """Channel name -> digest period (seconds), for the channels that have one."""
-    return {
-        name: channel.digest
+    return {name: channel.digest for name, channel in config.channels.items() if channel.digest}
+
+
+def flush_periods(config: Config) -> dict[str, float]:
+    """Channel name -> how long an alert held for it waits, for every channel whose held
+    alerts go out as digests: those with ``digest:`` (their period) and those with only a
+    ``rate_limit:`` (its period: the excess of a burst goes out in one digest after it)."""
+    periods = {
+        name: channel.rate_limit[1]
         for name, channel in config.channels.items()
-        if isinstance(channel, EmailChannel) and channel.digest
+        if channel.rate_limit
     }
+    return periods | digest_periods(config)
+
+
+def held_by_rate(entries: Iterable[LedgerEntry]) -> int:
+    """How many of a digest's entries the rate limit held back (the digest says so)."""
+    return sum(entry.detail == RATE_HELD_DETAIL for entry in entries)
 
 
 def held_entry(
-    alert_id: str, channel: str, payload: str, *, period: float, now: float
+    alert_id: str,
+    channel: str,
+    payload: str,
+    *,
+    period: float,
+    now: float,
+    detail: str = HELD_DETAIL,
 ) -> LedgerEntry:
     """The ledger entry of an alert that waits for ``channel``'s next digest."""
     return LedgerEntry(
@@ -48,7 +69,7 @@ def held_entry(
         channel=channel,
         status="held",
         attempts=0,
-        detail=HELD_DETAIL,
+        detail=detail,
         updated=now,
         payload=payload,
         due=now + period,

@@ -213,9 +213,17 @@ def _digest_groups(alerts: list[Alert]) -> list[tuple[str, list[_View]]]:
     return list(groups.items())
 
 
-def render_digest_text(alerts: list[Alert]) -> str:
-    """The plain-text body of a digest: each alert with its evidence, by watchlist."""
+def held_note(held: int) -> str:
+    """The digest's line about the alerts the channel's rate limit held back."""
+    return f"{held} alert{'' if held == 1 else 's'} held back by this channel's rate limit."
+
+
+def render_digest_text(alerts: list[Alert], held: int = 0) -> str:
+    """The plain-text body of a digest: each alert with its evidence, by watchlist;
+    first how many the rate limit held (``held``), when any."""
     lines = [render_digest_subject(alerts), ""]
+    if held:
+        lines += [held_note(held), ""]
     for watchlist, views in _digest_groups(alerts):
         lines += [f"== Watchlist: {watchlist} ({len(views)}) ==", ""]
         for number, view in enumerate(views, 1):
@@ -236,7 +244,11 @@ def render_digest_html(alerts: list[Alert]) -> str:
 
 def webhook_body(alert: Alert) -> bytes:
     """The webhook POST body of SPEC 6 (also one line of the file channel)."""
-    body = {"type": "monitor.alert", "version": 1, "alert": alert.to_dict()}
+    return json_bytes({"type": "monitor.alert", "version": 1, "alert": alert.to_dict()})
+
+
+def json_bytes(body: object) -> bytes:
+    """``body`` as UTF-8 JSON (webhook and file channels)."""
     try:
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

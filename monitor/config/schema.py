@@ -309,17 +309,37 @@ class WatchlistConfig(_Strict):
     channels: NameList = Field(default_factory=list)
 
 
-class EmailChannel(_Strict):
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*([mhd])\s*$")
+
+
+def parse_rate_limit(value: Any) -> tuple[int, float]:
+    """``"20/h"`` (or ``/m``, ``/d``) -> (20, 3600.0): a count per period, count >= 1."""
+    found = _RATE.match(value) if isinstance(value, str) else None
+    if found is None or int(found.group(1)) < 1:
+        raise ValueError(f"bad rate limit {value!r}: expected a count per m, h or d, like 20/h")
+    return int(found.group(1)), float(_UNIT_SECONDS[found.group(2)])
+
+
+RateLimit = Annotated[tuple[int, float], BeforeValidator(parse_rate_limit)]
+
+
+class _Channel(_Strict):
+    """What every channel type takes: a digest period and a rate limit."""
+
+    digest: Duration | None = None
+    rate_limit: RateLimit | None = None
+
+
+class EmailChannel(_Channel):
     type: Literal["email"]
     to: Annotated[list[Email], BeforeValidator(_names)]
     from_: Email = Field(alias="from")
     # a field check, not a model one, so it is reported along with the other fields' faults
     smtp: SmtpUrl = Field(repr=False)  # may hold a password
-    digest: Duration | None = None
     allow_private: bool = False
 
 
-class WebhookChannel(_Strict):
+class WebhookChannel(_Channel):
     type: Literal["webhook"]
     url: HttpUrl
     # Standard Webhooks: whsec_ + base64, checked here so a bad one fails `check`, not sends.
@@ -327,19 +347,46 @@ class WebhookChannel(_Strict):
     secret: WebhookSecret | None = Field(default=None, repr=False)
     allow_private: bool = False
     timeout: Duration = 10.0
+    # json: SPEC 6's signed body; the others: each chat service's incoming-webhook shape
+    format: Literal["json", "slack", "teams", "discord"] = "json"
 
 
-class ConsoleChannel(_Strict):
+_APPRISE_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,31}$")
+
+
+def _apprise_urls(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("needs at least one Apprise URL")
+    for url in value:
+        scheme, sep, rest = url.partition("://")
+        if not _APPRISE_SCHEME.match(scheme) or not sep or not rest or not url.isprintable():
+            # the rest of the URL may be a token: never shown
+            shown = f"{scheme}://…" if sep and _APPRISE_SCHEME.match(scheme) else "(no scheme)"
+            raise ValueError(f"bad Apprise URL {shown}: expected SERVICE://… such as slack://…")
+    return value
+
+
+class AppriseChannel(_Channel):
+    type: Literal["apprise"]
+    # tokens and passwords live in these URLs: never in a repr, a log or `monitor check`
+    urls: Annotated[list[str], BeforeValidator(_names), AfterValidator(_apprise_urls)] = Field(
+        repr=False
+    )
+    allow_private: bool = False
+    timeout: Duration = 10.0
+
+
+class ConsoleChannel(_Channel):
     type: Literal["console"]
 
 
-class FileChannel(_Strict):
+class FileChannel(_Channel):
     type: Literal["file"]
     path: str
 
 
 ChannelConfig = Annotated[
-    EmailChannel | WebhookChannel | ConsoleChannel | FileChannel,
+    EmailChannel | WebhookChannel | AppriseChannel | ConsoleChannel | FileChannel,
     Field(discriminator="type"),
 ]
 

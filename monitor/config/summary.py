@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.config.schema import (
+    AppriseChannel,
     Config,
     EmailChannel,
     FeedConfig,
@@ -87,18 +88,31 @@ def _feed_access(feed: FeedConfig) -> str:
 
 
 def _describe_channel(channel: Any) -> str:
+    return _describe_kind(channel) + _pacing(channel)
+
+
+def _describe_kind(channel: Any) -> str:
     if isinstance(channel, EmailChannel):
-        digest = f"; digest every {format_duration(channel.digest)}" if channel.digest else ""
         to = ", ".join(channel.to)
-        return (
-            f"email to {to} from {channel.from_} via {display_url(channel.smtp, user=True)}{digest}"
-        )
+        return f"email to {to} from {channel.from_} via {display_url(channel.smtp, user=True)}"
     if isinstance(channel, WebhookChannel):
+        shape = "" if channel.format == "json" else f"{channel.format}, "
         signed = "signed" if channel.secret else "unsigned"
-        return f"webhook {display_url(channel.url, path=False)} ({signed})"
+        return f"webhook {display_url(channel.url, path=False)} ({shape}{signed})"
+    if isinstance(channel, AppriseChannel):
+        # the URLs hold tokens: only each one's service is shown
+        return "apprise " + ", ".join(url.partition("://")[0] + "://…" for url in channel.urls)
     if isinstance(channel, FileChannel):
         return f"file {channel.path}"
     return str(getattr(channel, "type", "channel"))
+
+
+def _pacing(channel: Any) -> str:
+    text = f"; digest every {format_duration(channel.digest)}" if channel.digest else ""
+    if channel.rate_limit:
+        count, per = channel.rate_limit
+        text += f"; at most {count} per {format_duration(per)}"
+    return text
 
 
 def _names(names: list[str]) -> str:

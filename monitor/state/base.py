@@ -89,6 +89,17 @@ def check_forget_before(now: float, forget_before: float | None) -> None:
         raise ValueError(f"forget_before ({forget_before}) is after now ({now})")
 
 
+def refill(
+    tokens: float | None, stamp: float | None, capacity: int, period: float, now: float
+) -> float:
+    """The tokens a bucket holds at ``now``: full when new (``tokens`` None), else
+    ``tokens`` plus ``capacity / period`` per second since ``stamp``, at most ``capacity``.
+    A clock that went back adds nothing. (redis.py's Lua script computes the same.)"""
+    if tokens is None or stamp is None:
+        return float(capacity)
+    return min(float(capacity), tokens + max(0.0, now - stamp) * capacity / period)
+
+
 class Store(Protocol):
     # --- batches: many calls, one write ------------------------------------------
     # ``with store.batch():`` groups the calls inside into as few writes as the store
@@ -216,6 +227,14 @@ class Store(Protocol):
         Read from an index: the cost grows with ``len(channels)``, not with how many
         alerts are held, so a poller or runner may ask every tick.
         """
+        ...
+
+    def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
+        """Take one token from the token bucket ``bucket`` (a channel's ``rate_limit``):
+        it holds at most ``capacity`` tokens, starts full and refills ``capacity`` per
+        ``period`` seconds (``refill``). True if a token was taken, False if it is empty.
+        Atomic across every process sharing the store: of N callers racing for the last
+        tokens, exactly that many get True."""
         ...
 
     # --- queued items: in the process queue, not yet fully processed -------------

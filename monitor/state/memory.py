@@ -21,6 +21,7 @@ from monitor.state.base import (
     StoryRecord,
     check_forget_before,
     last_activity,
+    refill,
 )
 
 
@@ -35,6 +36,7 @@ class MemoryStore:
         self._stories: dict[tuple[str, str], tuple[StoryRecord, float]] = {}
         self._deliveries: dict[tuple[str, str], LedgerEntry] = {}
         self._queued: dict[tuple[str, str], QueuedItem] = {}  # (feed, item) -> record
+        self._buckets: dict[str, tuple[float, float]] = {}  # bucket -> (tokens, stamp)
 
     # --- batches -------------------------------------------------------------------
     @contextmanager
@@ -56,6 +58,7 @@ class MemoryStore:
             "_stories": dict(self._stories),
             "_deliveries": dict(self._deliveries),
             "_queued": dict(self._queued),
+            "_buckets": dict(self._buckets),
         }
 
     def _restore(self, saved: dict[str, Any]) -> None:
@@ -110,6 +113,14 @@ class MemoryStore:
     def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
         with self._lock:
             self._claims[feed_id] = time.time() + ttl_seconds
+
+    def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
+        with self._lock:
+            tokens, stamp = self._buckets.get(bucket, (None, None))
+            left = refill(tokens, stamp, capacity, period, now)
+            taken = left >= 1.0
+            self._buckets[bucket] = (left - 1.0 if taken else left, now)
+            return taken
 
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         with self._lock:

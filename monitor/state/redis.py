@@ -81,6 +81,24 @@ return 1
 
 # claim_stale_queued in one atomic step: workers remove records all the time, so an
 # optimistic WATCH (as in claim_held) could keep failing under load.
+# A token bucket (``base.refill``, computed the same here, atomically): a hash of tokens
+# and stamp, kept two periods after its last use (by then it would be full again anyway).
+# KEYS: bucket ; ARGV: capacity, period, now. Returns 1 when a token was taken.
+_TAKE_TOKEN = """
+local capacity, period, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local left = capacity
+if state[1] and state[2] then
+  local grown = tonumber(state[1]) + math.max(0, now - tonumber(state[2])) * capacity / period
+  left = math.min(capacity, grown)
+end
+local taken = 0
+if left >= 1 then left = left - 1; taken = 1 end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', left), 'stamp', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(period * 2000))
+return taken
+"""
+
 # KEYS: queued, queued:at, queued:requeues, queued:dead
 # ARGV: cutoff (exclusive, "(<seconds>"), now, max_requeues, limit
 _CLAIM_STALE_QUEUED = """
@@ -277,6 +295,11 @@ class RedisStore:
     def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
         key, stamp = self._key("claim", feed_id), f"{time.time():.3f}"
         self._write(lambda pipe: pipe.set(key, stamp, px=_millis(ttl_seconds)))
+
+    def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
+        self._flush()  # a read: the batch's writes first
+        args = (str(capacity), repr(float(period)), repr(float(now)))
+        return bool(self._client.eval(_TAKE_TOKEN, 1, self._key("bucket", bucket), *args))
 
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         self._flush()  # a read: the batch's writes first

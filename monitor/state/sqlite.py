@@ -27,6 +27,7 @@ from monitor.state.base import (
     StoryRecord,
     check_forget_before,
     last_activity,
+    refill,
 )
 from monitor.state.codec import chunks, story_from_json, to_json
 
@@ -54,6 +55,11 @@ CREATE TABLE IF NOT EXISTS feed_state (
 CREATE TABLE IF NOT EXISTS claims (
     feed_id TEXT PRIMARY KEY,
     until REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS buckets (  -- token buckets of channels' rate_limit
+    name TEXT PRIMARY KEY,
+    tokens REAL NOT NULL,
+    stamp REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stories (
     watchlist TEXT NOT NULL,
@@ -267,6 +273,18 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO claims (feed_id, until) VALUES (?, ?)",
                 (feed_id, time.time() + ttl_seconds),
             )
+
+    def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
+        with self._tx() as db:  # BEGIN IMMEDIATE: one taker at a time across processes
+            row = db.execute("SELECT tokens, stamp FROM buckets WHERE name = ?", (bucket,))
+            tokens, stamp = row.fetchone() or (None, None)
+            left = refill(tokens, stamp, capacity, period, now)
+            taken = left >= 1.0
+            db.execute(
+                "INSERT OR REPLACE INTO buckets (name, tokens, stamp) VALUES (?, ?, ?)",
+                (bucket, left - 1.0 if taken else left, now),
+            )
+            return taken
 
     def get_feed_state(self, feed_id: str) -> dict[str, str]:
         with self._tx(write=False) as db:

@@ -18,7 +18,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +47,7 @@ from monitor.config.schema import (
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
 from monitor.state.memory import MemoryStore
+from tests.helpers import http_server
 
 pytestmark = pytest.mark.integration
 
@@ -307,15 +307,9 @@ def hook_server() -> Iterator[HookServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as port:
+        state.port = port
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def hook(server: HookServer, **kw: Any) -> WebhookChannelSender:

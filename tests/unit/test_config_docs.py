@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from monitor.config.loader import load_config
 from monitor.config.schema import (
+    AppriseChannel,
     Config,
     ConsoleChannel,
     EmailChannel,
@@ -22,6 +23,7 @@ from monitor.config.schema import (
     TopicConfig,
     WatchlistConfig,
     WebhookChannel,
+    _Channel,
 )
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "config.md"
@@ -37,8 +39,10 @@ SECTIONS: dict[type[BaseModel], str] = {
     EmailChannel: "### `type: email`",
     ConsoleChannel: "### `type: console`",
     FileChannel: "### `type: file`",
+    AppriseChannel: "### `type: apprise`",
     Settings: "## `settings`",
 }
+COMMON_CHANNEL_KEYS = "### Keys of every channel type"
 
 
 def _section(heading: str) -> str:
@@ -61,7 +65,7 @@ def _keys(model: type[BaseModel]) -> list[str]:
 
 def test_every_model_of_the_config_has_a_section() -> None:
     """A new model (a channel type, a section) needs a line in SECTIONS and a section."""
-    channel_models = {WebhookChannel, EmailChannel, ConsoleChannel, FileChannel}
+    channel_models = {WebhookChannel, EmailChannel, ConsoleChannel, FileChannel, AppriseChannel}
     nested = {
         FeedConfig,
         TopicConfig,
@@ -79,8 +83,16 @@ def test_every_model_of_the_config_has_a_section() -> None:
 @pytest.mark.parametrize("model", list(SECTIONS), ids=lambda model: model.__name__)
 def test_every_key_is_in_its_section_table(model: type[BaseModel]) -> None:
     section = _section(SECTIONS[model])
-    missing = [key for key in _keys(model) if f"| `{key}` |" not in section]
+    # keys every channel type takes are documented once, in their own section
+    shared = set(_keys(_Channel)) if issubclass(model, _Channel) else set()
+    missing = [key for key in _keys(model) if key not in shared and f"| `{key}` |" not in section]
     assert not missing, f"{SECTIONS[model]} does not document {missing}"
+
+
+def test_the_keys_of_every_channel_are_documented_once() -> None:
+    section = _section(COMMON_CHANNEL_KEYS)
+    missing = [key for key in _keys(_Channel) if f"| `{key}` |" not in section]
+    assert _keys(_Channel) and not missing, f"{COMMON_CHANNEL_KEYS} does not document {missing}"
 
 
 def test_every_example_loads(tmp_path: Path) -> None:
@@ -94,10 +106,18 @@ def test_every_example_loads(tmp_path: Path) -> None:
                 merged.setdefault(key, {}).update(value)  # type: ignore[union-attr]
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump(merged, allow_unicode=True), encoding="utf-8")
-    env = {"SMTP_PASSWORD": "pw", "HOOK_SECRET": "whsec_" + "a2V5" * 8}
+    env = {"SMTP_PASSWORD": "pw", "HOOK_SECRET": "whsec_" + "a2V5" * 8, "TG_TOKEN": "1:t"}
     env |= {"WIRE_KEY": "key", "WIRE_TOKEN": "token"}
     config = load_config(path, env=env)
-    assert set(config.channels) == {"ops-hook", "desk-email", "stdout", "archive"}
+    assert set(config.channels) == {
+        "ops-hook",
+        "chat-hook",
+        "desk-email",
+        "desk-chat",
+        "team-chat",
+        "stdout",
+        "archive",
+    }
 
 
 def test_the_readme_links_the_reference() -> None:

@@ -202,14 +202,16 @@ class FakeDigest:
         self.error = error
         self.digests: list[list[str]] = []
         self.single: list[str] = []
+        self.held: list[int] = []
 
     def send(self, alert: Alert) -> None:
         self.single.append(alert.id)
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         if self.error is not None:
             raise self.error
         self.digests.append([alert.id for alert in alerts])
+        self.held.append(held)
 
 
 class Collect:

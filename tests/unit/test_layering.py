@@ -19,6 +19,7 @@ GATEKEEPERS = {
     "workers": None,
     "httpx": {"monitor/sources/fetch.py", "monitor/alerts/channels/webhook.py"},
     "redis": {"monitor/state/redis.py"},
+    "apprise": {"monitor/alerts/channels/apprise_channel.py"},
     # feeds: the full parser; fastfeed: its lxml fast path, on feedparser's own
     # date parser, URL join and text fixes so that both give the same items.
     "feedparser": {"monitor/sources/feeds.py", "monitor/sources/fastfeed.py"},

@@ -70,7 +70,7 @@ class RecordDigest(Record):
         super().__init__("desk")
         self.digests: list[list[Alert]] = []
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         self.digests.append(list(alerts))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol, TextIO, runtime_checkable
 
 from monitor.config.schema import (
+    AppriseChannel,
     ChannelConfig,
     ConsoleChannel,
     EmailChannel,
@@ -30,12 +31,13 @@ class Channel(Protocol):
 
 @runtime_checkable
 class DigestChannel(Protocol):
-    """A channel that can also send many alerts as one message (email ``digest:``)."""
+    """A channel that can also send many alerts as one message (``digest:``)."""
 
     name: str
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
-        """Deliver ``alerts`` as one digest; raise as ``Channel.send`` does."""
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
+        """Deliver ``alerts`` as one digest, saying that ``held`` of them were held back
+        by the channel's rate limit; raise as ``Channel.send`` does."""
         ...
 
 
@@ -69,6 +71,16 @@ def build_channel(
             name,
             url=cfg.url,
             secret=cfg.secret,
+            timeout=cfg.timeout,
+            allow_private=cfg.allow_private or settings.allow_private_networks,
+            fmt=cfg.format,
+        )
+    if isinstance(cfg, AppriseChannel):
+        from monitor.alerts.channels.apprise_channel import AppriseChannelSender
+
+        return AppriseChannelSender(
+            name,
+            urls=cfg.urls,
             timeout=cfg.timeout,
             allow_private=cfg.allow_private or settings.allow_private_networks,
         )

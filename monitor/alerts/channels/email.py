@@ -58,13 +58,18 @@ def build_message(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> 
 
 
 def build_digest_message(
-    alerts: list[Alert], digest_id: str, *, sender: str, recipients: tuple[str, ...]
+    alerts: list[Alert],
+    digest_id: str,
+    *,
+    sender: str,
+    recipients: tuple[str, ...],
+    held: int = 0,
 ) -> EmailMessage:
     """One message listing ``alerts``; its Message-ID derives from ``digest_id`` (stable for
     the same alerts, so a digest re-sent after a crash can be recognised)."""
     msg = _message(render_digest_subject(alerts), digest_id, sender=sender, recipients=recipients)
     msg["X-Monitor-Digest-Id"] = digest_id
-    msg.set_content(render_digest_text(alerts))
+    msg.set_content(render_digest_text(alerts, held))
     msg.add_alternative(render_digest_html(alerts), subtype="html")
     return msg
 
@@ -101,11 +106,11 @@ class EmailChannelSender:
     def send(self, alert: Alert) -> None:
         self._deliver(build_message(alert, sender=self._sender, recipients=self._recipients))
 
-    def send_digest(self, alerts: list[Alert], digest_id: str) -> None:
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """Send one digest mail of ``alerts``; faults are classified as for ``send``."""
         self._deliver(
             build_digest_message(
-                alerts, digest_id, sender=self._sender, recipients=self._recipients
+                alerts, digest_id, sender=self._sender, recipients=self._recipients, held=held
             )
         )
 

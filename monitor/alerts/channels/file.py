@@ -22,7 +22,14 @@ class FileChannelSender:
 
     def send(self, alert: Alert) -> None:
         # json.dumps escapes newlines inside strings, so the body is exactly one line.
-        line = webhook_body(alert) + b"\n"
+        self._append(webhook_body(alert) + b"\n")
+
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
+        """A digest in the file is its alerts, one line each, in one write (a line per
+        alert has no place for ``held``: every held alert is there)."""
+        self._append(b"".join(webhook_body(alert) + b"\n" for alert in alerts))
+
+    def _append(self, line: bytes) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)

@@ -6,6 +6,8 @@ repeats), ``webhook-timestamp`` (unix seconds) and ``webhook-signature``
 ``whsec_`` secret). Redirects are never followed. 2xx is success; 408, 429, 5xx,
 timeouts and network errors are transient (honouring Retry-After); other answers
 are permanent. Loopback/private destinations are refused unless allowed.
+``format: slack | teams | discord`` posts that service's incoming-webhook message
+(``monitor.alerts.chat``) instead of the JSON body, with the same headers.
 
 Error messages name the channel and the host only: webhook URLs often carry a
 token in their path, and the secret must never reach a log. The destination guard
@@ -25,7 +27,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from monitor.alerts.render import webhook_body
+from monitor.alerts.chat import chat_payload
+from monitor.alerts.render import json_bytes, webhook_body
 from monitor.config.schema import decode_webhook_secret
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
@@ -59,8 +62,10 @@ class WebhookChannelSender:
         allow_private: bool = False,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        fmt: str = "json",
     ) -> None:
         self.name = name
+        self._format = fmt
         self._url = str(url)  # the config hands over a pydantic URL
         self._host = urlsplit(self._url).hostname or ""
         self._timeout = timeout
@@ -75,18 +80,38 @@ class WebhookChannelSender:
         return f"webhook channel {self.name} ({self._host})"
 
     def send(self, alert: Alert) -> None:
+        if self._format == "json":
+            self._post(alert.id, webhook_body(alert))
+        else:
+            self._post(alert.id, json_bytes(chat_payload(self._format, [alert], digest=False)))
+
+    def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
+        """One POST for ``alerts``: ``{"type": "monitor.digest", ...}`` for ``json``
+        (signed, ``webhook-id`` the digest id; ``held``: how many the rate limit held
+        back), else the chat service's message."""
+        if self._format == "json":
+            digest = {
+                "id": digest_id,
+                "held": held,
+                "alerts": [alert.to_dict() for alert in alerts],
+            }
+            body = {"type": "monitor.digest", "version": 1, "digest": digest}
+        else:
+            body = chat_payload(self._format, alerts, digest=True, held=held)
+        self._post(digest_id, json_bytes(body))
+
+    def _post(self, msg_id: str, body: bytes) -> None:
         what = self._what()
         netguard.check_url(self._url, self._allow_private, what=what, rules=netguard.CHANNELS)
-        body = webhook_body(alert)
         timestamp = int(self._clock())
         headers = {
             "content-type": "application/json",
-            "webhook-id": alert.id,
+            "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
             "user-agent": "monitor-webhook/1",
         }
         if self._key is not None:
-            headers["webhook-signature"] = sign(self._key, alert.id, timestamp, body)
+            headers["webhook-signature"] = sign(self._key, msg_id, timestamp, body)
         # The guarded transport resolves the name once, refuses non-public addresses and
         # connects to the checked ones (each in turn): no DNS rebinding after the check.
         transport = self._transport or guarded_transport(
