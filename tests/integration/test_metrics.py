@@ -189,7 +189,7 @@ def test_poller_and_worker_health_follow_their_redis(
 
         _stop(redis_proc)
         assert wait_for(lambda: health(worker_port)[0] == 503, timeout=30), _logs(tmp_path)
-        status, body = health(worker_port)
+        _, body = health(worker_port)
         assert body["broker"] == "unreachable", body
         # the poller's passes fail without Redis: its last one grows old
         assert wait_for(lambda: health(poller_port)[0] == 503, timeout=60), _logs(tmp_path)
