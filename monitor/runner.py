@@ -31,8 +31,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from monitor import metrics
+from monitor import feedhealth, metrics
 from monitor.config.reload import ConfigReloader
 from monitor.errors import MonitorError, TransientError
 from monitor.logs import get_logger
@@ -225,6 +226,7 @@ class EmbeddedRunner:
             self._deliver(alert, attempt=1)
         self._errors.pop(feed_id, None)
         metrics.poll_done(len(result.items))
+        self._ops(feed_id, now, ok=True, new_items=len(result.items))
         self._next_due[feed_id] = now.timestamp() + result.interval
         log.info(
             "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
@@ -243,6 +245,16 @@ class EmbeddedRunner:
             delay = cadence.retry_delay(every, delay, exc.retry_after)
         self._next_due[feed_id] = now.timestamp() + delay
         log.error("poll_failed", feed=feed_id, error=str(exc), retry_in=round(delay, 1))
+        self._ops(feed_id, now, ok=False, error=str(exc))
+
+    def _ops(self, feed_id: str, now: datetime, **outcome: Any) -> None:
+        """Alert the ops channel about a feed gone quiet or failing (``feedhealth``)."""
+        runtime = self.runtime
+        at = now.timestamp()
+        for alert in feedhealth.check_feed(
+            feed_id, runtime.config, runtime.store, now=at, **outcome
+        ):
+            self._deliver(alert, attempt=1)
 
     def _deliver(self, alert: Alert, *, attempt: int, only: str | None = None) -> None:
         runtime = self.runtime
