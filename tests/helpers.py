@@ -81,6 +81,21 @@ def run_monitor(
     )
 
 
+def start_monitor(
+    args: list[str], tmp_path: Path, *, stderr: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``monitor ARGS`` running in the background, its logs into ``stderr``."""
+    with stderr.open("w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", *args],
+            cwd=tmp_path,
+            env=env or monitor_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

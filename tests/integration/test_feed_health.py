@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.server
 import json
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import monitor_env, stop_processes, wait_for
+from tests.helpers import start_monitor, stop_processes, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -121,27 +120,16 @@ def _ops_alerts(tmp_path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def running(tmp_path: Path, feed_server: FeedServer) -> Iterator[subprocess.Popen[str]]:
-    err = (tmp_path / "run.err.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "monitor",
-            "run",
-            "--config",
-            str(_config(tmp_path, feed_server.url)),
-        ],
-        cwd=tmp_path,
-        env=monitor_env(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=err,
-        text=True,
-    )
+    config = _config(tmp_path, feed_server.url)
+    proc = start_monitor(["run", "--config", str(config)], tmp_path, stderr=_err(tmp_path))
     try:
         yield proc
     finally:
         stop_processes([proc])
-        err.close()
+
+
+def _err(tmp_path: Path) -> Path:
+    return tmp_path / "run.err.log"
 
 
 def _log(tmp_path: Path) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from tests.helpers import (
     example_config,
     free_port,
     monitor_env,
+    start_monitor,
     stop_processes,
     wait_for,
 )
@@ -67,15 +67,8 @@ def health(port: int) -> tuple[int, dict[str, object]]:
 def _start(
     role: str, tmp_path: Path, config: Path, env: dict[str, str], *extra: str
 ) -> subprocess.Popen[str]:
-    err = (tmp_path / f"{role}.err.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", role, "--config", str(config), *extra],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=err,
-        text=True,
-    )
+    args = [role, "--config", str(config), *extra]
+    return start_monitor(args, tmp_path, stderr=tmp_path / f"{role}.err.log", env=env)
 
 
 def _logs(tmp_path: Path) -> str:
