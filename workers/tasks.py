@@ -19,7 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from monitor import metrics, pipeline
+from monitor import feedhealth, metrics, pipeline
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import MonitorError, TransientError
 from monitor.model import Alert, WireItem
@@ -108,6 +108,7 @@ def _poll_batch(feed_ids: list[str]) -> int:
 def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
     pipeline.record_poll_failure(feed.id, str(exc), store, now=time.time())
     metrics.poll_failed(exc)
+    _feed_health(feed.id, ok=False, error=str(exc))
     if isinstance(exc, TransientError):
         # Polled again when the poller's claim (`every`) lapses, or after the server's
         # Retry-After, believed up to the adaptive ceiling.
@@ -126,6 +127,7 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
     queue_items([item.to_dict() for item in result.items])
     pipeline.commit_poll(result, store)  # only after every item is queued
     metrics.poll_done(len(result.items))
+    _feed_health(feed.id, ok=True, new_items=len(result.items))
     # The next poll, by whichever poller, is due once the adapted interval has passed:
     # the claim the poller took for `every` now lasts that long from this poll. At
     # `every` (a drop folder, a feed with news) the poller's own claim stands.
@@ -142,6 +144,15 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
         next_in=round(result.interval, 1),
     )
     return len(result.items)
+
+
+def _feed_health(feed_id: str, **outcome: Any) -> None:
+    """Alert the ops channel about a feed gone quiet or failing (``monitor.feedhealth``):
+    recorded pending, then queued like any delivery (the poller's sweep finds it if lost)."""
+    rt = runtime()
+    for alert in feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome):
+        for channel in pipeline.immediate_channels(alert, rt.config):
+            deliver.delay(alert.to_message(), channel, 1)
 
 
 def queue_items(items: Sequence[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import start_monitor, stop_processes, wait_for
+from tests.helpers import monitor_env, start_monitor, stop_processes, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -180,3 +180,39 @@ def test_a_feed_that_keeps_failing_alerts_ops_once(
     # the failure is visible at the default log level, with the last error
     assert '"event": "feed_failing"' in _log(tmp_path) and "500" in _log(tmp_path)
     assert running.poll() is None
+
+
+def test_real_workers_alert_ops_once_about_a_failing_feed(
+    tmp_path: Path, feed_server: FeedServer, redis_db_url: str
+) -> None:
+    config = _config(tmp_path, feed_server.url)
+    env = monitor_env(tmp_path, MONITOR_BROKER_URL=redis_db_url)
+    config.write_text(
+        config.read_text(encoding="utf-8") + "  broker_url: ${MONITOR_BROKER_URL}\n",
+        encoding="utf-8",
+    )
+    procs = [
+        start_monitor(
+            [role, "--config", str(config), *extra],
+            tmp_path,
+            stderr=tmp_path / f"{role}.err.log",
+            env=env,
+        )
+        for role, extra in (("worker", ["--concurrency", "2"]), ("poller", []))
+    ]
+
+    def logs() -> str:
+        return "".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.err.log"))
+
+    try:
+        assert wait_for(lambda: feed_server.newest >= 2, timeout=60), logs()
+        feed_server.mode = "failing"
+        assert wait_for(lambda: _ops_alerts(tmp_path), timeout=60), logs()
+        polls = feed_server.requests
+        assert wait_for(lambda: feed_server.requests >= polls + 3, timeout=40), logs()
+        alerts = _ops_alerts(tmp_path)
+        assert [a["topics"] for a in alerts] == [["failing"]], alerts
+        assert alerts[0]["item"]["title"] == "Feed wire keeps failing"
+        assert all(proc.poll() is None for proc in procs), logs()
+    finally:
+        stop_processes(procs)
