@@ -152,7 +152,7 @@ def _feed_health(feed_id: str, **outcome: Any) -> None:
     rt = runtime()
     for alert in feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome):
         for channel in pipeline.immediate_channels(alert, rt.config):
-            deliver.delay(alert.to_message(), channel, 1)
+            send(deliver, (alert.to_message(), channel, 1))
 
 
 def queue_items(items: Sequence[dict[str, Any]]) -> None:
