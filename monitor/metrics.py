@@ -1,7 +1,7 @@
 """Prometheus metrics (series ``monitor_*``) and the ``/healthz`` check of the
 long-running processes (``monitor run``, ``monitor poller``, ``monitor worker``).
 
-The counters are prometheus-client's, in its default registry; the runners call the
+The counters are prometheus-client's, in a registry of their own; the runners call the
 small functions below once per poll, batch or delivery, never once per entry read. A
 Celery prefork worker is several processes: ``workers/`` points prometheus-client's
 multiprocess mode at a folder (``PROMETHEUS_MULTIPROC_DIR``, set before this module is
@@ -14,8 +14,8 @@ the server socket only.
 
 from __future__ import annotations
 
-import functools
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -40,56 +40,111 @@ class Series:
     let happen only once ``PROMETHEUS_MULTIPROC_DIR`` is set."""
 
     def __init__(self) -> None:
-        from prometheus_client import Counter, Gauge, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        # its own registry: one made twice (a test, a failed attempt) clashes with nothing
+        self.registry = registry = CollectorRegistry()
 
         self.feed_polls = Counter(
-            "monitor_feed_polls", "Feed and drop-folder polls, by outcome", ["outcome"]
+            "monitor_feed_polls",
+            "Feed and drop-folder polls, by outcome",
+            ["outcome"],
+            registry=registry,
         )
-        self.items_fetched = Counter("monitor_items_fetched", "New items that polls brought in")
+        self.items_fetched = Counter(
+            "monitor_items_fetched", "New items that polls brought in", registry=registry
+        )
         self.items_parsed = Counter(
-            "monitor_items_parsed", "Items processed (parsed and matched against)"
+            "monitor_items_parsed",
+            "Items processed (parsed and matched against)",
+            registry=registry,
         )
         self.items_matched = Counter(
-            "monitor_items_matched", "Items that matched at least one watchlist"
+            "monitor_items_matched",
+            "Items that matched at least one watchlist",
+            registry=registry,
         )
         self.alerts = Counter(
-            "monitor_alerts", "Alerts raised (one per watchlist and story)", ["watchlist"]
+            "monitor_alerts",
+            "Alerts raised (one per watchlist and story)",
+            ["watchlist"],
+            registry=registry,
         )
         self.deliveries = Counter(
-            "monitor_deliveries", "Delivery attempts by channel and outcome", ["channel", "outcome"]
+            "monitor_deliveries",
+            "Delivery attempts by channel and outcome",
+            ["channel", "outcome"],
+            registry=registry,
         )
         self.dead_letters = Counter(
-            "monitor_dead_letters", "Deliveries dead-lettered, by channel", ["channel"]
+            "monitor_dead_letters",
+            "Deliveries dead-lettered, by channel",
+            ["channel"],
+            registry=registry,
         )
         self.items_given_up = Counter(
-            "monitor_items_given_up", "Queued items the poller gave up on"
+            "monitor_items_given_up",
+            "Queued items the poller gave up on",
+            registry=registry,
         )
         self.fetch_errors = Counter(
-            "monitor_fetch_errors", "Failed feed polls, by error kind", ["kind"]
+            "monitor_fetch_errors",
+            "Failed feed polls, by error kind",
+            ["kind"],
+            registry=registry,
         )
         self.publish_to_alert: Histogram = Histogram(
             "monitor_publish_to_alert_seconds",
             "From an item's publication (its fetch when undated) to its alert",
             buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 86400),
+            registry=registry,
         )
         self.stage_seconds: Histogram = Histogram(
             "monitor_stage_seconds",
             "Time per stage: poll (one feed), process (a poll's or task's items), deliver",
             ["stage"],
+            registry=registry,
         )
         self.queue_depth: Gauge = Gauge(
-            "monitor_queue_depth", "Messages waiting per queue", ["queue"], multiprocess_mode="max"
+            "monitor_queue_depth",
+            "Messages waiting per queue",
+            ["queue"],
+            multiprocess_mode="max",
+            registry=registry,
         )
         self.last_pass: Gauge = Gauge(
             "monitor_last_pass_timestamp_seconds",
             "When the poll loop (run) or scheduling pass (poller) last completed",
             multiprocess_mode="max",
+            registry=registry,
         )
 
 
-@functools.cache
+_series: Series | None = None
+_series_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    """A pool child forked while another thread made the series (a scrape in the
+    worker's main process) must not inherit that thread's lock, held forever."""
+    global _series_lock
+    _series_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def series() -> Series:
-    return Series()
+    """This process's series, made once (threads of a fetch pool and the HTTP server may
+    ask at the same moment)."""
+    global _series
+    made = _series
+    if made is None:
+        with _series_lock:
+            if _series is None:
+                _series = Series()
+            made = _series
+    return made
 
 
 # --- hooks the runners call ----------------------------------------------------------
@@ -228,11 +283,11 @@ class MetricsServer:
         self._server.server_close()
 
     def scrape(self) -> bytes:
-        from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+        from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
         series()  # every series shows, at zero before its first event
         if self.multiproc_dir is None:
-            return generate_latest(REGISTRY)
+            return generate_latest(series().registry)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.multiproc_dir)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
