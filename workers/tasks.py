@@ -96,19 +96,20 @@ def _poll_batch(feed_ids: list[str]) -> int:
             log.warning("poll_deferred", feed=feed.id, reason="task time limit near")
         elif isinstance(outcome.error, MonitorError):
             _poll_failed(feed, outcome.error, rt.store)
+            _feed_health(rt, feed.id, ok=False, error=str(outcome.error))
         elif outcome.error is not None:
             # a bug or a store fault: this feed is polled again when its claim lapses,
             # and the batch's other feeds go on
             log.error("poll_crashed", feed=feed.id, error=repr(outcome.error))
         elif outcome.result is not None:
             found += _queue_poll(feed, outcome.result, rt.store)
+            _feed_health(rt, feed.id, ok=True, new_items=len(outcome.result.items))
     return found
 
 
 def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
     pipeline.record_poll_failure(feed.id, str(exc), store, now=time.time())
     metrics.poll_failed(exc)
-    _feed_health(feed.id, ok=False, error=str(exc))
     if isinstance(exc, TransientError):
         # Polled again when the poller's claim (`every`) lapses, or after the server's
         # Retry-After, believed up to the adaptive ceiling.
@@ -127,7 +128,6 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
     queue_items([item.to_dict() for item in result.items])
     pipeline.commit_poll(result, store)  # only after every item is queued
     metrics.poll_done(len(result.items))
-    _feed_health(feed.id, ok=True, new_items=len(result.items))
     # The next poll, by whichever poller, is due once the adapted interval has passed:
     # the claim the poller took for `every` now lasts that long from this poll. At
     # `every` (a drop folder, a feed with news) the poller's own claim stands.
@@ -146,10 +146,9 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
     return len(result.items)
 
 
-def _feed_health(feed_id: str, **outcome: Any) -> None:
+def _feed_health(rt: pipeline.Runtime, feed_id: str, **outcome: Any) -> None:
     """Alert the ops channel about a feed gone quiet or failing (``monitor.feedhealth``):
     recorded pending, then queued like any delivery (the poller's sweep finds it if lost)."""
-    rt = runtime()
     for alert in feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome):
         for channel in pipeline.immediate_channels(alert, rt.config):
             send(deliver, (alert.to_message(), channel, 1))
