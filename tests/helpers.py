@@ -96,6 +96,21 @@ def start_monitor(
         )
 
 
+def http_get(port: int, path: str) -> tuple[int, bytes]:
+    """GET ``http://127.0.0.1:PORT/PATH``: status and body; ``(0, b"")`` when nothing
+    answers (a server not up yet)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.read()
+    except OSError:
+        return 0, b""
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

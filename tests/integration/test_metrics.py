@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from tests.helpers import (
     SEEDS,
     example_config,
     free_port,
+    http_get,
     monitor_env,
     start_monitor,
     stop_processes,
@@ -31,19 +30,9 @@ pytestmark = pytest.mark.integration
 ZAKHAROVA = SEEDS / "zakharova-nato-expansion.ru.txt"
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as answer:
-        return answer.code, answer.read()
-    except OSError:
-        return 0, b""
-
-
 def samples(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Every sample of ``/metrics``: (name, labels) -> value; {} while it does not answer."""
-    status, body = get(port, "/metrics")
+    status, body = http_get(port, "/metrics")
     if status != 200:
         return {}
     found = {}
@@ -60,7 +49,7 @@ def value(
 
 
 def health(port: int) -> tuple[int, dict[str, object]]:
-    status, body = get(port, "/healthz")
+    status, body = http_get(port, "/healthz")
     return status, json.loads(body) if body else {}
 
 

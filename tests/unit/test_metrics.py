@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.error
-import urllib.request
 
 from monitor import metrics
 from monitor.model import DeliveryResult
+from tests.helpers import http_get
 
 
 def test_threads_asking_at_once_get_one_set_of_series() -> None:
@@ -22,33 +21,25 @@ def test_threads_asking_at_once_get_one_set_of_series() -> None:
     assert len({id(series) for series in got}) == 1
 
 
-def _answer(port: int, path: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as answer:
-        return answer.code, answer.read()
-
-
 def test_the_endpoint_serves_counts_and_health_from_a_heartbeat() -> None:
     beat = metrics.Heartbeat("last_poll_loop", max_age=60.0)
     server = metrics.MetricsServer(0, beat, host="127.0.0.1").start()
     try:
-        status, body = _answer(server.port, "/healthz")
+        status, body = http_get(server.port, "/healthz")
         assert status == 503 and json.loads(body)["reason"] == "no last poll loop yet"
         beat.beat()
-        status, body = _answer(server.port, "/healthz")
+        status, body = http_get(server.port, "/healthz")
         assert status == 200 and json.loads(body)["status"] == "ok"
         beat.max_age = -1.0  # any age is too old now
-        assert _answer(server.port, "/healthz")[0] == 503
+        assert http_get(server.port, "/healthz")[0] == 503
 
         before = metrics.series().deliveries.labels("desk", "dead")._value.get()
         metrics.delivered(DeliveryResult("a1", "desk", "dead", 8, "HTTP 400"))
-        status, text = _answer(server.port, "/metrics")
+        status, text = http_get(server.port, "/metrics")
         assert status == 200
         line = 'monitor_deliveries_total{channel="desk",outcome="dead"} ' + str(before + 1)
         assert line in text.decode()
         assert 'monitor_dead_letters_total{channel="desk"}' in text.decode()
-        assert _answer(server.port, "/nothing")[0] == 404
+        assert http_get(server.port, "/nothing")[0] == 404
     finally:
         server.close()
