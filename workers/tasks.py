@@ -149,9 +149,8 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
 def _feed_health(rt: pipeline.Runtime, feed_id: str, **outcome: Any) -> None:
     """Alert the ops channel about a feed gone quiet or failing (``monitor.feedhealth``):
     recorded pending, then queued like any delivery (the poller's sweep finds it if lost)."""
-    for alert in feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome):
-        for channel in pipeline.immediate_channels(alert, rt.config):
-            send(deliver, (alert.to_message(), channel, 1))
+    alerts = feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome)
+    _queue_deliveries(alerts, rt.config)
 
 
 def queue_items(items: Sequence[dict[str, Any]]) -> None:
