@@ -127,10 +127,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="the whole pipeline in one process")
     run.add_argument("--once", action="store_true", help="one pass over every feed, then exit")
+    _metrics_port_option(run)
     run.set_defaults(handler=cmd_run)
 
     for name, text in (("worker", "a Celery worker (Redis)"), ("poller", "the poll scheduler")):
         distributed = sub.add_parser(name, parents=[common], help=text)
+        _metrics_port_option(distributed)
         distributed.add_argument("extra", nargs=argparse.REMAINDER, help="passed to Celery")
         distributed.set_defaults(handler=cmd_distributed)
 
@@ -207,6 +209,16 @@ def _history_commands(
     stats.add_argument("--since", metavar="D", default="24h", help="the last D (24h)")
     stats.add_argument("--json", action="store_true", help="one JSON object")
     stats.set_defaults(handler=cmd_history, run="stats")
+
+
+def _metrics_port_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="P",
+        default=None,
+        help="serve Prometheus metrics at /metrics and a health check at /healthz on port P",
+    )
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -367,6 +379,7 @@ def write_match_lines(
 
 # --- run -------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from monitor import metrics
     from monitor.config.reload import ConfigReloader
     from monitor.pipeline import Runtime
     from monitor.runner import EmbeddedRunner
@@ -384,10 +397,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
+        server = None
         try:
             runner = EmbeddedRunner(runtime, stop=stop, reloader=None if args.once else reloader)
+            server = metrics.serve(args.metrics_port, runner.heartbeat)
             stats = runner.run(once=args.once)
         finally:
+            if server is not None:
+                server.close()
             runtime.close()
     # on stderr whatever --log-level says: stdout is the console channel's alerts
     print(f"monitor: {stats.summary()}", file=sys.stderr)
@@ -401,7 +418,9 @@ def cmd_distributed(args: argparse.Namespace) -> int:
     # The level goes first: a --loglevel among the extra arguments comes later and wins.
     argv = [
         *(sys.executable, "-m", "workers", args.command, "--config", config_path),
-        *("--log-level", args.log_level, *args.extra),
+        *("--log-level", args.log_level),
+        *(() if args.metrics_port is None else ("--metrics-port", str(args.metrics_port))),
+        *args.extra,
     ]
     os.execv(sys.executable, argv)
     return 0  # not reached

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor import metrics
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
 from monitor.alerts.decide import decide_story, with_story
 from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload, log_delivery
@@ -203,7 +204,8 @@ def poll_feeds(
 
     def poll(feed: FeedConfig) -> PollResult:
         timeout = None if deadline is None else max(0.1, deadline - time.monotonic())
-        return poll_feed(feed, config, store, now=now, timeout=timeout)
+        with metrics.stage("poll"):
+            return poll_feed(feed, config, store, now=now, timeout=timeout)
 
     return pool.run(feeds, poll, lambda feed: host_key(feed.url), deadline=deadline)
 
@@ -472,7 +474,10 @@ def process_item(
 ) -> list[Alert]:
     """Match one item against every watchlist and decide which alerts to raise."""
     alerts: list[Alert] = []
-    for match in matcher.match(item):
+    matches = matcher.match(item)
+    if matches:
+        metrics.item_matched()
+    for match in matches:
         alert, added = decide_story(
             match, item, store, window=config.settings.story_window, now=now.timestamp()
         )

@@ -28,9 +28,12 @@ import heapq
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from monitor import feedhealth, metrics
 from monitor.config.reload import ConfigReloader
 from monitor.errors import MonitorError, TransientError
 from monitor.logs import get_logger
@@ -58,6 +61,9 @@ log = get_logger(__name__)
 ONCE_RETRY_WAIT = 20.0
 # A feed that failed is tried again after at most this long, whatever its interval.
 FEED_ERROR_BACKOFF_CAP = 3600.0
+# /healthz turns 503 when the poll loop has not gone round for this long: a pass waits
+# for its fetches, which settings.fetch_timeout (30s) bounds.
+LOOP_STALE_AFTER = 120.0
 
 
 @dataclass
@@ -116,6 +122,8 @@ class EmbeddedRunner:
         self._removed_swept_at: float | None = None
         # due feeds are read at once: one slow feed does not hold up the others
         self.pool = FetchPool()
+        # /healthz of `monitor run --metrics-port`: when the poll loop last went round
+        self.heartbeat = metrics.Heartbeat("last_poll_loop", max_age=LOOP_STALE_AFTER)
 
     # --- the loop -------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
@@ -138,6 +146,7 @@ class EmbeddedRunner:
                 self._drain_retries(deadline=now)
                 self._flush_digests()
                 self._forget_removed_feeds()
+                self.heartbeat.beat()
                 self.stop.wait(self._sleep_time())
         self.stats.pending = len(self._retries)
         log.info("run_finished", **vars(self.stats))
@@ -193,6 +202,7 @@ class EmbeddedRunner:
         for warning in result.warnings:
             log.warning("feed_warning", feed=feed_id, warning=warning)
         alerts: list[Alert] = []
+        started = time.perf_counter()
         # One store batch (one SQLite transaction) for the poll's items and its seen marks;
         # the alerts go once it has committed. A crash before then loses the whole poll
         # and nothing was sent, so the next poll redoes it; after, the pending entries are
@@ -210,10 +220,13 @@ class EmbeddedRunner:
                     # One poisoned item must not stop the others or the runner.
                     log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
             commit_poll(result, runtime.store)
+        metrics.items_processed(len(result.items), started, alerts)
         for alert in alerts:
             self.stats.alerts += 1
             self._deliver(alert, attempt=1)
         self._errors.pop(feed_id, None)
+        metrics.poll_done(len(result.items))
+        self._ops(feed_id, now, ok=True, new_items=len(result.items))
         self._next_due[feed_id] = now.timestamp() + result.interval
         log.info(
             "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
@@ -222,6 +235,7 @@ class EmbeddedRunner:
 
     def _feed_failed(self, feed_id: str, every: float, exc: MonitorError, now: datetime) -> None:
         self.stats.poll_failures += 1
+        metrics.poll_failed(exc)
         failures = self._errors.get(feed_id, 0) + 1
         self._errors[feed_id] = failures
         record_poll_failure(feed_id, str(exc), self.runtime.store, now=now.timestamp())
@@ -231,6 +245,16 @@ class EmbeddedRunner:
             delay = cadence.retry_delay(every, delay, exc.retry_after)
         self._next_due[feed_id] = now.timestamp() + delay
         log.error("poll_failed", feed=feed_id, error=str(exc), retry_in=round(delay, 1))
+        self._ops(feed_id, now, ok=False, error=str(exc))
+
+    def _ops(self, feed_id: str, now: datetime, **outcome: Any) -> None:
+        """Alert the ops channel about a feed gone quiet or failing (``feedhealth``)."""
+        runtime = self.runtime
+        at = now.timestamp()
+        for alert in feedhealth.check_feed(
+            feed_id, runtime.config, runtime.store, now=at, **outcome
+        ):
+            self._deliver(alert, attempt=1)
 
     def _deliver(self, alert: Alert, *, attempt: int, only: str | None = None) -> None:
         runtime = self.runtime

@@ -81,6 +81,36 @@ def run_monitor(
     )
 
 
+def start_monitor(
+    args: list[str], tmp_path: Path, *, stderr: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``monitor ARGS`` running in the background, its logs into ``stderr``."""
+    with stderr.open("w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", *args],
+            cwd=tmp_path,
+            env=env or monitor_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+
+
+def http_get(port: int, path: str) -> tuple[int, bytes]:
+    """GET ``http://127.0.0.1:PORT/PATH``: status and body; ``(0, b"")`` when nothing
+    answers (a server not up yet)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.read()
+    except OSError:
+        return 0, b""
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,10 +13,12 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from monitor import metrics
 from monitor.config.paths import default_config_path
 from monitor.logs import configure_logging
 from monitor.state import open_store
 from workers import app as app_module
+from workers import metrics as worker_metrics
 from workers.schedule import PENDING_STALE_AFTER, QUEUED_MAX_REQUEUES, run_poller
 
 
@@ -60,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         default=QUEUED_MAX_REQUEUES,
         help="poller: requeues before such an item is given up on (logged, dead list)",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics at /metrics and a health check at /healthz",
+    )
     args, extra = parser.parse_known_args(argv)
     configure_logging(args.log_level)
     if args.visibility_timeout is not None:
@@ -76,7 +84,21 @@ def main(argv: list[str] | None = None) -> int:
         # Celery's loggers follow the same level; it leaves the handlers to us
         # (workers.app: the setup_logging signal).
         level = f"--loglevel={args.log_level.upper()}"
-        app_module.app.worker_main(["worker", level, "-Q", queues, *extra])
+        if args.metrics_port is None:
+            app_module.app.worker_main(["worker", level, "-Q", queues, *extra])
+            return 0
+        assert config.settings.broker_url  # configure() refused a config without it
+        with worker_metrics.multiprocess_dir() as folder:
+            server = metrics.serve(
+                args.metrics_port,
+                worker_metrics.broker_health(config.settings.broker_url),
+                multiproc_dir=folder,
+            )
+            try:
+                app_module.app.worker_main(["worker", level, "-Q", queues, *extra])
+            finally:
+                if server is not None:
+                    server.close()
         return 0
 
     stop = threading.Event()
@@ -88,17 +110,24 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
     store = open_store(config.settings, distributed=True)
+    heartbeat = worker_metrics.poller_heartbeat()
+    server = metrics.serve(args.metrics_port, heartbeat)
+    if server is not None:
+        worker_metrics.report_queue_depths(app_module.QUEUES)
     try:
         run_poller(
             config,
             store,
             stop,
+            heartbeat=heartbeat,
             reloader=reloader,
             pending_stale_after=args.pending_stale_after,
             queued_stale_after=args.queued_stale_after,
             queued_max_requeues=args.queued_max_requeues,
         )
     finally:
+        if server is not None:
+            server.close()
         store.close()
     return 0
 

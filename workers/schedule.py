@@ -25,6 +25,7 @@ import structlog
 from kombu.exceptions import ChannelError, OperationalError
 from redis.exceptions import RedisError
 
+from monitor import metrics
 from monitor.alerts.digest import due_channels, flush_periods
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
@@ -250,6 +251,7 @@ def run_poller(
     queued_stale_after: float | None = PENDING_STALE_AFTER,
     queued_max_requeues: int = QUEUED_MAX_REQUEUES,
     reloader: ConfigReloader | None = None,
+    heartbeat: metrics.Heartbeat | None = None,
 ) -> None:
     last_sweep = 0.0
     removed_swept_at: float | None = None  # at the first tick, then once a day
@@ -291,6 +293,7 @@ def run_poller(
                     max_requeues=queued_max_requeues,
                     backlog=process_backlog(),
                 )
+                metrics.items_given_up(len(dead))
                 if items or dead:
                     log.warning("queued_requeued", items=len(items), dead=len(dead))
                 # whatever the backlog: the dead wait for nobody
@@ -299,6 +302,8 @@ def run_poller(
             if removed_swept_at is None or now - removed_swept_at >= REMOVED_FEEDS_SWEEP_EVERY:
                 removed_swept_at = now  # a Redis fault skips a day: nothing is lost by waiting
                 forget_removed_feeds(config, store, now=now)
+            if heartbeat is not None:  # /healthz: a pass that went through
+                heartbeat.beat()
         except (RedisError, OperationalError) as exc:
             # Redis down: try again next tick. A feed claimed but not queued (Redis went
             # away in between) waits for its claim to lapse: one interval skipped.

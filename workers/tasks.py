@@ -19,7 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from monitor import pipeline
+from monitor import feedhealth, metrics, pipeline
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import MonitorError, TransientError
 from monitor.model import Alert, WireItem
@@ -96,17 +96,20 @@ def _poll_batch(feed_ids: list[str]) -> int:
             log.warning("poll_deferred", feed=feed.id, reason="task time limit near")
         elif isinstance(outcome.error, MonitorError):
             _poll_failed(feed, outcome.error, rt.store)
+            _feed_health(rt, feed.id, ok=False, error=str(outcome.error))
         elif outcome.error is not None:
             # a bug or a store fault: this feed is polled again when its claim lapses,
             # and the batch's other feeds go on
             log.error("poll_crashed", feed=feed.id, error=repr(outcome.error))
         elif outcome.result is not None:
             found += _queue_poll(feed, outcome.result, rt.store)
+            _feed_health(rt, feed.id, ok=True, new_items=len(outcome.result.items))
     return found
 
 
 def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
     pipeline.record_poll_failure(feed.id, str(exc), store, now=time.time())
+    metrics.poll_failed(exc)
     if isinstance(exc, TransientError):
         # Polled again when the poller's claim (`every`) lapses, or after the server's
         # Retry-After, believed up to the adaptive ceiling.
@@ -124,6 +127,7 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
     pipeline.record_queued(result.items, store, now=pipeline.utcnow().timestamp())
     queue_items([item.to_dict() for item in result.items])
     pipeline.commit_poll(result, store)  # only after every item is queued
+    metrics.poll_done(len(result.items))
     # The next poll, by whichever poller, is due once the adapted interval has passed:
     # the claim the poller took for `every` now lasts that long from this poll. At
     # `every` (a drop folder, a feed with news) the poller's own claim stands.
@@ -140,6 +144,13 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
         next_in=round(result.interval, 1),
     )
     return len(result.items)
+
+
+def _feed_health(rt: pipeline.Runtime, feed_id: str, **outcome: Any) -> None:
+    """Alert the ops channel about a feed gone quiet or failing (``monitor.feedhealth``):
+    recorded pending, then queued like any delivery (the poller's sweep finds it if lost)."""
+    alerts = feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome)
+    _queue_deliveries(alerts, rt.config)
 
 
 def queue_items(items: Sequence[dict[str, Any]]) -> None:
@@ -173,6 +184,7 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
     before the writes leaves every queued record: the batch is redelivered and redone
     (deciding is idempotent). Killed after them, before queueing the deliveries: their
     ledger entries are pending, and the poller's sweep queues them."""
+    started = time.perf_counter()
     rt = runtime()
     decided: list[tuple[dict[str, Any], list[Alert]]] = []
     again: list[dict[str, Any]] = []
@@ -205,6 +217,7 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
         again = [item_data for item_data, _ in decided] + again
         decided, fault = [], exc
     alerts = sum(len(found) for _, found in decided)
+    metrics.items_processed(len(decided), started, [a for _, found in decided for a in found])
     try:
         for _, found in decided:
             _queue_deliveries(found, rt.config)

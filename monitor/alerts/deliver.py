@@ -18,6 +18,7 @@ from typing import Literal
 
 import structlog
 
+from monitor import metrics
 from monitor.alerts.channels import Channel, DigestChannel
 from monitor.alerts.decide import current_story
 from monitor.alerts.digest import DIGEST_LEASE, digest_id, held_by_rate, settle
@@ -81,6 +82,7 @@ def log_delivery(result: DeliveryResult, **extra: int) -> None:
     """Log one delivery's outcome: ``sent`` at info, ``retry`` at warning (with
     ``retry_in`` seconds), ``dead`` at error; each names the alert, the channel and, for
     a failure, the ``reason`` (the ledger's detail)."""
+    metrics.delivered(result)
     fields: dict[str, object] = {
         "alert": result.alert_id,
         "channel": result.channel,
@@ -142,7 +144,8 @@ def deliver(
     # the ledger records what was sent (``monitor alerts list`` shows it).
     alert = current_story(alert, store)
     payload = ledger_payload(alert)
-    outcome = _attempt(lambda: channel.send(alert), channel.name, alert.id)
+    with metrics.stage("deliver"):
+        outcome = _attempt(lambda: channel.send(alert), channel.name, alert.id)
     retry_after: float | None = None
     status: DeliveryStatus
     if outcome.failure is None:

@@ -693,6 +693,7 @@ class _Loader:
         return found
 
     def _check_references(self, merged: dict[str, Any]) -> None:
+        self._check_ops_channel(merged)
         feeds = [feed for feed in merged["feeds"] if isinstance(feed, dict)]
         known = {
             "topic": set(merged["topics"]),
@@ -728,6 +729,14 @@ class _Loader:
                 self._add(
                     self._where(base), base, "a watchlist needs topics:, speakers: or a when: query"
                 )
+
+    def _check_ops_channel(self, merged: dict[str, Any]) -> None:
+        """``settings.ops_channel`` names a defined channel (feed health alerts go there)."""
+        settings = merged.get("settings")
+        channel = settings.get("ops_channel") if isinstance(settings, dict) else None
+        if isinstance(channel, str):
+            path: KeyPath = ("settings", "ops_channel")
+            self._check_ref(path, "channel", channel, set(merged["channels"]))
 
     def _check_ref(self, path: KeyPath, kind: str, ref: str, known: set[str]) -> None:
         if ref in known or any(path[:size] in self.failed for size in range(len(path) + 1)):

@@ -539,6 +539,10 @@ class Settings(_Strict):
     history_retention: Annotated[Duration, AfterValidator(_check_history_retention)] = (
         DEFAULT_HISTORY_RETENTION
     )
+    # feed health (monitor.feedhealth): alerts about quiet or failing feeds go here
+    ops_channel: str | None = None
+    feed_quiet_after: Duration = 3600.0
+    feed_failing_after: Duration = 2 * 3600.0
     # distributed mode only; `python -m workers --visibility-timeout` overrides it (tests)
     visibility_timeout: Annotated[Duration, AfterValidator(_check_visibility_timeout)] = (
         DEFAULT_VISIBILITY_TIMEOUT

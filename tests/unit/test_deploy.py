@@ -31,7 +31,7 @@ def test_worker_and_poller_share_one_image_running_the_monitor_command() -> None
     worker, poller = services["worker"], services["poller"]
     assert worker["image"] == poller["image"]
     assert worker["build"] == poller["build"] == "."
-    assert worker["command"][0] == "worker" and poller["command"] == ["poller"]
+    assert worker["command"][0] == "worker" and poller["command"][0] == "poller"
     for service in (worker, poller):
         assert service["environment"]["MONITOR_BROKER_URL"].startswith("redis://redis:")
         assert "redis" in service["depends_on"]

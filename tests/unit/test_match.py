@@ -81,7 +81,7 @@ def shipped_matcher() -> Matcher:
     raw = (ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8")
     raw = raw.replace("${MONITOR_STATE_DIR:-./.monitor}", "./.monitor")
     # the loader turns the unset variable into "", which means no broker
-    raw = raw.replace("${MONITOR_BROKER_URL:-}", "")
+    raw = raw.replace("${MONITOR_BROKER_URL:-}", "").replace("${MONITOR_HISTORY_URL:-}", "")
     return build_matcher(Config.model_validate(yaml.safe_load(raw)))
 
 
