@@ -7,19 +7,57 @@ What ``monitor worker`` and ``monitor poller`` hand over to, so that the
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
 from monitor import metrics
 from monitor.config.paths import default_config_path
-from monitor.logs import configure_logging
+from monitor.logs import configure_logging, get_logger
 from monitor.state import open_store
 from workers import app as app_module
 from workers import metrics as worker_metrics
 from workers.schedule import PENDING_STALE_AFTER, QUEUED_MAX_REQUEUES, run_poller
+
+log = get_logger(__name__)
+
+
+# Celery's exit code for an "Unrecoverable error" (EX_SOFTWARE): the worker stops. kombu
+# 5.7 ends a worker so when Redis goes away under it (closing the consumer's channel
+# asks the closed transport for its host), so the worker starts again instead.
+UNRECOVERABLE = 70
+RESTART_AFTER = 2.0
+
+
+def run_worker(celery_argv: list[str], argv: list[str] | None) -> int:
+    """Celery's worker until it stops for good: its exit code; after an unrecoverable
+    error, this command again (``argv``: the arguments of ``python -m workers``)."""
+    code = _celery_worker(celery_argv)
+    return _restart(argv) if code == UNRECOVERABLE else code
+
+
+def _celery_worker(celery_argv: list[str]) -> int:
+    """Celery's worker in this process, until it stops: its exit code."""
+    try:  # start(), not worker_main(), which drops the code
+        code = app_module.app.start(celery_argv)
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _restart(argv: list[str] | None) -> int:
+    """The same command again, in this process (same pid, fresh broker connections)."""
+    log.error("worker_restarting", reason="unrecoverable error", restart_in=RESTART_AFTER)
+    time.sleep(RESTART_AFTER)
+    args = sys.argv[1:] if argv is None else argv
+    os.execv(sys.executable, [sys.executable, "-m", "workers", *args])
+    return UNRECOVERABLE  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         # (workers.app: the setup_logging signal).
         level = f"--loglevel={args.log_level.upper()}"
         if args.metrics_port is None:
-            app_module.app.worker_main(["worker", level, "-Q", queues, *extra])
-            return 0
+            return run_worker(["worker", level, "-Q", queues, *extra], argv)
         assert config.settings.broker_url  # configure() refused a config without it
         with worker_metrics.multiprocess_dir() as folder:
             server = metrics.serve(
@@ -95,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
                 multiproc_dir=folder,
             )
             try:
-                app_module.app.worker_main(["worker", level, "-Q", queues, *extra])
+                code = _celery_worker(["worker", level, "-Q", queues, *extra])
             finally:
                 if server is not None:
                     server.close()
-        return 0
+        return _restart(argv) if code == UNRECOVERABLE else code
 
     stop = threading.Event()
 

@@ -10,6 +10,7 @@ import pytest
 import redis
 from celery import Celery
 
+from monitor.logs import configure_logging
 from workers.publish import send
 
 pytestmark = pytest.mark.integration
@@ -56,10 +57,14 @@ def test_a_stranded_channel_breaks_a_plain_publish(app: Celery, redis_db_url: st
     assert _waiting(redis_db_url) == 1
 
 
-def test_send_publishes_on_fresh_pools_and_keeps_publishing(app: Celery, redis_db_url: str) -> None:
+def test_send_publishes_on_fresh_pools_and_keeps_publishing(
+    app: Celery, redis_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("info", json=True)  # to this test's captured stderr
     echo = _task(app)
     send(echo, (1,))
     _strand_pooled_channel(app)
     send(echo, (2,))
     send(echo, (3,))
     assert _waiting(redis_db_url) == 3
+    assert capsys.readouterr().err.count('"broker_pools_reset"') == 1
