@@ -15,12 +15,19 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from monitor.config.schema import check_history_url
-from monitor.errors import HistoryError, one_line
+from monitor.config.schema import Settings, check_history_url
+from monitor.errors import HistoryError, TransientHistoryError, one_line
 
-__all__ = ["HEAD", "create_history_engine", "default_history_url", "migrate", "parse_history_url"]
+__all__ = [
+    "HEAD",
+    "create_history_engine",
+    "default_history_url",
+    "history_url",
+    "migrate",
+    "parse_history_url",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0001"
@@ -29,6 +36,11 @@ HEAD = "0001"
 def default_history_url(state_dir: str) -> str:
     """``history.db`` under the state directory."""
     return f"sqlite:///{Path(state_dir) / 'history.db'}"
+
+
+def history_url(settings: Settings) -> str:
+    """``settings.history_url``, else ``history.db`` under ``settings.state_dir``."""
+    return settings.history_url or default_history_url(settings.state_dir)
 
 
 def parse_history_url(url: str) -> sa.URL:
@@ -91,4 +103,9 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string(hide_password=True)
         detail = one_line(str(getattr(exc, "orig", None) or exc), 200)
-        raise HistoryError(f"settings.history_url: cannot open {where}: {detail}") from None
+        message = f"settings.history_url: cannot open {where}: {detail}"
+        if isinstance(exc, OperationalError):
+            # unreachable, restarting, locked: may pass, so the runners try again
+            engine.dispose()
+            raise TransientHistoryError(message) from None
+        raise HistoryError(message) from None

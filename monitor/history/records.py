@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from monitor.model import Alert, DeliveryResult, Match, WireItem
 
@@ -30,6 +32,14 @@ class DeliveryAttempt:
     status: str  # sent, retry, dead, held
     at: datetime
     detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (a task argument); ``from_dict`` reads it back."""
+        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeliveryAttempt:
+        return cls(**{**data, "at": datetime.fromisoformat(data["at"])})
 
     @classmethod
     def from_result(cls, result: DeliveryResult, at: datetime) -> DeliveryAttempt:

@@ -321,7 +321,8 @@ def test_a_bad_or_unreachable_database_is_one_clear_error(tmp_path: Path) -> Non
     with pytest.raises(HistoryError, match=r"^settings.history_url: the 'mysql'"):
         open_history("mysql://h/db")
     port = free_port()
-    with pytest.raises(HistoryError) as caught:
+    # unreachable may pass: the runners try again
+    with pytest.raises(TransientHistoryError) as caught:
         open_history(f"postgresql://monitor:sekrit@127.0.0.1:{port}/test?connect_timeout=5")
     message = str(caught.value)
     assert message.startswith("settings.history_url: cannot open") and "\n" not in message
