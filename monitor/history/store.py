@@ -259,10 +259,8 @@ class History:
         return int(self._read(sa.select(sa.func.count()).select_from(items))[0][0])
 
     def item(self, item_id: str) -> StoredItem | None:
-        rows = self._read(sa.select(items.c.data, items.c.seen_at).where(items.c.id == item_id))
-        return (
-            StoredItem(WireItem.from_dict(rows[0].data), _aware(rows[0].seen_at)) if rows else None
-        )
+        rows = self._read(sa.select(*_ITEM_COLUMNS).where(items.c.id == item_id))
+        return _stored_item(rows[0]) if rows else None
 
     def _deliveries(self, alert_ids: list[str]) -> dict[str, list[DeliveryAttempt]]:
         found: dict[str, list[DeliveryAttempt]] = {alert_id: [] for alert_id in alert_ids}
