@@ -199,16 +199,22 @@ class PrivatePostgres:
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres?connect_timeout=3"
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
+        # no pipes: the server pg_ctl starts would hold them open, and the wait never end
+        done = subprocess.run(
             [*self.prefix, str(self.bin / tool), *args],
-            check=True,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             timeout=120,
         )
+        if done.returncode:
+            log = self.home / "server.log"
+            text = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise subprocess.CalledProcessError(done.returncode, tool, stderr=text)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "60", "start")
+        log = str(self.home / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
@@ -272,13 +278,15 @@ def test_a_stopped_postgresql_loses_and_doubles_nothing(
 
 def test_a_locked_sqlite_history_loses_and_doubles_nothing(tmp_path: Path) -> None:
     path = tmp_path / "history" / "history.db"
-    holder = sqlite3.connect(path, timeout=30, isolation_level=None)
+    holders: list[sqlite3.Connection] = []
+
+    def begin() -> None:
+        holders.append(sqlite3.connect(path, timeout=30, isolation_level=None))
+        holders[0].execute("BEGIN EXCLUSIVE")
 
     def end() -> None:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holders[0].execute("ROLLBACK")
+        holders[0].close()
 
     # held longer than the history's busy timeout (10 s): a write fails and is retried
-    _outage_run(
-        tmp_path, f"sqlite:///{path}", lambda: holder.execute("BEGIN EXCLUSIVE"), end, hold=12
-    )
+    _outage_run(tmp_path, f"sqlite:///{path}", begin, end, hold=12)
