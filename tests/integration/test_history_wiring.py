@@ -38,6 +38,8 @@ pytestmark = pytest.mark.integration
 
 ALL_SEEDS = sorted(SEEDS.glob("*.txt"))
 CHANNELS = 2  # the example config's watchlists send to stdout and archive
+EMBEDDED = [("run", [])]
+DISTRIBUTED = [("worker", ["--pool", "prefork", "--concurrency", "2"]), ("poller", [])]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -139,8 +141,8 @@ def _started(
     return procs
 
 
-def _logs(tmp_path: Path) -> str:
-    return "".join(p.read_text(errors="replace")[-4000:] for p in tmp_path.glob("*.err.log"))
+def _logs(tmp_path: Path, tail: int = 4000) -> str:
+    return "".join(p.read_text(errors="replace")[-tail:] for p in tmp_path.glob("*.err.log"))
 
 
 def _history_has(url: str, alerts: Callable[[], list[str]], items: int) -> Callable[[], bool]:
@@ -155,8 +157,7 @@ def _history_has(url: str, alerts: Callable[[], list[str]], items: int) -> Calla
 
 def test_celery_workers_fill_the_history(tmp_path: Path, url: str, redis_db_url: str) -> None:
     config = configured(tmp_path, url)
-    roles = [("worker", ["--pool", "prefork", "--concurrency", "2"]), ("poller", [])]
-    procs = _started(tmp_path, config, roles, MONITOR_BROKER_URL=redis_db_url)
+    procs = _started(tmp_path, config, DISTRIBUTED, MONITOR_BROKER_URL=redis_db_url)
     try:
         for seed in ALL_SEEDS:
             shutil.copy(seed, tmp_path / "inbox" / seed.name)
@@ -236,15 +237,21 @@ def private_pg() -> Iterator[PrivatePostgres]:
 
 
 def _outage_run(
-    tmp_path: Path, url: str, begin: Callable[[], None], end: Callable[[], None], hold: float
+    tmp_path: Path,
+    url: str,
+    begin: Callable[[], None],
+    end: Callable[[], None],
+    hold: float,
+    roles: list[tuple[str, list[str]]] = EMBEDDED,
+    **env: str,
 ) -> None:
-    """``monitor run``: items before an outage of the history (``begin`` .. ``end``,
-    ``hold`` seconds) and during it; all of them in the history once, each alert sent
-    once per channel and written once."""
+    """``monitor run`` (or workers and a poller): items before an outage of the history
+    (``begin`` .. ``end``, ``hold`` seconds) and during it; all of them in the history
+    once, each alert sent once per channel and written once."""
     config = configured(tmp_path, url)
     inbox = tmp_path / "inbox"
     first, rest = ALL_SEEDS[:3], ALL_SEEDS[3:]
-    procs = _started(tmp_path, config, [("run", [])])
+    procs = _started(tmp_path, config, roles, **env)
     try:
         for seed in first:
             shutil.copy(seed, inbox / seed.name)
@@ -260,12 +267,12 @@ def _outage_run(
         done = _history_has(url, lambda: archived(tmp_path), len(ALL_SEEDS))
         assert wait_for(done, 90), _logs(tmp_path)
         time.sleep(2)  # anything doubled would have come by now
-        assert procs[0].poll() is None, _logs(tmp_path)
+        assert all(proc.poll() is None for proc in procs), _logs(tmp_path)
     finally:
         stop_processes(procs)
     alert_ids = archived(tmp_path)
     assert len(alert_ids) == len(set(alert_ids)) >= 3
-    assert "history_write_failed" in _logs(tmp_path)
+    assert "history_write_failed" in _logs(tmp_path, tail=10**8)
     with open_history(url) as history:
         check_complete(history, alert_ids, items=len(ALL_SEEDS))
 
@@ -274,6 +281,20 @@ def test_a_stopped_postgresql_loses_and_doubles_nothing(
     tmp_path: Path, private_pg: PrivatePostgres
 ) -> None:
     _outage_run(tmp_path, private_pg.url, private_pg.stop, private_pg.start, hold=4)
+
+
+def test_workers_lose_and_double_nothing_while_postgresql_is_stopped(
+    tmp_path: Path, private_pg: PrivatePostgres, redis_db_url: str
+) -> None:
+    _outage_run(
+        tmp_path,
+        private_pg.url,
+        private_pg.stop,
+        private_pg.start,
+        hold=4,
+        roles=DISTRIBUTED,
+        MONITOR_BROKER_URL=redis_db_url,
+    )
 
 
 def test_a_locked_sqlite_history_loses_and_doubles_nothing(tmp_path: Path) -> None:
