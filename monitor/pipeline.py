@@ -477,6 +477,8 @@ class ItemOutcome(NamedTuple):
     item: WireItem
     matches: list[Match]
     alerts: list[Alert]
+    # alerts raised before that this item, another outlet's copy, added to
+    additions: list[StoryRecord]
 
 
 def process_item(
@@ -491,6 +493,7 @@ def decide_item(
 ) -> ItemOutcome:
     """``process_item``, with the matches (for the history)."""
     alerts: list[Alert] = []
+    additions: list[StoryRecord] = []
     matches = matcher.match(item)
     if matches:
         metrics.item_matched()
@@ -503,7 +506,8 @@ def decide_item(
             alerts.append(alert)
         elif added is not None:
             record_addition(added, match.channels, store)
-    return ItemOutcome(item, matches, alerts)
+            additions.append(added)
+    return ItemOutcome(item, matches, alerts, additions)
 
 
 def record_addition(record: StoryRecord, channels: Iterable[str], store: Store) -> None:

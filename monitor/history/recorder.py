@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from monitor.config.schema import Settings
 from monitor.errors import MonitorError, TransientHistoryError
 from monitor.history import History, open_history
 from monitor.history.database import history_url
-from monitor.history.records import DeliveryAttempt, HistoryBatch
+from monitor.history.records import DeliveryAttempt, HistoryBatch, StoryAddition
 from monitor.logs import get_logger
 from monitor.model import Alert, DeliveryResult, Match, WireItem
+from monitor.pipeline import ItemOutcome
 
 __all__ = ["HistoryRecorder", "attempts_of", "batch_of", "history_url"]
 
@@ -39,16 +40,23 @@ PRUNE_EVERY = 86400.0
 _NOT_AN_ATTEMPT = ("already sent",)
 
 
-def batch_of(outcomes: Iterable[tuple[WireItem, Sequence[Match], Sequence[Alert]]]) -> HistoryBatch:
-    """The batch of what processing items found: ``(item, matches, alerts)`` each."""
+def batch_of(outcomes: Iterable[ItemOutcome]) -> HistoryBatch:
+    """The batch of what processing items found."""
     items: list[WireItem] = []
     matches: list[tuple[str, Match]] = []
     alerts: list[Alert] = []
-    for item, found, raised in outcomes:
-        items.append(item)
-        matches += [(item.id, match) for match in found]
-        alerts += raised
-    return HistoryBatch(items=tuple(items), matches=tuple(matches), alerts=tuple(alerts))
+    additions: list[StoryAddition] = []
+    for outcome in outcomes:
+        items.append(outcome.item)
+        matches += [(outcome.item.id, match) for match in outcome.matches]
+        alerts += outcome.alerts
+        additions += [
+            StoryAddition(record.alert_id, record.sources, record.updates)
+            for record in outcome.additions
+        ]
+    return HistoryBatch(
+        items=tuple(items), matches=tuple(matches), alerts=tuple(alerts), additions=tuple(additions)
+    )
 
 
 def attempts_of(results: Iterable[DeliveryResult], at: datetime) -> list[DeliveryAttempt]:
@@ -94,7 +102,7 @@ class HistoryRecorder:
     def write(self, batch: HistoryBatch) -> None:
         """Write ``batch`` in one transaction, trying again after a transient fault;
         ``TransientHistoryError`` once ``tries`` have failed (or the runner stops)."""
-        if not (batch.items or batch.matches or batch.alerts or batch.deliveries):
+        if not (batch.items or batch.alerts or batch.deliveries or batch.additions):
             return
         delay = RETRY_FIRST
         for attempt in range(1, self.tries + 1):

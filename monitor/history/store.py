@@ -14,6 +14,7 @@ when it was fetched (``fetched_at``), else when it is written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from monitor.history.records import (
     HistoryBatch,
     StoredAlert,
     StoredItem,
+    StoryAddition,
 )
 from monitor.history.search import key_condition
 from monitor.history.tables import alerts, deliveries, items, matches
@@ -171,6 +173,7 @@ class History:
         self._upsert(
             connection, alerts, alert_rows, ["id"], keep=["created_at", "item_id"], newer="update"
         )
+        self._add_sources(connection, batch.additions)
         delivery_rows = [
             {
                 "alert_id": d.alert_id,
@@ -183,6 +186,33 @@ class History:
             for d in batch.deliveries
         ]
         self._upsert(connection, deliveries, delivery_rows, ["alert_id", "channel", "attempt"])
+
+    def _add_sources(self, connection: sa.Connection, additions: Iterable[StoryAddition]) -> None:
+        """Give stored alerts the outlets their story gathered since ("also carried
+        by"), where the addition's update is newer than the alert's."""
+        latest: dict[str, StoryAddition] = {}
+        for addition in additions:
+            if addition.update > getattr(latest.get(addition.alert_id), "update", -1):
+                latest[addition.alert_id] = addition
+        if not latest:
+            return
+        rows = connection.execute(
+            sa.select(alerts.c.id, alerts.c.message, alerts.c.update)
+            .where(alerts.c.id.in_(sorted(latest)))
+            .order_by(alerts.c.id)
+        )
+        for row in rows.all():
+            addition = latest[row.id]
+            if addition.update <= row.update:
+                continue  # known already (a batch written again, a later alert)
+            alert = Alert.from_message(row.message)
+            sources = tuple(dict.fromkeys((*alert.sources, *addition.sources)))
+            message = replace(alert, sources=sources, update=addition.update).to_message()
+            connection.execute(
+                sa.update(alerts)
+                .where(alerts.c.id == row.id)
+                .values(sources=list(sources), update=addition.update, message=message)
+            )
 
     @staticmethod
     def _item_row(item: WireItem, now: datetime) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from monitor.history import History, HistoryBatch
 from monitor.history import recorder as recorder_module
 from monitor.history.recorder import HistoryRecorder, attempts_of, batch_of
 from monitor.model import Alert, DeliveryResult, Hit, Match, SpeakerMatch, WireItem
+from monitor.pipeline import ItemOutcome
+from monitor.state.base import StoryRecord
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -72,7 +74,9 @@ class _Flaky:
 
 def test_a_batch_holds_every_item_match_and_alert() -> None:
     quiet, hot = _item("a"), _item("b")
-    batch = batch_of([(quiet, [], []), (hot, [_match()], [_alert(hot)])])
+    batch = batch_of(
+        [ItemOutcome(quiet, [], [], []), ItemOutcome(hot, [_match()], [_alert(hot)], [])]
+    )
     assert [i.id for i in batch.items] == ["a", "b"]
     assert [(item_id, m.watchlist) for item_id, m in batch.matches] == [("b", "russia-nato")]
     assert [a.id for a in batch.alerts] == ["alert-b"]
@@ -102,7 +106,7 @@ def test_a_transient_fault_is_retried_with_backoff(
     flaky = _Flaky(recorder._open(), failures=3)
     monkeypatch.setattr(recorder, "_history", flaky)
     item = _item("a")
-    recorder.write(batch_of([(item, [_match()], [_alert(item)])]))
+    recorder.write(batch_of([ItemOutcome(item, [_match()], [_alert(item)], [])]))
     assert flaky.calls == 4 and waits == [0.5, 1.0, 2.0]
     assert flaky.real.item("a") is not None and flaky.real.alert("alert-a") is not None
 
@@ -114,7 +118,7 @@ def test_a_fault_that_lasts_is_raised_for_the_caller_to_retry(
     flaky = _Flaky(recorder._open(), failures=100)
     monkeypatch.setattr(recorder, "_history", flaky)
     with pytest.raises(TransientHistoryError):
-        recorder.write(batch_of([(_item("a"), [], [])]))
+        recorder.write(batch_of([ItemOutcome(_item("a"), [], [], [])]))
     assert flaky.calls == recorder.tries
     assert flaky.real.count_items() == 0
 
@@ -123,7 +127,7 @@ def test_attempts_kept_through_a_fault_are_written_by_the_next_flush(
     recorder: HistoryRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     item = _item("a")
-    recorder.write(batch_of([(item, [_match()], [_alert(item)])]))
+    recorder.write(batch_of([ItemOutcome(item, [_match()], [_alert(item)], [])]))
     flaky = _Flaky(recorder._open(), failures=1)
     monkeypatch.setattr(recorder, "_history", flaky)
     recorder.add_attempts([DeliveryResult("alert-a", "mail", "sent", 1, "sent")], NOW)
@@ -136,6 +140,21 @@ def test_attempts_kept_through_a_fault_are_written_by_the_next_flush(
     assert stored is not None
     assert [(d.channel, d.status) for d in stored.deliveries] == [("mail", "sent")]
     assert flaky.calls == 2
+
+
+def test_another_outlet_is_added_to_the_stored_alert_once(recorder: HistoryRecorder) -> None:
+    first, copy = _item("a"), _item("b")
+    raised = _alert(first)
+    recorder.write(batch_of([ItemOutcome(first, [_match()], [raised], [])]))
+    record = StoryRecord(raised.id, "russia-nato", "k", 0.0, ("UrduPoint", "TASS"), updates=1)
+    again = batch_of([ItemOutcome(copy, [_match()], [], [record])])
+    recorder.write(again)
+    recorder.write(again)  # a batch written twice
+    recorder.write(batch_of([ItemOutcome(first, [_match()], [raised], [])]))  # the first too
+    stored = recorder._open().alert(raised.id)
+    assert stored is not None
+    assert stored.alert.sources == ("UrduPoint", "TASS") and stored.alert.update == 1
+    assert len(recorder._open().alerts()) == 1
 
 
 def test_pruning_runs_at_start_then_once_a_day(tmp_path: Path) -> None:
