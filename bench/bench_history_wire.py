@@ -86,7 +86,7 @@ def run_once(config_path: Path, *, history: bool) -> dict[str, float]:
     else:
         runner.history.write = lambda batch: None  # type: ignore[method-assign]
         runner.history.flush_attempts = lambda final=False: None  # type: ignore[method-assign]
-        runner.history.prune_if_due = lambda: None  # type: ignore[method-assign]
+        runner.history.prune_if_due = lambda retention=None: None  # type: ignore[method-assign]
     try:
         started = time.perf_counter()
         stats = runner.run(once=True)

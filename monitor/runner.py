@@ -152,7 +152,7 @@ class EmbeddedRunner:
                 self.history.flush_attempts()
                 self._forget_removed_feeds()
                 self.heartbeat.beat()
-                self.history.prune_if_due()
+                self.history.prune_if_due(self.runtime.config.settings.history_retention)
                 self.stop.wait(self._sleep_time())
         self.history.flush_attempts(final=True)
         self.history.close()

@@ -307,7 +307,8 @@ def run_poller(
             if heartbeat is not None:  # /healthz: a pass that went through
                 heartbeat.beat()
             if history is not None:
-                history.prune_if_due()  # settings.history_retention: at start, then daily
+                # settings.history_retention: at start, then daily
+                history.prune_if_due(config.settings.history_retention)
         except (RedisError, OperationalError) as exc:
             # Redis down: try again next tick. A feed claimed but not queued (Redis went
             # away in between) waits for its claim to lapse: one interval skipped.

@@ -149,13 +149,16 @@ class HistoryRecorder:
             return
         self._attempts = []
 
-    def prune_if_due(self) -> int | None:
-        """Forget what is older than ``settings.history_retention``: at the first call,
-        then once a day. The rows removed, or None when not due or it failed (logged;
-        tried again at the next call)."""
+    def prune_if_due(self, retention: float | None = None) -> int | None:
+        """Forget what is older than ``retention`` (default: ``settings.history_retention``
+        at start; the runners pass a reloaded config's): at the first call, then once a
+        day. The rows removed, or None when not due or it failed (logged; tried again at
+        the next call)."""
         now = self._clock()
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return None
+        if retention is not None:
+            self.retention = retention
         try:
             removed = self._open().prune(self.retention)
         except MonitorError as exc:
