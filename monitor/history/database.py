@@ -8,6 +8,7 @@ package and run on every open, so a new release upgrades the schema by itself.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,24 @@ def parse_history_url(url: str) -> sa.URL:
     return parsed
 
 
+# NUL, which PostgreSQL text cannot hold, and lone surrogates (a badly decoded feed),
+# which neither database can encode
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_char(found: re.Match[str]) -> str:
+    return "" if found.group() == "\x00" else "\ufffd"
+
+
+def storable(text: str) -> str:
+    """``text`` as both databases take it: NUL dropped, a lone surrogate as U+FFFD."""
+    return _UNSTORABLE.sub(_storable_char, text)
+
+
 def _to_json(value: Any) -> str:
-    # Arabic and Cyrillic as themselves: \uXXXX escapes would triple their size.
-    return json.dumps(value, ensure_ascii=False)
+    # Arabic and Cyrillic as themselves: \uXXXX escapes would triple their size. A NUL
+    # comes out escaped (\u0000), which a JSON column takes.
+    return storable(json.dumps(value, ensure_ascii=False))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from monitor.config.schema import Settings
-from monitor.errors import MonitorError, TransientHistoryError
+from monitor.errors import HistoryError, MonitorError, TransientHistoryError
 from monitor.history import History, open_history
 from monitor.history.database import history_url
 from monitor.history.records import DeliveryAttempt, HistoryBatch, StoryAddition
@@ -101,13 +101,18 @@ class HistoryRecorder:
 
     def write(self, batch: HistoryBatch) -> None:
         """Write ``batch`` in one transaction, trying again after a transient fault;
-        ``TransientHistoryError`` once ``tries`` have failed (or the runner stops)."""
+        ``TransientHistoryError`` once ``tries`` have failed (or the runner stops). A
+        batch the database refuses (``HistoryError``: it would be refused again) is
+        logged as an error and dropped: the runner goes on with its items."""
         if not (batch.items or batch.alerts or batch.deliveries or batch.additions):
             return
         delay = RETRY_FIRST
         for attempt in range(1, self.tries + 1):
             try:
                 self._open().write(batch)
+                return
+            except HistoryError as exc:
+                log.error("history_write_refused", error=str(exc), items=len(batch.items))
                 return
             except TransientHistoryError as exc:
                 last = attempt == self.tries or self.stop.is_set()

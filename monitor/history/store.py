@@ -7,7 +7,8 @@ matches by (item, watchlist), alerts by id (the highest ``update`` wins), delive
 attempts by (alert, channel, attempt). A connection fault raises
 ``TransientHistoryError``: the caller retries the whole batch; any other database
 error is a ``HistoryError``. NUL characters, which PostgreSQL text cannot hold, are
-dropped from an item's text columns (title, body, ids...). An item counts as seen
+dropped from every text column, and lone surrogates (a badly decoded feed), which
+neither database encodes, become U+FFFD there and in JSON. An item counts as seen
 when it was fetched (``fetched_at``), else when it is written.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from monitor.config.schema import DEFAULT_HISTORY_RETENTION
 from monitor.errors import HistoryError, MonitorError, TransientHistoryError, one_line
+from monitor.history.database import storable
 from monitor.history.fulltext import KeyQuery, item_keys, parse_search
 from monitor.history.records import (
     DeliveryAttempt,
@@ -129,6 +131,7 @@ class History:
         ``key`` and ``keep``; with ``newer``, only where the new value is not lower)."""
         if not rows:
             return
+        rows = [{k: storable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
         statement = self._insert(table)
         where = None if newer is None else statement.excluded[newer] >= table.c[newer]
         updated = {
@@ -231,7 +234,6 @@ class History:
             "body": item.body,
             "keys": item_keys(item.title, item.body),
         }
-        row = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in row.items()}
         # the rest of the item, to rebuild it; title and body are columns already
         row["data"] = {k: v for k, v in item.to_dict().items() if k not in ("title", "body")}
         return row

@@ -296,6 +296,16 @@ def test_nul_characters_in_an_item_do_not_poison_the_batch(history: History) -> 
     assert (found.item.title, found.item.body) == ("NATO talks", "body")
 
 
+def test_lone_surrogates_do_not_poison_the_batch(history: History) -> None:
+    # a badly decoded feed: a lone surrogate in the id, the text and the alert's evidence
+    bad = item("sur\ud800", "NATO \udfff talks", "body \ud83d")
+    history.write(HistoryBatch(items=(bad,), alerts=(alert("a-sur\ud800", bad),)), now=NOW)
+    [found] = history.search_items("NATO talks")
+    assert (found.item.title, found.item.body) == ("NATO \ufffd talks", "body \ufffd")
+    stored = history.alert("a-sur\ufffd")
+    assert stored is not None and stored.alert.item.title == "NATO \ufffd talks"
+
+
 def test_every_item_of_the_corpus_is_stored_and_found(history: History) -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"no shared corpus at {CORPUS}")

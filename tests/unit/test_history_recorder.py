@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
 from monitor.config.schema import Settings
-from monitor.errors import TransientHistoryError
+from monitor.errors import HistoryError, TransientHistoryError
 from monitor.history import History, HistoryBatch
 from monitor.history import recorder as recorder_module
 from monitor.history.recorder import HistoryRecorder, attempts_of, batch_of
@@ -121,6 +122,19 @@ def test_a_fault_that_lasts_is_raised_for_the_caller_to_retry(
         recorder.write(batch_of([ItemOutcome(_item("a"), [], [], [])]))
     assert flaky.calls == recorder.tries
     assert flaky.real.count_items() == 0
+
+
+def test_a_batch_the_database_refuses_is_logged_and_dropped(
+    recorder: HistoryRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(batch: HistoryBatch) -> None:
+        raise HistoryError("history sqlite:///h.db: writing a batch failed: CHECK constraint")
+
+    monkeypatch.setattr(recorder._open(), "write", refuse)
+    with structlog.testing.capture_logs() as logs:
+        recorder.write(batch_of([ItemOutcome(_item("a"), [], [], [])]))  # does not raise
+    assert [entry["event"] for entry in logs] == ["history_write_refused"]
+    assert logs[0]["log_level"] == "error" and "CHECK constraint" in logs[0]["error"]
 
 
 def test_attempts_kept_through_a_fault_are_written_by_the_next_flush(
