@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# the PostgreSQL advisory lock a migration holds ("hist" in ASCII)
+_LOCK = 0x68697374
 HEAD = "0001"
 
 
@@ -109,11 +111,16 @@ def create_history_engine(url: str) -> sa.Engine:
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision`` (Alembic, in one transaction)."""
+    """Upgrade the schema to ``revision`` (Alembic, in one transaction). Processes
+    opening a new history at once (workers, a poller) upgrade it one after the other:
+    on PostgreSQL under an advisory lock; on SQLite the loser's write fails as locked or
+    finds the tables made, a transient fault its runner retries."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:

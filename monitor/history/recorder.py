@@ -36,6 +36,7 @@ log = get_logger(__name__)
 RETRY_FIRST = 0.5
 RETRY_CAP = 8.0
 PRUNE_EVERY = 86400.0
+PRUNE_RETRY = 600.0  # after a failed pruning (the database away)
 # what a result says when the send happened before (another task recorded it then)
 _NOT_AN_ATTEMPT = ("already sent",)
 
@@ -157,8 +158,8 @@ class HistoryRecorder:
     def prune_if_due(self, retention: float | None = None) -> int | None:
         """Forget what is older than ``retention`` (default: ``settings.history_retention``
         at start; the runners pass a reloaded config's): at the first call, then once a
-        day. The rows removed, or None when not due or it failed (logged; tried again at
-        the next call)."""
+        day. The rows removed, or None when not due or it failed (logged; tried again
+        ``PRUNE_RETRY`` later)."""
         now = self._clock()
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return None
@@ -167,7 +168,8 @@ class HistoryRecorder:
         try:
             removed = self._open().prune(self.retention)
         except MonitorError as exc:
-            log.error("history_prune_failed", error=str(exc))
+            log.error("history_prune_failed", error=str(exc), retry_in=PRUNE_RETRY)
+            self._pruned_at = now - PRUNE_EVERY + PRUNE_RETRY
             return None
         self._pruned_at = now
         log.info("history_pruned", rows=removed, retention=self.retention)

@@ -404,3 +404,15 @@ def test_the_items_search_command_prints_json_lines(tmp_path: Path) -> None:
     assert done.stderr.strip().endswith(
         "bad query: column 11: the query ends where a term was expected"
     )
+
+
+def test_processes_opening_a_new_history_at_once_upgrade_it_in_turn(pg_url: str) -> None:
+    # workers and a poller starting together: each runs the migrations on open
+    from concurrent.futures import ThreadPoolExecutor
+
+    def opened(_n: int) -> int:
+        with open_history(pg_url) as history:
+            return history.count_items()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(opened, range(4))) == [0, 0, 0, 0]

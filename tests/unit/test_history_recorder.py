@@ -189,6 +189,26 @@ def test_pruning_runs_at_start_then_once_a_day(tmp_path: Path) -> None:
     recorder.close()
 
 
+def test_a_failed_pruning_is_tried_again_minutes_later(
+    recorder: HistoryRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(recorder, "_clock", lambda: clock[0])
+    calls: list[float] = []
+
+    def down(retention: float) -> int:
+        calls.append(retention)
+        raise TransientHistoryError("history: pruning failed: connection refused")
+
+    monkeypatch.setattr(recorder._open(), "prune", down)
+    assert recorder.prune_if_due() is None
+    clock[0] += recorder_module.PRUNE_RETRY - 1
+    assert recorder.prune_if_due() is None  # not every tick: once in a while
+    clock[0] += 1
+    assert recorder.prune_if_due(86400.0 * 5) is None
+    assert calls == [2 * 86400.0, 5 * 86400.0]
+
+
 class _Waits(threading.Event):
     """A stop event that records the waits asked of it instead of sleeping."""
 
