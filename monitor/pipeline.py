@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from monitor import metrics
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
@@ -35,7 +36,7 @@ from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError, one_line
 from monitor.logs import get_logger
 from monitor.match.engine import Matcher, build_matcher
-from monitor.model import Alert, DeliveryResult, WireItem
+from monitor.model import Alert, DeliveryResult, Match, WireItem
 from monitor.sources import cadence
 from monitor.sources.access import FeedAccess
 from monitor.sources.context import SourceContext
@@ -469,11 +470,30 @@ def _poll_url(
     return result
 
 
+class ItemOutcome(NamedTuple):
+    """What processing one item found: its matches and the alerts it raised (again, for
+    an item processed twice: ``decide.decide_story`` gives the same alert)."""
+
+    item: WireItem
+    matches: list[Match]
+    alerts: list[Alert]
+    # alerts raised before that this item, another outlet's copy, added to
+    additions: list[StoryRecord]
+
+
 def process_item(
     item: WireItem, matcher: Matcher, store: Store, config: Config, *, now: datetime
 ) -> list[Alert]:
     """Match one item against every watchlist and decide which alerts to raise."""
+    return decide_item(item, matcher, store, config, now=now).alerts
+
+
+def decide_item(
+    item: WireItem, matcher: Matcher, store: Store, config: Config, *, now: datetime
+) -> ItemOutcome:
+    """``process_item``, with the matches (for the history)."""
     alerts: list[Alert] = []
+    additions: list[StoryRecord] = []
     matches = matcher.match(item)
     if matches:
         metrics.item_matched()
@@ -486,7 +506,8 @@ def process_item(
             alerts.append(alert)
         elif added is not None:
             record_addition(added, match.channels, store)
-    return alerts
+            additions.append(added)
+    return ItemOutcome(item, matches, alerts, additions)
 
 
 def record_addition(record: StoryRecord, channels: Iterable[str], store: Store) -> None:

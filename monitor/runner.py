@@ -35,7 +35,8 @@ from typing import Any
 
 from monitor import feedhealth, metrics
 from monitor.config.reload import ConfigReloader
-from monitor.errors import MonitorError, TransientError
+from monitor.errors import MonitorError, TransientError, TransientHistoryError
+from monitor.history.recorder import HistoryRecorder, batch_of
 from monitor.logs import get_logger
 from monitor.model import Alert
 from monitor.pipeline import (
@@ -43,12 +44,12 @@ from monitor.pipeline import (
     PollResult,
     Runtime,
     commit_poll,
+    decide_item,
     deliver_alert,
     flush_digests,
     forget_removed_feeds,
     held_without_digest,
     poll_feeds,
-    process_item,
     record_poll_failure,
     utcnow,
 )
@@ -124,11 +125,14 @@ class EmbeddedRunner:
         self.pool = FetchPool()
         # /healthz of `monitor run --metrics-port`: when the poll loop last went round
         self.heartbeat = metrics.Heartbeat("last_poll_loop", max_age=LOOP_STALE_AFTER)
+        # SPEC 7: every item, match, alert and delivery attempt (``_polled``, ``_deliver``)
+        self.history = HistoryRecorder(runtime.config.settings, stop=self.stop)
 
     # --- the loop -------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
         self._resume_pending()
         self._forget_removed_feeds()
+        self.history.prune_if_due()
         if once:
             pending = [feed.id for feed in self.runtime.config.feeds]
             # a document read in batches: its next batch at once, until it is done
@@ -145,9 +149,13 @@ class EmbeddedRunner:
                 self._poll([feed_id for feed_id, due in self._next_due.items() if due <= now])
                 self._drain_retries(deadline=now)
                 self._flush_digests()
+                self.history.flush_attempts()
                 self._forget_removed_feeds()
                 self.heartbeat.beat()
+                self.history.prune_if_due(self.runtime.config.settings.history_retention)
                 self.stop.wait(self._sleep_time())
+        self.history.flush_attempts(final=True)
+        self.history.close()
         self.stats.pending = len(self._retries)
         log.info("run_finished", **vars(self.stats))
         return self.stats
@@ -189,8 +197,13 @@ class EmbeddedRunner:
                 self._feed_failed(feed.id, feed.every, outcome.error, now)
             elif outcome.error is not None:
                 raise outcome.error
-            elif outcome.result is not None and self._polled(outcome.result, now):
-                more.append(feed.id)
+            elif outcome.result is not None:
+                try:
+                    if self._polled(outcome.result, now):
+                        more.append(feed.id)
+                except TransientHistoryError as exc:
+                    # its history could not be written: the poll is undone, read again later
+                    self._feed_failed(feed.id, feed.every, exc, now)
             if self.stop.is_set():
                 break  # the fetches under way are dropped: their feeds stay unseen
         return more
@@ -203,24 +216,28 @@ class EmbeddedRunner:
             log.warning("feed_warning", feed=feed_id, warning=warning)
         alerts: list[Alert] = []
         started = time.perf_counter()
+        outcomes = []
         # One store batch (one SQLite transaction) for the poll's items and its seen marks;
         # the alerts go once it has committed. A crash before then loses the whole poll
         # and nothing was sent, so the next poll redoes it; after, the pending entries are
-        # resumed at the next start.
+        # resumed at the next start. The history is written (one transaction, retried)
+        # before the items are marked seen; if it cannot be, the batch is undone.
         with runtime.store.batch():
             for item in result.items:
-                self.stats.items += 1
                 try:
                     with runtime.store.batch():  # a failed item's writes are undone alone
-                        found = process_item(
+                        found = decide_item(
                             item, runtime.matcher, runtime.store, runtime.config, now=now
                         )
-                    alerts += found
+                    outcomes.append(found)
+                    alerts += found.alerts
                 except Exception as exc:
                     # One poisoned item must not stop the others or the runner.
                     log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
+            self.history.write(batch_of(outcomes))
             commit_poll(result, runtime.store)
         metrics.items_processed(len(result.items), started, alerts)
+        self.stats.items += len(result.items)
         for alert in alerts:
             self.stats.alerts += 1
             self._deliver(alert, attempt=1)
@@ -268,6 +285,7 @@ class EmbeddedRunner:
             only=only,
             attempt=attempt,
         )
+        self.history.add_attempts(results, now)
         for result in results:
             self.stats.deliveries += result.status == "sent"
             self.stats.failures += result.status == "dead"
@@ -285,10 +303,12 @@ class EmbeddedRunner:
         by a later flush (its ``due`` is the backoff), so nothing is queued here."""
         runtime = self.runtime
         try:
-            results = flush_digests(runtime.channels, runtime.store, runtime.config, now=utcnow())
+            now = utcnow()
+            results = flush_digests(runtime.channels, runtime.store, runtime.config, now=now)
         except MonitorError as exc:
             log.error("digest_flush_failed", error=str(exc))
             return
+        self.history.add_attempts(results, now)
         for result in results:
             self.stats.deliveries += result.status == "sent"
             self.stats.failures += result.status == "dead"

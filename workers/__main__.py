@@ -17,6 +17,7 @@ from types import FrameType
 
 from monitor import metrics
 from monitor.config.paths import default_config_path
+from monitor.history.recorder import HistoryRecorder
 from monitor.logs import configure_logging, get_logger
 from monitor.state import open_store
 from workers import app as app_module
@@ -151,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     server = metrics.serve(args.metrics_port, heartbeat)
     if server is not None:
         worker_metrics.report_queue_depths(app_module.QUEUES)
+    history = HistoryRecorder(config.settings, stop=stop)
     try:
         run_poller(
             config,
             store,
             stop,
             heartbeat=heartbeat,
+            history=history,
             reloader=reloader,
             pending_stale_after=args.pending_stale_after,
             queued_stale_after=args.queued_stale_after,
@@ -165,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.close()
+        history.close()
         store.close()
     return 0
 

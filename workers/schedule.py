@@ -29,6 +29,7 @@ from monitor import metrics
 from monitor.alerts.digest import due_channels, flush_periods
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
+from monitor.history.recorder import HistoryRecorder
 from monitor.model import Alert
 from monitor.pipeline import (
     REMOVED_FEEDS_SWEEP_EVERY,
@@ -252,6 +253,7 @@ def run_poller(
     queued_max_requeues: int = QUEUED_MAX_REQUEUES,
     reloader: ConfigReloader | None = None,
     heartbeat: metrics.Heartbeat | None = None,
+    history: HistoryRecorder | None = None,
 ) -> None:
     last_sweep = 0.0
     removed_swept_at: float | None = None  # at the first tick, then once a day
@@ -304,6 +306,9 @@ def run_poller(
                 forget_removed_feeds(config, store, now=now)
             if heartbeat is not None:  # /healthz: a pass that went through
                 heartbeat.beat()
+            if history is not None:
+                # settings.history_retention: at start, then daily
+                history.prune_if_due(config.settings.history_retention)
         except (RedisError, OperationalError) as exc:
             # Redis down: try again next tick. A feed claimed but not queued (Redis went
             # away in between) waits for its claim to lapse: one interval skipped.

@@ -21,8 +21,10 @@ from redis.exceptions import RedisError
 
 from monitor import feedhealth, metrics, pipeline
 from monitor.config.schema import Config, FeedConfig
-from monitor.errors import MonitorError, TransientError
-from monitor.model import Alert, WireItem
+from monitor.errors import MonitorError, TransientError, TransientHistoryError
+from monitor.history.recorder import HistoryRecorder, attempts_of, batch_of
+from monitor.history.records import DeliveryAttempt, HistoryBatch
+from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
 from monitor.sources.fetchpool import FetchPool
 from monitor.state.base import Store
@@ -44,6 +46,21 @@ FETCH_POOL = FetchPool()
 # A store or broker fault inside a task (Redis restarting, loading, full, read-only).
 STORE_FAULTS = (RedisError, OperationalError)
 STORE_RETRY_CAP = 60.0
+# tries of one history write inside a task (about 1.5 s) before the task is retried
+HISTORY_TRIES = 3
+_history: HistoryRecorder | None = None
+
+
+def history(rt: pipeline.Runtime) -> HistoryRecorder:
+    """This process's history (made on first use, after the pool forks)."""
+    global _history
+    if _history is None:
+        _history = HistoryRecorder(rt.config.settings, tries=HISTORY_TRIES)
+    return _history
+
+
+def backoff(task: Any) -> float:
+    return float(min(2.0**task.request.retries, STORE_RETRY_CAP, max_countdown()))
 
 
 def max_countdown() -> float:
@@ -55,7 +72,7 @@ def retry_after_store_fault(task: Any, exc: Exception) -> NoReturn:
     """Run the task again later. With late acks Celery acknowledges a task that raised,
     so without this an item already marked seen by its poll would never be processed.
     Re-running is safe: deciding is idempotent and the ledger drops repeats."""
-    countdown = min(2.0**task.request.retries, STORE_RETRY_CAP, max_countdown())
+    countdown = backoff(task)
     log.warning("store_fault", task=task.name, error=str(exc), retry_in=countdown)
     raise task.retry(exc=exc, countdown=countdown)
 
@@ -165,10 +182,11 @@ def process_item(self: Any, item_data: dict[str, Any]) -> int:
     rt = runtime()
     item = WireItem.from_dict(item_data)
     try:
-        alerts = _process(item, rt.config, rt)
-    except STORE_FAULTS as exc:
+        outcome = _process(item, rt.config, rt)
+        _finish([outcome], rt)
+    except (*STORE_FAULTS, TransientHistoryError) as exc:
         retry_after_store_fault(self, exc)
-    return alerts
+    return len(outcome.alerts)
 
 
 @app.task(name="monitor.process_items", bind=True, max_retries=None)
@@ -176,7 +194,8 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
     """Process a batch of items, each on its own: one that fails is logged and left to
     the poller's sweep (its queued record stays), the others go on. Items a store fault
     stopped are retried together later; those the soft time limit cut off are queued
-    again at once.
+    again at once. The batch's history is written in one transaction before any item is
+    acknowledged (``_finish``); a history fault retries the batch like a store fault.
 
     The batch's store writes go together (``Store.batch``: on Redis one MULTI/EXEC
     between two reads, not one per item) and its deliveries are queued once they are
@@ -186,7 +205,7 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
     ledger entries are pending, and the poller's sweep queues them."""
     started = time.perf_counter()
     rt = runtime()
-    decided: list[tuple[dict[str, Any], list[Alert]]] = []
+    decided: list[tuple[dict[str, Any], pipeline.ItemOutcome]] = []
     again: list[dict[str, Any]] = []
     fault: Exception | None = None
     try:
@@ -212,36 +231,37 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
                         item=item_data.get("id"),
                         error=repr(exc),
                     )
-    except STORE_FAULTS as exc:
-        # the batch's last writes were not sent: redo every item (idempotent)
+            # the history, then the acknowledgements, sent with the batch's other writes
+            _finish([outcome for _, outcome in decided], rt)
+    except (*STORE_FAULTS, TransientHistoryError) as exc:
+        # the batch's last writes were not sent: redo every item (idempotent; the
+        # history's writes are upserts)
         again = [item_data for item_data, _ in decided] + again
         decided, fault = [], exc
-    alerts = sum(len(found) for _, found in decided)
-    metrics.items_processed(len(decided), started, [a for _, found in decided for a in found])
+    alerts = [alert for _, outcome in decided for alert in outcome.alerts]
+    metrics.items_processed(len(decided), started, alerts)
     try:
-        for _, found in decided:
-            _queue_deliveries(found, rt.config)
+        for _, outcome in decided:
+            _queue_deliveries(outcome.alerts, rt.config)
     except STORE_FAULTS as exc:
         # the ledger holds them pending: the poller's sweep queues them
         log.warning("deliveries_not_queued", error=str(exc), reason="left to the poller's sweep")
     if again and fault is not None:
-        countdown = min(2.0**self.request.retries, STORE_RETRY_CAP, max_countdown())
+        countdown = backoff(self)
         log.warning(
             "store_fault", task=self.name, error=str(fault), retry_in=countdown, items=len(again)
         )
         raise self.retry(args=(again,), exc=fault, countdown=countdown)
-    return alerts
+    return len(alerts)
 
 
-def _decide(item_data: dict[str, Any], rt: pipeline.Runtime) -> list[Alert]:
-    """One item of a batch: its alerts decided and its queued record forgotten, in a
-    nested store batch, so a failure undoes its own writes not yet sent (the record
-    stays) and leaves the others' alone."""
+def _decide(item_data: dict[str, Any], rt: pipeline.Runtime) -> pipeline.ItemOutcome:
+    """One item of a batch: its alerts decided in a nested store batch, so a failure
+    undoes its own writes not yet sent (its queued record stays) and leaves the others'
+    alone."""
     item = WireItem.from_dict(item_data)
     with rt.store.batch():
-        alerts = pipeline.process_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
-        pipeline.finish_queued(item, rt.store)
-    return alerts
+        return pipeline.decide_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
 
 
 def _queue_deliveries(alerts: list[Alert], config: Config) -> None:
@@ -251,13 +271,40 @@ def _queue_deliveries(alerts: list[Alert], config: Config) -> None:
             send(deliver, (alert.to_message(), channel, 1))
 
 
-def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> int:
-    alerts = pipeline.process_item(item, rt.matcher, rt.store, config, now=pipeline.utcnow())
-    _queue_deliveries(alerts, config)
-    # Last: its deliveries are in the ledger (pending, swept if lost) and queued. A
-    # task that raised leaves the record, so the poller queues the item again.
-    pipeline.finish_queued(item, rt.store)
-    return len(alerts)
+def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> pipeline.ItemOutcome:
+    outcome = pipeline.decide_item(item, rt.matcher, rt.store, config, now=pipeline.utcnow())
+    _queue_deliveries(outcome.alerts, config)
+    return outcome
+
+
+def _finish(outcomes: list[pipeline.ItemOutcome], rt: pipeline.Runtime) -> None:
+    """Write the items' history (one transaction), then acknowledge them. Last: their
+    deliveries are in the ledger (pending, swept if lost) and queued. A task that raised
+    leaves the records, so the poller queues the items again."""
+    history(rt).write(batch_of(outcomes))
+    for outcome in outcomes:
+        pipeline.finish_queued(outcome.item, rt.store)
+
+
+def _record_attempts(results: list[DeliveryResult], rt: pipeline.Runtime) -> None:
+    """The history of sends made: written now, or by a ``record_attempts`` task of its
+    own when the database is away (the send is done: it must not be made again)."""
+    attempts = attempts_of(results, pipeline.utcnow())
+    try:
+        history(rt).write(HistoryBatch(deliveries=tuple(attempts)))
+    except TransientHistoryError:
+        send(record_attempts, ([a.to_dict() for a in attempts],), countdown=1.0)
+
+
+@app.task(name="monitor.record_attempts", bind=True, max_retries=None)
+def record_attempts(self: Any, attempts_data: list[dict[str, Any]]) -> int:
+    """Write delivery attempts the sending task could not (``_record_attempts``)."""
+    attempts = tuple(DeliveryAttempt.from_dict(data) for data in attempts_data)
+    try:
+        history(runtime()).write(HistoryBatch(deliveries=attempts))
+    except TransientHistoryError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self)) from None
+    return len(attempts)
 
 
 @app.task(name="monitor.deliver", bind=True, max_retries=None)
@@ -294,6 +341,7 @@ def deliver(
             if result.status == "retry":
                 due = time.time() + (result.retry_after or 1.0)
                 _queue_retry(alert_data, channel, attempt + 1, due)
+        _record_attempts(results, rt)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
     return results[0].status if results else "skipped"
@@ -319,6 +367,7 @@ def flush_digest(self: Any, channel: str) -> int:
         results = pipeline.flush_digests(
             rt.channels, rt.store, rt.config, now=pipeline.utcnow(), only=channel
         )
+        _record_attempts(results, rt)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
     return len(results)

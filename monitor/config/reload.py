@@ -46,7 +46,7 @@ __all__ = ["RESTART_ONLY", "ConfigReloader", "keep_restart_only"]
 log = get_logger(__name__)
 
 # settings.* read once at start: the store is open, Celery is configured with them
-RESTART_ONLY = ("broker_url", "store", "state_dir", "visibility_timeout")
+RESTART_ONLY = ("broker_url", "store", "state_dir", "visibility_timeout", "history_url")
 CHECK_INTERVAL = 1.0
 SETTLE = 1.0
 

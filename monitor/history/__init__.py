@@ -15,6 +15,7 @@ from monitor.history.records import (
     HistoryBatch,
     StoredAlert,
     StoredItem,
+    StoryAddition,
 )
 from monitor.history.store import DEFAULT_RETENTION, History
 
@@ -28,6 +29,7 @@ __all__ = [
     "KeyQuery",
     "StoredAlert",
     "StoredItem",
+    "StoryAddition",
     "default_history_url",
     "item_keys",
     "open_history",

@@ -13,17 +13,12 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 
-from monitor.config.schema import Config, Settings, parse_duration
-from monitor.history.database import default_history_url
+from monitor.config.schema import Config, parse_duration
+from monitor.history.database import history_url
 from monitor.history.find import search
 from monitor.match.query import QuerySyntaxError
 
 __all__ = ["history_url", "items_search"]
-
-
-def history_url(settings: Settings) -> str:
-    """``settings.history_url``, else ``history.db`` under ``settings.state_dir``."""
-    return settings.history_url or default_history_url(settings.state_dir)
 
 
 def _fail(message: str, code: int) -> int:

@@ -8,6 +8,7 @@ package and run on every open, so a new release upgrades the schema by itself.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +16,34 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from monitor.config.schema import check_history_url
-from monitor.errors import HistoryError, one_line
+from monitor.config.schema import Settings, check_history_url
+from monitor.errors import HistoryError, TransientHistoryError, one_line
 
-__all__ = ["HEAD", "create_history_engine", "default_history_url", "migrate", "parse_history_url"]
+__all__ = [
+    "HEAD",
+    "create_history_engine",
+    "default_history_url",
+    "history_url",
+    "migrate",
+    "parse_history_url",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# the PostgreSQL advisory lock a migration holds ("hist" in ASCII)
+_LOCK = 0x68697374
 HEAD = "0001"
 
 
 def default_history_url(state_dir: str) -> str:
     """``history.db`` under the state directory."""
     return f"sqlite:///{Path(state_dir) / 'history.db'}"
+
+
+def history_url(settings: Settings) -> str:
+    """``settings.history_url``, else ``history.db`` under ``settings.state_dir``."""
+    return settings.history_url or default_history_url(settings.state_dir)
 
 
 def parse_history_url(url: str) -> sa.URL:
@@ -45,9 +60,24 @@ def parse_history_url(url: str) -> sa.URL:
     return parsed
 
 
+# NUL, which PostgreSQL text cannot hold, and lone surrogates (a badly decoded feed),
+# which neither database can encode
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_char(found: re.Match[str]) -> str:
+    return "" if found.group() == "\x00" else "\ufffd"
+
+
+def storable(text: str) -> str:
+    """``text`` as both databases take it: NUL dropped, a lone surrogate as U+FFFD."""
+    return _UNSTORABLE.sub(_storable_char, text)
+
+
 def _to_json(value: Any) -> str:
-    # Arabic and Cyrillic as themselves: \uXXXX escapes would triple their size.
-    return json.dumps(value, ensure_ascii=False)
+    # Arabic and Cyrillic as themselves: \uXXXX escapes would triple their size. A NUL
+    # comes out escaped (\u0000), which a JSON column takes.
+    return storable(json.dumps(value, ensure_ascii=False))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -81,14 +111,24 @@ def create_history_engine(url: str) -> sa.Engine:
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision`` (Alembic, in one transaction)."""
+    """Upgrade the schema to ``revision`` (Alembic, in one transaction). Processes
+    opening a new history at once (workers, a poller) upgrade it one after the other:
+    on PostgreSQL under an advisory lock; on SQLite the loser's write fails as locked or
+    finds the tables made, a transient fault its runner retries."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string(hide_password=True)
         detail = one_line(str(getattr(exc, "orig", None) or exc), 200)
-        raise HistoryError(f"settings.history_url: cannot open {where}: {detail}") from None
+        message = f"settings.history_url: cannot open {where}: {detail}"
+        if isinstance(exc, OperationalError):
+            # unreachable, restarting, locked: may pass, so the runners try again
+            engine.dispose()
+            raise TransientHistoryError(message) from None
+        raise HistoryError(message) from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from monitor.model import Alert, DeliveryResult, Match, WireItem
 
@@ -11,13 +13,24 @@ from monitor.model import Alert, DeliveryResult, Match, WireItem
 @dataclass(frozen=True)
 class HistoryBatch:
     """What one transaction writes: items seen, their matches (``(item_id, match)``),
-    alerts (new or updated: the highest ``update`` wins) and delivery results (one
-    row per alert, channel and attempt)."""
+    alerts (new or updated: the highest ``update`` wins), delivery results (one
+    row per alert, channel and attempt) and additions to stored alerts' stories."""
 
     items: tuple[WireItem, ...] = ()
     matches: tuple[tuple[str, Match], ...] = ()
     alerts: tuple[Alert, ...] = ()
     deliveries: tuple[DeliveryAttempt, ...] = ()
+    additions: tuple[StoryAddition, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryAddition:
+    """Outlets that carried an alert's story since (``StoryRecord``): its stored alert
+    gets them, with the update count, if that is newer than what it holds."""
+
+    alert_id: str
+    sources: tuple[str, ...]
+    update: int
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,14 @@ class DeliveryAttempt:
     status: str  # sent, retry, dead, held
     at: datetime
     detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (a task argument); ``from_dict`` reads it back."""
+        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeliveryAttempt:
+        return cls(**{**data, "at": datetime.fromisoformat(data["at"])})
 
     @classmethod
     def from_result(cls, result: DeliveryResult, at: datetime) -> DeliveryAttempt:

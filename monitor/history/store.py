@@ -7,13 +7,15 @@ matches by (item, watchlist), alerts by id (the highest ``update`` wins), delive
 attempts by (alert, channel, attempt). A connection fault raises
 ``TransientHistoryError``: the caller retries the whole batch; any other database
 error is a ``HistoryError``. NUL characters, which PostgreSQL text cannot hold, are
-dropped from an item's text columns (title, body, ids...). An item counts as seen
+dropped from every text column, and lone surrogates (a badly decoded feed), which
+neither database encodes, become U+FFFD there and in JSON. An item counts as seen
 when it was fetched (``fetched_at``), else when it is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from monitor.config.schema import DEFAULT_HISTORY_RETENTION
 from monitor.errors import HistoryError, MonitorError, TransientHistoryError, one_line
+from monitor.history.database import storable
 from monitor.history.fulltext import KeyQuery, item_keys, parse_search
 from monitor.history.records import (
     DeliveryAttempt,
@@ -31,6 +34,7 @@ from monitor.history.records import (
     HistoryBatch,
     StoredAlert,
     StoredItem,
+    StoryAddition,
 )
 from monitor.history.search import key_condition
 from monitor.history.tables import alerts, deliveries, items, matches
@@ -127,6 +131,7 @@ class History:
         ``key`` and ``keep``; with ``newer``, only where the new value is not lower)."""
         if not rows:
             return
+        rows = [{k: storable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
         statement = self._insert(table)
         where = None if newer is None else statement.excluded[newer] >= table.c[newer]
         updated = {
@@ -171,6 +176,7 @@ class History:
         self._upsert(
             connection, alerts, alert_rows, ["id"], keep=["created_at", "item_id"], newer="update"
         )
+        self._add_sources(connection, batch.additions)
         delivery_rows = [
             {
                 "alert_id": d.alert_id,
@@ -183,6 +189,33 @@ class History:
             for d in batch.deliveries
         ]
         self._upsert(connection, deliveries, delivery_rows, ["alert_id", "channel", "attempt"])
+
+    def _add_sources(self, connection: sa.Connection, additions: Iterable[StoryAddition]) -> None:
+        """Give stored alerts the outlets their story gathered since ("also carried
+        by"), where the addition's update is newer than the alert's."""
+        latest: dict[str, StoryAddition] = {}
+        for addition in additions:
+            if addition.update > getattr(latest.get(addition.alert_id), "update", -1):
+                latest[addition.alert_id] = addition
+        if not latest:
+            return
+        rows = connection.execute(
+            sa.select(alerts.c.id, alerts.c.message, alerts.c.update)
+            .where(alerts.c.id.in_(sorted(latest)))
+            .order_by(alerts.c.id)
+        )
+        for row in rows.all():
+            addition = latest[row.id]
+            if addition.update <= row.update:
+                continue  # known already (a batch written again, a later alert)
+            alert = Alert.from_message(row.message)
+            sources = tuple(dict.fromkeys((*alert.sources, *addition.sources)))
+            message = replace(alert, sources=sources, update=addition.update).to_message()
+            connection.execute(
+                sa.update(alerts)
+                .where(alerts.c.id == row.id)
+                .values(sources=list(sources), update=addition.update, message=message)
+            )
 
     @staticmethod
     def _item_row(item: WireItem, now: datetime) -> dict[str, Any]:
@@ -201,7 +234,6 @@ class History:
             "body": item.body,
             "keys": item_keys(item.title, item.body),
         }
-        row = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in row.items()}
         # the rest of the item, to rebuild it; title and body are columns already
         row["data"] = {k: v for k, v in item.to_dict().items() if k not in ("title", "body")}
         return row
@@ -259,10 +291,8 @@ class History:
         return int(self._read(sa.select(sa.func.count()).select_from(items))[0][0])
 
     def item(self, item_id: str) -> StoredItem | None:
-        rows = self._read(sa.select(items.c.data, items.c.seen_at).where(items.c.id == item_id))
-        return (
-            StoredItem(WireItem.from_dict(rows[0].data), _aware(rows[0].seen_at)) if rows else None
-        )
+        rows = self._read(sa.select(*_ITEM_COLUMNS).where(items.c.id == item_id))
+        return _stored_item(rows[0]) if rows else None
 
     def _deliveries(self, alert_ids: list[str]) -> dict[str, list[DeliveryAttempt]]:
         found: dict[str, list[DeliveryAttempt]] = {alert_id: [] for alert_id in alert_ids}

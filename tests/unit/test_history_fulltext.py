@@ -9,6 +9,7 @@ import pytest
 
 from monitor.config import load_config
 from monitor.history import DeliveryAttempt
+from monitor.history.database import storable
 from monitor.history.find import prefilter
 from monitor.history.fulltext import KeyGroup, KeyQuery, item_keys, parse_search
 from monitor.history.search import fts5_match, tsquery
@@ -79,10 +80,10 @@ def test_query_strings_quote_every_key() -> None:
     assert tsquery(query) == "('a''b' | 'c\"d') & ('na':*)"
 
 
-def test_nul_characters_are_dropped_from_text_columns() -> None:
+def test_nul_characters_are_dropped_and_lone_surrogates_replaced() -> None:
+    assert storable("a\x00b\ud800c\U0001f600") == "ab\ufffdc\U0001f600"
     item = WireItem(id="a\x00b", title="t\x00", body="b", source="s")
     row = History._item_row(item, datetime(2026, 1, 1))
-    assert (row["id"], row["title"]) == ("ab", "t")
     assert row["data"]["id"] == "a\x00b" and "title" not in row["data"]
 
 

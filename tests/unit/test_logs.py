@@ -113,6 +113,7 @@ def handover(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(app_module, "configure", lambda config: None)
     monkeypatch.setattr(app_module.app, "worker_main", lambda argv: seen.setdefault("celery", argv))
     monkeypatch.setattr(workers_main, "open_store", lambda settings, distributed: _Closable())
+    monkeypatch.setattr(workers_main, "HistoryRecorder", lambda settings, stop: _Closable())
     monkeypatch.setattr(workers_main, "run_poller", lambda *a, **k: seen.setdefault("poller", True))
     monkeypatch.setattr(workers_main.signal, "signal", lambda *a: None)
     return seen
