@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import pwd
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -54,9 +55,15 @@ def configured(tmp_path: Path, history_url: str, seeds: list[Path] | None = None
     config = example_config(tmp_path, seeds=seeds)
     path = config / "monitor.yaml"
     text = path.read_text(encoding="utf-8")
-    line = "  state_dir: ${MONITOR_STATE_DIR:-./.monitor}\n"
-    assert line in text
-    path.write_text(text.replace(line, f"{line}  history_url: '{history_url}'\n"), "utf-8")
+    setting = f"  history_url: '{history_url}'\n"
+    shipped = re.compile(r"^  history_url: .*\n", re.M)  # the shipped config may set it
+    if shipped.search(text):
+        text = shipped.sub(lambda _m: setting, text, count=1)
+    else:
+        line = "  state_dir: ${MONITOR_STATE_DIR:-./.monitor}\n"
+        assert line in text
+        text = text.replace(line, line + setting)
+    path.write_text(text, "utf-8")
     return config
 
 
