@@ -27,7 +27,6 @@ from monitor.alerts.view import (
     headline,
     outlets,
     safe_url,
-    snippet,
     snippet_text,
 )
 from monitor.model import Alert
@@ -37,7 +36,6 @@ __all__ = [
     "headline",
     "outlets",
     "safe_url",
-    "snippet",
     "snippet_text",
 ]
 

@@ -67,13 +67,6 @@ def snippet_text(item: WireItem, hit: Hit) -> str:
     return ("…" if start > 0 else "") + core + ("…" if end < len(text) else "")
 
 
-def snippet(alert: Alert, hit: Hit) -> str:
-    """The hit's snippet, else the text around it in the item, on one line."""
-    if hit.snippet:
-        return clean_line(hit.snippet)
-    return snippet_text(alert.item, hit)
-
-
 @dataclass(frozen=True)
 class Quote:
     """A speaker, with their quote (if any) and the marks and direction it is shown in."""

@@ -10,7 +10,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.alerts.chat import render_markdown
+from monitor.alerts.chat import chat_payload, render_markdown
 from monitor.alerts.highlight import (
     Segment,
     line_segments,
@@ -166,3 +166,14 @@ def test_chat_markdown_escapes_stars_and_underscores_then_bolds_the_terms() -> N
     _, markdown = render_markdown(alert)
     line = next(line for line in markdown.splitlines() if line.startswith("• NATO:"))
     assert line == r"• NATO: \*\*Breaking\*\* \_**NATO**\_ says snake\_case \***NATO**\* stays"
+
+
+def test_slack_mrkdwn_escapes_its_three_characters_then_bolds_the_terms() -> None:
+    body = "A <@here> & NATO > all"
+    start = body.index("NATO")
+    alert = make_alert(1)
+    alert = replace(
+        alert, item=replace(alert.item, body=body), hits=(hit(body, start, start + 4, "NATO"),)
+    )
+    block = chat_payload("slack", [alert], digest=False)["blocks"][0]["text"]["text"]
+    assert "• NATO: A &lt;@here&gt; &amp; *NATO* &gt; all" in block.splitlines()
