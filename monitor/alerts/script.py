@@ -60,8 +60,8 @@ def quote_language(text: str, declared: str | None) -> str | None:
     that language's script, else a guess from the script (an Arabic quote in an English
     item is Arabic; a Cyrillic one in a Ukrainian item stays Ukrainian)."""
     primary = (declared or "").replace("_", "-").split("-")[0].lower() or None
-    letter = next((ch for ch in text if ch.isalpha()), "")
-    script = unicodedata.name(letter, "").split(" ")[0]
+    letter = next((ch for ch in text if ch.isalpha()), None)
+    script = unicodedata.name(letter, "").split(" ")[0] if letter else ""
     if script in _SCRIPT_LANGUAGES:
         guess, languages = _SCRIPT_LANGUAGES[script]
         return primary if primary in languages else guess

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from monitor.alerts.highlight import Passage, Segment, line_segments, passages, valid_spans
 from monitor.alerts.oneline import clean_line
 from monitor.alerts.script import Direction, direction, quote_language, quote_marks
-from monitor.model import Alert, Hit, WireItem
+from monitor.model import Alert, Hit, SpeakerMatch, WireItem
 
 # passages shown in a message (the email's hit list shows every hit)
 MAX_PASSAGES = 5
@@ -120,10 +120,9 @@ class AlertView:
     language: str | None
 
 
-def _quote(alert: Alert, index: int) -> Quote:
-    speaker = alert.speakers[index]
+def _quote(speaker: SpeakerMatch, item_language: str | None) -> Quote:
     text = clean_line(speaker.quote)
-    language = quote_language(text, alert.item.language) if text else None
+    language = quote_language(text, item_language) if text else None
     opening, closing = quote_marks(language)
     return Quote(
         name=clean_line(speaker.name),
@@ -202,7 +201,7 @@ def alert_view(alert: Alert, public_url: str | None = None) -> AlertView:
         byline=([] if source in ("", *shown_meta.values()) else [("Source", source)])
         + list(shown_meta.items()),
         topics=[clean_line(t) for t in alert.topics],
-        speakers=[_quote(alert, index) for index in range(len(alert.speakers))],
+        speakers=[_quote(speaker, item.language) for speaker in alert.speakers],
         passages=shown[:MAX_PASSAGES],
         more_passages=max(0, len(shown) - MAX_PASSAGES),
         hits=_hit_rows(alert.hits),

@@ -20,7 +20,7 @@ from monitor.alerts.highlight import (
     snap,
     valid_spans,
 )
-from monitor.alerts.render import render_html
+from monitor.alerts.render import render_console, render_html, render_text
 from monitor.model import Hit
 from tests.unit.test_digest import make_alert
 
@@ -177,3 +177,32 @@ def test_slack_mrkdwn_escapes_its_three_characters_then_bolds_the_terms() -> Non
     )
     block = chat_payload("slack", [alert], digest=False)["blocks"][0]["text"]["text"]
     assert "• NATO: A &lt;@here&gt; &amp; *NATO* &gt; all" in block.splitlines()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.text(alphabet=st.characters(exclude_categories=()), max_size=200),
+    quote=st.text(alphabet=st.characters(exclude_categories=()), max_size=40),
+    language=st.one_of(st.none(), st.text(max_size=8)),
+    spans=st.lists(st.tuples(st.integers(-3, 210), st.integers(-3, 210)), max_size=5),
+)
+def test_any_feed_text_renders_on_every_medium(
+    body: str, quote: str, language: str | None, spans: list[tuple[int, int]]
+) -> None:
+    alert = make_alert(1)
+    hits = tuple(
+        Hit(field="body", start=s, end=e, text=body[max(s, 0) : max(e, 0)], topic="T")
+        for s, e in spans
+    )
+    alert = replace(
+        alert,
+        item=replace(alert.item, body=body, language=language),
+        speakers=(replace(alert.speakers[0], quote=quote),),
+        hits=hits,
+    )
+    html = render_html(alert, "https://monitor.example.org")
+    assert "<script" not in html.lower().replace("&lt;script", "")
+    render_markdown(alert, public_url="https://monitor.example.org")
+    chat_payload("slack", [alert], digest=False)
+    assert "\x1b[31m" not in render_console(alert, color=True)
+    render_text(alert)
