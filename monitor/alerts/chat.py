@@ -10,11 +10,11 @@ says where): each piece of text is escaped first, then marked up.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.alerts.highlight import Passage
+from monitor.alerts.highlight import Passage, Segment
 from monitor.alerts.render import (
     clean_line,
     headline,
@@ -71,12 +71,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _passage(passage: Passage, style: _Style) -> str:
-    """A passage with its terms in bold: each piece escaped first, then marked."""
-    text = "".join(
+def _marked(segments: Iterable[Segment], style: _Style) -> str:
+    """Text with its matched terms in bold: each piece escaped first, then marked."""
+    return "".join(
         style.bold(style.escape(piece.text)) if piece.marked else style.escape(piece.text)
-        for piece in passage.segments
+        for piece in segments
     )
+
+
+def _passage(passage: Passage, style: _Style) -> str:
+    text = _marked(passage.segments, style)
     text = ("…" if passage.cut_before else "") + text + ("…" if passage.cut_after else "")
     return isolate(text, passage.direction)
 
@@ -92,7 +96,8 @@ def alert_lines(alert: Alert, style: _Style = MARKDOWN, public_url: str | None =
     if view.topics:
         lines.append(f"{style.bold('Topics')}: {', '.join(esc(topic) for topic in view.topics)}")
     for speaker in view.speakers:
-        said = f": {isolate(esc(speaker.marked), speaker.direction)}" if speaker.text else ""
+        quote = f"{speaker.opening}{_marked(speaker.segments, style)}{speaker.closing}"
+        said = f": {isolate(quote, speaker.direction)}" if speaker.text else ""
         lines.append(f"{style.bold('Speaker')}: {esc(speaker.name)} ({speaker.role}){said}")
     for passage in view.passages:
         labels = ", ".join(esc(label) for label in passage.labels)

@@ -123,6 +123,19 @@ def valid_spans(text: str, hits: Iterable[Hit]) -> list[Span]:
     ]
 
 
+def spans_in_part(part: str, text: str, field: str, hits: Iterable[Hit]) -> list[Span]:
+    """The spans of ``hits`` (of ``field``, whose text is ``text``) inside ``part``, relative
+    to it, when ``part`` stands verbatim in ``text`` (a speaker's quote is cut from its
+    item); none when it does not."""
+    at = text.find(part) if part else -1
+    if at < 0:
+        return []
+    own = [
+        hit for hit in hits if hit.field == field and at <= hit.start and hit.end <= at + len(part)
+    ]
+    return [(start - at, end - at) for start, end in valid_spans(text, own)]
+
+
 def _widen(text: str, start: int, end: int, radius: int) -> Span:
     """A window of about ``radius`` characters either side, cut at spaces, not in words."""
     left = max(0, start - radius)

@@ -89,7 +89,8 @@ def _body_lines(view: AlertView, mark: Marker = _plain) -> list[str]:
     if view.topics:
         lines.append("  Topics: " + ", ".join(view.topics))
     for s in view.speakers:
-        quote = f": {isolate(s.marked, s.direction)}" if s.text else ""
+        said = f"{s.opening}{joined(s.segments, mark)}{s.closing}"
+        quote = f": {isolate(said, s.direction)}" if s.text else ""
         lines.append(f"  Speaker: {s.name} ({s.role}){quote}")
     for p in view.passages:
         text = ("…" if p.cut_before else "") + joined(p.segments, mark)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from monitor.alerts.highlight import Passage, Segment, line_segments, passages, valid_spans
+from monitor.alerts.highlight import (
+    Passage,
+    Segment,
+    Span,
+    line_segments,
+    passages,
+    spans_in_part,
+    valid_spans,
+)
 from monitor.alerts.oneline import clean_line
 from monitor.alerts.script import Direction, direction, quote_language, quote_marks
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
@@ -74,15 +82,11 @@ class Quote:
     name: str
     role: str
     text: str
+    segments: tuple[Segment, ...]  # the quote with the item's hits inside it marked
     language: str | None
     opening: str
     closing: str
     direction: Direction
-
-    @property
-    def marked(self) -> str:
-        """The quote inside its language's quotation marks ("" when none)."""
-        return f"{self.opening}{self.text}{self.closing}" if self.text else ""
 
 
 @dataclass(frozen=True)
@@ -120,14 +124,19 @@ class AlertView:
     language: str | None
 
 
-def _quote(speaker: SpeakerMatch, item_language: str | None) -> Quote:
-    text = clean_line(speaker.quote)
-    language = quote_language(text, item_language) if text else None
+def _quote(speaker: SpeakerMatch, item: WireItem, hits: tuple[Hit, ...]) -> Quote:
+    raw = speaker.quote or ""
+    spans: list[Span] = []
+    for field in ("title", "body"):
+        spans = spans or spans_in_part(raw, getattr(item, field) or "", field, hits)
+    text = clean_line(raw)
+    language = quote_language(text, item.language) if text else None
     opening, closing = quote_marks(language)
     return Quote(
         name=clean_line(speaker.name),
         role=speaker.role,
         text=text,
+        segments=line_segments(raw, spans),
         language=language,
         opening=opening,
         closing=closing,
@@ -201,7 +210,7 @@ def alert_view(alert: Alert, public_url: str | None = None) -> AlertView:
         byline=([] if source in ("", *shown_meta.values()) else [("Source", source)])
         + list(shown_meta.items()),
         topics=[clean_line(t) for t in alert.topics],
-        speakers=[_quote(speaker, item.language) for speaker in alert.speakers],
+        speakers=[_quote(speaker, item, alert.hits) for speaker in alert.speakers],
         passages=shown[:MAX_PASSAGES],
         more_passages=max(0, len(shown) - MAX_PASSAGES),
         hits=_hit_rows(alert.hits),

@@ -88,12 +88,18 @@ def test_the_arabic_alert_mail_reads_right_to_left_with_its_terms_marked(
     text = quote.text_content() or ""
     assert text.startswith("«") and text.endswith("»") and "روسيا لا تتفاوض" in text
     opening_x, closing_x = quote.evaluate(
-        """e => { const t = e.firstChild, r = document.createRange();
-                  r.setStart(t, 0); r.setEnd(t, 1); const a = r.getBoundingClientRect().left;
-                  r.setStart(t, t.length - 1); r.setEnd(t, t.length);
+        """e => { const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT), nodes = [];
+                  while (walk.nextNode()) nodes.push(walk.currentNode);
+                  const first = nodes[0], last = nodes[nodes.length - 1];
+                  const r = document.createRange();
+                  r.setStart(first, 0); r.setEnd(first, 1);
+                  const a = r.getBoundingClientRect().left;
+                  r.setStart(last, last.length - 1); r.setEnd(last, last.length);
                   return [a, r.getBoundingClientRect().left]; }"""
     )
     assert opening_x > closing_x  # the opening mark is where an Arabic reader starts: right
+    # the quote stands in the title: its term is marked inside it too
+    assert quote.locator("mark").all_text_contents() == ["الضمانات الأمنية"]
     for p in page.locator("p.passage").all():
         assert p.evaluate("e => getComputedStyle(e).direction") == "rtl"
 

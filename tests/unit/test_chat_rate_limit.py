@@ -30,7 +30,7 @@ def test_markdown_has_title_watchlist_topics_speakers_snippet_and_link() -> None
     title, body = render_markdown(make_alert(1))
     assert title == "[russia-nato] Story number 1 about NATO"
     assert "**Watchlist**: russia-nato" in body and "**Topics**: NATO" in body
-    assert "**Speaker**: Dmitry Peskov (quoted): “NATO must listen to Russia.”" in body
+    assert "**Speaker**: Dmitry Peskov (quoted): “**NATO** must listen to Russia.”" in body
     assert "• NATO: MOSCOW - Kremlin spokesman Dmitry Peskov said **NATO** must listen" in body
     assert "[Read the story](<https://example.org/1?a=1&b=2>)" in body
     assert "alert page" not in body  # no settings.public_url

@@ -18,6 +18,7 @@ from monitor.alerts.highlight import (
     passages,
     segments,
     snap,
+    spans_in_part,
     valid_spans,
 )
 from monitor.alerts.render import render_console, render_html, render_text
@@ -206,3 +207,13 @@ def test_any_feed_text_renders_on_every_medium(
     chat_payload("slack", [alert], digest=False)
     assert "\x1b[31m" not in render_console(alert, color=True)
     render_text(alert)
+
+
+def test_a_quote_standing_in_its_item_gets_the_hits_inside_it() -> None:
+    body = "Peskov said: NATO must listen to Russia. NATO met."
+    hits = [hit(body, 13, 17, "NATO"), hit(body, 41, 45, "NATO")]
+    quote = "NATO must listen to Russia."
+    assert spans_in_part(quote, body, "body", hits) == [(0, 4)]  # not the one after it
+    assert spans_in_part(quote, body, "title", hits) == []  # hits of another field
+    assert spans_in_part("reworded quote", body, "body", hits) == []
+    assert spans_in_part("", body, "body", hits) == []
