@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from monitor.alerts.channels import build_channel
+from monitor.alerts.channels import DigestChannel, build_channel
 from monitor.alerts.channels.console import ConsoleChannelSender
 from monitor.alerts.channels.email import EmailChannelSender
 from monitor.alerts.channels.file import FileChannelSender
@@ -609,12 +609,17 @@ def test_public_url_links_the_alert_page_in_mail_webhook_and_console(
     assert f"Alert page: {page}" in text.get_content()
 
     hook_cfg = WebhookChannel(type="webhook", url=hook_server.url, secret=SECRET)
-    build_channel("ops-hook", hook_cfg, settings).send(alert)
+    webhook = build_channel("ops-hook", hook_cfg, settings)
+    webhook.send(alert)
     [got] = hook_server.received
     assert verify(got)  # the added field is inside the signed body
     sent = json.loads(got.body)["alert"]
     assert sent.pop("alert_url") == page
     assert sent == json.loads(json.dumps(alert.to_dict()))  # the rest unchanged
+    assert isinstance(webhook, DigestChannel)
+    webhook.send_digest([alert], "dgst_1")
+    digest = json.loads(hook_server.received[-1].body)["digest"]
+    assert verify(hook_server.received[-1]) and digest["alerts"][0]["alert_url"] == page
 
     stream = io.StringIO()  # not a terminal: plain text, no colour
     build_channel("stdout", ConsoleChannel(type="console"), settings, stdout=stream).send(alert)
