@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.sources.netguard import display_url
+from monitor.net.urls import display_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -7,7 +7,7 @@ nothing); with credentials and no STARTTLS it refuses to send rather than log in
 clear. ``smtps://`` is implicit TLS. SMTP 4xx, connection errors and timeouts are
 transient; 5xx, refused TLS, bad certificates and refused addresses are permanent.
 Error messages name the channel and host, never the credentials. The address rules
-are ``monitor.sources.netguard``'s, as for every outbound connection.
+are ``monitor.net.guard``'s, as for every outbound connection.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from monitor.alerts.render import (
 )
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
-from monitor.sources import netguard
+from monitor.net import guard
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SMTP_TIMEOUT = 30.0
@@ -141,7 +141,7 @@ class EmailChannelSender:
         if not self._allow_private:
             # smtplib resolves the name again (a rebinding gap the webhook does not have):
             # connecting to the checked address would break the TLS host name check.
-            netguard.checked_addresses(self._host, self._port, what=what, rules=netguard.CHANNELS)
+            guard.checked_addresses(self._host, self._port, what=what, rules=guard.CHANNELS)
         context = self._ssl_context or ssl.create_default_context()
         try:
             self._send(msg, context, what)

@@ -13,7 +13,7 @@ with the same headers.
 
 Error messages name the channel and the host only: webhook URLs often carry a
 token in their path, and the secret must never reach a log. The destination guard
-(addresses, Retry-After) is ``monitor.sources.netguard``, the one every outbound
+(addresses, Retry-After) is ``monitor.net.guard``, the one every outbound
 connection uses; the connection itself goes through ``fetch.guarded_transport``.
 """
 
@@ -34,8 +34,9 @@ from monitor.alerts.render import alert_json, json_bytes, webhook_body
 from monitor.config.schema import decode_webhook_secret
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
-from monitor.sources import netguard
-from monitor.sources.fetch import guarded_transport
+from monitor.net import guard
+from monitor.net.retry_after import parse_retry_after
+from monitor.net.transport import guarded_transport
 
 _TRANSIENT_STATUS = frozenset({408, 429})
 
@@ -109,7 +110,7 @@ class WebhookChannelSender:
 
     def _post(self, msg_id: str, body: bytes) -> None:
         what = self._what()
-        netguard.check_url(self._url, self._allow_private, what=what, rules=netguard.CHANNELS)
+        guard.check_destination(self._url, self._allow_private, what=what, rules=guard.CHANNELS)
         timestamp = int(self._clock())
         headers = {
             "content-type": "application/json",
@@ -122,7 +123,7 @@ class WebhookChannelSender:
         # The guarded transport resolves the name once, refuses non-public addresses and
         # connects to the checked ones (each in turn): no DNS rebinding after the check.
         transport = self._transport or guarded_transport(
-            allow_private=self._allow_private, rules=netguard.CHANNELS, what=what
+            allow_private=self._allow_private, rules=guard.CHANNELS, what=what
         )
         try:
             # trust_env=False: no proxy from the environment may bypass the address check.
@@ -138,7 +139,7 @@ class WebhookChannelSender:
                 # The body is never read: an endless answer cannot hold the worker.
                 status = response.status_code
                 now = datetime.fromtimestamp(self._clock(), UTC)
-                retry_after = netguard.parse_retry_after(response.headers.get("retry-after"), now)
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now)
         except httpx.TimeoutException as exc:
             raise TransientDeliveryError(f"{what}: timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
