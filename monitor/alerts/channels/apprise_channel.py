@@ -70,19 +70,21 @@ class AppriseChannelSender:
         allow_private: bool = False,
         timeout: float = 10.0,
         check: Callable[..., object] = guard.checked_addresses,
+        public_url: str | None = None,
     ) -> None:
         self.name = name
         self._urls = list(urls)
         self._allow_private = allow_private
         self._timeout = timeout
         self._check = check
+        self._public_url = public_url
 
     def send(self, alert: Alert) -> None:
-        self._notify(*render_markdown(alert))
+        self._notify(*render_markdown(alert, public_url=self._public_url))
 
     def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """One notification listing ``alerts``, first saying how many were ``held``."""
-        self._notify(*render_digest_markdown(alerts, held))
+        self._notify(*render_digest_markdown(alerts, held, public_url=self._public_url))
 
     def _notify(self, title: str, body: str) -> None:
         import apprise

@@ -6,8 +6,10 @@ repeats), ``webhook-timestamp`` (unix seconds) and ``webhook-signature``
 ``whsec_`` secret). Redirects are never followed. 2xx is success; 408, 429, 5xx,
 timeouts and network errors are transient (honouring Retry-After); other answers
 are permanent. Loopback/private destinations are refused unless allowed.
-``format: slack | teams | discord`` posts that service's incoming-webhook message
-(``monitor.alerts.chat``) instead of the JSON body, with the same headers.
+With ``settings.public_url`` the JSON alert carries ``alert_url``, its page in
+``monitor web`` (inside the signed body). ``format: slack | teams | discord`` posts that
+service's incoming-webhook message (``monitor.alerts.chat``) instead of the JSON body,
+with the same headers.
 
 Error messages name the channel and the host only: webhook URLs often carry a
 token in their path, and the secret must never reach a log. The destination guard
@@ -28,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.alerts.chat import chat_payload
-from monitor.alerts.render import json_bytes, webhook_body
+from monitor.alerts.render import alert_json, json_bytes, webhook_body
 from monitor.config.schema import decode_webhook_secret
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
@@ -64,9 +66,11 @@ class WebhookChannelSender:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         fmt: str = "json",
+        public_url: str | None = None,
     ) -> None:
         self.name = name
         self._format = fmt
+        self._public_url = public_url
         self._url = str(url)  # the config hands over a pydantic URL
         self._host = urlsplit(self._url).hostname or ""
         self._timeout = timeout
@@ -82,9 +86,10 @@ class WebhookChannelSender:
 
     def send(self, alert: Alert) -> None:
         if self._format == "json":
-            self._post(alert.id, webhook_body(alert))
+            self._post(alert.id, webhook_body(alert, self._public_url))
         else:
-            self._post(alert.id, json_bytes(chat_payload(self._format, [alert], digest=False)))
+            payload = chat_payload(self._format, [alert], digest=False, public_url=self._public_url)
+            self._post(alert.id, json_bytes(payload))
 
     def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """One POST for ``alerts``: ``{"type": "monitor.digest", ...}`` for ``json``
@@ -94,11 +99,13 @@ class WebhookChannelSender:
             digest = {
                 "id": digest_id,
                 "held": held,
-                "alerts": [alert.to_dict() for alert in alerts],
+                "alerts": [alert_json(alert, self._public_url) for alert in alerts],
             }
             body = {"type": "monitor.digest", "version": 1, "digest": digest}
         else:
-            body = chat_payload(self._format, alerts, digest=True, held=held)
+            body = chat_payload(
+                self._format, alerts, digest=True, held=held, public_url=self._public_url
+            )
         self._post(digest_id, json_bytes(body))
 
     def _post(self, msg_id: str, body: bytes) -> None:
