@@ -136,7 +136,7 @@ def parse_term(term: str) -> ParsedTerm | None:
 
 @lru_cache(maxsize=65_536)
 def _term_keys(word: str, exact: bool) -> frozenset[str]:
-    # Compiling 100k terms meets the same words again and again.
+    # Compiling a large config meets the same words again and again.
     return term_keys(word, exact)
 
 
@@ -178,7 +178,7 @@ _new_tuple = tuple.__new__
 # after it) in the low bits, its words times ``_TOKEN`` above them, so that one
 # C-level ``sum`` over a run of chunks counts both (``_run_weight``); ``_tokens_of``
 # and ``_chars_of`` read them back.
-_TOKEN = 1 << 40
+_TOKEN: Final = 1 << 40
 
 
 def _weight(chars: int, tokens: int) -> int:

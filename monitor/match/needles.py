@@ -7,7 +7,8 @@ so (its *anchor*). The needles go into one pyahocorasick automaton. A word the
 term index meets for the first time that holds none starts no term, so its keys
 (three Snowball stems for a Latin word) are never derived (``TermIndex``, always
 on): most new words hold none, and deriving keys is the costliest step of a new
-word.
+word (``bench/bench_match.py`` counts the share let through; bench/RESULTS.md,
+section bench_match).
 
 Needles per token key (``monitor.text.morph``), each a substring of the folded
 text word that has that key:
