@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from monitor import feedhealth, metrics, pipeline
+from monitor.backoff import EQUAL_JITTER, backoff_delay
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import MonitorError, TransientError, TransientHistoryError
 from monitor.history.recorder import HistoryRecorder, attempts_of, batch_of
@@ -46,7 +47,7 @@ FETCH_POOL = FetchPool()
 # A store or broker fault inside a task (Redis restarting, loading, full, read-only).
 STORE_FAULTS = (RedisError, OperationalError)
 STORE_RETRY_CAP = 60.0
-# tries of one history write inside a task (about 1.5 s) before the task is retried
+# tries of one history write inside a task (at most 1.5 s) before the task is retried
 HISTORY_TRIES = 3
 _history: HistoryRecorder | None = None
 
@@ -60,7 +61,9 @@ def history(rt: pipeline.Runtime) -> HistoryRecorder:
 
 
 def backoff(task: Any) -> float:
-    return float(min(2.0**task.request.retries, STORE_RETRY_CAP, max_countdown()))
+    """The countdown before ``task`` runs again: from 1 s, doubling with each retry."""
+    cap = min(STORE_RETRY_CAP, max_countdown())
+    return backoff_delay(task.request.retries + 1, first=1.0, cap=cap, jitter=EQUAL_JITTER)
 
 
 def max_countdown() -> float:

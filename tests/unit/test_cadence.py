@@ -181,7 +181,9 @@ def run_for(store: Store, clock: Clock, seconds: float, **at: Any) -> EmbeddedRu
     start = clock.now
     events = {start + float(k.removeprefix("t")): v for k, v in at.items()}
     stop = ClockStop(clock, start + seconds, events)
-    made = EmbeddedRunner(Runtime(CONFIG, store, build_matcher(CONFIG), {}), stop=stop)
+    # a failed feed's backoff takes its whole step (no jitter), so the gaps are exact
+    runtime = Runtime(CONFIG, store, build_matcher(CONFIG), {})
+    made = EmbeddedRunner(runtime, stop=stop, rng=lambda: 1.0)
     made.run()
     return made
 
