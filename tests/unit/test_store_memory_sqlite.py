@@ -18,6 +18,7 @@ from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.store_contract import (
     DAY,
+    FakeClock,
     StoreContract,
     check_two_handles_share_claims_and_seen,
     make_entry,
@@ -27,16 +28,16 @@ from tests.store_contract import (
 
 class TestMemoryStore(StoreContract):
     @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        store = MemoryStore()
+    def store(self, clock: FakeClock) -> Iterator[Store]:
+        store = MemoryStore(clock=clock)
         yield store
         store.close()
 
 
 class TestSqliteStore(StoreContract):
     @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[Store]:
-        store = SqliteStore(tmp_path / "state.db")
+    def store(self, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+        store = SqliteStore(tmp_path / "state.db", clock=clock)
         yield store
         store.close()
 
