@@ -29,7 +29,7 @@ from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
 from monitor.sources.fetchpool import FetchPool
 from monitor.state.base import Store
-from workers.app import app, runtime, time_limits, visibility_timeout
+from workers.app import app, process, runtime, time_limits, visibility_timeout
 from workers.publish import send
 
 log = structlog.get_logger(__name__)
@@ -49,15 +49,13 @@ STORE_FAULTS = (RedisError, OperationalError)
 STORE_RETRY_CAP = 60.0
 # tries of one history write inside a task (at most 1.5 s) before the task is retried
 HISTORY_TRIES = 3
-_history: HistoryRecorder | None = None
 
 
 def history(rt: pipeline.Runtime) -> HistoryRecorder:
     """This process's history (made on first use, after the pool forks)."""
-    global _history
-    if _history is None:
-        _history = HistoryRecorder(rt.config.settings, tries=HISTORY_TRIES)
-    return _history
+    if process.history is None:
+        process.history = HistoryRecorder(rt.config.settings, tries=HISTORY_TRIES)
+    return process.history
 
 
 def backoff(task: Any) -> float:

@@ -265,7 +265,7 @@ def distributed(
     from workers import app, tasks
 
     rt = Runtime(CONFIG, MemoryStore(clock=clock.time), build_matcher(CONFIG), {})
-    monkeypatch.setattr(app, "_runtime", rt)
+    monkeypatch.setattr(app.process, "runtime", rt)
     # Running a task's body makes Celery read its settings once, from this process's
     # config (app.config_reloader): give it a broker it never reaches (every .delay is
     # faked), not the repo's config, which has none. check(): no change, ever.
@@ -273,7 +273,7 @@ def distributed(
     stub = SimpleNamespace(
         config=CONFIG.model_copy(update={"settings": settings}), check=lambda: None
     )
-    monkeypatch.setattr(app, "_reloader", stub)
+    monkeypatch.setattr(app.process, "reloader", stub)
     monkeypatch.setattr(pipeline, "utcnow", clock.utcnow)
     body = tasks.poll_feed  # the real task, run in process with .run
     fake = FakePollTask()
