@@ -23,9 +23,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from monitor.match.query import Query, QuerySyntaxError, When, format_when, parse_when
 from monitor.net.urls import display_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -298,11 +302,30 @@ class SpeakerConfig(_Strict):
         return {"aliases": data} if isinstance(data, list | str) else data
 
 
+def _read_when(value: Any) -> When:
+    """``when:`` parsed once, here: the engine and the loader's reference checks read
+    the result."""
+    if isinstance(value, Query) or value in ("any", "all"):  # read already
+        return value  # type: ignore[no-any-return]
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    try:
+        return parse_when(value)
+    except QuerySyntaxError as exc:
+        raise ValueError(f"bad query: {exc}") from None
+
+
+# any | all | a query (docs/config.md, watchlists), written back as text
+WhenSetting = Annotated[
+    When, PlainValidator(_read_when), PlainSerializer(format_when, return_type=str)
+]
+
+
 class WatchlistConfig(_Strict):
     description: str = ""
     topics: NameList = Field(default_factory=list)
     speakers: NameList = Field(default_factory=list)
-    when: str = "any"  # any | all | a query (SPEC section 3)
+    when: WhenSetting = "any"
     role: Literal["any", "quoted"] = "any"
     languages: NameList | None = None
     feeds: NameList | None = None  # feed ids or tag:NAME

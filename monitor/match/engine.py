@@ -7,7 +7,7 @@ one pass per field, then evaluates each watchlist (SPEC sections 2 and 3):
 
 - ``when: any``: any of its topics or speakers found;
 - ``when: all``: all its topics found and, if it lists speakers, one of them;
-- otherwise ``when`` is a query (``monitor.match.query``).
+- otherwise ``when`` is a query (``monitor.match.query``, parsed by the config).
 
 ``role: quoted`` counts speakers only where their words are reported;
 ``languages:`` and ``feeds:`` (feed id or ``tag:NAME``) filter first.
@@ -48,7 +48,6 @@ from monitor.match.query import (
     Tag,
     Term,
     TopicRef,
-    parse_query,
     walk,
 )
 from monitor.match.speakers import classify_speaker, held_formerly
@@ -237,9 +236,9 @@ class Matcher:
         self._queries: dict[str, Query] = {}
         literals: set[str] = set()
         for wl_name, watchlist in config.watchlists.items():
-            if watchlist.when.strip().lower() in ("any", "all"):
+            query = watchlist.when  # parsed by the config (``parse_when``)
+            if isinstance(query, str):  # any | all
                 continue
-            query = parse_query(watchlist.when)
             self._queries[wl_name] = query
             for node in walk(query):
                 if isinstance(node, Term) and self._resolve(node) is None:
@@ -258,7 +257,10 @@ class Matcher:
             name: [ref for node in walk(query) for ref in self._references(node)]
             for name, query in self._queries.items()
         }
-        self._modes = {name: wl.when.strip().lower() for name, wl in config.watchlists.items()}
+        self._modes = {
+            name: wl.when if isinstance(wl.when, str) else "query"
+            for name, wl in config.watchlists.items()
+        }
         self._channels = {name: tuple(wl.channels) for name, wl in config.watchlists.items()}
         self._by_name: dict[tuple[str, str], list[int]] = {}
         # topic -> (watchlist number, its place in that watchlist's topics): an
