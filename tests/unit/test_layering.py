@@ -24,6 +24,7 @@ GATEKEEPERS = {
     # date parser, URL join and text fixes so that both give the same items.
     "feedparser": {"monitor/sources/feeds.py", "monitor/sources/fastfeed.py"},
     "sqlalchemy": {
+        "monitor/history/alert_pages.py",  # the web console's pages of alerts
         "monitor/history/database.py",
         "monitor/history/readers.py",  # the operators' queries (stats, feeds, replay)
         "monitor/history/search.py",

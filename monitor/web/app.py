@@ -1,0 +1,89 @@
+"""The Starlette application: routes, templates, static files, the security layer.
+
+Does I/O through the ``History`` it is given (or opens at ``settings.history_url``)
+and, for the feeds view, the state store. Handlers are plain functions, so Starlette
+runs their SQL in its thread pool and the event loop stays free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from monitor.config.schema import Config
+from monitor.history.report import duration_text
+from monitor.history.store import History
+from monitor.web import api, pages
+from monitor.web.security import LOOPBACK_HOSTS, MAX_BODY, Guard, SecurityMiddleware
+from monitor.web.views import when
+
+__all__ = ["Console", "create_app"]
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Console:
+    """What every handler reads: the config, its history, the guard, the templates."""
+
+    config: Config
+    history: History
+    guard: Guard
+    templates: Jinja2Templates
+
+
+def _templates() -> Jinja2Templates:
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["when"] = when
+    environment.filters["duration"] = duration_text
+    return Jinja2Templates(env=environment)
+
+
+def create_app(config: Config, *, history: History | None = None) -> Starlette:
+    """The console over ``config``'s history (``history``: one already open). Without
+    a token only loopback Host names are answered; with one, any (a public name)."""
+    owned = history is None
+    if history is None:
+        from monitor.history import open_history
+        from monitor.history.database import history_url
+
+        history = open_history(history_url(config.settings))
+    opened = history
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            opened.close()
+
+    guard = Guard(config.settings.web.token)
+    hosts = None if guard.token else LOOPBACK_HOSTS
+    console = Console(config, history, guard, _templates())
+    routes = [
+        *pages.routes(),
+        *api.routes(),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityMiddleware, guard=guard, hosts=hosts)],
+        lifespan=lifespan,
+        max_body_size=MAX_BODY,
+    )
+    app.state.console = console
+    return app
