@@ -5,7 +5,8 @@ pagination on ``(created_at, id)``: the ``ix_alerts_created_at`` index walks the
 alerts newest first and ``LIMIT`` stops it after one page, so the page costs the same
 over 100 alerts or 100,000. Feed and language are the alert's item's (a join on the
 items' unique id); a speaker filter keeps the alerts whose evidence names the speaker
-(a text match on the stored message narrows the rows, the decoded alert decides).
+as the config spells the name (a text match on the stored message narrows the rows, the
+decoded alert decides).
 """
 
 from __future__ import annotations
@@ -59,8 +60,7 @@ def parse_cursor(text: str) -> tuple[datetime, str]:
 
 
 def _speaks(alert: Alert, speaker: str) -> bool:
-    wanted = speaker.casefold()
-    return any(s.name.casefold() == wanted for s in alert.speakers)
+    return any(s.name == speaker for s in alert.speakers)
 
 
 def _statement(filters: AlertFilters) -> sa.Select[tuple[str, object, datetime]]:
@@ -76,11 +76,12 @@ def _statement(filters: AlertFilters) -> sa.Select[tuple[str, object, datetime]]
     if filters.since is not None:
         statement = statement.where(alerts.c.created_at >= utc_naive(filters.since))
     if filters.speaker is not None:
-        # the name as the stored JSON spells it: a narrowing, ``_speaks`` decides
-        spelled = json.dumps(filters.speaker, ensure_ascii=False)[1:-1]
-        pattern = "%" + spelled.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # the speaker's entry as the stored JSON spells it (History writes JSON with
+        # json.dumps' separators): a narrowing in SQL, ``_speaks`` decides
+        spelled = '"name": ' + json.dumps(filters.speaker, ensure_ascii=False)
+        pattern = "%" + spelled.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         text = sa.cast(alerts.c.message, sa.Text)
-        statement = statement.where(text.ilike(pattern + "%", escape="\\"))
+        statement = statement.where(text.like(pattern, escape="\\"))
     return statement.order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
 
 

@@ -15,13 +15,17 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from monitor.config.schema import Config
+from monitor.errors import MonitorError, one_line
 from monitor.history.report import duration_text
 from monitor.history.store import History
+from monitor.logs import get_logger
 from monitor.web import api, pages
 from monitor.web.security import LOOPBACK_HOSTS, MAX_BODY, Guard, SecurityMiddleware
 from monitor.web.views import when
@@ -29,6 +33,7 @@ from monitor.web.views import when
 __all__ = ["Console", "create_app"]
 
 HERE = Path(__file__).resolve().parent
+log = get_logger(__name__)
 
 
 @dataclass
@@ -52,6 +57,23 @@ def _templates() -> Jinja2Templates:
     environment.filters["when"] = when
     environment.filters["duration"] = duration_text
     return Jinja2Templates(env=environment)
+
+
+def _error_page(request: Request, message: str, status: int) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status)
+    return pages.render(request, "missing.html", {"error": message}, status)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The history or the state store failed (down, locked): one line, 503, and the
+    console goes on serving."""
+    log.warning("web_unavailable", path=request.url.path, error=one_line(str(exc), 300))
+    return _error_page(request, one_line(str(exc), 300), 503)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error_page(request, f"nothing at {one_line(request.url.path, 200)}", 404)
 
 
 def create_app(config: Config, *, history: History | None = None) -> Starlette:
@@ -81,6 +103,7 @@ def create_app(config: Config, *, history: History | None = None) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
+        exception_handlers={MonitorError: _unavailable, 404: _not_found},
         middleware=[Middleware(SecurityMiddleware, guard=guard, hosts=hosts)],
         lifespan=lifespan,
         max_body_size=MAX_BODY,

@@ -6,6 +6,7 @@ the state store. Bad input is a ``BadParameter`` or a ``TrialError``, one line e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,12 @@ MAX_SEARCH = 50
 
 
 def alerts(console: Console, params: QueryParams) -> AlertPage:
-    return alert_page(console.history, alert_filters(params))
+    filters = alert_filters(params)
+    if filters.speaker is not None:
+        # the config's spelling of the name, whatever the case it was typed in
+        names = {name.casefold(): name for name in console.config.speakers}
+        filters = replace(filters, speaker=names.get(filters.speaker.casefold(), filters.speaker))
+    return alert_page(console.history, filters)
 
 
 def alert_with_outlets(console: Console, alert_id: str) -> tuple[StoredAlert, list[str]] | None:

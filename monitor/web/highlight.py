@@ -37,6 +37,7 @@ class Segment:
 
     text: str
     label: str | None = None
+    anchor: str | None = None  # an id for links to this mark: "body-283"
 
     @property
     def marked(self) -> bool:
@@ -47,9 +48,10 @@ def _label(hit: Hit) -> str:
     return hit.topic or hit.speaker or hit.text
 
 
-def segments(text: str, hits: Iterable[Hit], field: str) -> list[Segment]:
+def segments(text: str, hits: Iterable[Hit], field: str, *, anchors: bool = False) -> list[Segment]:
     """``text`` (the item's ``field``) cut at the hits on that field, in order. A hit
-    whose offsets do not fit the text, or that overlaps one before it, is left out."""
+    whose offsets do not fit the text, or that overlaps one before it, is left out.
+    ``anchors``: each mark gets an id, ``FIELD-START``, to link to."""
     spans = sorted(
         (hit.start, hit.end, _label(hit))
         for hit in hits
@@ -62,7 +64,8 @@ def segments(text: str, hits: Iterable[Hit], field: str) -> list[Segment]:
             continue  # overlaps the last mark (a speaker alias inside a topic term)
         if start > at:
             pieces.append(Segment(visible(text[at:start])))
-        pieces.append(Segment(visible(text[start:end]), label))
+        anchor = f"{field}-{start}" if anchors else None
+        pieces.append(Segment(visible(text[start:end]), label, anchor))
         at = end
     if at < len(text):
         pieces.append(Segment(visible(text[at:])))

@@ -21,12 +21,12 @@ from monitor.web.highlight import excerpt
 from monitor.web.params import BadParameter, filter_query
 from monitor.web.security import CSRF_FIELD, LOGIN_AGE, LOGIN_COOKIE, safe_next
 from monitor.web.trial import MAX_TRIAL_TEXT, TrialError
-from monitor.web.views import alert_row, item_view, list_version
+from monitor.web.views import alert_row, evidence, item_view, list_version
 
 if TYPE_CHECKING:
     from monitor.web.app import Console
 
-__all__ = ["routes"]
+__all__ = ["render", "routes"]
 
 LIVE_EVERY = 5  # seconds between the live list's polls
 
@@ -36,7 +36,8 @@ def _console(request: Request) -> Console:
     return console
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """The template ``name`` with what every page shows (navigation, CSRF token)."""
     console = _console(request)
     context = {
         "csrf": request.state.csrf,
@@ -65,6 +66,7 @@ def alerts(request: Request) -> Response:
         "filters": filter_query(params),
         "watchlists": sorted(console.config.watchlists),
         "feeds": [feed.id for feed in console.config.feeds],
+        "speakers": sorted(console.config.speakers),
         "error": None,
         "rows": [],
         "next_cursor": None,
@@ -78,7 +80,7 @@ def alerts(request: Request) -> Response:
         page = data.alerts(console, params)
     except BadParameter as exc:
         context.update(error=str(exc), live=False)
-        return _render(request, "alerts.html", context, 400)
+        return render(request, "alerts.html", context, 400)
     rows = [alert_row(stored) for stored in page.alerts]
     version = list_version(rows)
     if partial and params.get("seen") == version:
@@ -91,27 +93,31 @@ def alerts(request: Request) -> Response:
         live_url="/alerts?" + urlencode({**filters, "partial": "list", "seen": version}),
         next_url="/alerts?" + urlencode({**filters, "before": page.next_cursor or ""}),
     )
-    return _render(request, "_alert_list.html" if partial else "alerts.html", context)
+    return render(request, "_alert_list.html" if partial else "alerts.html", context)
 
 
 def alert(request: Request) -> Response:
     found = data.alert_with_outlets(_console(request), request.path_params["alert_id"])
     if found is None:
         missing = {"error": f"no alert {request.path_params['alert_id']!r} in the history"}
-        return _render(request, "missing.html", missing, 404)
+        return render(request, "missing.html", missing, 404)
     stored, also = found
+    view = item_view(stored.alert.item, stored.alert.hits, anchors=True)
     context: dict[str, Any] = {
         "stored": stored,
         "alert": stored.alert,
         "row": alert_row(stored),
-        "view": item_view(stored.alert.item, stored.alert.hits),
+        "view": view,
+        # the marks the evidence can link to (a hit inside another has none)
+        "anchors": {piece.anchor for piece in [*view.title, *view.body] if piece.anchor},
+        "evidence": evidence(stored.alert.hits),
         "also": also,
     }
-    return _render(request, "alert.html", context)
+    return render(request, "alert.html", context)
 
 
 def feeds(request: Request) -> Response:
-    return _render(request, "feeds.html", {"feeds": data.feeds(_console(request))})
+    return render(request, "feeds.html", {"feeds": data.feeds(_console(request))})
 
 
 def search(request: Request) -> Response:
@@ -127,7 +133,7 @@ def search(request: Request) -> Response:
         found = data.search_items(_console(request), params)
     except BadParameter as exc:
         context["error"] = str(exc)
-        return _render(request, "search.html", context, 400)
+        return render(request, "search.html", context, 400)
     context["results"] = [
         {
             "stored": stored,
@@ -137,7 +143,7 @@ def search(request: Request) -> Response:
         }
         for stored, match in found
     ]
-    return _render(request, "search.html", context)
+    return render(request, "search.html", context)
 
 
 def _try_context(request: Request, form: dict[str, str]) -> dict[str, Any]:
@@ -155,7 +161,7 @@ _TRY_FIELDS = ("text", "item_id", "watchlist", "yaml")
 
 def try_form(request: Request) -> Response:
     form = {name: request.query_params.get(name, "") for name in _TRY_FIELDS}
-    return _render(request, "try.html", _try_context(request, form))
+    return render(request, "try.html", _try_context(request, form))
 
 
 async def try_submit(request: Request) -> Response:
@@ -166,7 +172,7 @@ async def try_submit(request: Request) -> Response:
     context = _try_context(request, form)
     if not console.guard.csrf_ok(request, token):
         context["error"] = "the form expired or came from another site: submit it again"
-        return _render(request, "try.html", context, 403)
+        return render(request, "try.html", context, 403)
     try:
         results = await run_in_threadpool(
             data.run_trial,
@@ -178,7 +184,7 @@ async def try_submit(request: Request) -> Response:
         )
     except TrialError as exc:
         context["error"] = str(exc)
-        return _render(request, "try.html", context, 400)
+        return render(request, "try.html", context, 400)
     context["results"] = [
         {
             "item": result.item,
@@ -187,12 +193,12 @@ async def try_submit(request: Request) -> Response:
         }
         for result in results
     ]
-    return _render(request, "try.html", context)
+    return render(request, "try.html", context)
 
 
 def login_form(request: Request) -> Response:
     context = {"next": safe_next(request.query_params.get("next")), "error": None}
-    return _render(request, "login.html", context)
+    return render(request, "login.html", context)
 
 
 async def login(request: Request) -> Response:
@@ -204,12 +210,12 @@ async def login(request: Request) -> Response:
     context = {"next": target, "error": None}
     if not guard.csrf_ok(request, token):
         context["error"] = "the form expired or came from another site: log in again"
-        return _render(request, "login.html", context, 403)
+        return render(request, "login.html", context, 403)
     if guard.token is None:
         return RedirectResponse(target, 303)
     if not guard.token_matches(given):
         context["error"] = "that is not the token (settings.web.token)"
-        return _render(request, "login.html", context, 401)
+        return render(request, "login.html", context, 401)
     response = RedirectResponse(target, 303)
     response.set_cookie(
         LOGIN_COOKIE,

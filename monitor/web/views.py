@@ -21,8 +21,10 @@ from monitor.web.highlight import Segment, segments, visible
 
 __all__ = [
     "AlertRow",
+    "Evidence",
     "ItemView",
     "alert_row",
+    "evidence",
     "item_view",
     "list_version",
     "match_json",
@@ -90,14 +92,34 @@ class ItemView:
     hits: tuple[Hit, ...]
 
 
-def item_view(item: WireItem, hits: Sequence[Hit]) -> ItemView:
+def item_view(item: WireItem, hits: Sequence[Hit], *, anchors: bool = False) -> ItemView:
+    """``anchors``: marks carry ids (one item on the page) for the evidence to link to."""
     return ItemView(
         item=item,
-        title=segments(item.title, hits, "title"),
-        body=segments(item.body, hits, "body"),
+        title=segments(item.title, hits, "title", anchors=anchors),
+        body=segments(item.body, hits, "body", anchors=anchors),
         url=safe_url(item.url),
         hits=tuple(hits),
     )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The hits of one term as it was written in the text: where, how often."""
+
+    label: str  # the topic or speaker
+    text: str
+    places: tuple[tuple[str, int], ...]  # (field, start), in reading order
+
+
+def evidence(hits: Sequence[Hit]) -> list[Evidence]:
+    """Hits grouped by topic or speaker and the words matched, headline first."""
+    groups: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    order = {"title": 0, "body": 1}
+    for hit in sorted(hits, key=lambda h: (order.get(h.field, 2), h.start)):
+        label = hit.topic or hit.speaker or hit.text
+        groups.setdefault((label, visible(hit.text)), []).append((hit.field, hit.start))
+    return [Evidence(label, text, tuple(places)) for (label, text), places in groups.items()]
 
 
 def match_json(match: Match) -> dict[str, Any]:

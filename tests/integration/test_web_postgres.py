@@ -40,6 +40,6 @@ def test_alert_pages_and_filters_on_postgresql(history: History, tmp_path: Path)
     first = client.get("/api/alerts").json()
     assert first["next"] is None
     page = client.get(f"/alerts/{arabic.id}").text
-    marks = re.findall(r'<mark title="NATO">([^<]+)</mark>', page.split('id="body"')[1])
+    marks = re.findall(r'<mark[^>]* title="NATO">([^<]+)</mark>', page.split('id="body"')[1])
     assert "الناتو" in marks
     assert client.get("/api/search", params={"q": "الناتو"}).json()["items"]

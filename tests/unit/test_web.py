@@ -205,6 +205,12 @@ def test_the_alert_page_marks_each_hit_at_its_offsets(
         alert.item.title[h.start : h.end] for h in alert.hits if h.field == "title"
     ]
     assert '<div id="body" class="body" dir="auto">' in answer.text
+    # the evidence links each place to its mark, grouped by the words as written
+    links = re.findall(r'<a href="#((?:title|body)-\d+)">', answer.text)
+    marks = re.findall(r'<mark id="((?:title|body)-\d+)"', answer.text)
+    assert links and sorted(links) == sorted(marks)
+    evidence = answer.text.split('id="evidence-h"')[1].split("</table>")[0]
+    assert re.search(r'<mark dir="auto">الناتو</mark> <span class="times">×\d+</span>', evidence)
     assert '<article class="item" lang="ar">' in answer.text
 
 
@@ -249,6 +255,22 @@ def test_an_unknown_alert_is_404(client: TestClient) -> None:
     assert answer.status_code == 404 and answer.json() == {
         "error": "no alert 'nope' in the history"
     }
+
+
+def test_an_unknown_path_and_a_failing_history_answer_in_one_line(
+    client: TestClient, history: History
+) -> None:
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404 and "nothing at /nowhere" in missing.text
+    assert "default-src 'self'" in missing.headers["content-security-policy"]
+    with history.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE alerts"))
+    page = client.get("/alerts")
+    assert page.status_code == 503
+    assert re.search(r'<p class="error" role="alert">history [^<\n]+alerts[^<\n]*</p>', page.text)
+    api = client.get("/api/alerts")
+    assert api.status_code == 503 and api.json()["error"].startswith("history ")
+    assert client.get("/feeds").status_code == 200  # the rest goes on serving
 
 
 # --- feeds, search, try ---------------------------------------------------------------------
