@@ -188,7 +188,10 @@ async def try_submit(request: Request) -> Response:
     context["results"] = [
         {
             "item": result.item,
-            "matches": [(match, item_view(result.item, match.hits)) for match in result.matches],
+            "matches": [
+                (match, item_view(result.item, match.hits), evidence(match.hits))
+                for match in result.matches
+            ],
             "plain": item_view(result.item, ()),
         }
         for result in results

@@ -11,8 +11,11 @@ import ipaddress
 import sys
 
 from monitor.config.schema import Config
+from monitor.logs import get_logger
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "is_loopback", "refusal", "serve"]
+
+log = get_logger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -49,6 +52,8 @@ def serve(config: Config, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) ->
     from monitor.web.app import create_app
 
     app = create_app(config)
+    where = f"[{host.strip('[]')}]" if ":" in host else host
+    log.info("web_serving", url=f"http://{where}:{port}/", token=bool(config.settings.web.token))
     uvicorn.run(
         app,
         host=host.strip("[]"),

@@ -331,6 +331,8 @@ def test_the_try_form_shows_matches_and_stores_nothing(
     results = answer.text.split('id="results-h"')[1]
     assert 'Matches <span class="chip watchlist">russia-nato</span>' in results
     assert '<mark title="NATO">الناتو</mark>' in results
+    why = results.split('<details class="why">')[1].split("</details>")[0]
+    assert re.search(r'<th scope="row">NATO</th><td><mark dir="auto">الناتو</mark>', why)
     yaml_text = "topics: [Ukraine]\nwhen: any"
     answer = client.post("/try", data={"csrf": token, "text": text, "yaml": yaml_text})
     assert "No match" in answer.text.split('id="results-h"')[1]
