@@ -7,9 +7,10 @@ runs their SQL in its thread pool and the event loop stays free.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -26,8 +27,10 @@ from monitor.errors import MonitorError, one_line
 from monitor.history.report import duration_text
 from monitor.history.store import History
 from monitor.logs import get_logger
+from monitor.match.engine import Matcher
 from monitor.web import api, pages
 from monitor.web.security import LOOPBACK_HOSTS, MAX_BODY, Guard, SecurityMiddleware
+from monitor.web.trial import trial_matcher
 from monitor.web.views import when
 
 __all__ = ["Console", "create_app"]
@@ -38,12 +41,24 @@ log = get_logger(__name__)
 
 @dataclass
 class Console:
-    """What every handler reads: the config, its history, the guard, the templates."""
+    """What every handler reads: the config, its history, the guard, the templates,
+    and the config's matchers (built on the first try, then kept)."""
 
     config: Config
     history: History
     guard: Guard
     templates: Jinja2Templates
+    _matchers: dict[bool, Matcher] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def matcher(self, *, feedless_pass: bool) -> Matcher:
+        """The config's matcher (``feedless_pass``: for items of no feed, pasted ones)."""
+        with self._lock:
+            if feedless_pass not in self._matchers:
+                self._matchers[feedless_pass] = trial_matcher(
+                    self.config, feedless_pass=feedless_pass
+                )
+            return self._matchers[feedless_pass]
 
 
 def _templates() -> Jinja2Templates:

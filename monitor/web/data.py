@@ -20,7 +20,15 @@ from monitor.history.report import FeedStatus, also_carried_by
 from monitor.match.query import QuerySyntaxError
 from monitor.model import Match
 from monitor.web.params import BadParameter, alert_filters, since, text_param
-from monitor.web.trial import TrialError, TrialResult, pasted_items, trial_config, try_items
+from monitor.web.trial import (
+    TrialError,
+    TrialResult,
+    check_watchlist,
+    match_items,
+    pasted_items,
+    trial_config,
+    trial_matcher,
+)
 
 if TYPE_CHECKING:
     from monitor.web.app import Console
@@ -78,13 +86,21 @@ def search_items(console: Console, params: QueryParams) -> list[tuple[StoredItem
 def run_trial(
     console: Console, *, text: str, item_id: str, watchlist: str, yaml_text: str
 ) -> list[TrialResult]:
-    """A pasted text or a stored item, tried on a watchlist of the config or of YAML."""
-    trial = trial_config(console.config, watchlist=watchlist or None, yaml_text=yaml_text)
+    """A pasted text or a stored item, tried on a watchlist of the config (its matcher
+    built once) or on those of a YAML text (a matcher of their own)."""
     if item_id.strip():
         if text.strip():
             raise TrialError("give a text or a stored item id, not both")
         stored = console.history.item(item_id.strip())
         if stored is None:
             raise TrialError(f"no item {item_id.strip()!r} in the history")
-        return try_items(trial, [stored.item], feedless_pass=False)
-    return try_items(trial, pasted_items(text))
+        items, feedless = [stored.item], False
+    else:
+        items, feedless = pasted_items(text), True
+    if watchlist:
+        check_watchlist(console.config, watchlist)
+        return match_items(console.matcher(feedless_pass=feedless), items, only=watchlist)
+    if not yaml_text.strip():
+        raise TrialError("pick a watchlist or write one in YAML")
+    trial = trial_config(console.config, yaml_text)
+    return match_items(trial_matcher(trial, feedless_pass=feedless), items)

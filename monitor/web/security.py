@@ -104,8 +104,15 @@ class Guard:
 
 
 def safe_next(target: str | None) -> str:
-    """Where the login form may send the browser back to: a path of this site only."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Where the login form may send the browser back to: a path of this site only.
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so a
+    path holding any of them could lead to another site."""
+    if (
+        not target
+        or not target.startswith("/")
+        or any(ch in target for ch in "\\\t\r\n")
+        or target.startswith("//")
+    ):
         return "/alerts"
     return target
 

@@ -32,9 +32,11 @@ __all__ = [
     "TRIAL_WATCHLIST",
     "TrialError",
     "TrialResult",
+    "check_watchlist",
+    "match_items",
     "pasted_items",
     "trial_config",
-    "try_items",
+    "trial_matcher",
 ]
 
 TRIAL_WATCHLIST = "try"
@@ -126,13 +128,14 @@ def _check_names(config: Config) -> None:
                     )
 
 
-def trial_config(config: Config, *, watchlist: str | None = None, yaml_text: str = "") -> Config:
-    """``config`` with only the watchlist(s) to try: the one named, or those of the YAML."""
-    if watchlist:
-        if watchlist not in config.watchlists:
-            known = ", ".join(sorted(config.watchlists)) or "none"
-            raise TrialError(f"no watchlist {watchlist!r} in the config (known: {known})")
-        return config.model_copy(update={"watchlists": {watchlist: config.watchlists[watchlist]}})
+def check_watchlist(config: Config, watchlist: str) -> None:
+    if watchlist not in config.watchlists:
+        known = ", ".join(sorted(config.watchlists)) or "none"
+        raise TrialError(f"no watchlist {watchlist!r} in the config (known: {known})")
+
+
+def trial_config(config: Config, yaml_text: str) -> Config:
+    """``config`` with the watchlist(s) of the YAML in place of its own."""
     if not yaml_text.strip():
         raise TrialError("pick a watchlist or write one in YAML")
     data = _read_yaml(yaml_text)
@@ -164,12 +167,20 @@ def trial_config(config: Config, *, watchlist: str | None = None, yaml_text: str
     return trial
 
 
-def try_items(
-    config: Config, items: list[WireItem], *, feedless_pass: bool = True
-) -> list[TrialResult]:
-    """Each item with the matches of ``config``'s watchlists (``trial_config``)."""
+def trial_matcher(config: Config, *, feedless_pass: bool) -> Matcher:
+    """A matcher for ``config`` (``trial_config``'s); a bad ``when:`` is a TrialError.
+    ``feedless_pass``: a pasted text comes from no feed, so ``feeds:`` filters pass it."""
     try:
-        matcher = Matcher(config, feedless_items_pass_feed_filters=feedless_pass)
+        return Matcher(config, feedless_items_pass_feed_filters=feedless_pass)
     except QuerySyntaxError as exc:
         raise TrialError(f"when: {one_line(str(exc), 200)}") from None
-    return [TrialResult(item, tuple(matcher.match(item))) for item in items]
+
+
+def match_items(
+    matcher: Matcher, items: list[WireItem], only: str | None = None
+) -> list[TrialResult]:
+    """Each item with its matches (``only``: of that watchlist alone)."""
+    return [
+        TrialResult(item, tuple(m for m in matcher.match(item) if only in (None, m.watchlist)))
+        for item in items
+    ]

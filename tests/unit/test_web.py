@@ -21,7 +21,7 @@ from monitor.history import History, HistoryBatch, open_history
 from monitor.model import Alert, Hit, WireItem
 from monitor.web import create_app
 from monitor.web.highlight import Segment, excerpt, segments, visible
-from monitor.web.security import CSRF_COOKIE, LOGIN_COOKIE
+from monitor.web.security import CSRF_COOKIE, LOGIN_COOKIE, safe_next
 from monitor.web.serve import is_loopback, refusal, serve
 from tests.webhistory import HOSTILE_TITLE, NOW, TOKEN, alert_of, fill, shipped_config
 
@@ -485,6 +485,14 @@ def test_with_a_token_pages_want_a_login(
     assert client.get("/alerts", follow_redirects=False).status_code == 303
     # with a token, any Host name is answered (behind a token, on a public name)
     assert client.get("/login", headers={"host": "monitor.example.org"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\t/evil.example", "/\\evil.example", "https://evil.example"]
+)
+def test_the_login_never_sends_the_browser_to_another_site(target: str) -> None:
+    assert safe_next(target) == "/alerts"
+    assert safe_next("/alerts/alrt_1?x=1") == "/alerts/alrt_1?x=1"
 
 
 def test_a_non_loopback_address_without_a_token_is_refused(
