@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -28,12 +30,13 @@ from tests.helpers import (
     free_port,
     http_get,
     http_server,
+    monitor_env,
     run_monitor,
     start_monitor,
     stop_processes,
     wait_for,
 )
-from tests.webhistory import HOSTILE_TITLE, NOW
+from tests.webhistory import HOSTILE_TITLE, NOW, TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +83,7 @@ class Console:
     url: str
     history_url: str
     port: int
+    config: Path
 
 
 def _config(tmp_path: Path, feed_port: int, history_url: str) -> Path:
@@ -119,7 +123,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         assert wait_for(lambda: http_get(port, "/alerts")[0] == 200, 30), (
             tmp_path / "web.log"
         ).read_text()
-        yield Console(f"http://127.0.0.1:{port}", history_url, port)
+        yield Console(f"http://127.0.0.1:{port}", history_url, port, config)
     finally:
         stop_processes([web])
         assert web.returncode in (0, -15), (tmp_path / "web.log").read_text()
@@ -254,6 +258,60 @@ def test_pages_fit_a_phone(console: Console) -> None:
             screenshot(page, f"web-{name}-phone")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def _bearer_get(port: int, path: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def test_with_a_token_the_browser_logs_in_and_the_api_wants_the_bearer(
+    console: Console, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    text = (console.config / "monitor.yaml").read_text(encoding="utf-8")
+    (config / "monitor.yaml").write_text(
+        text + '  web: {token: "${WEB_TOKEN}"}\n', encoding="utf-8"
+    )
+    port = free_port()
+    env = monitor_env(tmp_path, WEB_TOKEN=TOKEN)
+    web = start_monitor(
+        ["web", "--config", str(config), "--port", str(port)],
+        tmp_path,
+        stderr=tmp_path / "web.log",
+        env=env,
+    )
+    try:
+        assert wait_for(lambda: http_get(port, "/login")[0] == 200, 30), (
+            tmp_path / "web.log"
+        ).read_text()
+        assert http_get(port, "/api/alerts")[0] == 401
+        assert _bearer_get(port, "/api/alerts", "not-the-token-at-all") == 401
+        assert _bearer_get(port, "/api/alerts", TOKEN) == 200
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{port}/alerts?lang=ar")
+            assert "/login?next=" in page.url
+            page.fill("#token", "not-the-token-at-all")
+            page.click("form.login button[type=submit]")
+            assert "not the token" in page.locator(".error").inner_text()
+            page.fill("#token", TOKEN)
+            screenshot(page, "web-login")
+            page.click("form.login button[type=submit]")
+            page.wait_for_url("**/alerts?lang=ar")
+            assert page.locator("li.alert-row").count() == 1
+            page.click("form.logout button")
+            page.wait_for_url("**/login")
+            page.goto(f"http://127.0.0.1:{port}/feeds")
+            assert "/login?next=" in page.url
+    finally:
+        stop_processes([web])
 
 
 def test_the_web_process_refuses_a_public_address_without_a_token(
