@@ -74,6 +74,7 @@ def alerts(request: Request) -> Response:
         "version": "",
         "live_url": "",
         "next_url": "",
+        "newest_url": "/alerts",
         "every": LIVE_EVERY,
     }
     try:
@@ -92,6 +93,7 @@ def alerts(request: Request) -> Response:
         version=version,
         live_url="/alerts?" + urlencode({**filters, "partial": "list", "seen": version}),
         next_url="/alerts?" + urlencode({**filters, "before": page.next_cursor or ""}),
+        newest_url="/alerts" + (f"?{urlencode(filters)}" if filters else ""),
     )
     return render(request, "_alert_list.html" if partial else "alerts.html", context)
 

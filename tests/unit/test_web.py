@@ -162,6 +162,12 @@ def test_pages_of_alerts_follow_each_other_without_overlap(
     assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 120
     html = client.get("/alerts").text
     assert html.count('class="alert-row"') == 50 and "Older alerts" in html
+    assert "Newest alerts" not in html and "hx-get=" in html
+    older = re.search(r'<a href="([^"]+)">Older alerts</a>', html)
+    assert older is not None
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    assert second.count('class="alert-row"') == 50 and "hx-get=" not in second
+    assert '<a href="/alerts">Newest alerts</a>' in second
 
 
 def test_the_live_list_answers_204_until_an_alert_comes(
