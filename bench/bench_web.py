@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
+from bench_history import drop_schema, postgres_schema
 from results import write_section
 
 from monitor.config.schema import Config, SpeakerConfig, TopicConfig, WatchlistConfig
@@ -122,29 +122,22 @@ def sqlite_url() -> Iterator[str]:
 
 @contextlib.contextmanager
 def postgres_url(server: str) -> Iterator[str]:
-    """A fresh schema on ``server``, dropped afterwards."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, connect_timeout=5, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in server else "?"
+    """A fresh schema on ``server`` (bench_history's), dropped afterwards."""
+    made = postgres_schema(server)
+    if made is None:
+        raise RuntimeError(f"no PostgreSQL at {server}")
+    schema, url = made
     try:
-        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+        yield url
     finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        drop_schema(server, schema)
 
 
 def postgres_answers(server: str) -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(server, connect_timeout=5):
-            return True
-    except Exception as exc:  # no server: measure SQLite only
-        print(f"no PostgreSQL at {server}: {str(exc).splitlines()[0]}", flush=True)
-        return False
+    made = postgres_schema(server)  # prints why when there is none
+    if made is not None:
+        drop_schema(server, made[0])
+    return made is not None
 
 
 def test_client(history: History, state_dir: str) -> object:

@@ -1,13 +1,15 @@
 """A history for the web console's tests, filled the way the monitor fills it: the
 seed stories read by the project's parsers, matched by its matcher against the shipped
-config, their alerts and delivery attempts written by ``History.write``; plus a
-hostile item whose headline carries markup and a bidi override."""
+config, alerts decided on by its story logic, all written by ``History.write`` with
+delivery attempts; plus a hostile item whose headline carries markup and a bidi
+override."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.alerts.decide import decide
 from monitor.config.loader import load_config
 from monitor.config.schema import Config, WebSettings
 from monitor.history import DeliveryAttempt, History, HistoryBatch
@@ -15,6 +17,7 @@ from monitor.match.engine import build_matcher
 from monitor.model import Alert, Match, WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
+from monitor.state.memory import MemoryStore
 from tests.helpers import ROOT, SEEDS
 
 HOSTILE_TITLE = (
@@ -48,35 +51,24 @@ def seed_items() -> list[WireItem]:
     return found
 
 
-def alert_of(item: WireItem, match: Match, ident: str, at: datetime) -> Alert:
-    return Alert(
-        id=ident,
-        watchlist=match.watchlist,
-        item=item,
-        topics=match.topics,
-        speakers=match.speakers,
-        hits=match.hits,
-        story_id=item.story,
-        sources=(item.publisher or item.source,),
-        channels=("stdout", "archive"),
-        created_at=at.isoformat(),
-    )
-
-
 def fill(history: History, config: Config) -> dict[str, Alert]:
-    """Write the seeds and the hostile item; the alerts by item id (a minute apart,
-    the first item the oldest)."""
+    """Write the seeds and the hostile item, each matched and decided on as the runner
+    does, a minute apart (the first item the oldest); the alerts by item id."""
     matcher = build_matcher(config)
+    store = MemoryStore()
     items = [*seed_items(), HOSTILE]
     alerts: dict[str, Alert] = {}
     matches: list[tuple[str, Match]] = []
     attempts: list[DeliveryAttempt] = []
     for index, item in enumerate(items):
+        at = NOW + timedelta(minutes=index)
         for match in matcher.match(item):
-            at = NOW + timedelta(minutes=index)
-            alert = alert_of(item, match, f"alrt_{index:03d}", at)
-            alerts[item.id] = alert
             matches.append((item.id, match))
+            window = config.settings.story_window
+            alert = decide(match, item, store, window=window, now=at.timestamp())
+            if alert is None:
+                continue
+            alerts[item.id] = alert
             attempts.append(DeliveryAttempt(alert.id, "stdout", 1, "sent", at))
             attempts.append(DeliveryAttempt(alert.id, "archive", 1, "retry", at, "disk full"))
             attempts.append(

@@ -31,7 +31,8 @@ def test_alert_pages_and_filters_on_postgresql(history: History, tmp_path: Path)
     alerts: dict[str, Alert] = fill(history, config)
     client = TestClient(create_app(config, history=history), base_url="http://127.0.0.1")
     listed = client.get("/api/alerts").json()["alerts"]
-    assert [a["id"] for a in listed] == sorted((a.id for a in alerts.values()), reverse=True)
+    newest_first = sorted(alerts.values(), key=lambda a: a.created_at, reverse=True)
+    assert [a["id"] for a in listed] == [a.id for a in newest_first]
     arabic = next(a for a in alerts.values() if a.item.language == "ar")
     assert [a["id"] for a in client.get("/api/alerts?lang=ar").json()["alerts"]] == [arabic.id]
     peskov = {a.id for a in alerts.values() if any(s.name == "Dmitry Peskov" for s in a.speakers)}

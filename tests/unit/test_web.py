@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from monitor.web import create_app
 from monitor.web.highlight import Segment, excerpt, segments, visible
 from monitor.web.security import CSRF_COOKIE, LOGIN_COOKIE, safe_next
 from monitor.web.serve import is_loopback, refusal, serve
-from tests.webhistory import HOSTILE_TITLE, NOW, TOKEN, alert_of, fill, shipped_config
+from tests.webhistory import HOSTILE_TITLE, NOW, TOKEN, fill, shipped_config
 
 BASE = "http://127.0.0.1"
 # nine levels of nine aliases: hundreds of millions of nodes once expanded
@@ -105,8 +106,9 @@ def test_alerts_page_lists_newest_first_with_source_topics_and_speakers(
 ) -> None:
     answer = client.get("/alerts")
     assert answer.status_code == 200
-    ids = re.findall(r'href="/alerts/(alrt_\d+)"', answer.text)
-    assert ids == sorted((a.id for a in alerts.values()), reverse=True)
+    ids = re.findall(r'href="/alerts/(alrt_\w+)"', answer.text)
+    newest_first = sorted(alerts.values(), key=lambda a: a.created_at, reverse=True)
+    assert len(alerts) == 6 and ids == [a.id for a in newest_first]
     row = answer.text.split(f'href="/alerts/{arabic(alerts).id}"')[1].split("</li>\n")[0]
     assert "UrduPoint" in row
     assert '<li class="chip topic">NATO</li>' in row
@@ -118,7 +120,7 @@ def test_alerts_filters_narrow_the_list(client: TestClient, alerts: dict[str, Al
     def listed(query: str) -> list[str]:
         answer = client.get(f"/alerts?{query}")
         assert answer.status_code == 200, answer.text
-        return re.findall(r'href="/alerts/(alrt_\d+)"', answer.text)
+        return re.findall(r'href="/alerts/(alrt_\w+)"', answer.text)
 
     assert listed("lang=ar") == [arabic(alerts).id]
     assert listed("lang=xx") == []
@@ -140,15 +142,18 @@ def test_a_bad_filter_is_one_line_and_400(client: TestClient) -> None:
 
 
 def test_pages_of_alerts_follow_each_other_without_overlap(
-    history: History, tmp_path: Path
+    history: History, alerts: dict[str, Alert], tmp_path: Path
 ) -> None:
-    config = shipped_config(tmp_path / "state")
-    item = WireItem(id="x", title="NATO", body="", source="s", language="en", feed_id="f")
-    from monitor.match.engine import build_matcher
-
-    (match,) = build_matcher(config).match(item)
-    many = [alert_of(item, match, f"a{n:03d}", NOW + timedelta(seconds=n // 2)) for n in range(120)]
-    history.write(HistoryBatch(items=(item,), alerts=tuple(many)))
+    # 120 more, a second apart in pairs (ties broken by id), after the fixture's six
+    base = arabic(alerts)
+    later = datetime.fromisoformat(max(a.created_at for a in alerts.values()))
+    many = [
+        replace(
+            base, id=f"a{n:03d}", created_at=(later + timedelta(seconds=1 + n // 2)).isoformat()
+        )
+        for n in range(120)
+    ]
+    history.write(HistoryBatch(alerts=tuple(many)))
     client = client_for(history, tmp_path)
     seen: list[str] = []
     params: dict[str, str] = {}
@@ -159,7 +164,8 @@ def test_pages_of_alerts_follow_each_other_without_overlap(
         if page["next"] is None:
             break
         params = {"before": page["next"]}
-    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 120
+    assert seen[:120] == [f"a{n:03d}" for n in reversed(range(120))]
+    assert len(seen) == len(set(seen)) == 126
     html = client.get("/alerts").text
     assert html.count('class="alert-row"') == 50 and "Older alerts" in html
     assert "Newest alerts" not in html and "hx-get=" in html
