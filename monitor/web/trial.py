@@ -5,8 +5,9 @@ as ``monitor match -`` reads stdin (a plain wire story: first line the headline;
 feed, NewsML, ninjs); the watchlist is one of the config's, or YAML: either one
 watchlist (``topics: [NATO]``, ``when: …``: the config's topics and speakers by name)
 or a fragment with ``topics:``/``speakers:`` definitions and ``watchlists:``, tried
-in place of the config's watchlists. The matcher is built for the trial alone and
-dropped; no alert is made, nothing is stored.
+in place of the config's watchlists. A YAML watchlist gets a matcher of its own,
+dropped after the trial (a configured one uses the console's); no alert is made,
+nothing is stored.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""What the templates and the API show of an alert, an item and a feed: plain data
-built from the history's records. Pure, no I/O.
+"""What the pages show of an alert, an item and its evidence: plain data built from
+the history's records, feed text made inert (``highlight.visible``). Pure, no I/O.
 
-The JSON shapes are those of ``monitor alerts show --json`` and ``monitor feeds status
---json`` (``monitor.history.report``), so the API and the commands agree.
+(The API's alerts and feeds are ``monitor.history.report``'s JSON, as the commands
+print them; ``match_json`` is a match's evidence as ``monitor match`` prints it.)
 """
 
 from __future__ import annotations
