@@ -2,12 +2,12 @@
 
 Pure but for the history read of a stored item (done by the caller). The text is read
 as ``monitor match -`` reads stdin (a plain wire story: first line the headline; or a
-feed, NewsML, ninjs); the watchlist is one of the config's, or YAML: either one
-watchlist (``topics: [NATO]``, ``when: …``: the config's topics and speakers by name)
-or a fragment with ``topics:``/``speakers:`` definitions and ``watchlists:``, tried
-in place of the config's watchlists. A YAML watchlist gets a matcher of its own,
-dropped after the trial (a configured one uses the console's); no alert is made,
-nothing is stored.
+feed, NewsML, ninjs), and as a story when it looks like markup but is none. The
+watchlist is one of the config's, or YAML: either one watchlist (``topics: [NATO]``,
+``when: …``: the config's topics and speakers by name) or a fragment with
+``topics:``/``speakers:`` definitions and ``watchlists:``, tried in place of the
+config's watchlists. A YAML watchlist gets a matcher of its own, dropped after the
+trial (a configured one uses the console's); no alert is made, nothing is stored.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from monitor.match.query import QuerySyntaxError
 from monitor.model import Match, WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
+from monitor.sources.wire import parse_wire_text
 
 __all__ = [
     "MAX_TRIAL_ITEMS",
@@ -64,10 +65,14 @@ def pasted_items(text: str) -> list[WireItem]:
         raise TrialError("the text is empty")
     if len(text) > MAX_TRIAL_TEXT:
         raise TrialError(f"the text is longer than {MAX_TRIAL_TEXT} characters")
+    data = text.encode("utf-8", "replace")
     try:
-        found = parse_bytes(text.encode("utf-8", "replace"), SourceContext(source=_PASTED))
+        found = parse_bytes(data, SourceContext(source=_PASTED))
     except ParseError as exc:
-        raise TrialError(one_line(str(exc))) from None
+        try:  # not a feed after all: a story whose headline starts with "<" or "{"
+            found = parse_wire_text(data, SourceContext(source=_PASTED))
+        except ParseError:
+            raise TrialError(one_line(str(exc))) from None
     if not found:
         raise TrialError("no item in the text")
     return found[:MAX_TRIAL_ITEMS]

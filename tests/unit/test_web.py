@@ -351,6 +351,17 @@ def test_the_try_form_shows_matches_and_stores_nothing(
     assert _count_alerts(history) == before
 
 
+def test_a_hostile_pasted_text_is_text_too(client: TestClient) -> None:
+    token = _csrf(client)
+    text = HOSTILE_TITLE + "\n\nNATO <b>bold</b> \u202e reversed"
+    answer = client.post("/try", data={"csrf": token, "text": text, "watchlist": "russia-nato"})
+    results = answer.text.split('id="results-h"')[1]
+    assert "<script>window" not in results and "<img src=x" not in results
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in results
+    assert "\u202e" not in results and "[U+202E]" in results
+    assert '<mark title="NATO">NATO</mark>' in results
+
+
 def test_the_try_form_without_its_csrf_token_is_refused(client: TestClient) -> None:
     _csrf(client)
     for data in ({"text": "NATO", "watchlist": "russia-nato"},
