@@ -22,7 +22,14 @@ from monitor.history.store import History, _aware, utc_naive
 from monitor.history.tables import alerts, items
 from monitor.model import Alert
 
-__all__ = ["AlertFilters", "AlertPage", "alert_page", "cursor_of", "parse_cursor"]
+__all__ = [
+    "AlertFilters",
+    "AlertPage",
+    "alert_page",
+    "alerts_of_items",
+    "cursor_of",
+    "parse_cursor",
+]
 
 PAGE_SIZE = 50
 _SPEAKER_SCAN = 200  # rows read per round when the speaker filter drops some
@@ -118,3 +125,19 @@ def alert_page(history: History, filters: AlertFilters, size: int = PAGE_SIZE) -
             break
         cursor = (utc_naive(rows[-1].created_at), rows[-1].id)
     return AlertPage(tuple(found), cursor_of(found[-1]) if more and found else None)
+
+
+def alerts_of_items(history: History, item_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """The alerts each item raised, as ``(alert id, watchlist)``, by item id (the
+    ``ix_alerts_item_id`` index finds them)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    if not item_ids:
+        return found
+    statement = (
+        sa.select(alerts.c.item_id, alerts.c.id, alerts.c.watchlist)
+        .where(alerts.c.item_id.in_(sorted(set(item_ids))))
+        .order_by(alerts.c.watchlist)
+    )
+    for row in history._read(statement):
+        found.setdefault(row.item_id, []).append((row.id, row.watchlist))
+    return found

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from starlette.datastructures import QueryParams
 
-from monitor.history.alert_pages import AlertPage, alert_page
+from monitor.history.alert_pages import AlertPage, alert_page, alerts_of_items
 from monitor.history.find import search
 from monitor.history.readers import story_outlets
 from monitor.history.records import StoredAlert, StoredItem
@@ -33,7 +33,15 @@ from monitor.web.trial import (
 if TYPE_CHECKING:
     from monitor.web.app import Console
 
-__all__ = ["MAX_SEARCH", "alert_with_outlets", "alerts", "feeds", "run_trial", "search_items"]
+__all__ = [
+    "MAX_SEARCH",
+    "alert_with_outlets",
+    "alerts",
+    "feeds",
+    "raised",
+    "run_trial",
+    "search_items",
+]
 
 MAX_SEARCH = 50
 
@@ -81,6 +89,13 @@ def search_items(console: Console, params: QueryParams) -> list[tuple[StoredItem
         )
     except QuerySyntaxError as exc:
         raise BadParameter(f"q: {exc}") from None
+
+
+def raised(
+    console: Console, found: list[tuple[StoredItem, Match]]
+) -> dict[str, list[tuple[str, str]]]:
+    """The alerts the items found raised (``(alert id, watchlist)`` by item id)."""
+    return alerts_of_items(console.history, [stored.item.id for stored, _ in found])
 
 
 def run_trial(

@@ -136,10 +136,12 @@ def search(request: Request) -> Response:
     except BadParameter as exc:
         context["error"] = str(exc)
         return render(request, "search.html", context, 400)
+    alerted = data.raised(_console(request), found)
     context["results"] = [
         {
             "stored": stored,
             "match": match,
+            "alerts": alerted.get(stored.item.id, []),
             "title": item_view(stored.item, match.hits).title,
             "excerpt": excerpt(stored.item.body, match.hits, "body"),
         }

@@ -33,6 +33,7 @@ GATEKEEPERS = {
         "monitor/history/migrations/versions/0001_initial.py",
     },
     "alembic": {
+        "monitor/history/migrations/versions/0002_alerts_by_item.py",
         "monitor/history/database.py",
         "monitor/history/migrations/env.py",
         "monitor/history/migrations/versions/0001_initial.py",

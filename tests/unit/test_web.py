@@ -316,6 +316,8 @@ def test_search_finds_arabic_by_a_clitic_form_and_marks_it(
     ]
     text = client.get("/search", params={"q": "الناتو"}).text
     assert "<mark" in text and 'lang="ar"' in text
+    link = f'<a href="/alerts/{arabic(alerts).id}">Alert of russia-nato</a>'
+    assert link in text  # the search leads to the alert the item raised
     bad = client.get("/search", params={"q": "NATO AND ("})
     assert bad.status_code == 400 and "q: " in bad.text
 
