@@ -13,6 +13,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -64,6 +65,11 @@ def parse_duration(value: Any) -> float:
     if seconds > MAX_DURATION:
         raise ValueError("an interval must be at most 366d")
     return seconds
+
+
+def duration_ago(value: Any) -> datetime:
+    """The UTC time ``value`` (``parse_duration``'s, ``"24h"``) before now: a ``--since``."""
+    return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
 
 
 def check_url(value: str, schemes: tuple[str, ...]) -> str:
@@ -569,6 +575,28 @@ _check_max_feed_bytes = _at_least(1, "must be at least 1 (bytes)")
 _check_delivery_attempts = _at_least(1, "must be at least 1: the first try counts")
 
 
+# `monitor web` beyond loopback needs a token: long enough that guessing is hopeless
+MIN_WEB_TOKEN = 16
+
+
+def _check_web_token(value: str | None) -> str | None:
+    """Empty (``${WEB_TOKEN:-}`` unset) is no token; a short one is refused. Messages
+    never show the value."""
+    if not value:
+        return None
+    if len(value) < MIN_WEB_TOKEN:
+        raise ValueError(f"too short: at least {MIN_WEB_TOKEN} characters (value not shown)")
+    if not _HEADER_VALUE.match(value) or value != value.strip():
+        raise ValueError("must be printable ASCII without spaces at its ends (value not shown)")
+    return value
+
+
+class WebSettings(_Strict):
+    """``monitor web``: the token for the API (bearer) and the pages (login form)."""
+
+    token: Annotated[str | None, AfterValidator(_check_web_token)] = Field(default=None, repr=False)
+
+
 class Settings(_Strict):
     broker_url: BrokerUrl = None  # absent: the embedded runner, no Redis needed
     store: StoreUrl = None  # sqlite:///path, memory: or redis://...; default: state_dir
@@ -596,6 +624,7 @@ class Settings(_Strict):
     visibility_timeout: Annotated[Duration, AfterValidator(_check_visibility_timeout)] = (
         DEFAULT_VISIBILITY_TIMEOUT
     )
+    web: WebSettings = Field(default_factory=WebSettings)
 
 
 class Config(_Strict):

@@ -29,6 +29,7 @@ GATEKEEPERS = {
     # date parser, URL join and text fixes so that both give the same items.
     "feedparser": {"monitor/sources/feeds.py", "monitor/sources/fastfeed.py"},
     "sqlalchemy": {
+        "monitor/history/alert_pages.py",  # the web console's pages of alerts
         "monitor/history/database.py",
         "monitor/history/readers.py",  # the operators' queries (stats, feeds, replay)
         "monitor/history/search.py",
@@ -37,6 +38,7 @@ GATEKEEPERS = {
         "monitor/history/migrations/versions/0001_initial.py",
     },
     "alembic": {
+        "monitor/history/migrations/versions/0002_alerts_by_item.py",
         "monitor/history/database.py",
         "monitor/history/migrations/env.py",
         "monitor/history/migrations/versions/0001_initial.py",
