@@ -547,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     worst = [variant(item, "all", matching=True) for item in make_items(total, 1, "w", args.vocab)]
     paced = max(1, int(args.rate * args.seconds))
     # Items of their own, not the throughput items again: a copy of an item under a new id
-    # is the same story, which raises no second alert (SPEC: one alert per story).
+    # is the same story, which raises no second alert (docs/delivery.md: one alert per story).
     late = make_items(paced, 50, "lat", args.vocab, seed=4)
     feeds = split_feeds(items, args.feeds)
     rows: list[tuple[str, str, str, str]] = []

@@ -1,4 +1,4 @@
-"""The ``monitor`` command (SPEC section 4): argument parsing and exit codes.
+"""The ``monitor`` command (the README's Commands): argument parsing and exit codes.
 
 Results go to stdout, logs to stderr. Every command takes ``--config``. User
 faults (bad config, unreadable input) end as one line each and exit 1, never a
@@ -161,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         help="items queued and not yet processed (distributed mode); search the history",
     )
     items.add_argument("action", choices=["list", "dead", "search"])
-    items.add_argument("query", nargs="?", help="search: a query (SPEC 3) over the history")
+    items.add_argument("query", nargs="?", help="search: a when: query over the history")
     items.add_argument("--since", metavar="D", help="search: seen in the last D (7d, 12h)")
     items.add_argument("--feed", metavar="F", help="search: items of feed F only")
     items.add_argument("--lang", metavar="L", help="search: items in language L only")
@@ -185,8 +185,8 @@ def _parser() -> argparse.ArgumentParser:
 def _history_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """``backtest``, ``feeds`` and ``stats``: the history's readers (SPEC 7)."""
-    # backtest's --config is the NEW config (SPEC 4); the current one is given before
+    """``backtest``, ``feeds`` and ``stats``: the history's readers (docs/history.md)."""
+    # backtest's --config is the NEW config (the README's Commands); the current one is given before
     # the command (`monitor --config CURRENT backtest --config NEW`) or is the default
     backtest = sub.add_parser("backtest", help="what a watchlist or new config would alert")
     backtest.add_argument("--log-level", default=argparse.SUPPRESS, help="debug, info, ...")
@@ -308,7 +308,7 @@ def cmd_match(args: argparse.Namespace) -> int:
             known = ", ".join(f.id for f in config.feeds) or "none"
             print(f"monitor: --feed {args.feed}: no such feed (known: {known})", file=sys.stderr)
             return 1
-    # files read as no feed's items: SPEC 5 has them pass feeds: filters (--feed: strict)
+    # files read as no feed's items pass feeds: filters (README, Commands; --feed: strict)
     matcher = build_matcher(config, feedless_items_pass_feed_filters=feed is None)
     failures = 0
     for source, data in _read_inputs(args.inputs):
@@ -354,7 +354,7 @@ def _read_inputs(inputs: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
 def match_lines(
     source: str, item: WireItem, matches: list[Match], *, include_unmatched: bool
 ) -> list[dict[str, object]]:
-    """The JSON objects of SPEC section 5 for one item."""
+    """The JSON objects of docs/output.md for one item."""
     lines: list[dict[str, object]] = []
     for match in matches:
         lines.append(
@@ -382,7 +382,7 @@ def match_lines(
 
 
 def _hit_fields(hit: dict[str, object]) -> dict[str, object]:
-    # SPEC 5 names exactly these fields; snippets belong to alerts (SPEC 6).
+    # docs/output.md names exactly these fields; snippets belong to alerts.
     return {key: value for key, value in hit.items() if key != "snippet"}
 
 
@@ -648,7 +648,7 @@ def _items(args: argparse.Namespace, config: Config, *, distributed: bool) -> in
 
 
 def _carried_by(payload: str, store: Store) -> str:
-    """The outlets of a ledger entry's alert, ``"A; also carried by B, C"`` (SPEC 6), with
+    """The outlets of a ledger entry's alert, ``"A; also carried by B, C"`` (docs/delivery.md), with
     those its story record gathered since (a delivery not sent yet takes them when it
     goes); "" when the payload cannot tell."""
     from monitor.alerts.decide import current_story

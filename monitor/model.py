@@ -1,7 +1,7 @@
 """Plain data that flows between the stages: items, hits, matches, alerts.
 
 Frozen dataclasses only; no I/O, no behaviour beyond (de)serialisation to the
-JSON shapes of SPEC sections 5 and 6. Everything here must survive a round trip
+JSON shapes of docs/output.md. Everything here must survive a round trip
 through JSON, because the distributed runner passes it between Celery tasks.
 """
 
@@ -42,7 +42,7 @@ class WireItem:
     fetched_at: str | None = None  # ISO 8601 UTC timestamp
 
     def summary(self) -> dict[str, Any]:
-        """The ``item`` object of SPEC section 5."""
+        """The ``item`` object of docs/output.md."""
         return {
             "id": self.id,
             "title": self.title,
@@ -174,7 +174,7 @@ class Alert:
     update: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``alert`` object of SPEC section 6 (webhook body and file channel)."""
+        """The ``alert`` object of docs/output.md (webhook body and file channel)."""
         return {
             "id": self.id,
             "watchlist": self.watchlist,

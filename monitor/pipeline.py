@@ -514,7 +514,7 @@ def record_addition(record: StoryRecord, channels: Iterable[str], store: Store) 
     """Write a story's new outlets into the ledger payload of its alert where it was
     already sent, so ``monitor alerts list`` shows them after the story window too.
 
-    Nothing is sent (SPEC 6: one alert per story). Only ``sent`` entries are rewritten:
+    Nothing is sent (docs/delivery.md: one alert per story). Only ``sent`` entries are rewritten:
     sent is final (no sender writes the entry again), so this read-then-write races with
     nobody; a delivery not yet sent takes the outlets from the story record when it goes
     (``decide.current_story``) and records them then. One being sent at this very moment

@@ -131,7 +131,7 @@ class EmbeddedRunner:
         self.pool = FetchPool()
         # /healthz of `monitor run --metrics-port`: when the poll loop last went round
         self.heartbeat = metrics.Heartbeat("last_poll_loop", max_age=LOOP_STALE_AFTER)
-        # SPEC 7: every item, match, alert and delivery attempt (``_polled``, ``_deliver``)
+        # docs/history.md: every item, match, alert and delivery attempt (``_polled``, ``_deliver``)
         self.history = HistoryRecorder(runtime.config.settings, stop=self.stop)
 
     # --- the loop -------------------------------------------------------------------

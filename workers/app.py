@@ -129,7 +129,7 @@ def celery_settings(config: Config) -> dict[str, Any]:
             "visibility_timeout": visibility,
             "unacked_restore_interval": UNACKED_RESTORE_INTERVAL,
             # Without it kombu scans only every 10th interval: a killed worker's tasks
-            # came back after 95 s instead of 12 s (RELIABILITY.md).
+            # came back after 95 s instead of 12 s (docs/delivery.md).
             "unacked_restore_throttle": 1,
         },
         "worker_hijack_root_logger": False,
@@ -187,7 +187,7 @@ def runtime() -> Runtime:
 def _setup_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
     """Celery configures no logging of its own once this signal has a receiver: no
     plain-text handler on the root logger, no stdout/stderr redirected into log
-    records. Ours renders Celery's records as JSON lines like every other (SPEC 4), at
+    records. Ours renders Celery's records as JSON lines like every other (README, Commands), at
     the worker's ``--loglevel`` (also for ``celery -A workers.app worker``)."""
     name = logging.getLevelName(loglevel) if isinstance(loglevel, int) else loglevel
     configure_logging(str(name or "info").lower())

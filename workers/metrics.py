@@ -72,7 +72,7 @@ def _pool_child_gone(pid: int | None = None, **kwargs: Any) -> None:
 
 
 def broker_health(broker_url: str) -> HealthCheck:
-    """A worker is healthy while its broker answers PING (RELIABILITY: after a Redis
+    """A worker is healthy while its broker answers PING (docs/delivery.md: after a Redis
     restart a worker may not notice: the check asks the broker, not the process)."""
     client = redis.Redis.from_url(
         broker_url,

@@ -272,7 +272,7 @@ def run_poller(
         queued_stale_after=queued_older_than,
     )
     while not stop.is_set():
-        # a changed config: its feeds and digests count from this tick (RELIABILITY 17)
+        # a changed config: its feeds and digests count from this tick (README, Configuration)
         config = (reloader.check() if reloader is not None else None) or config
         try:
             queued = poll_due_feeds(config, store)

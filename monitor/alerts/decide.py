@@ -32,7 +32,7 @@ Deciding the item that raised an alert again (a redelivered task) returns the sa
 alert, so a crash between deciding and delivering loses nothing; the delivery ledger
 keeps a channel from getting it twice. Otherwise, when a story is already known
 within the window, ``decide`` returns ``None`` and adds
-the item's outlet to ``StoryRecord.sources`` (SPEC 6: "adds to the alert already
+the item's outlet to ``StoryRecord.sources`` (docs/delivery.md: "adds to the alert already
 sent"). It does not send an update alert: the record keeps the outlets for display
 ("also carried by ...") and counts the additions in ``updates``. The record filed
 under the alert's primary name (``StoryRecord.primary``) is rewritten on every
@@ -249,7 +249,7 @@ def _alert(match: Match, item: WireItem, new_id: str, source: str, first_seen: f
         item=item,
         topics=match.topics,
         speakers=match.speakers,
-        # SPEC 6: hits carry snippets; fill any the matcher left empty.
+        # docs/delivery.md: hits carry snippets; fill any the matcher left empty.
         hits=tuple(
             h if h.snippet else replace(h, snippet=snippet_text(item, h)) for h in match.hits
         ),

@@ -140,7 +140,7 @@ def deliver(
             attempts=previous.attempts if previous is not None else 0,
             detail="another sender holds it",
         )
-    # SPEC 6: outlets that carried the story since it was decided go out with it, and
+    # docs/delivery.md: outlets that carried the story since it was decided go out with it, and
     # the ledger records what was sent (``monitor alerts list`` shows it).
     alert = current_story(alert, store)
     payload = ledger_payload(alert)

@@ -205,7 +205,7 @@ def render_digest_html(alerts: list[Alert], held: int = 0, public_url: str | Non
 
 
 def alert_json(alert: Alert, public_url: str | None = None) -> dict[str, object]:
-    """The ``alert`` object of SPEC 6, plus ``alert_url`` (its page) with ``public_url``."""
+    """The ``alert`` object of docs/output.md, plus ``alert_url`` (its page) with ``public_url``."""
     data: dict[str, object] = alert.to_dict()
     page = alert_page_url(public_url, alert.id)
     if page:
@@ -214,7 +214,7 @@ def alert_json(alert: Alert, public_url: str | None = None) -> dict[str, object]
 
 
 def webhook_body(alert: Alert, public_url: str | None = None) -> bytes:
-    """The webhook POST body of SPEC 6 (also one line of the file channel)."""
+    """The webhook POST body of docs/output.md (also one line of the file channel)."""
     return json_bytes(
         {"type": "monitor.alert", "version": 1, "alert": alert_json(alert, public_url)}
     )

@@ -1,4 +1,4 @@
-"""Load the monitor's YAML configuration (SPEC section 1): files in, a validated ``Config`` out.
+"""Load the monitor's YAML configuration (docs/config.md): files in, a validated ``Config`` out.
 
 Owns reading config files (the only I/O here), ``${VAR}`` interpolation (with
 ``paths.py``, the only reader of ``os.environ``), merging a directory of files, the
@@ -497,7 +497,8 @@ class _Loader:
         return result
 
     def _interpolate_key(self, key: Any, path: KeyPath, done: dict[Any, Any]) -> Any:
-        """``key`` with its ``${VAR}`` expanded (SPEC: "in any string"), its lines moved along."""
+        """``key`` with its ``${VAR}`` expanded (in any string: docs/config.md), its lines
+        moved along."""
         if not isinstance(key, str) or "${" not in key:
             return key
         name = self._expand(key, (*path, key))

@@ -14,7 +14,7 @@ DEFAULT_CONFIG = Path("config")
 
 
 def default_config_path() -> Path:
-    """``$MONITOR_CONFIG`` when set, else ``./config`` (SPEC section 1)."""
+    """``$MONITOR_CONFIG`` when set, else ``./config`` (docs/config.md)."""
     return Path(os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
 
 

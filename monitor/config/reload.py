@@ -1,4 +1,4 @@
-"""Reloading the config in a long-running process, keeping the last good one (RELIABILITY 17).
+"""Reloading the config in a long-running process, keeping the last good one.
 
 ``ConfigReloader`` is shared by ``monitor run``, the poller and every Celery worker
 process; each of them only calls ``check()`` once per tick (or per task) and swaps in

@@ -1,4 +1,4 @@
-"""The configuration's shape: pydantic models for SPEC section 1.
+"""The configuration's shape: pydantic models for docs/config.md.
 
 Pure validation, no I/O and no environment access (``loader.py`` reads files and
 interpolates ``${VAR}`` before these models see the data). Field names are the
@@ -376,7 +376,7 @@ class WebhookChannel(_Channel):
     secret: WebhookSecret | None = Field(default=None, repr=False)
     allow_private: bool = False
     timeout: Duration = 10.0
-    # json: SPEC 6's signed body; the others: each chat service's incoming-webhook shape
+    # json: docs/output.md's signed body; the others: each chat service's incoming-webhook shape
     format: Literal["json", "slack", "teams", "discord"] = "json"
 
 
@@ -557,7 +557,7 @@ _check_seen_retention = _at_least(
 # Celery on Redis re-delivers a task not acknowledged within this long (a worker killed
 # outright: its reserved tasks come back then), and the poller counts a queued item or
 # delivery as lost after as long: so it bounds how late a dead worker's items alert
-# (SPEC: within 2 minutes by default). workers/ kills every task after 2/3 of it (at least
+# (docs/config.md: within 2 minutes by default). workers/ kills every task after 2/3 of it (at least
 # 20 s) and caps every retry countdown at a quarter of it (kombu#337). Below 1m a task
 # would be given less than 40 s, less than one fetch may take (fetch_timeout: 30s).
 DEFAULT_VISIBILITY_TIMEOUT = 90.0

@@ -1,4 +1,4 @@
-"""The history: every item seen, match, alert and delivery attempt, in SQL (SPEC 7).
+"""The history: every item seen, match, alert and delivery attempt, in SQL (docs/history.md).
 
 ``open_history(url)`` opens SQLite or PostgreSQL and upgrades the schema to the
 newest migration; the ``History`` it returns writes batches and answers the

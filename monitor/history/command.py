@@ -1,7 +1,7 @@
 """``monitor items search``: the command's arguments in, JSON Lines out.
 
 Does I/O: opens the history (``settings.history_url``), prints one JSON object per
-item found to stdout, newest first: the item (SPEC 5's ``item`` with its feed and
+item found to stdout, newest first: the item (docs/output.md's ``item`` with its feed and
 when it was seen) and the evidence (topics, speakers, hits). Errors are one line on
 stderr and exit 1 (2 for a malformed query or option).
 """

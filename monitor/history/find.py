@@ -1,4 +1,4 @@
-"""``monitor items search``: a SPEC 3 query over the history.
+"""``monitor items search``: a query (docs/matching.md) over the history.
 
 Pure but for the reads through ``History``. The query is compiled by the matcher as
 the ``when:`` of a watchlist of its own (so topic and speaker names, ``NEAR/n``,

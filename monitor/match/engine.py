@@ -3,7 +3,7 @@
 Pure, no I/O. ``build_matcher(config)`` compiles every topic term, exclude
 phrase, speaker alias and query literal of the config into one ``TermIndex``
 once; ``Matcher.match(item)`` tokenises the title and body, finds every term in
-one pass per field, then evaluates each watchlist (SPEC sections 2 and 3):
+one pass per field, then evaluates each watchlist (docs/matching.md):
 
 - ``when: any``: any of its topics or speakers found;
 - ``when: all``: all its topics found and, if it lists speakers, one of them;
@@ -213,7 +213,7 @@ class Matcher:
         feedless_items_pass_feed_filters: bool = False,
     ) -> None:
         self.config = config
-        # True only for ``monitor match`` on local files without --feed: SPEC 5 shows such
+        # True only for ``monitor match`` on local files without --feed: the README shows such
         # a file (from no feed) matching a watchlist whose ``feeds:`` names a feed. The
         # runner and workers keep it False, so that an item which lost its feed id fails
         # a ``feeds:`` filter instead of passing every one.

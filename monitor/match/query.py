@@ -1,4 +1,4 @@
-"""Parse watchlist ``when:`` queries (SPEC section 3) into a small AST.
+"""Parse watchlist ``when:`` queries (docs/matching.md, Queries) into a small AST.
 
 Pure: no I/O. The grammar, loosest binding first::
 
@@ -81,7 +81,7 @@ class Speaker:
 
 @dataclass(frozen=True)
 class TopicRef:
-    """``topic:"Name"``: explicitly a topic (an extension of SPEC section 3)."""
+    """``topic:"Name"``: explicitly a topic (an extension of docs/matching.md, Queries)."""
 
     name: str
     column: int = 1

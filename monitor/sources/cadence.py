@@ -1,4 +1,4 @@
-"""Adaptive polling (SPEC 1: ``every`` is the base interval, adaptive within limits).
+"""Adaptive polling (docs/config.md: ``every`` is the base interval, adaptive within limits).
 
 Pure: no I/O, no clock. Both runners use it, through ``pipeline.poll_feed`` (which
 puts the interval in ``PollResult.interval`` and the feed state): the embedded runner

@@ -90,7 +90,7 @@ _NAMES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def _fold(text: str) -> str:
-    """The project's fold (``monitor.text.normalize``, SPEC section 2: NFKC, case,
+    """The project's fold (``monitor.text.normalize``, docs/matching.md: NFKC, case,
     Arabic marks and letter variants, Arabic-Indic digits, tatweel and bidi
     marks), with two dateline-specific differences:
 

@@ -53,7 +53,7 @@ def canonical_url(url: str) -> str:
 def unique_item_id(
     guid: str | None, link: str | None, content: tuple[str, ...], seen: set[str]
 ) -> str:
-    """The id rule of SPEC: guid, else canonical link, else content hash.
+    """The id rule (docs/output.md, ``item.id``): guid, else canonical link, else content hash.
 
     An id already in ``seen`` (taken by an earlier entry of the same feed: a
     CMS that gives every entry one guid) falls through to the next rule, as

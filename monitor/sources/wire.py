@@ -1,4 +1,4 @@
-"""Plain-text wire stories (SPEC section 4): headline line, then the body.
+"""Plain-text wire stories (the README's Commands): headline line, then the body.
 
 Owns the text-story conventions: the headline line, a headline repeated as
 the first body line, IPTC 7901/ANPA envelopes around a plain story, and the

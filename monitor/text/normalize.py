@@ -4,7 +4,7 @@ Pure, no I/O. ``normalize_token`` is called for every token of every item, so it
 is cached; it never changes the number of tokens (it works on one token at a
 time), which is what lets hits keep offsets into the original text.
 
-What is folded (SPEC section 2): Unicode NFKC, case (``casefold``), accents and
+What is folded (docs/matching.md): Unicode NFKC, case (``casefold``), accents and
 every other combining mark (this also removes Arabic tashkeel and the hamza
 carried on alef), tatweel, bidi and zero-width marks; Arabic letter variants
 (أ إ آ ٱ -> ا, ى ی -> ي, ة -> ه, ک -> ك, ھ -> ه); Arabic-Indic and Persian digits

@@ -2,7 +2,7 @@
 the poller process, started as `monitor worker` / `monitor poller` are. One
 seed item dropped into the folder must come out as one alert in the archive;
 the same file again adds nothing; another story adds a second alert. Every line either
-process writes to stderr is a JSON log line (SPEC 4), Celery's own included."""
+process writes to stderr is a JSON log line (the README's Commands), Celery's own included."""
 
 from __future__ import annotations
 

@@ -574,7 +574,7 @@ def test_webhook_connects_to_the_checked_address(
 
 
 def test_email_smtps_is_tls_from_the_first_byte(tls_files: tuple[Path, Path]) -> None:
-    """``smtps://`` (SPEC 1): implicit TLS, the certificate verified before any command;
+    """``smtps://`` (docs/config.md): implicit TLS, the certificate verified before any command;
     a server speaking TLS from its first byte (no STARTTLS offered) gets the login and
     the mail, and plain ``smtp://`` to it fails."""
     with tls_smtp_server(tls_files, implicit=True) as (inbox, port, logins):

@@ -1,5 +1,5 @@
 """The `monitor` command as users call it (subprocesses): `check`, `match`,
-`send-test`, `alerts`, `items`. Output shapes are those of SPEC sections 4 and 5."""
+`send-test`, `alerts`, `items`. Output shapes are those of docs/output.md."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ channels:
 
 
 def test_match_applies_feed_filters_only_to_items_of_a_feed(tmp_path: Path) -> None:
-    """SPEC 5's example: a local file matches a watchlist whose ``feeds:`` names a feed
+    """As docs/output.md shows: a local file matches a watchlist whose ``feeds:`` names a feed
     (the file comes from no feed); ``--feed ID`` reads it as that feed's item."""
     config = tmp_path / "monitor.yaml"
     config.write_text(_FEED_FILTERED, encoding="utf-8")
@@ -329,7 +329,7 @@ def test_a_failing_state_file_under_embedded_names_the_state_dir_not_the_broker(
 
 
 def test_config_comes_from_monitor_config_else_from_dot_config(tmp_path: Path) -> None:
-    """SPEC 1: ``--config`` defaults to ``$MONITOR_CONFIG``, else ``./config``."""
+    """docs/config.md: ``--config`` defaults to ``$MONITOR_CONFIG``, else ``./config``."""
     elsewhere = example_config(tmp_path)  # tmp_path/config: also ./config seen from tmp_path
     other = tmp_path / "other"
     other.mkdir()

@@ -1,5 +1,5 @@
 """`monitor run` (continuous) and `monitor worker` + `monitor poller` reload their config
-as they run (RELIABILITY 17): a valid change is taken without a restart, an invalid one
+as they run (README, Configuration): a valid change is taken without a restart, an invalid one
 is refused with FILE:LINE lines and the processes keep alerting on the last good config."""
 
 from __future__ import annotations

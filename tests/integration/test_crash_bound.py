@@ -1,5 +1,5 @@
 """A killed worker's in-flight items alert within the bound, and a slow task redelivered
-while still running sends nothing twice (issue 12.9; RELIABILITY.md property 1).
+while still running sends nothing twice (issue 12.9; docs/delivery.md).
 
 Real ``redis-server``, real worker and poller processes (the ``Cluster`` of
 ``test_reliability``), a webhook receiver on 127.0.0.1. Both tests use a short

@@ -1,4 +1,4 @@
-"""Both runners write the history (SPEC 7), for real: ``monitor run --once`` over a drop
+"""Both runners write the history (docs/history.md), for real: ``monitor run --once`` over a drop
 folder and real Celery worker processes fill it with every item, match, alert and
 delivery attempt, on SQLite and PostgreSQL. A run again over the same items writes no
 duplicates, and a history database that goes away for a while (a private PostgreSQL

@@ -1,4 +1,4 @@
-"""``--metrics-port`` for real (SPEC 4): Prometheus series scraped over HTTP from a
+"""``--metrics-port`` for real (the README's Commands): Prometheus series scraped over HTTP from a
 running ``monitor run`` after it processed a drop folder, and ``/healthz`` of a running
 poller and a real Celery worker, which turn 503 when their Redis is stopped."""
 

@@ -1,4 +1,4 @@
-"""Two pollers against one Redis (RELIABILITY property 4), for real.
+"""Two pollers against one Redis (docs/delivery.md), for real.
 
 Two ``monitor poller`` processes share a Redis and a config with two feeds of different
 intervals; no worker runs, so every poll they queue stays in the ``poll`` queue where it

@@ -1,4 +1,4 @@
-"""The distributed runner under faults, for real (RELIABILITY.md, "Properties to prove").
+"""The distributed runner under faults, for real (docs/delivery.md).
 
 Real ``redis-server`` processes, real Celery workers and pollers started as users start
 them (``python -m monitor worker|poller --config ...``), and a webhook receiver on

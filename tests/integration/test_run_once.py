@@ -74,7 +74,7 @@ def test_shipped_config_as_make_run_runs_it(tmp_path: Path) -> None:
 def test_a_copy_from_another_outlet_adds_to_the_alert_and_alerts_list_shows_both(
     tmp_path: Path,
 ) -> None:
-    """SPEC 6: Reuters' copy of the Sputnik/UrduPoint story, with its own headline and
+    """docs/delivery.md: Reuters' copy of the Sputnik/UrduPoint story, with its own headline and
     dateline (found by its body alone), dropped after the alert went: no second alert,
     and the delivery log names both outlets."""
     config = example_config(tmp_path, seeds=[SEED_AR])

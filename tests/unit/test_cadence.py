@@ -1,4 +1,4 @@
-"""Adaptive polling (SPEC 1): the pure rules of ``sources.cadence``, then both runners on
+"""Adaptive polling (docs/config.md): the pure rules of ``sources.cadence``, then both runners on
 an injected clock. A quiet feed is polled less and less often up to the ceiling, a new item
 brings it back to ``every``, a server's max-age or Retry-After is believed up to the
 ceiling, the interval outlives the runner in the feed state, and in the distributed mode

@@ -1,4 +1,4 @@
-"""The config loader (SPEC section 1): merging, ${VAR}, and one FILE:LINE line per fault."""
+"""The config loader (docs/config.md): merging, ${VAR}, and one FILE:LINE line per fault."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Config faults the audit found passing `check` or reported badly (SPEC section 1): webhook
+"""Config faults the audit found passing `check` or reported badly (docs/config.md): webhook
 secrets, URLs, intervals, store and broker schemes, all errors at once, a file that fails to
 parse, ``${VAR}`` in keys and watchlists that can never match."""
 

@@ -1,4 +1,4 @@
-"""``ConfigReloader`` (RELIABILITY 17): a changed good config is swapped in, a bad one is
+"""``ConfigReloader`` (README, Configuration): a changed good config is swapped in, a bad one is
 refused with its FILE:LINE lines and the last good one stays, unchanged files are not
 read again, restart-only settings keep their old value with a warning; plus the
 embedded runner's side of a swap (new feeds polled, removed ones not)."""

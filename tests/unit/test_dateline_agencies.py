@@ -109,7 +109,7 @@ def test_short_forms_do_not_match_inside_words() -> None:
     ],
 )
 def test_names_are_found_under_the_shared_fold(text: str, name: str) -> None:
-    # Datelines fold as the matcher does (SPEC section 2), not with a fold of their own.
+    # Datelines fold as the matcher does (docs/matching.md), not with a fold of their own.
     found = canonical_name(text)
     assert found is not None and found[0] == name
 

@@ -25,7 +25,7 @@ def ctx() -> SourceContext:
 
 
 def bomb(prolog: str = "") -> bytes:
-    """The 110 KB feed of RELIABILITY.md: one 50 KB entity referenced 20,000 times.
+    """A 110 KB billion-laughs feed: one 50 KB entity referenced 20,000 times.
 
     The declarations sit on their own lines (feedparser only keeps entities that
     start a line) and a stray ``&`` makes expat refuse the document, so plain

@@ -1,4 +1,4 @@
-"""The import rules of DESIGN.md, checked on the source: one outside library
+"""The import rules of docs/architecture.md, checked on the source: one outside library
 enters through one module, ``monitor/`` never imports Celery or ``workers``, and
 only ``monitor/config/`` reads the environment."""
 

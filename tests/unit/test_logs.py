@@ -1,4 +1,4 @@
-"""Logging (SPEC 4): every stderr line is JSON off a TTY, the stdlib's records (Celery,
+"""Logging (README, Commands): every stderr line is JSON off a TTY, the stdlib's records (Celery,
 kombu, redis, Python warnings) included, and ``--log-level`` reaches the worker and the
 poller that ``python -m workers`` starts."""
 

@@ -1,4 +1,4 @@
-"""The matcher (SPEC sections 2 and 3): seeds, traps, offsets, watchlist semantics."""
+"""The matcher (docs/matching.md): seeds, traps, offsets, watchlist semantics."""
 
 from __future__ import annotations
 
@@ -435,7 +435,7 @@ def test_more_attributions(body: str, role: str, quote: str | None) -> None:
         assert speaker.quote == quote
 
 
-# Letter variants SPEC 2 unifies, and accents it ignores: swapping them in must not
+# Letter variants docs/matching.md unifies, and accents it ignores: swapping them in must not
 # change what matches (nor break offsets).
 _VARIANTS = {"ا": "أإآٱ", "ي": "ىی", "ه": "ة", "ك": "ک"}
 _ACUTE = "\u0301"

@@ -1,4 +1,4 @@
-"""Normalisation and tokenisation (SPEC section 2): folded forms and offsets."""
+"""Normalisation and tokenisation (docs/matching.md): folded forms and offsets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC 6 through the pipeline, on the memory and SQLite stores: a republication by
+"""One alert per story (docs/delivery.md) through the pipeline, on the memory and SQLite
+stores: a republication by
 another outlet (same headline, or rewritten with the wire body kept) adds to the alert
 already raised, never a second alert; a delivery not yet sent (pending, retrying, held
 for a digest) goes out with every outlet ("also carried by"), one already sent gets them

@@ -1,4 +1,4 @@
-"""The file channel: JSON Lines, one webhook body (SPEC 6) per alert. Does file I/O.
+"""The file channel: JSON Lines, one webhook body (docs/output.md) per alert. Does file I/O.
 
 Each line goes out in one ``write`` on an ``O_APPEND`` descriptor and is fsynced, so
 several processes can share the file without interleaving and a crash never leaves a
