@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from celery.utils.log import worker_logger
+
 from monitor import metrics
 from monitor.config.paths import default_config_path
 from monitor.history.recorder import HistoryRecorder
@@ -28,12 +30,11 @@ from workers.schedule import PENDING_STALE_AFTER, QUEUED_MAX_REQUEUES, run_polle
 log = get_logger(__name__)
 
 
-# Celery logs "Unrecoverable error" on this logger and stops the worker (exit code 1).
+# Celery logs "Unrecoverable error" on its worker logger and stops the worker (exit code 1).
 # kombu 5.7 ends a worker so when Redis goes away under it (closing the consumer's
 # channel asks the closed transport for its host), and the warm shutdown that follows
 # can hang on the dead connection: the worker starts again instead, at the latest
 # SHUTDOWN_GRACE seconds after the error.
-CELERY_WORKER_LOGGER = "celery.worker.worker"
 SHUTDOWN_GRACE = 15.0
 RESTART_AFTER = 2.0
 
@@ -65,7 +66,7 @@ def run_worker(celery_argv: list[str], argv: list[str] | None) -> int:
     """Celery's worker until it stops for good: its exit code; after an unrecoverable
     error, this command again (``argv``: the arguments of ``python -m workers``)."""
     watch = _UnrecoverableWatch(argv)
-    celery_log = logging.getLogger(CELERY_WORKER_LOGGER)
+    celery_log = worker_logger  # the logger Celery's WorkController logs the error on
     celery_log.addFilter(watch)
     try:
         code = _celery_worker(celery_argv)

@@ -9,6 +9,7 @@ import logging
 import threading
 from typing import Any
 
+import celery.worker.worker as celery_worker
 import pytest
 
 import workers.__main__ as entry
@@ -22,8 +23,9 @@ class ExecCalled(Exception):
 
 
 def _unrecoverable() -> None:
-    # the record Celery's WorkController.start logs before it stops the worker
-    logging.getLogger("celery.worker.worker").critical(
+    # the record Celery's WorkController.start logs before it stops the worker, on the
+    # logger it uses (celery.worker.worker imports it from celery.utils.log)
+    celery_worker.logger.critical(
         "Unrecoverable error: %r", AttributeError("_connparams"), exc_info=False
     )
 
@@ -101,7 +103,7 @@ def test_any_other_ending_is_final(
 def test_an_error_logged_elsewhere_is_not_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
     def start(seen: dict[str, Any]) -> object:
         logging.getLogger("celery.worker.consumer").critical("Unrecoverable error: %r", 1)
-        logging.getLogger("celery.worker.worker").error("Unrecoverable error: %r", 1)
+        celery_worker.logger.error("Unrecoverable error: %r", 1)
         return 0
 
     code, seen = _run(monkeypatch, start)
