@@ -120,6 +120,8 @@ def read_yaml(text: str, cls: type[LineMixin]) -> tuple[Any, LineMixin]:
 
 @dataclass
 class Doc:
+    """One file as read: its data and where each key path of it stands."""
+
     file: str
     data: Any
     lines: dict[KeyPath, int]
@@ -141,22 +143,30 @@ def syntax_message(exc: yaml.MarkedYAMLError) -> str:
 def read_file(file: Path, state: LoadState, fast: type[LineMixin] | None) -> Doc | None:
     """The data and lines of ``file``, or None with its fault in ``state``.
 
-    ``fast`` (``FAST_LINE_LOADER`` unless the caller says otherwise) reads first; on any
-    fault the pure reader reads again, so the message is always the pure reader's."""
+    ``fast`` (the libyaml reader, or None) reads first; on any fault the pure reader reads
+    again, so the message is always the pure reader's."""
+    found = _read(file, fast)
+    if isinstance(found, Doc):
+        return found
+    line, path, message = found
+    state.add((str(file), line), path, message)
+    state.unloaded.append(str(file))
+    return None
+
+
+_Fault = tuple[int, KeyPath, str]  # why a file cannot be read: line (0: none), path, message
+
+
+def _read(file: Path, fast: type[LineMixin] | None) -> Doc | _Fault:
     name = str(file)
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        state.add((name, 0), (), f"cannot read the file: {exc.strerror or exc}")
-        state.unloaded.append(name)
-        return None
+        return (0, (), f"cannot read the file: {exc.strerror or exc}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        state.add((name, line), (), "not UTF-8 text; save the file as UTF-8")
-        state.unloaded.append(name)
-        return None
+        return (raw[: exc.start].count(b"\n") + 1, (), "not UTF-8 text; save the file as UTF-8")
     if fast is not None:
         try:
             data, loader = read_yaml(text, fast)
@@ -167,22 +177,17 @@ def read_file(file: Path, state: LoadState, fast: type[LineMixin] | None) -> Doc
     try:
         data, loader = read_yaml(text, LineLoader)
     except LimitError as exc:
-        state.add((name, exc.line), exc.path, exc.message)
-        state.unloaded.append(name)
-        return None
+        return (exc.line, exc.path, exc.message)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        state.add((name, line), (), f"syntax error: {syntax_message(exc)}")
-        state.unloaded.append(name)
-        return None
+        return (
+            mark.line + 1 if mark is not None else 1,
+            (),
+            f"syntax error: {syntax_message(exc)}",
+        )
     except yaml.YAMLError as exc:
-        state.add((name, 1), (), f"syntax error: {one_line(str(exc))}")
-        state.unloaded.append(name)
-        return None
+        return (1, (), f"syntax error: {one_line(str(exc))}")
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         # a typed scalar YAML's own constructors fail on (`!!timestamp 2020-13-45`)
-        state.add((name, 1), (), f"cannot read the YAML: {one_line(str(exc))}")
-        state.unloaded.append(name)
-        return None
+        return (1, (), f"cannot read the YAML: {one_line(str(exc))}")
     return Doc(name, data, loader.lines, loader.raw_scalars, loader.duplicates)
