@@ -1,7 +1,7 @@
 """The configuration's shape: pydantic models for docs/config.md.
 
-Pure validation, no I/O and no environment access (``loader.py`` reads files and
-interpolates ``${VAR}`` before these models see the data). Field names are the
+Pure validation, no I/O and no environment access (``loader.py`` and its stages read
+files and interpolate ``${VAR}`` before these models see the data). Field names are the
 YAML keys users write; every model forbids unknown keys.
 """
 
