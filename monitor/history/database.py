@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -117,14 +119,21 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     finds the tables made, a transient fault its runner retries."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
+    where = engine.url.render_as_string(hide_password=True)
     try:
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except CommandError:
+        # a revision the shipped migrations do not hold: a newer monitor upgraded it
+        known = _stored_revision(engine)
+        raise HistoryError(
+            f"settings.history_url: {where} has history schema {known}, newer than this "
+            f"monitor knows ({HEAD}): upgrade the monitor or use another history_url"
+        ) from None
     except SQLAlchemyError as exc:
-        where = engine.url.render_as_string(hide_password=True)
         detail = one_line(str(getattr(exc, "orig", None) or exc), 200)
         message = f"settings.history_url: cannot open {where}: {detail}"
         if isinstance(exc, OperationalError):
@@ -132,3 +141,12 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
             engine.dispose()
             raise TransientHistoryError(message) from None
         raise HistoryError(message) from None
+
+
+def _stored_revision(engine: sa.Engine) -> str:
+    """The schema revision the database says it is at ("?" when it cannot tell)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision() or "?"
+    except SQLAlchemyError:
+        return "?"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -263,6 +264,25 @@ def test_migrations_go_down_to_empty_and_up_again(url: str) -> None:
         assert ids(history.search_items("الناتو")) == ["ar1"]
     finally:
         engine.dispose()
+
+
+def test_a_history_a_newer_monitor_upgraded_is_one_clear_error(url: str, tmp_path: Path) -> None:
+    with open_history(url) as history:
+        history.write(HistoryBatch(items=(ARABIC,)), now=NOW)
+        with history.engine.begin() as conn:  # as a release with a revision 0099 leaves it
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    message = f"has history schema 0099, newer than this monitor knows ({HEAD})"
+    with pytest.raises(HistoryError, match=re.escape(message)):
+        open_history(url)
+    config = example_config(tmp_path)
+    text = (config / "monitor.yaml").read_text(encoding="utf-8")
+    (config / "monitor.yaml").write_text(
+        re.sub(r"^  history_url: .*$", f"  history_url: '{url}'", text, flags=re.M), "utf-8"
+    )
+    done = run_monitor(["items", "search", "NATO", "--config", str(config)], tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("monitor: settings.history_url: ") and message in line
 
 
 def test_the_same_batch_written_twice_is_stored_once(history: History) -> None:
