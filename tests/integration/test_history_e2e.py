@@ -24,6 +24,7 @@ from monitor.model import Alert, WireItem
 from tests.helpers import monitor_env, run_monitor, start_monitor, stop_processes, wait_for
 from tests.integration import test_channels, test_history, test_run_failures
 from tests.integration.test_channels import HookServer
+from tests.integration.test_history_ops import TOPICS_NEW, TOPICS_NOW
 from tests.integration.test_history_wiring import counts
 from tests.integration.test_run_failures import Inbox
 
@@ -44,21 +45,8 @@ STORIES = [
     ("en4", "Rain expected in Kyiv this weekend", "Forecasters said so."),
 ]
 
-# The current config: NATO in English and Arabic; every sanctions story.
-TOPICS_NOW = """
-topics:
-  NATO: [NATO, الناتو]
-  sanctions: [sanctions, санкции]
-"""
-# The config to try: NATO loses its Arabic term and gains "Alliance"; sanctions on
-# steel no longer count.
-TOPICS_NEW = """
-topics:
-  NATO: [NATO, Alliance]
-  sanctions:
-    terms: [sanctions, санкции]
-    exclude: [sanctions on steel]
-"""
+# The current config and the one to try (NATO loses its Arabic term and gains
+# "Alliance"; sanctions on steel no longer count), as in the in-process backtest tests
 REST = """
 feeds:
   - id: wire

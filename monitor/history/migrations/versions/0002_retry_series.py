@@ -12,6 +12,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,7 +27,7 @@ _COLUMNS = "alert_id, channel, attempt, status, detail, at"
 
 def _deliveries(name: str, *, series: bool, key: str) -> None:
     """The deliveries table, with or without ``series``, under ``name``."""
-    columns = [
+    columns: list[sa.Column[Any]] = [
         sa.Column("alert_id", sa.String, nullable=False),
         sa.Column("channel", sa.String, nullable=False),
         sa.Column("attempt", sa.Integer, nullable=False),
