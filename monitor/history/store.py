@@ -189,11 +189,13 @@ class History:
         connection: sa.Connection, attempts: Sequence[DeliveryAttempt]
     ) -> list[dict[str, Any]]:
         """The rows of ``attempts``, each in its series (``DeliveryAttempt``): the one
-        given, else the newest stored for its alert and channel (0 if none), or for one
-        ``retried`` the next, unless that very attempt is stored already (a batch
-        written again)."""
-        newest: dict[tuple[str, str], int] = {}
-        stored: set[tuple[str, str, int, int, datetime]] = set()
+        given; for one ``retried``, the next after the newest stored for its alert and
+        channel (unless that very attempt is stored: a batch written again); else the
+        newest series begun by the attempt's time (0 when none was), so an attempt
+        written late (the database was away) still joins the series it belongs to."""
+        # per (alert, channel): series -> when its first attempt was made
+        begun: dict[tuple[str, str], dict[int, datetime]] = {}
+        stored: dict[tuple[str, str, int, datetime], int] = {}  # an attempt -> its series
         undecided = sorted({d.alert_id for d in attempts if d.series is None})
         for start in range(0, len(undecided), _IN_CHUNK):
             rows = connection.execute(
@@ -206,19 +208,22 @@ class History:
                 ).where(deliveries.c.alert_id.in_(undecided[start : start + _IN_CHUNK]))
             )
             for row in rows:
-                pair = (row.alert_id, row.channel)
-                newest[pair] = max(newest.get(pair, 0), row.series)
-                stored.add((*pair, row.series, row.attempt, row.at))
-        rows_out = []
+                series_of = begun.setdefault((row.alert_id, row.channel), {})
+                series_of[row.series] = min(series_of.get(row.series, row.at), row.at)
+                stored[(row.alert_id, row.channel, row.attempt, row.at)] = row.series
+        found = []
         for d in attempts:
-            pair = (d.alert_id, d.channel)
             at = utc_naive(d.at)
             series = d.series
             if series is None:
-                series = newest.get(pair, 0)
-                if d.retried and (*pair, series, d.attempt, at) not in stored:
-                    series = newest[pair] = series + 1
-            rows_out.append(
+                series_of = begun.setdefault((d.alert_id, d.channel), {})
+                series = stored.get((d.alert_id, d.channel, d.attempt, at))
+                if series is None and d.retried:
+                    series = max(series_of, default=0) + 1
+                    series_of[series] = at
+                elif series is None:
+                    series = max((n for n, first in series_of.items() if first <= at), default=0)
+            found.append(
                 {
                     "alert_id": d.alert_id,
                     "channel": d.channel,
@@ -229,7 +234,7 @@ class History:
                     "at": at,
                 }
             )
-        return rows_out
+        return found
 
     def _add_sources(self, connection: sa.Connection, additions: Iterable[StoryAddition]) -> None:
         """Give stored alerts the outlets their story gathered since ("also carried

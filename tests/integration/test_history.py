@@ -285,6 +285,34 @@ def test_a_history_a_newer_monitor_upgraded_is_one_clear_error(url: str, tmp_pat
     assert line.startswith("monitor: settings.history_url: ") and message in line
 
 
+def test_each_attempt_joins_the_series_of_its_time(history: History) -> None:
+    """A runner does not know the series: an attempt written late (the database was
+    away while `alerts retry` ran) still joins the series it was made in."""
+    history.write(HistoryBatch(items=(ARABIC,), alerts=(alert("al1", ARABIC),)), now=NOW)
+
+    def attempt(n: int, minutes: int, **extra: object) -> DeliveryAttempt:
+        at = NOW + timedelta(minutes=minutes)
+        return DeliveryAttempt("al1", "hook", n, "retry", at, **extra)  # type: ignore[arg-type]
+
+    history.write(HistoryBatch(deliveries=(attempt(1, 0),)))
+    history.write(HistoryBatch(deliveries=(attempt(1, 60, retried=True),)))  # series 1
+    history.write(HistoryBatch(deliveries=(attempt(2, 1),)))  # made before the retry
+    history.write(HistoryBatch(deliveries=(attempt(2, 61), attempt(1, 120, retried=True))))
+    history.write(HistoryBatch(deliveries=(attempt(2, 121), attempt(3, 2))))
+    assert [(series, n) for series, _, n, _ in attempts_of(history, "al1")] == [
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 1),
+        (1, 2),
+        (2, 1),
+        (2, 2),
+    ]
+    # a series given is kept as given
+    history.write(HistoryBatch(deliveries=(attempt(9, 0, series=5),)))
+    assert (5, "hook", 9, "retry") in attempts_of(history, "al1")
+
+
 def test_the_same_batch_written_twice_is_stored_once(history: History) -> None:
     sent = alert("al1", ARABIC)
     batch = HistoryBatch(
