@@ -8,6 +8,9 @@ two sets under the watchlists of ``tests/data/labelled/watchlists.yaml``:
   frames and committed on its own (each item names its construction);
 - *holdout*: ``tests/data/attribution_holdout.jsonl``, the same kind of items,
   written after the frames were built and before they were run on it;
+- *holdout2*: ``tests/data/attribution_holdout2.jsonl``, a third set written and
+  committed before the engine was first run on it, with hard negatives (title-only
+  mentions, a former office holder, the name as object, another speaker quoted);
 - *rest*: the labelled set ``tests/data/labelled/*.yaml`` (construction
   ``labelled``).
 
@@ -43,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "labelled"
 BLIND = ROOT / "tests" / "data" / "attribution_blind.jsonl"
 HOLDOUT = ROOT / "tests" / "data" / "attribution_holdout.jsonl"
+HOLDOUT2 = ROOT / "tests" / "data" / "attribution_holdout2.jsonl"
 LANGUAGES = ("ar", "en", "ru", "uk", "fr", "de")
 ROLES = ("quoted", "mentioned")
 
@@ -182,7 +186,12 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="print every item that differs")
     args = parser.parse_args()
     matcher = load_matcher()
-    sets = {"blind": load_blind(), "holdout": load_blind(HOLDOUT), "rest": load_labelled()}
+    sets = {
+        "blind": load_blind(),
+        "holdout": load_blind(HOLDOUT),
+        "holdout2": load_blind(HOLDOUT2),
+        "rest": load_labelled(),
+    }
     parts = []
     all_misses = []
     for name, items in sets.items():
@@ -195,9 +204,11 @@ def main() -> None:
         "Role accuracy = speakers given the labelled role / speakers labelled (an unfound "
         "speaker counts as wrong); P/R over (item, speaker) pairs.\n\n" + "\n\n".join(parts)
     )
-    print(markdown)
     if args.misses:
-        print("\nmisses:\n" + "\n".join("  " + m for m in all_misses))
+        markdown += "\n\nItems whose roles differ from the labels:\n\n" + "\n".join(
+            f"- {miss}" for miss in all_misses
+        )
+    print(markdown)
     write_section("bench_roles" + (f" {args.label}" if args.label else ""), markdown)
 
 

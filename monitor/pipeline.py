@@ -37,6 +37,7 @@ from monitor.errors import ParseError, one_line
 from monitor.logs import get_logger
 from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, DeliveryResult, Match, WireItem
+from monitor.net.urls import display_url
 from monitor.sources import cadence
 from monitor.sources.access import FeedAccess
 from monitor.sources.context import SourceContext
@@ -44,7 +45,6 @@ from monitor.sources.detect import MAX_INPUT, parse_bytes
 from monitor.sources.drop import read_drop_file, scan_folder
 from monitor.sources.fetch import fetch_feed
 from monitor.sources.fetchpool import FetchPool, Outcome, host_key
-from monitor.sources.netguard import display_url
 from monitor.state import open_store
 from monitor.state.base import (
     ERROR_STREAK_KEY,

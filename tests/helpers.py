@@ -19,7 +19,13 @@ from typing import TypeVar
 
 import redis
 
+from monitor.model import WireItem
+
 ROOT = Path(__file__).resolve().parents[1]
+# The shared corpus of real feeds sits beside the clone (CI, /work/main) or beside the
+# worktrees; the tests that read it skip (or read less) where it is not.
+_CORPUS_PLACES = (ROOT.parent / "shared" / "corpus", ROOT.parents[1] / "shared" / "corpus")
+CORPUS = next((p for p in _CORPUS_PLACES if p.is_dir()), _CORPUS_PLACES[0])
 SEEDS = ROOT / "seeds"
 SEED_AR = SEEDS / "peskov-security-guarantees.ar.txt"
 
@@ -162,3 +168,22 @@ def stop_processes(procs: list[subprocess.Popen[str]], timeout: float = 20) -> N
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def corpus_items() -> list[WireItem]:
+    """Every item the parsers read from the shared corpus, one per id (none without it)."""
+    from monitor.sources.context import SourceContext
+    from monitor.sources.detect import parse_bytes
+
+    parsed: dict[str, WireItem] = {}
+    if not CORPUS.is_dir():
+        return []
+    for path in sorted(
+        p for p in CORPUS.rglob("*") if p.is_file() and p.suffix not in {".md", ".tsv"}
+    ):
+        try:
+            items = parse_bytes(path.read_bytes(), SourceContext(source=str(path)))
+        except Exception:  # what the parsers refuse is not the reader's concern
+            continue
+        parsed.update((item.id, item) for item in items)
+    return list(parsed.values())

@@ -7,6 +7,7 @@ What ``monitor worker`` and ``monitor poller`` hand over to, so that the
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -27,18 +28,52 @@ from workers.schedule import PENDING_STALE_AFTER, QUEUED_MAX_REQUEUES, run_polle
 log = get_logger(__name__)
 
 
-# Celery's exit code for an "Unrecoverable error" (EX_SOFTWARE): the worker stops. kombu
-# 5.7 ends a worker so when Redis goes away under it (closing the consumer's channel
-# asks the closed transport for its host), so the worker starts again instead.
-UNRECOVERABLE = 70
+# Celery logs "Unrecoverable error" on this logger and stops the worker (exit code 1).
+# kombu 5.7 ends a worker so when Redis goes away under it (closing the consumer's
+# channel asks the closed transport for its host), and the warm shutdown that follows
+# can hang on the dead connection: the worker starts again instead, at the latest
+# SHUTDOWN_GRACE seconds after the error.
+CELERY_WORKER_LOGGER = "celery.worker.worker"
+SHUTDOWN_GRACE = 15.0
 RESTART_AFTER = 2.0
+
+
+class _UnrecoverableWatch(logging.Filter):
+    """Sees Celery's "Unrecoverable error" record go by and arms the restart."""
+
+    def __init__(self, argv: list[str] | None) -> None:
+        super().__init__()
+        self.argv = argv
+        self.seen = threading.Event()
+        self.timer: threading.Timer | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno >= logging.CRITICAL
+            and str(record.msg).startswith("Unrecoverable error")
+            and not self.seen.is_set()
+        ):
+            self.seen.set()
+            # a shutdown that hangs never returns to run_worker: restart from here
+            self.timer = threading.Timer(SHUTDOWN_GRACE, _restart, args=(self.argv,))
+            self.timer.daemon = True
+            self.timer.start()
+        return True
 
 
 def run_worker(celery_argv: list[str], argv: list[str] | None) -> int:
     """Celery's worker until it stops for good: its exit code; after an unrecoverable
     error, this command again (``argv``: the arguments of ``python -m workers``)."""
-    code = _celery_worker(celery_argv)
-    return _restart(argv) if code == UNRECOVERABLE else code
+    watch = _UnrecoverableWatch(argv)
+    celery_log = logging.getLogger(CELERY_WORKER_LOGGER)
+    celery_log.addFilter(watch)
+    try:
+        code = _celery_worker(celery_argv)
+    finally:
+        celery_log.removeFilter(watch)
+        if watch.timer is not None:
+            watch.timer.cancel()
+    return _restart(argv) if watch.seen.is_set() else code
 
 
 def _celery_worker(celery_argv: list[str]) -> int:
@@ -58,7 +93,7 @@ def _restart(argv: list[str] | None) -> int:
     time.sleep(RESTART_AFTER)
     args = sys.argv[1:] if argv is None else argv
     os.execv(sys.executable, [sys.executable, "-m", "workers", *args])
-    return UNRECOVERABLE  # not reached
+    return 1  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         # Celery's loggers follow the same level; it leaves the handlers to us
         # (workers.app: the setup_logging signal).
         level = f"--loglevel={args.log_level.upper()}"
+        celery_argv = ["worker", level, "-Q", queues, *extra]
         if args.metrics_port is None:
-            return run_worker(["worker", level, "-Q", queues, *extra], argv)
+            return run_worker(celery_argv, argv)
         assert config.settings.broker_url  # configure() refused a config without it
         with worker_metrics.multiprocess_dir() as folder:
             server = metrics.serve(
@@ -133,11 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                 multiproc_dir=folder,
             )
             try:
-                code = _celery_worker(["worker", level, "-Q", queues, *extra])
+                return run_worker(celery_argv, argv)
             finally:
                 if server is not None:
                     server.close()
-        return _restart(argv) if code == UNRECOVERABLE else code
 
     stop = threading.Event()
 

@@ -3,27 +3,28 @@ incoming-webhook payload each service documents (``webhook format:``).
 
 Pure: no I/O. Feed text is untrusted: Markdown characters in it are escaped so a title
 cannot forge a link or a mention, only http(s) links are emitted, and every line is one
-clean line (``render.clean_line``).
+clean line (``render.clean_line``). Matched terms are bold (``monitor.alerts.highlight``
+says where): each piece of text is escaped first, then marked up.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.alerts.highlight import Passage, Segment
 from monitor.alerts.render import (
-    MAX_HITS,
     clean_line,
     headline,
     held_note,
-    outlets,
+    isolate,
     render_digest_subject,
     render_subject,
     safe_url,
-    snippet,
 )
+from monitor.alerts.view import alert_page_url, alert_view
 from monitor.model import Alert
 
 # what can start markup inside a line (our lines never begin with feed text, so the
@@ -50,7 +51,7 @@ class _Style:
     """How one markup dialect writes what an alert needs."""
 
     escape: Callable[[str], str]
-    bold: Callable[[str], str]
+    bold: Callable[[str], str]  # a label, and a matched term (highlighted)
     link: Callable[[str, str], str]
 
 
@@ -70,50 +71,76 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def alert_lines(alert: Alert, style: _Style = MARKDOWN) -> list[str]:
-    """The body of one alert: watchlist, topics, speakers (role, quote), snippets, link."""
+def _marked(segments: Iterable[Segment], style: _Style) -> str:
+    """Text with its matched terms in bold: each piece escaped first, then marked."""
+    return "".join(
+        style.bold(style.escape(piece.text)) if piece.marked else style.escape(piece.text)
+        for piece in segments
+    )
+
+
+def _passage(passage: Passage, style: _Style) -> str:
+    text = _marked(passage.segments, style)
+    text = ("…" if passage.cut_before else "") + text + ("…" if passage.cut_after else "")
+    return isolate(text, passage.direction)
+
+
+def alert_lines(alert: Alert, style: _Style = MARKDOWN, public_url: str | None = None) -> list[str]:
+    """The body of one alert: watchlist, source, topics, speakers (role, quote in its
+    language's marks), highlighted passages, hit counts, links (the story, the alert page)."""
     esc = style.escape
-    lines = [f"{style.bold('Watchlist')}: {esc(clean_line(alert.watchlist))}"]
-    first, also = outlets(alert)
-    if first:
-        lines.append(f"{style.bold('Source')}: {esc(first)}")
-    if alert.topics:
-        topics = ", ".join(esc(clean_line(topic)) for topic in alert.topics)
-        lines.append(f"{style.bold('Topics')}: {topics}")
-    for speaker in alert.speakers:
-        quote = clean_line(speaker.quote)
-        said = f": “{esc(quote)}”" if quote else ""
-        lines.append(
-            f"{style.bold('Speaker')}: {esc(clean_line(speaker.name))} ({speaker.role}){said}"
-        )
-    for hit in alert.hits[:MAX_HITS]:
-        label = clean_line(hit.topic or hit.speaker or hit.text)
-        lines.append(f"• {esc(label)}: {esc(snippet(alert, hit))}")
-    if len(alert.hits) > MAX_HITS:
-        lines.append(f"(+{len(alert.hits) - MAX_HITS} more hits)")
-    url = safe_url(alert.item.url)
-    if url:
-        lines.append(style.link("Read the story", url))
-    if also:
-        lines.append("Also carried by: " + ", ".join(esc(name) for name in also))
+    view = alert_view(alert, public_url)
+    lines = [f"{style.bold('Watchlist')}: {esc(view.watchlist)}"]
+    if view.source:
+        lines.append(f"{style.bold('Source')}: {esc(view.source)}")
+    if view.topics:
+        lines.append(f"{style.bold('Topics')}: {', '.join(esc(topic) for topic in view.topics)}")
+    for speaker in view.speakers:
+        quote = f"{speaker.opening}{_marked(speaker.segments, style)}{speaker.closing}"
+        said = f": {isolate(quote, speaker.direction)}" if speaker.text else ""
+        lines.append(f"{style.bold('Speaker')}: {esc(speaker.name)} ({speaker.role}){said}")
+    for passage in view.passages:
+        labels = ", ".join(esc(label) for label in passage.labels)
+        lines.append(f"• {labels}: {_passage(passage, style)}")
+    if view.more_passages:
+        more = view.more_passages
+        lines.append(f"(+{more} more passage{'' if more == 1 else 's'})")
+    if view.hit_counts:
+        counts = ", ".join(f"{esc(label)} {n}" for label, n in view.hit_counts)
+        lines.append(f"{style.bold('Hits')}: {counts}")
+    if view.url:
+        lines.append(style.link("Read the story", view.url))
+    if view.alert_url:
+        lines.append(style.link("Open the alert page", view.alert_url))
+    if view.also:
+        lines.append("Also carried by: " + ", ".join(esc(name) for name in view.also))
     return lines
 
 
-def render_markdown(alert: Alert, style: _Style = MARKDOWN) -> tuple[str, str]:
+def render_markdown(
+    alert: Alert, style: _Style = MARKDOWN, *, public_url: str | None = None
+) -> tuple[str, str]:
     """(title, body) of one alert: the title is the email subject, the body Markdown."""
-    return render_subject(alert), "\n".join(alert_lines(alert, style))
+    return render_subject(alert), "\n".join(alert_lines(alert, style, public_url))
 
 
 def render_digest_markdown(
-    alerts: list[Alert], held: int = 0, style: _Style = MARKDOWN
+    alerts: list[Alert],
+    held: int = 0,
+    style: _Style = MARKDOWN,
+    *,
+    public_url: str | None = None,
 ) -> tuple[str, str]:
     """(title, body) of a digest: each alert's headline (linked) and watchlist, one a
-    line; ``held`` of them were held back by the rate limit (said first when any)."""
+    line, with its alert page; ``held`` of them were held back by the rate limit (said
+    first when any)."""
     lines = [held_note(held)] if held else []
     for alert in alerts:
         title = style.escape(headline(alert))
         url = safe_url(alert.item.url)
         shown = style.link(title, url) if url else title
+        page = alert_page_url(public_url, alert.id)
+        shown += f" ({style.link('alert page', page)})" if page else ""
         lines.append(f"• [{style.escape(clean_line(alert.watchlist))}] {shown}")
     return render_digest_subject(alerts), _cut("\n".join(lines), MAX_BODY)
 
@@ -164,14 +191,20 @@ def discord_payload(title: str, body: str, url: str | None = None) -> dict[str, 
     return {"embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
-def chat_payload(fmt: str, alerts: list[Alert], digest: bool, held: int = 0) -> dict[str, Any]:
+def chat_payload(
+    fmt: str,
+    alerts: list[Alert],
+    digest: bool,
+    held: int = 0,
+    public_url: str | None = None,
+) -> dict[str, Any]:
     """The body a ``format:`` of slack, teams or discord posts for one alert or a digest."""
     style = SLACK if fmt == "slack" else MARKDOWN
     if digest:
-        title, body = render_digest_markdown(alerts, held, style)
+        title, body = render_digest_markdown(alerts, held, style, public_url=public_url)
         url = None
     else:
-        title, body = render_markdown(alerts[0], style)
+        title, body = render_markdown(alerts[0], style, public_url=public_url)
         url = safe_url(alerts[0].item.url)
     if fmt == "slack":
         return slack_payload(title, body)

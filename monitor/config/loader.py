@@ -67,7 +67,7 @@ from monitor.config.schema import (
 )
 from monitor.config.yamlguard import FAST_LOADER, LimitError, check_limits
 from monitor.errors import ConfigError, one_line
-from monitor.sources import netguard
+from monitor.net import guard
 
 __all__ = ["load_config"]
 
@@ -669,15 +669,15 @@ class _Loader:
                 host = urlsplit(url).hostname or ""
             except ValueError:
                 continue  # the URL check reports it
-            address = netguard.literal_address(host)
-            if address is None or netguard.is_public(address):
+            address = guard.literal_address(host)
+            if address is None or guard.is_public(address):
                 continue
             path = ("channels", name, key)
             self._add(
                 self._where(path),
                 path,
                 f"{address} is not a public address: sending would be refused"
-                f" ({netguard.CHANNELS.hint})",
+                f" ({guard.CHANNELS.hint})",
             )
 
     def _warnings(self, config: Config) -> list[str]:

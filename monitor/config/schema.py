@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.sources.netguard import display_url
+from monitor.net.urls import display_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -467,10 +467,33 @@ def _check_history_url(value: str | None) -> str | None:
     return None if value is None else check_history_url(value)
 
 
+def check_public_url(url: str) -> str:
+    """``url`` if it is an http(s) base URL (no query or fragment), without a trailing
+    slash: ``settings.public_url``, under which ``monitor web`` serves ``/alerts/{id}``."""
+    check_url(url, ("http", "https"))
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError(
+            f"bad URL {display_url(url)!r}: expected the console's base URL, "
+            "without a ?query or #fragment"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            f"bad URL {display_url(url)!r}: a user or password does not belong in a "
+            "link that goes out in every mail"
+        )
+    return url.rstrip("/")
+
+
+def _check_public_url(value: str | None) -> str | None:
+    return None if value is None else check_public_url(value)
+
+
 OptionalUrl = Annotated[str | None, BeforeValidator(_empty_is_none)]
 BrokerUrl = Annotated[OptionalUrl, AfterValidator(_check_broker_url)]
 StoreUrl = Annotated[OptionalUrl, AfterValidator(_check_store_url)]
 HistoryUrl = Annotated[OptionalUrl, AfterValidator(_check_history_url)]
+PublicUrl = Annotated[OptionalUrl, AfterValidator(_check_public_url)]
 
 
 # Seen-set retention: an id is forgotten once its feed's latest complete read no longer
@@ -539,6 +562,9 @@ class Settings(_Strict):
     history_retention: Annotated[Duration, AfterValidator(_check_history_retention)] = (
         DEFAULT_HISTORY_RETENTION
     )
+    # where `monitor web` is reachable: alert mails, chat messages and webhooks link to
+    # {public_url}/alerts/{alert_id}
+    public_url: PublicUrl = None
     # feed health (monitor.feedhealth): alerts about quiet or failing feeds go here
     ops_channel: str | None = None
     feed_quiet_after: Duration = 3600.0

@@ -16,7 +16,7 @@ from monitor.config.schema import (
     FileChannel,
     WebhookChannel,
 )
-from monitor.sources.netguard import display_url
+from monitor.net.urls import display_url
 
 
 def summarize(config: Config) -> str:

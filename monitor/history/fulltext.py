@@ -18,10 +18,11 @@ tokenizer (with ``:`` as a token character) and by PostgreSQL's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.text.morph import term_keys, text_keys
 from monitor.text.normalize import normalize_token
-from monitor.text.tokenize import split_parts, split_words
+from monitor.text.tokenize import split_parts
 
 __all__ = ["MAX_WORD", "KeyGroup", "KeyQuery", "item_keys", "parse_search", "term_groups"]
 
@@ -30,14 +31,26 @@ __all__ = ["MAX_WORD", "KeyGroup", "KeyQuery", "item_keys", "parse_search", "ter
 MAX_WORD = 200
 
 
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=262_144)
+def _word_keys(word: str) -> frozenset[str]:
+    """The keys of one word as written (none for marks only or an over-long word)."""
+    norm = normalize_token(word)
+    return text_keys(norm) if norm and len(norm) <= MAX_WORD else _NO_KEYS
+
+
 def item_keys(*fields: str) -> str:
-    """The space-separated, sorted, distinct token keys of every word of ``fields``."""
-    norms: set[str] = set()
+    """The space-separated, sorted, distinct token keys of every word of ``fields``.
+
+    Every item is keyed as it is stored, on the path of each batch: a word is looked
+    up once per item, as written, and its keys come from a cache (news text repeats
+    its words), instead of normalising every occurrence."""
+    words: set[str] = set()
     for text in fields:
-        norms.update(split_words(text).norms)
-    keys: set[str] = set()
-    keys = keys.union(*map(text_keys, (norm for norm in norms if len(norm) <= MAX_WORD)))
-    return " ".join(sorted(keys))
+        words.update(split_parts(text)[1::2])
+    return " ".join(sorted(_NO_KEYS.union(*map(_word_keys, words))))
 
 
 @dataclass(frozen=True)

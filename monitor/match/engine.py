@@ -53,7 +53,7 @@ from monitor.match.query import (
     parse_query,
     walk,
 )
-from monitor.match.speakers import classify_speaker
+from monitor.match.speakers import classify_speaker, held_formerly
 from monitor.model import Field, Hit, Match, Role, SpeakerMatch, WireItem
 from monitor.text.language import detect_language
 from monitor.text.tokenize import Token, TokenView, split_words
@@ -438,11 +438,14 @@ class Matcher:
             if entry.kind == "speaker":
                 if tokens is None:
                     tokens = TokenView(located)
+                title = entry[1:] in self._titles
+                if title and held_formerly(tokens, hit.first, hit.last):
+                    continue  # former Ukrainian President Petro Poroshenko
                 others = [(h.first, h.last) for h in spoken if h.entry.name != entry.name]
                 role, quote = classify_speaker(
                     text, tokens, hit.first, hit.last, alias=entry.term, others=others
                 )
-                if role != "quoted" and entry[1:] in self._titles:
+                if role != "quoted" and title:
                     continue  # an office merely named is no sign of its holder
             start += offset
             end += offset

@@ -21,12 +21,14 @@ token list) and looks at its neighbourhood:
 - frames with slots, read over the token stream (the ``_*_frame`` functions):
   ATTRIBUTION [TITLE CHAIN] NAME with a chain of up to 14 words and commas
   (``по словам официального представителя МИД России Марии Захаровой``, ``بحسب
-  المتحدث باسم الكرملين دميتري بيسكوف``), not when a preposition in the chain
-  governs the name (``according to a source close to Lavrov``) nor when the name
-  is possessive; NAME AUX … REPORTED (``was quoted by RIA as saying``, ``is reported
-  to have said``, ``wurde … zitiert``); NAME [PREPOSITIONAL PHRASE] VERB (``Песков
-  в интервью ТАСС отметил``); CITE [AGENCY] NAME and WORDS NAME (``цитирует
-  Захарову``, ``zitierte die Agentur Interfax Peskow``, ``Слова Пескова приводит``);
+  المتحدث باسم الكرملين دميتري بيسكوف``, ``ووفقا للرئيس الأوكراني …``), not when a
+  preposition in the chain governs the name (``according to a source close to
+  Lavrov``, ``مستشار سابق لبوتين``) nor when the name is possessive; ``as … NAME put
+  it``; NAME AUX … REPORTED (``was quoted by RIA as saying``, ``is reported to have
+  said``, ``wurde … zitiert``); NAME soll … VERB (``Wolodin soll gesagt haben``);
+  NAME [PREPOSITIONAL PHRASE] VERB (``Песков в интервью ТАСС отметил``); CITE
+  [AGENCY] NAME and WORDS NAME with a verb of citing (``цитирует Захарову``,
+  ``zitierte die Agentur Interfax Peskow``, ``Слова Пескова приводит``);
   NAME called OBJECT PREDICATE (``called the verdict illegitimate``) against a
   telephone call (``called Lavrov on Saturday``);
 - a pronoun follow-up in one of the next three sentences (``He added``, ``добавил
@@ -51,7 +53,7 @@ from monitor.text.morph import cyrillic_name_forms
 from monitor.text.normalize import normalize_token
 from monitor.text.tokenize import Token, TokenView, tokenize
 
-__all__ = ["classify_speaker", "is_follow_up"]
+__all__ = ["classify_speaker", "held_formerly", "is_follow_up"]
 
 
 def _norms(words: str) -> frozenset[str]:
@@ -93,6 +95,7 @@ _VERBS_OTHER = _norms(
     "قال قالت يقول تقول أكد أكدت يؤكد تؤكد أوضح أوضحت أشار أشارت صرح صرحت أعلن أعلنت "
     "أضاف أضافت ذكر ذكرت شدد شددت لفت لفتت اعتبر اعتبرت رأى رأت نفى نفت تابع تابعت "
     "حذر حذرت أردف أردفت كتب كتبت دعا دعت يرى ترى هدد هددت وعد وعدت وصف وصفت "
+    "أبلغ أبلغت أفاد أفادت "
     # fr: past participles (after a/ont) and present
     "déclaré dit affirmé estimé souligné ajouté indiqué expliqué assuré précisé répondu "
     "averti martelé insisté rappelé jugé prévenu annoncé confié écrit reconnu promis réagi "
@@ -124,7 +127,11 @@ _RELATIVES = _norms("who which qui который которая которые 
 # Pronouns that can take up the last named speaker.
 _PRONOUNS = _norms("he she он она він вона il elle er sie")
 # Attributions that govern the name after them (up to four tokens later).
-_BEFORE = _norms("selon laut بحسب حسب وفق وفقا citing согласно згідно")
+_BEFORE = _norms(
+    "selon laut citing согласно згідно "
+    # Arabic, alone and with the clitic and / so (وبحسب، ووفقا، فبحسب)
+    + " ".join(c + w for c in ("", "و", "ف") for w in ("بحسب", "حسب", "وفق", "وفقا", "طبقا"))
+)
 _BEFORE_PAIRS = frozenset(
     tuple(normalize_token(word) for word in pair.split())
     for pair in (
@@ -167,6 +174,8 @@ _CHAIN_BREAK = re.compile(r"[^\w\s\-'’ʼ,،()]")
 # A name governed by one of these in the chain is someone else's relation, not the
 # source (according to a source close to Lavrov, بحسب مصدر مقرب من لافروف).
 _CHAIN_GOVERNORS = _PREPOSITIONS | _norms("de du des d à من عن مع إلى الى على لدى")
+# The same as clitics on an Arabic name (مستشار سابق لبوتين), with and / so before.
+_ARABIC_PREPOSITIONS = frozenset(c + p for c in ("", "و", "ف") for p in ("ل", "لل", "ب"))
 _RELATION_STEMS = tuple(
     _norms(
         "советник помощник окружени соратник сторонник источник радник помічник "
@@ -183,8 +192,27 @@ _CITE = _norms(
     "цитирует цитировал цитировало цитировали цитує цитував цитувало цитували "
     "zitierte zitiert quoted cited cite citait"
 )
-# Words-of frame: WORDS NAME (Слова Пескова приводит Интерфакс; слова Лаврова наводить).
+# Words-of frame: WORDS NAME with a verb of citing in its sentence (Слова Пескова
+# приводит Интерфакс; передає слова Лаврова): not "что слова Лаврова не стоит …".
 _WORDS_OF = _norms("слова")
+_WORDS_CITED = _norms(
+    _past("привел приводил передал", "а и")
+    + " приводит приводят передает передаёт передают цитирует "
+    + _past("наві наводи переда", "в ла ли")
+    + " наводить наводять передає передають цитує"
+)
+# Modal reporting frame: NAME soll ... VERB haben (Wolodin soll gesagt haben).
+_REPORTED_MODAL = _norms("soll sollen")
+# Offices held before: a title after one of these (or before السابق) is another
+# person's (former Ukrainian President Petro Poroshenko, бывший глава МИД России).
+_FORMER = _norms(
+    "former ex erstwhile ancien ancienne anciens früher frühere früheren früherer "
+    "ehemalig ehemalige ehemaligen ehemaliger "
+    + _past("бывш", "ий ая ее ие его ей ему им ую")
+    + " "
+    + _past("колишн", "ій я є і ього ьої ьому ім ю")
+)
+_FORMER_AFTER = _norms("السابق السابقة")
 # A prepositional phrase between the name and its verb (Песков в интервью ТАСС
 # отметил; Пєсков в інтерв'ю заявив): the verb may stand this far after the name.
 _INTERJECTION_OPENS = _norms(
@@ -200,7 +228,8 @@ _PREDICATES = _norms(
     "absurd baseless groundless hostile unfriendly lie lies nonsense propaganda "
     "outrageous irresponsible dangerous cynical mistake blunder betrayal hypocritical "
     "disgraceful shameful aggression terrorism terrorist reckless senseless pointless "
-    "insult insulting fake hoax nazi criminal"
+    "insult insulting fake hoax nazi criminal theft robbery piracy blackmail genocide "
+    "crime crimes invalid void unfounded destabilising destabilizing escalation"
 )
 
 
@@ -226,7 +255,9 @@ def _called_statement(tokens: Sequence[Token], verb: int) -> bool:
     return False
 
 
-def _attribution_frame(text: str, tokens: Sequence[Token], first: int, last: int) -> bool:
+def _attribution_frame(
+    text: str, tokens: Sequence[Token], first: int, last: int, alias: str | None
+) -> bool:
     """ATTRIBUTION [TITLE CHAIN] NAME: the name is the source of what follows."""
     sentence = tokens[first].sentence
     # Most names have no attribution before them: look for its words alone first.
@@ -241,8 +272,9 @@ def _attribution_frame(text: str, tokens: Sequence[Token], first: int, last: int
         head -= 0 if _GAP_PUNCTUATION.search(_gap(text, tokens, first)) else 1
     # A preposition governs the name, or a Cyrillic relation noun has it as its
     # possessor (по словам бывшего советника Путина): someone else is the source.
-    governed = head >= 0 and (
-        tokens[head].norm in _CHAIN_GOVERNORS or tokens[head].norm.startswith(_RELATION_STEMS)
+    governed = _arabic_preposition(tokens[first], alias) or (
+        head >= 0
+        and (tokens[head].norm in _CHAIN_GOVERNORS or tokens[head].norm.startswith(_RELATION_STEMS))
     )
     after = tokens[first]
     for index in range(first - 1, max(-1, first - _CHAIN - 1), -1):
@@ -280,6 +312,14 @@ def _reporting_frame_after(text: str, tokens: Sequence[Token], first: int, last:
             if token.norm in _REPORTED:
                 return True
         return False
+    if opener.norm in _REPORTED_MODAL:  # Wolodin soll den Abgeordneten gesagt haben
+        for index in range(last + 2, min(len(tokens), last + 12)):
+            token = tokens[index]
+            if token.sentence != sentence or _is_that(token):
+                return False
+            if _is_verb(token):
+                return True
+        return False
     if opener.norm in _INTERJECTION_OPENS:
         for index in range(last + 2, min(len(tokens), last + 2 + _INTERJECTION_REACH)):
             token = tokens[index]
@@ -298,7 +338,10 @@ def _cited_object(text: str, tokens: Sequence[Token], first: int) -> bool:
     if first > 0 and tokens[first - 1].norm in _WORDS_OF:
         # not "відреагували на слова Зеленського": words someone answered
         governed = first > 1 and tokens[first - 2].norm in _PREPOSITIONS
-        return tokens[first - 1].sentence == sentence and not governed
+        if governed or tokens[first - 1].sentence != sentence:
+            return False
+        start, end = _sentence_bounds(tokens, first)
+        return not _WORDS_CITED.isdisjoint(_window(tokens, start, end + 1))
     for index in range(first - 1, max(-1, first - 5), -1):
         token = tokens[index]
         if token.sentence != sentence:
@@ -360,6 +403,16 @@ def _is_that(token: Token) -> bool:
 
 def _is_arabic(token: Token) -> bool:
     return "\u0600" <= token.norm[:1] <= "\u06ff"
+
+
+def _arabic_preposition(token: Token, alias: str | None) -> bool:
+    """Whether an Arabic name carries a preposition as a clitic (لبوتين "to/of
+    Putin", ببيسكوف), which the alias as configured does not."""
+    if alias is None or not _is_arabic(token):
+        return False
+    base = _first_norm(alias)
+    prefix = token.norm[: len(token.norm) - len(base)]
+    return bool(base) and token.norm.endswith(base) and prefix in _ARABIC_PREPOSITIONS
 
 
 def _gap(text: str, tokens: Sequence[Token], index: int) -> str:
@@ -503,12 +556,15 @@ def _subject_of_verb(
         )
         if saying and (index <= last + 3 or opens):
             return not _says_nothing(tokens, index)
+    if last + 2 >= len(tokens):
+        return False
     # "as saying": TASS quoted Lavrov as saying
-    return (
-        last + 2 < len(tokens)
-        and tokens[last + 1].norm == "as"
-        and tokens[last + 2].norm in ("saying", "telling")
-    )
+    if tokens[last + 1].norm == "as":
+        return tokens[last + 2].norm in ("saying", "telling")
+    # "As Kremlin spokesman Dmitry Peskov put it, …"
+    if (tokens[last + 1].norm, tokens[last + 2].norm) == ("put", "it"):
+        return "as" in _window(tokens, max(first - _CHAIN, 0), first)
+    return False
 
 
 def _verb_before(
@@ -535,7 +591,7 @@ def _verb_before(
         pair = (token.norm, after.norm)
         after = token
         if (token.norm in _BEFORE or pair in _BEFORE_PAIRS) and distance <= 4:
-            return _attribution_frame(text, tokens, first, last)
+            return _attribution_frame(text, tokens, first, last, alias)
         # The name is inside what someone reports, or in a relative clause.
         if _is_that(token) or token.norm in _PRONOUNS or token.norm in _RELATIVES:
             return False
@@ -666,6 +722,17 @@ def _follow_up_text(text: str, tokens: Sequence[Token], first: int, last: int) -
     return quote
 
 
+def held_formerly(tokens: Sequence[Token], first: int, last: int) -> bool:
+    """Whether the office at ``tokens[first..last]`` is named as held before
+    (``former Ukrainian President``, ``бывший глава МИД``, ``الرئيس الأوكراني
+    السابق``): its holder then is someone else."""
+    before = first > 0 and tokens[first - 1].sentence == tokens[first].sentence
+    if before and tokens[first - 1].norm in _FORMER:
+        return True
+    after = last + 1 < len(tokens) and tokens[last + 1].sentence == tokens[last].sentence
+    return after and tokens[last + 1].norm in _FORMER_AFTER
+
+
 def classify_speaker(
     text: str,
     tokens: Sequence[Token],
@@ -695,7 +762,7 @@ def classify_speaker(
     if (
         _subject_of_verb(text, tokens, first, last, oblique)
         or _verb_before(text, tokens, first, last, alias, others, oblique)
-        or _attribution_frame(text, tokens, first, last)
+        or _attribution_frame(text, tokens, first, last, alias)
         or (not oblique and _reporting_frame_after(text, tokens, first, last))
         or _cited_object(text, tokens, first)
     ):

@@ -2,11 +2,11 @@
 
 Owns the rules of a polite, bounded fetch: conditional GET (ETag /
 Last-Modified), redirects followed by hand (at most 5, each URL re-checked by
-``netguard``), a size cap counted *after* decompression (gzip bombs), one
+``monitor.net.guard``), a size cap counted *after* decompression (gzip bombs), one
 deadline for the whole fetch (httpx timeouts are per read, so a slow drip
 would never trip them), and connections made only to addresses checked at
-connect time (no DNS rebinding between check and connect; ``guarded_transport``
-serves the webhook channel too). Maps outcomes to ``TransientFetchError``
+connect time (no DNS rebinding between check and connect:
+``monitor.net.transport``). Maps outcomes to ``TransientFetchError``
 (retry: 408/429/5xx, timeouts, connection errors, with ``retry_after`` from
 Retry-After) and ``FetchError`` (give up: other 4xx, refused addresses, too
 large). Does I/O.
@@ -15,29 +15,21 @@ large). Does I/O.
 from __future__ import annotations
 
 import contextlib
-import functools
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urljoin
 
-import httpcore
 import httpx
 
 from monitor import __version__
 from monitor.errors import FetchError, TransientFetchError
+from monitor.net.guard import check_destination
+from monitor.net.retry_after import parse_retry_after
+from monitor.net.transport import guarded_transport, proxied_transport
+from monitor.net.urls import display_url
 from monitor.sources.access import FeedAccess
-from monitor.sources.netguard import (
-    FEEDS,
-    Refusals,
-    check_url,
-    checked_addresses,
-    display_url,
-    parse_retry_after,
-)
 
 MiB = 1024 * 1024
 MAX_REDIRECTS = 5
@@ -58,76 +50,6 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     etag: str | None = None
     last_modified: str | None = None
-
-
-class _GuardedBackend(httpcore.SyncBackend):
-    """Resolves once, checks, then connects to the checked addresses themselves.
-
-    Each address is tried in turn until one accepts (as ``socket.create_connection``
-    would); nothing has been sent when a connection is refused, so moving on is safe.
-    TLS still verifies and sends SNI for the URL's host name, because httpcore
-    starts TLS with the origin host, not the address we connected to.
-    """
-
-    def __init__(self, *, allow_private: bool, rules: Refusals, what: str | None) -> None:
-        self._allow_private = allow_private
-        self._rules = rules
-        self._what = what
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        what = self._what or f"tcp://{host}:{port}"
-        addresses = checked_addresses(
-            host, port, what=what, rules=self._rules, allow_private=self._allow_private
-        )
-        refused: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as exc:
-                refused = exc
-        raise refused or httpcore.ConnectError(f"{what}: no address to connect to")
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """httpx's default verifying context, made once per process: making it (loading the
-    CA bundle) took ~40 ms, per fetch, which capped a pool of fetches at ~25 a second.
-    The same settings as ``httpx.HTTPTransport()`` builds for itself each time."""
-    return httpx.create_ssl_context(verify=True, cert=None, trust_env=True)
-
-
-def guarded_transport(
-    *, allow_private: bool = False, rules: Refusals = FEEDS, what: str | None = None
-) -> httpx.HTTPTransport:
-    """An httpx transport that connects only to addresses ``netguard`` checked at connect time.
-
-    Shared by the webhook channel. ``what`` starts refusal messages (default
-    ``tcp://host:port``); ``rules`` picks the error classes. With ``allow_private``
-    nothing is refused, but the name is still resolved once and each address tried.
-    """
-    transport = httpx.HTTPTransport(verify=_ssl_context(), retries=0)
-    # httpx has no public hook for the network backend; the pool's attribute
-    # has been stable across httpx 0.2x, and a unit test pins the behaviour.
-    transport._pool._network_backend = _GuardedBackend(
-        allow_private=allow_private, rules=rules, what=what
-    )
-    return transport
-
-
-def proxied_transport(proxy: str) -> httpx.HTTPTransport:
-    """A transport through ``proxy`` (http, https, socks5, socks5h). The proxy is the
-    operator's choice, so its own address is not checked; the target URL still is, by
-    name, before each request (``fetch_feed``), and the proxy resolves it again."""
-    return httpx.HTTPTransport(verify=_ssl_context(), retries=0, proxy=proxy)
 
 
 def fetch_feed(
@@ -193,7 +115,7 @@ def _fetch(
     try:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
-            check_url(current, allow_private)
+            check_destination(current, allow_private)
             headers = {**base, **access.headers_for(current, url)}
             via = access.proxy_for(current) if transport is None else None
             try:

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from monitor.alerts.channels import build_channel
+from monitor.alerts.channels import DigestChannel, build_channel
 from monitor.alerts.channels.console import ConsoleChannelSender
 from monitor.alerts.channels.email import EmailChannelSender
 from monitor.alerts.channels.file import FileChannelSender
@@ -538,7 +538,7 @@ def test_email_non_ascii_subject_round_trips(smtp_server: tuple[Inbox, int]) -> 
     [msg] = inbox.messages
     assert msg["Subject"] == "[russia-nato] بيسكوف: روسيا تنتظر ضمانات أمنية من الناتو"
     html_part = msg.get_body(preferencelist=("html",))
-    assert html_part is not None and '<h2 dir="auto">' in html_part.get_content()
+    assert html_part is not None and '<h1 class="headline" dir="rtl"' in html_part.get_content()
 
 
 def test_webhook_connects_to_the_checked_address(
@@ -588,3 +588,39 @@ def test_email_smtps_is_tls_from_the_first_byte(tls_files: tuple[Path, Path]) ->
         email_channel(port, creds=True, scheme="smtps", ssl_context=trusting).send(make_alert())
         assert logins == [(b"desk", SMTP_PASSWORD.encode())]
         assert len(inbox.messages) == 1
+
+
+def test_public_url_links_the_alert_page_in_mail_webhook_and_console(
+    smtp_server: tuple[Inbox, int], hook_server: HookServer
+) -> None:
+    inbox, port = smtp_server
+    settings = Settings(allow_private_networks=True, public_url="https://monitor.example.org/")
+    alert = make_alert()
+    page = f"https://monitor.example.org/alerts/{alert.id}"
+    mail_cfg = EmailChannel.model_validate(
+        {"type": "email", "to": "d@example.org", "from": "m@example.org",
+         "smtp": f"smtp://127.0.0.1:{port}"}
+    )  # fmt: skip
+    build_channel("desk", mail_cfg, settings).send(alert)
+    [msg] = inbox.messages
+    html, text = msg.get_body(("html",)), msg.get_body(("plain",))
+    assert html is not None and text is not None
+    assert f'class="alert-link" href="{page}"' in html.get_content()
+    assert f"Alert page: {page}" in text.get_content()
+
+    hook_cfg = WebhookChannel(type="webhook", url=hook_server.url, secret=SECRET)
+    webhook = build_channel("ops-hook", hook_cfg, settings)
+    webhook.send(alert)
+    [got] = hook_server.received
+    assert verify(got)  # the added field is inside the signed body
+    sent = json.loads(got.body)["alert"]
+    assert sent.pop("alert_url") == page
+    assert sent == json.loads(json.dumps(alert.to_dict()))  # the rest unchanged
+    assert isinstance(webhook, DigestChannel)
+    webhook.send_digest([alert], "dgst_1")
+    digest = json.loads(hook_server.received[-1].body)["digest"]
+    assert verify(hook_server.received[-1]) and digest["alerts"][0]["alert_url"] == page
+
+    stream = io.StringIO()  # not a terminal: plain text, no colour
+    build_channel("stdout", ConsoleChannel(type="console"), settings, stdout=stream).send(alert)
+    assert f"  Alert page: {page}" in stream.getvalue() and "\x1b" not in stream.getvalue()

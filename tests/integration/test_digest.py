@@ -11,6 +11,7 @@ Does I/O: binds 127.0.0.1 ports, starts processes, writes under tmp_path.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -117,6 +118,11 @@ def bodies(msg: EmailMessage) -> tuple[str, str]:
     return text.get_content(), html.get_content()
 
 
+def shown(html: str) -> str:
+    """The HTML's text without its tags (a headline's matched terms are marked up)."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
 def test_digest_groups_alerts_survives_a_restart_and_sends_each_once(
     smtp_server: tuple[Inbox, int], tmp_path: Path
 ) -> None:
@@ -158,7 +164,7 @@ def test_digest_groups_alerts_survives_a_restart_and_sends_each_once(
     assert one["Subject"] == "[desk-watch] Digest: 2 alerts"
     text, html = bodies(one)
     for key in ("a", "b"):
-        assert STORIES[key] in text and STORIES[key] in html
+        assert STORIES[key] in text and STORIES[key] in shown(html)
     assert "Charlie" not in text
 
     assert two["Subject"] == "[desk-watch] Digest: 1 alert"
@@ -166,7 +172,7 @@ def test_digest_groups_alerts_survives_a_restart_and_sends_each_once(
     assert "Charlie" in text and "Alpha" not in text and "Bravo" not in text
     assert STORIES["c"] in text
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "بيسكوف والناتو" in html and 'dir="auto"' in html
+    assert "بيسكوف والناتو" in shown(html) and 'dir="auto"' in html
     assert one["Message-ID"] != two["Message-ID"]
 
     assert sorted(archived(tmp_path)) == sorted(STORIES.values())

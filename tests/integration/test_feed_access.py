@@ -16,7 +16,7 @@ import pytest
 from monitor.config.loader import load_config
 from monitor.config.paths import proxy_variables
 from monitor.errors import FetchError, TransientFetchError
-from monitor.sources import netguard
+from monitor.net import guard
 from monitor.sources.access import FeedAccess
 from monitor.sources.fetch import fetch_feed
 from tests.feedservers import RSS, FeedServer, ForwardProxy, Socks5Proxy, serving
@@ -172,14 +172,14 @@ def test_the_proxy_is_not_refused_but_a_private_target_is(
     """The proxy on loopback is the operator's choice; the target is checked by name.
     ``wire.example`` resolves (here) to a public address, and the proxy answers for it
     itself, so nothing leaves the machine."""
-    real_resolve = netguard.resolve
+    real_resolve = guard.resolve
 
-    def resolve(host: str, port: int, **kwargs: object) -> list[netguard.IPAddress]:
+    def resolve(host: str, port: int, **kwargs: object) -> list[guard.IPAddress]:
         if host == "wire.example":
-            return [netguard.ipaddress.ip_address("93.184.216.34")]
+            return [guard.ipaddress.ip_address("93.184.216.34")]
         return real_resolve(host, port, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(netguard, "resolve", resolve)
+    monkeypatch.setattr(guard, "resolve", resolve)
     proxy = ForwardProxy(canned=frozenset({"wire.example"}))
     with serving(proxy):
         access = FeedAccess(headers=(("X-Api-Key", KEY),), proxy=proxy.url, secrets=(KEY,))

@@ -34,21 +34,20 @@ from monitor.history.find import search
 from monitor.model import Alert, Hit, Match, SpeakerMatch, WireItem
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
-from tests.helpers import ROOT, SEEDS, example_config, free_port, monitor_env, run_monitor
+from tests.helpers import (
+    CORPUS,
+    ROOT,
+    SEEDS,
+    corpus_items,
+    example_config,
+    free_port,
+    monitor_env,
+    run_monitor,
+)
 
 pytestmark = pytest.mark.integration
 
 PG_URL = os.environ.get("HISTORY_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# The shared corpus sits beside the clone (CI, /work/main) or beside the worktrees.
-_REPO = Path(__file__).resolve().parents[2]
-CORPUS = next(
-    (
-        p
-        for p in (_REPO.parent / "shared" / "corpus", _REPO.parents[1] / "shared" / "corpus")
-        if p.is_dir()
-    ),
-    _REPO.parent / "shared" / "corpus",
-)
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
@@ -461,15 +460,7 @@ def test_lone_surrogates_do_not_poison_the_batch(history: History) -> None:
 def test_every_item_of_the_corpus_is_stored_and_found(history: History) -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"no shared corpus at {CORPUS}")
-    parsed: list[WireItem] = []
-    for path in sorted(
-        p for p in CORPUS.rglob("*") if p.is_file() and p.suffix not in {".md", ".tsv"}
-    ):
-        try:
-            parsed += parse_bytes(path.read_bytes(), SourceContext(source=str(path)))
-        except Exception:  # what the parsers refuse is not the history's concern
-            continue
-    unique = {entry.id: entry for entry in parsed}
+    unique = {entry.id: entry for entry in corpus_items()}
     assert len(unique) > 100
     history.write(HistoryBatch(items=tuple(unique.values())), now=NOW)
     assert history.count_items() == len(unique)

@@ -4,7 +4,7 @@ Twenty directory feeds, a chat webhook (``format: slack``) with ``rate_limit: 20
 file channel without a limit, to a fake Slack endpoint on 127.0.0.1
 (``tests/chat_server.py``). 200 copies of one story give one alert per channel (story
 grouping); 200 distinct stories give 20 chat messages at once and, one period later, one
-digest of the other 180 that says they were held; the file channel gets all 200 at once.
+digest of the others that says how many were held; the file channel gets all 200 at once.
 
 Does I/O: binds a 127.0.0.1 port, starts processes, writes under tmp_path.
 """
@@ -125,25 +125,30 @@ def test_200_distinct_stories_give_20_alerts_then_one_digest_of_the_rest(
     config = write_config(tmp_path, server)
     for number in range(FEEDS * PER_FEED):
         drop(tmp_path, number % FEEDS, f"story-{number}", distinct_story(number))
+    started = time.monotonic()
     run(tmp_path, config)
     held_by = time.monotonic()  # every hold happened by now
     assert server.refused == []
-    assert len(server.of("slack")) == 20  # the bucket's capacity, not one more
+    # the bucket's capacity, and at most the tokens it gained while the run went on
+    # (one every PERIOD / 20 s: a slow machine lets one or two more through)
+    sent = len(server.of("slack"))
+    assert 20 <= sent <= 20 + int((held_by - started) * 20 / PERIOD) + 1
+    held = 200 - sent
     assert len(archived(tmp_path)) == 200  # the file channel has no limit
     assert ledger(tmp_path, config) == {
         ("archive", "sent"): 200,
-        ("chat", "sent"): 20,
-        ("chat", "held"): 180,
+        ("chat", "sent"): sent,
+        ("chat", "held"): held,
     }
 
     # one period after they were held: the held ones go out in one digest
     time.sleep(max(0.0, PERIOD + 1 - (time.monotonic() - held_by)))
     run(tmp_path, config)
     posts = server.of("slack")
-    assert len(posts) == 21
+    assert len(posts) == sent + 1
     digest = posts[-1].payload["blocks"][0]["text"]["text"]
-    assert "Digest: 180 alerts" in digest and "180 alerts held back" in digest
+    assert f"Digest: {held} alerts" in digest and f"{held} alerts held back" in digest
     assert ledger(tmp_path, config) == {("archive", "sent"): 200, ("chat", "sent"): 200}
-    # every story is in a chat message: 20 alone, the rest in the digest
+    # every story is in a chat message: some alone, the rest in the digest
     sent_alone = {post.payload["text"] for post in posts[:-1]}
-    assert len(sent_alone) == 20
+    assert len(sent_alone) == sent

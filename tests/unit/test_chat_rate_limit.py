@@ -30,9 +30,23 @@ def test_markdown_has_title_watchlist_topics_speakers_snippet_and_link() -> None
     title, body = render_markdown(make_alert(1))
     assert title == "[russia-nato] Story number 1 about NATO"
     assert "**Watchlist**: russia-nato" in body and "**Topics**: NATO" in body
-    assert "**Speaker**: Dmitry Peskov (quoted): “NATO must listen to Russia.”" in body
-    assert "• NATO: MOSCOW - Kremlin spokesman Dmitry Peskov said NATO must listen" in body
+    assert "**Speaker**: Dmitry Peskov (quoted): “**NATO** must listen to Russia.”" in body
+    assert "• NATO: MOSCOW - Kremlin spokesman Dmitry Peskov said **NATO** must listen" in body
     assert "[Read the story](<https://example.org/1?a=1&b=2>)" in body
+    assert "alert page" not in body  # no settings.public_url
+
+
+def test_markdown_links_the_alert_page_with_a_public_url() -> None:
+    _, body = render_markdown(make_alert(1), public_url="https://monitor.example.org")
+    page = "https://monitor.example.org/alerts/alrt_000000000000000000000001"
+    assert f"[Open the alert page](<{page}>)" in body.splitlines()
+    _, digest = render_digest_markdown([make_alert(1)], public_url="https://monitor.example.org")
+    assert f"([alert page](<{page}>))" in digest
+    slack = chat_payload("slack", [make_alert(1)], digest=False, public_url="https://m.org")
+    assert (
+        "<https://m.org/alerts/alrt_000000000000000000000001|Open the alert page>"
+        in (slack["blocks"][0]["text"]["text"])
+    )
 
 
 def test_feed_markup_is_escaped_and_bad_links_dropped() -> None:

@@ -512,3 +512,27 @@ def test_the_summary_hides_webhook_paths_and_url_passwords(tmp_path: Path) -> No
     assert "XYZTOKEN" not in summary
     assert "brokerpass" not in summary
     assert "redis://:***@localhost:6379/0" in summary
+
+
+def test_public_url_is_an_http_base_url_without_its_trailing_slash(tmp_path: Path) -> None:
+    text = BASE + "settings:\n  public_url: https://monitor.example.org/desk/\n"
+    config = load_config(write(tmp_path, "monitor.yaml", text), env={})
+    assert config.settings.public_url == "https://monitor.example.org/desk"
+    assert load_config(write(tmp_path, "monitor.yaml", BASE), env={}).settings.public_url is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("ftp://monitor.example.org", "expected http:// or https:// with a host"),
+        ("monitor.example.org", "expected http:// or https:// with a host"),
+        ("https://monitor.example.org/?token=x", "without a ?query or #fragment"),
+        ("https://desk:pw@monitor.example.org", "a user or password does not belong"),
+    ],
+)
+def test_a_bad_public_url_is_one_line_naming_the_key(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    (line,) = problems_in(tmp_path, BASE + f"settings:\n  public_url: {value}\n")
+    assert "settings.public_url" in line and reason in line and "\n" not in line
+    assert "pw" not in line and "token=x" not in line  # no secret echoed

@@ -172,10 +172,12 @@ def test_html_escapes_every_feed_string_and_sets_dir_auto() -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "بيسكوف: الناتو &lt;b&gt;يجب&lt;/b&gt;" in html
-    assert '<h3 dir="auto"><a href="https://example.org/1?a=1&amp;b=2" dir="auto">' in html
-    assert html.count('<q dir="auto">NATO must listen to Russia.</q>') == 2
-    assert html.count("(quoted)") == 2
-    assert html.count('<b dir="auto">NATO</b> [body]') == 2
+    assert '<h3 class="headline" dir="rtl"' in html
+    assert '<a href="https://example.org/1?a=1&amp;b=2"' in html
+    # the quote stands in the body: its hit is marked inside the quote too
+    assert html.count(">NATO</mark> must listen to Russia.”</div>") == 2
+    assert html.count("quoted</span>") == 2
+    assert html.count(">NATO</mark> must listen") == 4  # in the quotes and the passages
 
 
 def test_html_drops_links_that_are_not_http() -> None:

@@ -22,12 +22,9 @@ from monitor.sources.clean import html_to_text
 from monitor.sources.context import EntryBatch, SourceContext
 from monitor.sources.fastfeed import read_rss
 from monitor.sources.xmlsafe import sniff_root
-from tests.helpers import ROOT
+from tests.helpers import CORPUS, ROOT
 
 FETCHED = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-# The shared corpus sits beside the clone (CI, /work/main) or beside the worktrees.
-_CORPUS_PLACES = (ROOT.parent / "shared" / "corpus", ROOT.parents[1] / "shared" / "corpus")
-CORPUS = next((p for p in _CORPUS_PLACES if p.is_dir()), _CORPUS_PLACES[0])
 HEADER_SETS: list[dict[str, str]] = [
     {},
     {"content-type": "application/rss+xml; charset=utf-8", "content-language": "en_GB"},

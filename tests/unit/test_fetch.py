@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from monitor.errors import FetchError, TransientFetchError
+from monitor.net.guard import FEEDS, check_destination, is_public
+from monitor.net.transport import _GuardedBackend
 from monitor.sources.drop import scan_folder
-from monitor.sources.fetch import USER_AGENT, _GuardedBackend, fetch_feed
-from monitor.sources.netguard import FEEDS, check_url, is_public
+from monitor.sources.fetch import USER_AGENT, fetch_feed
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
@@ -230,15 +231,15 @@ def test_redirect_to_private_address_is_rechecked() -> None:
 )
 def test_check_url_refuses_smuggled_addresses(url: str) -> None:
     with pytest.raises(FetchError, match="non-public"):
-        check_url(url, allow_private=False)
+        check_destination(url, allow_private=False)
 
 
 def test_check_url_schemes_and_public() -> None:
     for bad in ("file:///etc/passwd", "gopher://x/", "ftp://example.org/", "http:///nohost"):
         with pytest.raises(FetchError):
-            check_url(bad, allow_private=True)
-    check_url("http://8.8.8.8/", allow_private=False)
-    check_url("http://127.0.0.1/", allow_private=True)
+            check_destination(bad, allow_private=True)
+    check_destination("http://8.8.8.8/", allow_private=False)
+    check_destination("http://127.0.0.1/", allow_private=True)
     assert is_public(ipaddress.ip_address("2606:4700:4700::1111"))
     assert not is_public(ipaddress.ip_address("::ffff:10.0.0.1"))
 

@@ -8,14 +8,20 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
+from monitor.errors import MonitorError
 from monitor.history import DeliveryAttempt
 from monitor.history.database import storable
 from monitor.history.find import prefilter
-from monitor.history.fulltext import KeyGroup, KeyQuery, item_keys, parse_search
+from monitor.history.fulltext import MAX_WORD, KeyGroup, KeyQuery, item_keys, parse_search
 from monitor.history.search import fts5_match, tsquery
 from monitor.history.store import History
 from monitor.match.query import parse_query
 from monitor.model import DeliveryResult, WireItem
+from monitor.sources.context import SourceContext
+from monitor.sources.detect import parse_bytes
+from monitor.text.morph import text_keys
+from monitor.text.tokenize import split_words
+from tests.helpers import ROOT, corpus_items
 from tests.unit.test_config import BASE, problems_in, write
 
 
@@ -138,3 +144,31 @@ def test_a_delivery_result_is_recorded_as_its_numbered_attempt() -> None:
     assert DeliveryAttempt.from_result(result, at) == DeliveryAttempt(
         "a1", "webhook", 3, "retry", at, "HTTP 503"
     )
+
+
+def _keys_word_by_word(*fields: str) -> set[str]:
+    """The definition ``item_keys`` keeps: every normalised word's ``text_keys``."""
+    keys: set[str] = set()
+    for text in fields:
+        for norm in split_words(text).norms:
+            if len(norm) <= MAX_WORD:
+                keys |= text_keys(norm)
+    return keys
+
+
+def _fixture_items() -> list[WireItem]:
+    items: list[WireItem] = []
+    for path in sorted((ROOT / "tests" / "fixtures" / "feeds").iterdir()):
+        try:
+            items += parse_bytes(path.read_bytes(), SourceContext(source=path.name))
+        except MonitorError:
+            continue
+    return items
+
+
+def test_keys_are_every_normalised_word_keys_on_real_feeds() -> None:
+    items = corpus_items() or _fixture_items()
+    assert len(items) > 10
+    for item in items:
+        keys = item_keys(item.title, item.body)
+        assert set(keys.split()) == _keys_word_by_word(item.title, item.body), item.id

@@ -19,7 +19,12 @@ GATEKEEPERS = {
     "celery": None,  # never, anywhere in monitor/
     "kombu": None,
     "workers": None,
-    "httpx": {"monitor/sources/fetch.py", "monitor/alerts/channels/webhook.py"},
+    "httpx": {
+        "monitor/net/transport.py",
+        "monitor/sources/fetch.py",
+        "monitor/alerts/channels/webhook.py",
+    },
+    "httpcore": {"monitor/net/transport.py"},
     "redis": {"monitor/state/redis.py"},
     "apprise": {"monitor/alerts/channels/apprise_channel.py"},
     # feeds: the full parser; fastfeed: its lxml fast path, on feedparser's own
@@ -97,3 +102,17 @@ def test_every_module_has_a_docstring() -> None:
         and ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) is None
     ]
     assert missing == []
+
+
+def test_the_network_edge_depends_on_no_other_part() -> None:
+    """``monitor/net`` is used by config, sources and channels: it imports none of
+    them (only the error classes), so that any of them can use it."""
+    offenders = []
+    for path in sorted((MONITOR / "net").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                top = node.module.split(".")
+                if top[0] == "monitor" and top[1:2] not in (["net"], ["errors"]):
+                    offenders.append(f"{path.relative_to(ROOT)}: {node.module}")
+    assert offenders == []

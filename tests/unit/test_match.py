@@ -535,3 +535,17 @@ def test_a_title_two_speakers_list_names_neither() -> None:
     assert _roles("The spokesperson said the talks had failed.") == {}
     got = _roles("The foreign ministry spokeswoman said the talks had failed.")
     assert got["Maria Zakharova"][0] == "quoted"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Former Kremlin spokesman Sergei Yastrzhembsky said the talks had failed.",
+        "The ex Kremlin spokesman told reporters that nothing had changed.",
+        "Бывший пресс-секретарь президента Сергей Ястржембский заявил, что переговоры сорваны.",
+        "وقال الناطق باسم الكرملين السابق إن المحادثات فشلت.",
+        "Der frühere Kremlsprecher sagte, die Gespräche seien gescheitert.",
+    ],
+)
+def test_a_title_held_formerly_names_someone_else(body: str) -> None:
+    assert _roles(body) == {}

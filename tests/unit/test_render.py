@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email.policy
 import json
+import os
+from dataclasses import replace
 from email.message import EmailMessage
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,14 +62,19 @@ def test_console_layout() -> None:
     lines = text.splitlines()
     assert lines[0] == "ALERT [russia-nato] Peskov: Russia expects security guarantees from NATO"
     assert "Agency: Sputnik" in text and "Publisher: UrduPoint" in text
-    assert "Published: 2022-01-12" in text and "Language: en" in text
+    assert "Published: 12 Jan 2022" in text and "Language: en" in text
     assert "Topics: NATO, security guarantees" in text
-    assert "Dmitry Peskov (quoted)" in text and "NATO must listen to Russia." in text
-    hit_lines = [line for line in lines if line.startswith("  - ")]
-    assert len(hit_lines) == 5  # capped
-    assert all("[body]" in line and "NATO" in line for line in hit_lines)
-    assert "(+2 more hits)" in text
+    assert "Dmitry Peskov (quoted): “NATO must listen to Russia.”" in text
+    # seven hits on one span: one passage naming every term, then every hit counted
+    passage_lines = [line for line in lines if line.startswith("  - ")]
+    assert passage_lines == [f"  - {', '.join(f'T{i}' for i in range(7))} [body]: {BODY}"]
+    assert "  Hits: T0 1, T1 1, T2 1, T3 1, T4 1, T5 1, T6 1" in lines
+    assert lines.index("  Hits: T0 1, T1 1, T2 1, T3 1, T4 1, T5 1, T6 1") > lines.index(
+        passage_lines[0]
+    )
     assert "Also carried by: Al Mayadeen" in text
+    assert "\x1b" not in text  # no colour unless asked (a TTY)
+    assert "Alert page" not in text
 
 
 def test_console_title_cannot_forge_lines() -> None:
@@ -104,8 +112,8 @@ def test_html_escapes_feed_strings_and_sets_dir_auto() -> None:
     assert "<script>" not in html and "<b onmouseover" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; بيسكوف" in html
     assert "&lt;b onmouseover=alert(1)&gt;Sputnik&lt;/b&gt;" in html
-    assert '<h2 dir="auto">' in html
-    assert html.count('dir="auto"') >= 8
+    assert '<h1 class="headline" dir="ltr"' in html
+    assert html.count('dir="auto"') >= 5
     assert 'href="https://example.org/story?id=1&amp;lang=en"' in html
 
 
@@ -129,11 +137,43 @@ def test_snippet_is_built_from_offsets_when_missing() -> None:
     assert "Dmitry Peskov said NATO must listen" in text
 
 
+def test_console_colours_matched_terms_only_when_asked() -> None:
+    text = render_console(alert(), color=True)
+    assert "said \x1b[1;33mNATO\x1b[22;39m must listen" in text
+    assert text.splitlines()[0].startswith("ALERT [russia-nato] \x1b[1m")
+    # feed text cannot bring its own escapes: only ours are there
+    hostile = render_console(alert(title="\x1b[31mred\x1b[0m"), color=True)
+    assert "\x1b[31m" not in hostile and "\x1b[0m" not in hostile
+
+
+def test_console_and_text_link_the_alert_page_with_a_public_url() -> None:
+    page = "https://monitor.example.org/alerts/alrt_0123456789abcdef01234567"
+    assert f"  Alert page: {page}" in render_console(
+        alert(), public_url="https://monitor.example.org"
+    )
+    assert f"Alert page: {page}" in render_text(alert(), "https://monitor.example.org/")
+    assert "Alert page" not in render_text(alert())
+
+
+def test_an_arabic_quote_is_isolated_in_its_marks_in_text() -> None:
+    arabic = replace(
+        alert(language="ar"),
+        speakers=(SpeakerMatch("Dmitry Peskov", "quoted", "روسيا لا تتفاوض"),),
+    )
+    assert "Dmitry Peskov (quoted): \u2068«روسيا لا تتفاوض»\u2069" in render_text(arabic)
+
+
 def test_webhook_body_shape() -> None:
     a = alert(title="Песков: НАТО")
     body = json.loads(webhook_body(a))
     assert body["type"] == "monitor.alert" and body["version"] == 1
     assert body["alert"] == json.loads(json.dumps(a.to_dict()))
+    assert "alert_url" not in body["alert"]
+    linked = json.loads(webhook_body(a, "https://monitor.example.org"))["alert"]
+    assert linked.pop("alert_url") == (
+        "https://monitor.example.org/alerts/alrt_0123456789abcdef01234567"
+    )
+    assert linked == body["alert"]  # every other field as before
     assert body["alert"]["story"] == {"id": "sputnik-1", "sources": ["UrduPoint", "Al Mayadeen"]}
     assert "Песков".encode() in webhook_body(a)  # ensure_ascii=False
 
@@ -171,3 +211,35 @@ def test_lone_surrogates_do_not_poison_the_alert() -> None:
     assert "\ufffd" in render_subject(broken)
     build_message(broken, sender="m@example.org", recipients=("d@example.org",)).as_bytes()
     assert json.loads(webhook_body(broken))["alert"]["item"]["title"] == "bad \udcff byte"
+
+
+def _console_output(stream_is_tty: bool) -> str:
+    """What the console channel writes to a real pseudo-terminal, or to a pipe."""
+    from monitor.alerts.channels.console import ConsoleChannelSender
+
+    reader, writer = os.openpty() if stream_is_tty else os.pipe()
+    with open(writer, "w", encoding="utf-8") as stream:
+        ConsoleChannelSender("stdout", stream=stream).send(alert())
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(reader, 65536)
+        except OSError:  # the terminal side is closed: all read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(reader)
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_console_channel_colours_a_terminal_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[1;33mNATO\x1b[22;39m" in _console_output(stream_is_tty=True)
+    assert "\x1b" not in _console_output(stream_is_tty=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b" not in _console_output(stream_is_tty=True)
+    monkeypatch.setenv("NO_COLOR", "")  # empty: as if unset (no-color.org)
+    assert "\x1b[1;33mNATO" in _console_output(stream_is_tty=True)

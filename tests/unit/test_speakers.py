@@ -477,6 +477,10 @@ def test_the_token_view_classifies_as_tokenize_does(text: str) -> None:
             "Захаровой",
             "Захарова",
         ),
+        # the attribution word with the clitic "and" (ووفقا، وبحسب), the title with "to"
+        ("ووفقا للرئيس الأوكراني فولوديمير زيلينسكي، فإن الشبكة صمدت.", "زيلينسكي", "زيلينسكي"),
+        ("وحسب ما قاله لافروف، فإن روسيا لن تنسحب.", "لافروف", "لافروف"),
+        ("As Kremlin spokesman Dmitry Peskov put it, the window is closing.", "Peskov", "Peskov"),
     ],
 )
 def test_attribution_then_a_title_chain_then_the_name(text: str, name: str, alias: str) -> None:
@@ -496,6 +500,9 @@ def test_attribution_then_a_title_chain_then_the_name(text: str, name: str, alia
         ("Selon une source proche de Sergueï Lavrov, le ministre restera.", "Lavrov", "Lavrov"),
         ("По словам бывшего советника Путина, решение принято давно.", "Путина", "Путин"),
         ("По данным источника, близкого к Лаврову, министр не поедет.", "Лаврову", "Лавров"),
+        # a preposition as a clitic on the Arabic name: "an adviser to Putin"
+        ("وبحسب مستشار سابق لبوتين، فإن القرار اتخذ قبل أسابيع.", "لبوتين", "بوتين"),
+        ("Peskov put it on the agenda, as the minister wanted.", "Peskov", "Peskov"),
     ],
 )
 def test_an_attribution_to_someone_related_to_the_name_is_a_mention(
@@ -533,6 +540,9 @@ def test_an_attribution_to_someone_related_to_the_name_is_a_mention(
         ("Як цитує Інтерфакс Пєскова, «рішення поки не ухвалено».", "Пєскова", "Пєсков"),
         ('"Die Entscheidung ist offen", zitierte die Agentur Interfax Peskow.', "Peskow", "Peskow"),
         ("Слова Пескова приводит агентство Интерфакс: «Решение не принято».", "Пескова", "Песков"),
+        ("«Тема не обсуждалась», — приводит слова Пескова РИА Новости.", "Пескова", "Песков"),
+        ("Wolodin soll den Abgeordneten gesagt haben, der Haushalt komme.", "Wolodin", "Wolodin"),
+        ("وأفادت وكالة ريا نوفوستي بأن فولودين أبلغ النواب أن الجلسة ستمدد.", "فولودين", "فولودين"),
         (
             "Lavrov, s'exprimant lors d'une conférence de presse à Moscou, a souligné que rien "
             "ne changerait.",
@@ -548,6 +558,9 @@ def test_reporting_frames(text: str, name: str, alias: str) -> None:
 def test_words_someone_answered_are_a_mention() -> None:
     text = "У Кремлі відреагували на слова Зеленського про мирний план."
     assert role(text, "Зеленського", alias="Зеленський") == "mentioned"
+    # someone else's verdict on the words, with no verb of citing them
+    text = "Сикорский заявил, что слова Лаврова не стоит воспринимать всерьез."
+    assert role(text, "Лаврова", alias="Лавров") == "mentioned"
 
 
 @pytest.mark.parametrize(
@@ -557,6 +570,7 @@ def test_words_someone_answered_are_a_mention() -> None:
         ("Zakharova called the drone attack on the Moscow region a provocation.", "quoted"),
         ("Zakharova called the Turkish minister on Tuesday to thank him.", "mentioned"),
         ("Zakharova called Ankara after the strikes, her office said.", "mentioned"),
+        ("Zakharova called the seizure of Russian assets in Europe outright theft.", "quoted"),
     ],
 )
 def test_calling_something_something_is_a_statement(text: str, expected: Role) -> None:

@@ -49,7 +49,7 @@ def build_channel(
     if isinstance(cfg, ConsoleChannel):
         from monitor.alerts.channels.console import ConsoleChannelSender
 
-        return ConsoleChannelSender(name, stream=stdout)
+        return ConsoleChannelSender(name, stream=stdout, public_url=settings.public_url)
     if isinstance(cfg, FileChannel):
         from monitor.alerts.channels.file import FileChannelSender
 
@@ -63,6 +63,7 @@ def build_channel(
             sender=cfg.from_,
             recipients=tuple(cfg.to),
             allow_private=cfg.allow_private or settings.allow_private_networks,
+            public_url=settings.public_url,
         )
     if isinstance(cfg, WebhookChannel):
         from monitor.alerts.channels.webhook import WebhookChannelSender
@@ -74,6 +75,7 @@ def build_channel(
             timeout=cfg.timeout,
             allow_private=cfg.allow_private or settings.allow_private_networks,
             fmt=cfg.format,
+            public_url=settings.public_url,
         )
     if isinstance(cfg, AppriseChannel):
         from monitor.alerts.channels.apprise_channel import AppriseChannelSender
@@ -83,6 +85,7 @@ def build_channel(
             urls=cfg.urls,
             timeout=cfg.timeout,
             allow_private=cfg.allow_private or settings.allow_private_networks,
+            public_url=settings.public_url,
         )
     raise TypeError(f"channel {name!r}: unknown channel type {type(cfg).__name__}")
 

@@ -3,7 +3,7 @@ URL (Slack, Teams, Telegram, ntfy, Matrix, Discord, mail...). Does network I/O (
 
 Apprise's ``notify()`` answers only yes or no, so a "no" is a transient fault: retried,
 then dead-lettered like any other channel's. Before a send every URL's target host is
-resolved and refused unless public (``netguard.CHANNELS``), as the webhook does, unless
+resolved and refused unless public (``monitor.net.guard.CHANNELS``), as the webhook does, unless
 ``allow_private``; Apprise resolves the name again when it connects (the rebinding gap
 the email channel has too). Apprise URLs carry tokens and passwords: messages name the
 channel and the service only (``display``: Apprise's own privacy form), and Apprise's
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from monitor.alerts.chat import render_digest_markdown, render_markdown
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
-from monitor.sources import netguard
+from monitor.net import guard
 
 _FIXED_ENDPOINTS = ("notify_url", "webhook_url")
 
@@ -69,20 +69,22 @@ class AppriseChannelSender:
         urls: list[str],
         allow_private: bool = False,
         timeout: float = 10.0,
-        check: Callable[..., object] = netguard.checked_addresses,
+        check: Callable[..., object] = guard.checked_addresses,
+        public_url: str | None = None,
     ) -> None:
         self.name = name
         self._urls = list(urls)
         self._allow_private = allow_private
         self._timeout = timeout
         self._check = check
+        self._public_url = public_url
 
     def send(self, alert: Alert) -> None:
-        self._notify(*render_markdown(alert))
+        self._notify(*render_markdown(alert, public_url=self._public_url))
 
     def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """One notification listing ``alerts``, first saying how many were ``held``."""
-        self._notify(*render_digest_markdown(alerts, held))
+        self._notify(*render_digest_markdown(alerts, held, public_url=self._public_url))
 
     def _notify(self, title: str, body: str) -> None:
         import apprise
@@ -96,7 +98,7 @@ class AppriseChannelSender:
                 host, port = target(plugin)
                 if not host:
                     raise DeliveryError(f"{what}: no host to check; refused")
-                self._check(host, port, what=what, rules=netguard.CHANNELS)
+                self._check(host, port, what=what, rules=guard.CHANNELS)
             plugin.socket_connect_timeout = self._timeout
             plugin.socket_read_timeout = self._timeout
             sent = plugin.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN)

@@ -7,7 +7,7 @@ nothing); with credentials and no STARTTLS it refuses to send rather than log in
 clear. ``smtps://`` is implicit TLS. SMTP 4xx, connection errors and timeouts are
 transient; 5xx, refused TLS, bad certificates and refused addresses are permanent.
 Error messages name the channel and host, never the credentials. The address rules
-are ``monitor.sources.netguard``'s, as for every outbound connection.
+are ``monitor.net.guard``'s, as for every outbound connection.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from monitor.alerts.render import (
 )
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
-from monitor.sources import netguard
+from monitor.net import guard
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SMTP_TIMEOUT = 30.0
@@ -48,12 +48,19 @@ def _message(
     return msg
 
 
-def build_message(alert: Alert, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
-    """The message for ``alert``; its Message-ID derives from the alert id (stable)."""
+def build_message(
+    alert: Alert,
+    *,
+    sender: str,
+    recipients: tuple[str, ...],
+    public_url: str | None = None,
+) -> EmailMessage:
+    """The message for ``alert``; its Message-ID derives from the alert id (stable).
+    With ``public_url`` both parts link to the alert's page."""
     msg = _message(render_subject(alert), alert.id, sender=sender, recipients=recipients)
     msg["X-Monitor-Alert-Id"] = alert.id
-    msg.set_content(render_text(alert))
-    msg.add_alternative(render_html(alert), subtype="html")
+    msg.set_content(render_text(alert, public_url))
+    msg.add_alternative(render_html(alert, public_url), subtype="html")
     return msg
 
 
@@ -64,13 +71,14 @@ def build_digest_message(
     sender: str,
     recipients: tuple[str, ...],
     held: int = 0,
+    public_url: str | None = None,
 ) -> EmailMessage:
     """One message listing ``alerts``; its Message-ID derives from ``digest_id`` (stable for
     the same alerts, so a digest re-sent after a crash can be recognised)."""
     msg = _message(render_digest_subject(alerts), digest_id, sender=sender, recipients=recipients)
     msg["X-Monitor-Digest-Id"] = digest_id
-    msg.set_content(render_digest_text(alerts, held))
-    msg.add_alternative(render_digest_html(alerts), subtype="html")
+    msg.set_content(render_digest_text(alerts, held, public_url=public_url))
+    msg.add_alternative(render_digest_html(alerts, held, public_url), subtype="html")
     return msg
 
 
@@ -85,6 +93,7 @@ class EmailChannelSender:
         allow_private: bool = False,
         timeout: float = SMTP_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
+        public_url: str | None = None,
     ) -> None:
         parts = urlsplit(smtp_url)
         self.name = name
@@ -99,18 +108,31 @@ class EmailChannelSender:
         self._timeout = timeout
         # Injectable for tests (a CA that trusts a test certificate); verifying by default.
         self._ssl_context = ssl_context
+        self._public_url = public_url
 
     def _what(self) -> str:
         return f"email channel {self.name} ({self._host}:{self._port})"
 
     def send(self, alert: Alert) -> None:
-        self._deliver(build_message(alert, sender=self._sender, recipients=self._recipients))
+        self._deliver(
+            build_message(
+                alert,
+                sender=self._sender,
+                recipients=self._recipients,
+                public_url=self._public_url,
+            )
+        )
 
     def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """Send one digest mail of ``alerts``; faults are classified as for ``send``."""
         self._deliver(
             build_digest_message(
-                alerts, digest_id, sender=self._sender, recipients=self._recipients, held=held
+                alerts,
+                digest_id,
+                sender=self._sender,
+                recipients=self._recipients,
+                held=held,
+                public_url=self._public_url,
             )
         )
 
@@ -119,7 +141,7 @@ class EmailChannelSender:
         if not self._allow_private:
             # smtplib resolves the name again (a rebinding gap the webhook does not have):
             # connecting to the checked address would break the TLS host name check.
-            netguard.checked_addresses(self._host, self._port, what=what, rules=netguard.CHANNELS)
+            guard.checked_addresses(self._host, self._port, what=what, rules=guard.CHANNELS)
         context = self._ssl_context or ssl.create_default_context()
         try:
             self._send(msg, context, what)

@@ -6,12 +6,14 @@ repeats), ``webhook-timestamp`` (unix seconds) and ``webhook-signature``
 ``whsec_`` secret). Redirects are never followed. 2xx is success; 408, 429, 5xx,
 timeouts and network errors are transient (honouring Retry-After); other answers
 are permanent. Loopback/private destinations are refused unless allowed.
-``format: slack | teams | discord`` posts that service's incoming-webhook message
-(``monitor.alerts.chat``) instead of the JSON body, with the same headers.
+With ``settings.public_url`` the JSON alert carries ``alert_url``, its page in
+``monitor web`` (inside the signed body). ``format: slack | teams | discord`` posts that
+service's incoming-webhook message (``monitor.alerts.chat``) instead of the JSON body,
+with the same headers.
 
 Error messages name the channel and the host only: webhook URLs often carry a
 token in their path, and the secret must never reach a log. The destination guard
-(addresses, Retry-After) is ``monitor.sources.netguard``, the one every outbound
+(addresses, Retry-After) is ``monitor.net.guard``, the one every outbound
 connection uses; the connection itself goes through ``fetch.guarded_transport``.
 """
 
@@ -28,12 +30,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.alerts.chat import chat_payload
-from monitor.alerts.render import json_bytes, webhook_body
+from monitor.alerts.render import alert_json, json_bytes, webhook_body
 from monitor.config.schema import decode_webhook_secret
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
-from monitor.sources import netguard
-from monitor.sources.fetch import guarded_transport
+from monitor.net import guard
+from monitor.net.retry_after import parse_retry_after
+from monitor.net.transport import guarded_transport
 
 _TRANSIENT_STATUS = frozenset({408, 429})
 
@@ -63,9 +66,11 @@ class WebhookChannelSender:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         fmt: str = "json",
+        public_url: str | None = None,
     ) -> None:
         self.name = name
         self._format = fmt
+        self._public_url = public_url
         self._url = str(url)  # the config hands over a pydantic URL
         self._host = urlsplit(self._url).hostname or ""
         self._timeout = timeout
@@ -81,9 +86,10 @@ class WebhookChannelSender:
 
     def send(self, alert: Alert) -> None:
         if self._format == "json":
-            self._post(alert.id, webhook_body(alert))
+            self._post(alert.id, webhook_body(alert, self._public_url))
         else:
-            self._post(alert.id, json_bytes(chat_payload(self._format, [alert], digest=False)))
+            payload = chat_payload(self._format, [alert], digest=False, public_url=self._public_url)
+            self._post(alert.id, json_bytes(payload))
 
     def send_digest(self, alerts: list[Alert], digest_id: str, held: int = 0) -> None:
         """One POST for ``alerts``: ``{"type": "monitor.digest", ...}`` for ``json``
@@ -93,16 +99,18 @@ class WebhookChannelSender:
             digest = {
                 "id": digest_id,
                 "held": held,
-                "alerts": [alert.to_dict() for alert in alerts],
+                "alerts": [alert_json(alert, self._public_url) for alert in alerts],
             }
             body = {"type": "monitor.digest", "version": 1, "digest": digest}
         else:
-            body = chat_payload(self._format, alerts, digest=True, held=held)
+            body = chat_payload(
+                self._format, alerts, digest=True, held=held, public_url=self._public_url
+            )
         self._post(digest_id, json_bytes(body))
 
     def _post(self, msg_id: str, body: bytes) -> None:
         what = self._what()
-        netguard.check_url(self._url, self._allow_private, what=what, rules=netguard.CHANNELS)
+        guard.check_destination(self._url, self._allow_private, what=what, rules=guard.CHANNELS)
         timestamp = int(self._clock())
         headers = {
             "content-type": "application/json",
@@ -115,7 +123,7 @@ class WebhookChannelSender:
         # The guarded transport resolves the name once, refuses non-public addresses and
         # connects to the checked ones (each in turn): no DNS rebinding after the check.
         transport = self._transport or guarded_transport(
-            allow_private=self._allow_private, rules=netguard.CHANNELS, what=what
+            allow_private=self._allow_private, rules=guard.CHANNELS, what=what
         )
         try:
             # trust_env=False: no proxy from the environment may bypass the address check.
@@ -131,7 +139,7 @@ class WebhookChannelSender:
                 # The body is never read: an endless answer cannot hold the worker.
                 status = response.status_code
                 now = datetime.fromtimestamp(self._clock(), UTC)
-                retry_after = netguard.parse_retry_after(response.headers.get("retry-after"), now)
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now)
         except httpx.TimeoutException as exc:
             raise TransientDeliveryError(f"{what}: timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:

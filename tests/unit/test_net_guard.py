@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from monitor.errors import DeliveryError, FetchError, TransientDeliveryError, TransientFetchError
-from monitor.sources import netguard
-from monitor.sources.netguard import embedded_ipv4, is_public, parse_retry_after
+from monitor.net import guard
+from monitor.net.guard import embedded_ipv4, is_public
+from monitor.net.retry_after import parse_retry_after
+from monitor.net.urls import display_url
 
 
 @pytest.mark.parametrize(
@@ -94,13 +96,13 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 def test_any_private_answer_refuses_the_host(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["mixed.example"] = ["93.184.216.34", "10.0.0.7"]
     with pytest.raises(FetchError, match=r"non-public address 10\.0\.0\.7"):
-        netguard.check_url("https://mixed.example/feed", allow_private=False)
-    netguard.check_url("https://mixed.example/feed", allow_private=True)  # no lookup needed
+        guard.check_destination("https://mixed.example/feed", allow_private=False)
+    guard.check_destination("https://mixed.example/feed", allow_private=True)  # no lookup needed
 
 
 def test_resolution_keeps_each_address_once(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["twice.example"] = ["93.184.216.34", "93.184.216.34", "2606:4700:4700::1111"]
-    found = netguard.checked_addresses("twice.example", 443, what="x")
+    found = guard.checked_addresses("twice.example", 443, what="x")
     assert [str(a) for a in found] == ["93.184.216.34", "2606:4700:4700::1111"]
 
 
@@ -111,15 +113,15 @@ def test_channel_refusals_are_delivery_errors_without_secrets(
     url = "https://user:pa55w0rd@hooks.example/hook/s3cr3t?token=t0k3n"
     what = "webhook channel ops (hooks.example)"
     with pytest.raises(DeliveryError) as refused:
-        netguard.check_url(url, allow_private=False, what=what, rules=netguard.CHANNELS)
+        guard.check_destination(url, allow_private=False, what=what, rules=guard.CHANNELS)
     message = str(refused.value)
     assert message.startswith(what) and "allow_private: true on the channel" in message
     with pytest.raises(TransientDeliveryError, match=r"cannot resolve host 'nowhere\.example'"):
-        netguard.checked_addresses("nowhere.example", 25, what=what, rules=netguard.CHANNELS)
+        guard.checked_addresses("nowhere.example", 25, what=what, rules=guard.CHANNELS)
     with pytest.raises(FetchError) as feed_refused:  # the default: the URL, shown safely
-        netguard.check_url(url, allow_private=False)
+        guard.check_destination(url, allow_private=False)
     with pytest.raises(TransientFetchError):
-        netguard.check_url("https://nowhere.example/", allow_private=False)
+        guard.check_destination("https://nowhere.example/", allow_private=False)
     assert not any(secret in message for secret in ("pa55w0rd", "s3cr3t", "t0k3n", "user"))
     # a feed's path is shown (it names the feed); credentials and query never are
     shown = str(feed_refused.value)
@@ -128,9 +130,9 @@ def test_channel_refusals_are_delivery_errors_without_secrets(
 
 
 def test_display_url_hides_credentials_and_query() -> None:
-    shown = netguard.display_url("https://u:p4ss@[2001:db8::1]:8443/a/b?key=k3y#frag")
+    shown = display_url("https://u:p4ss@[2001:db8::1]:8443/a/b?key=k3y#frag")
     assert shown == "https://[2001:db8::1]:8443/a/b?…"
-    assert netguard.display_url("http://[::1") == "<invalid URL>"
+    assert display_url("http://[::1") == "<invalid URL>"
 
 
 NOW = datetime(2022, 1, 12, 10, 0, tzinfo=UTC)
@@ -171,11 +173,11 @@ def test_parse_retry_after_defaults_to_the_current_time() -> None:
 )
 def test_display_url_never_shows_a_key(url: str) -> None:
     for shown in (
-        netguard.display_url(url),
-        netguard.display_url(url, user=True),
-        netguard.display_url(url, path=False),
+        display_url(url),
+        display_url(url, user=True),
+        display_url(url, path=False),
     ):
         assert "SECRET" not in shown, shown
-    assert netguard.display_url("smtp://user:p4ss@mail.example:587", user=True) == (
+    assert display_url("smtp://user:p4ss@mail.example:587", user=True) == (
         "smtp://user:***@mail.example:587"
     )

@@ -1,16 +1,13 @@
-"""The one guard for every outbound connection (feeds, webhooks, SMTP): no SSRF.
+"""The one guard for every outbound connection (feeds, webhooks, SMTP, Apprise): no SSRF.
 
-Owns the address rules: feeds and webhooks use only http/https, and every
-address a host resolves to must be global after unwrapping the IPv6 forms
-that smuggle IPv4 inside (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible
-``::a.b.c.d``, 6to4 ``2002::/16``, Teredo ``2001::/32``, NAT64
-``64:ff9b::/96`` and ``64:ff9b:1::/48``): ``ipaddress.is_global`` alone says
-True for ``::127.0.0.1`` and ``64:ff9b::a9fe:a9fe``. Also owns how URLs are
-shown in messages (no secrets) and how a Retry-After header is read, so feeds
-and channels answer the same far side the same way. Refusals are raised as
-the caller's error classes (``FEEDS`` or ``CHANNELS``). Does I/O: DNS
-resolution. Knows nothing of httpx: the connect-time check lives in
-``monitor.sources.fetch.guarded_transport``.
+Owns the address rules: feeds and webhooks use only http/https, and every address a
+host resolves to must be global after unwrapping the IPv6 forms that smuggle IPv4
+inside (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, 6to4
+``2002::/16``, Teredo ``2001::/32``, NAT64 ``64:ff9b::/96`` and ``64:ff9b:1::/48``):
+``ipaddress.is_global`` alone says True for ``::127.0.0.1`` and ``64:ff9b::a9fe:a9fe``.
+Refusals are raised as the caller's error classes (``FEEDS`` or ``CHANNELS``). Does
+I/O: DNS resolution. Knows nothing of httpx: the connect-time check is
+``monitor.net.transport``'s.
 """
 
 from __future__ import annotations
@@ -18,8 +15,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from monitor.errors import (
@@ -30,6 +25,21 @@ from monitor.errors import (
     TransientError,
     TransientFetchError,
 )
+from monitor.net.urls import display_url
+
+__all__ = [
+    "CHANNELS",
+    "FEEDS",
+    "IPAddress",
+    "Refusals",
+    "check_destination",
+    "checked_addresses",
+    "embedded_ipv4",
+    "is_public",
+    "literal_address",
+    "refuse_if_private",
+    "resolve",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -52,37 +62,7 @@ CHANNELS = Refusals(
 )
 
 
-def display_url(url: str, *, user: bool = False, path: bool = True) -> str:
-    """``url`` fit for errors, logs and summaries: no password, query or fragment.
-
-    The one way a URL is shown (fetch and delivery errors, config errors, ``monitor
-    check``): feed and webhook URLs carry API tokens in the user name, the password, the
-    query and the fragment, so messages never echo them (a query shows as ``?…``).
-    ``user``: keep the user name, the password as ``***`` (an SMTP or Redis login names
-    the account; the summary shows it). ``path=False``: the path as ``/...`` (a webhook's
-    path is often its token). The host and port are shown as written, so that a config
-    error shows what is wrong with them, except a port that is not a number: with the
-    ``@host`` left out, ``redis://:password`` reads as host "" and port "password".
-    ``<invalid URL>`` for what ``urlsplit`` cannot read.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    _, at, hostport = parts.netloc.rpartition("@")
-    host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else ("", "", "")
-    if colon and port and not port.isdigit():
-        hostport = f"{host}:***"
-    login = ""
-    if user and at:
-        login = (parts.username or "") + (":***" if parts.password is not None else "") + "@"
-    shown = f"{parts.scheme}://{login}{hostport}" if parts.scheme else ""
-    if not path:
-        return shown + "/..."
-    return shown + parts.path + ("?…" if parts.query else "")
-
-
-def check_url(
+def check_destination(
     url: str, allow_private: bool, *, what: str | None = None, rules: Refusals = FEEDS
 ) -> None:
     """Raise ``rules.refused`` unless ``url`` is http(s) to public addresses only.
@@ -201,23 +181,3 @@ def refuse_if_private(address: IPAddress, *, what: str, rules: Refusals = FEEDS)
         raise rules.refused(
             f"{what}: refused to connect to non-public address {address} ({rules.hint})"
         )
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date.
-
-    None when absent or unreadable; a date in the past is 0. ``now`` (aware)
-    defaults to the current time.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # RFC 9110: 1*DIGIT, nothing else
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
