@@ -53,8 +53,14 @@ class DeliveryAttempt:
     retried: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON (a task argument); ``from_dict`` reads it back."""
-        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
+        """As JSON (a task argument); ``from_dict`` reads it back. ``series`` and
+        ``retried`` only when set: a worker of an earlier release reads the rest."""
+        data = {**dataclasses.asdict(self), "at": self.at.isoformat()}
+        if self.series is None:
+            del data["series"]
+        if not self.retried:
+            del data["retried"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeliveryAttempt:
