@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config
 
-.PHONY: run serve test check lint format typecheck unit unit-compiled integration bench corpus clean
+.PHONY: run serve web test check lint format typecheck unit unit-compiled integration bench corpus clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
@@ -42,6 +42,10 @@ run: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/monitor run --config $(CONFIG)
+
+# The web console (docs/web.md) over the demo history `make run` writes.
+web: $(STAMP)
+	MONITOR_STATE_DIR=.monitor/demo $(BIN)/monitor web --config $(CONFIG)
 
 test: check unit unit-compiled integration
 

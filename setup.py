@@ -3,9 +3,9 @@
 Everything else about the package is declared in pyproject.toml. The modules
 every item goes through (normalise, tokenise, match) are listed in
 ``monitor/compiled.py``; with ``MONITOR_MYPYC=1`` they are compiled to C
-extensions by mypyc (part of mypy, which already checks their types): 1.43x
-fewer instructions per new item at 10,000 terms, 1.46x at 100,000, and 1.51x
-for compiling a 100,000-term config (``bench/instructions.py``).
+extensions by mypyc (part of mypy, which already checks their types): fewer
+instructions per item and per compile (``bench/instructions.py``; bench/RESULTS.md,
+section instructions).
 Without it, or for an editable install, the package is pure Python and behaves
 the same: ``make test`` runs the unit tests on both builds.
 

@@ -12,7 +12,10 @@ tree, alternating, with that tree first on ``sys.path``; each measures CPU time
   the cost of the code) and under each tree's own (with its new keys, e.g. titles).
 
 It prints items/s per tree and round and the ratio of this tree's median to the
-other's, and writes its section of bench/RESULTS.md.
+other's, and writes its section of bench/RESULTS.md (``--no-write`` to leave it
+alone). Each tree's engine is what imports from it: its sources, or the compiled
+modules of a tree built in place (``MONITOR_MYPYC=1 python setup.py build_ext
+--inplace``); each round says which it measured.
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 BLIND = HERE / "tests" / "data" / "attribution_blind.jsonl"
+
+
+def build_of(tree: Path) -> str:
+    """Which build of the engine imports from ``tree``: compiled, pure or mixed."""
+    from monitor.compiled import imported_files
+
+    files = list(imported_files().values())
+    if any(not Path(file).is_relative_to(tree) for file in files):
+        raise SystemExit(f"the engine was not imported from {tree}: {files}")
+    compiled = sum(file.endswith(".so") for file in files)
+    return "compiled" if compiled == len(files) else "pure" if not compiled else "mixed"
 
 
 def measure(tree: Path, baseline: Path) -> dict[str, float]:
@@ -70,7 +84,7 @@ def measure(tree: Path, baseline: Path) -> dict[str, float]:
     return rates
 
 
-def child(tree: Path, baseline: Path) -> dict[str, float]:
+def child(tree: Path, baseline: Path) -> tuple[str, dict[str, float]]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     proc = subprocess.run(
         [sys.executable, __file__, "--measure", str(tree), "--against", str(baseline)],
@@ -80,31 +94,37 @@ def child(tree: Path, baseline: Path) -> dict[str, float]:
         env=env,
         cwd=tree,
     )
-    rates: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return rates
+    measured = json.loads(proc.stdout.strip().splitlines()[-1])
+    return measured["build"], measured["rates"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--against", type=Path, help="the other source tree (the baseline)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.against is None:
         parser.error("--against PATH is required")
     if args.measure:
-        print(json.dumps(measure(args.measure, args.against.resolve())))
+        rates = measure(args.measure, args.against.resolve())
+        print(json.dumps({"build": build_of(args.measure), "rates": rates}))
         return 0
     trees = {"baseline": args.against.resolve(), "this": HERE}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    builds: dict[str, set[str]] = {name: set() for name in trees}
     for round_number in range(1, args.rounds + 1):
         for name, tree in trees.items():
-            rates = child(tree, trees["baseline"])
+            build, rates = child(tree, trees["baseline"])
             runs[name].append(rates)
+            builds[name].add(build)
             shown = ", ".join(f"{k} {v:,.0f}" for k, v in rates.items())
-            print(f"round {round_number} {name:<8} {shown} items/s (CPU)")
+            print(f"round {round_number} {name:<8} ({build}) {shown} items/s (CPU)")
+    measured = {name: "/".join(sorted(found)) for name, found in builds.items()}
     lines = [
-        f"baseline: `{trees['baseline']}`; {args.rounds} alternating rounds, median "
+        f"baseline: `{trees['baseline']}` ({measured['baseline']} engine), this tree "
+        f"({measured['this']} engine); {args.rounds} alternating rounds, median "
         "of each tree's best-of-five CPU items/s.",
         "",
         "| workload | baseline items/s | this items/s | this / baseline |",
@@ -119,7 +139,8 @@ def main() -> int:
     sys.path.insert(0, str(HERE / "bench"))
     from results import write_section
 
-    write_section("bench_builds", markdown)
+    if not args.no_write:
+        write_section("bench_builds", markdown)
     return 0
 
 

@@ -13,10 +13,12 @@ no files read), then measures on one core:
 (c) the baseline in the same run: one ``re`` alternation of all terms (escaped,
     longest first) between ``\\b`` boundaries, IGNORECASE, over the same items;
 (d) identity: on every item of the corpus, the Match lists of the default
-    matcher and of one with the paragraph presearch (``presearch=True``) must
-    equal those of a reference that scans every field whole and derives every
-    new word's keys (a target: 0 items differ); the paragraph presearch's
-    throughput and the share of paragraphs it skips are printed too.
+    matcher must equal those of a reference that derives every new word's keys
+    (no new-word needle screen; a target: 0 items differ);
+(e) term finding alone (no watchlist evaluation), warm: our chunk scan over
+    hashed token keys against ``re.split`` alone (the floor of any regex
+    tokeniser) and pyahocorasick over the joined stream of normalised forms
+    (exact forms only: no stems, endings or clitics).
 
 ``--mentions F`` makes only a share F of sentences able to name rarer words
 (hence terms); the rest use common words only (default 1: every sentence).
@@ -27,8 +29,9 @@ monitor that has run for a few hours (new words per item fall as the stream's
 vocabulary is met: Heaps' law). The targets are checked on the steady figure
 (after 1,000 items), the more demanding one; the long-run one is printed beside.
 
-The headline is our items/s over the baseline's. Targets (issue #3): >= 5,000
-items/s @10k, >= 2,500 items/s @100k, compile 100k < 5 s and < 500 MB.
+The headline is our items/s over the baseline's. Targets: >= 5,000 items/s
+@10k, >= 2,500 items/s @100k, compile 100k < 5 s and < 500 MB. Writes its section
+of bench/RESULTS.md (``bench_match``; ``--no-write`` to leave it alone).
 """
 
 from __future__ import annotations
@@ -53,10 +56,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from corpus import Corpus, all_terms, make_config_data, make_corpus
+from results import write_section
 
 from monitor.config.schema import Config
 from monitor.match.engine import Matcher, build_matcher
-from monitor.match.presearch import fast_fold
 from monitor.model import WireItem
 
 TARGETS = {"10k": 5000.0, "100k": 2500.0, "compile_s": 5.0, "compile_mb": 500.0}
@@ -217,7 +220,7 @@ def _best_rate(run: Callable[[], object], count: int, repeat: int = 3) -> float:
 
 
 def _automata(matcher: Any, terms: list[str], items: list[WireItem]) -> dict[str, float]:
-    """Presearch only (no watchlist evaluation), items/s on warm caches:
+    """Term finding only (no watchlist evaluation), items/s on warm caches:
 
     - ``split``: ``split_parts`` alone, the floor of any regex tokeniser;
     - ``hashed``: ``TermIndex.locate`` (what ``Matcher`` calls: chunks split on
@@ -265,44 +268,44 @@ def _automata(matcher: Any, terms: list[str], items: list[WireItem]) -> dict[str
 
 def _identity(config: Config, matcher: Any, items: list[WireItem]) -> tuple[int, int]:
     """(items whose Match lists differ from the reference, items with a match):
-    the reference scans every field whole and derives every new word's keys;
-    ``matcher`` (the default: new words screened by needles) and a matcher with
-    the paragraph presearch must both agree with it on every item."""
+    the reference derives every new word's keys; ``matcher`` (the default: new
+    words screened by needles) must agree with it on every item."""
     reference = Matcher(config)
     reference.index.screen_new_words = False
-    paragraphs = Matcher(config, presearch=True)
     differ = matched = 0
     for item in items:
         expected = reference.match(item)
         matched += bool(expected)
-        differ += matcher.match(item) != expected or paragraphs.match(item) != expected
+        differ += matcher.match(item) != expected
     return differ, matched
 
 
-def _skipped(matcher: Any, items: list[WireItem]) -> tuple[float, float]:
-    """Paragraph presearch: (share of paragraphs with no needle, share of fields
-    scanned whole because a paragraph names a speaker)."""
-    presearch = matcher.index.presearch
-    paragraphs = skipped = fields = whole = 0
-    for item in items:
-        for name, text in (("title", item.title), ("body", item.body)):
-            if not text:
-                continue
-            fields += 1
-            whole += matcher._presearched(name, 0, text) is None
-            for chunk in text.split("\n\n"):
-                paragraphs += 1
-                skipped += not presearch.hit(fast_fold(chunk))
-    return skipped / max(1, paragraphs), whole / max(1, fields)
+def _screened(matcher: Any, known: set[str]) -> str:
+    """The share of the words new since ``known`` (normalised forms) that the
+    new-word needle screen let through to have their keys derived."""
+    index = matcher.index
+    new = [norm for norm in index._norms if norm not in known]
+    through = sum(map(index._screen.word, new))
+    return f"{through / max(1, len(new)):.0%} of {len(new):,}"
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Print ``rows`` (a header first) aligned; return them as a markdown table."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    return "\n".join(_markdown(rows))
 
 
-def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> int:
+def _markdown(rows: list[tuple[str, ...]]) -> list[str]:
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    lines.insert(1, "|" + "---|" * len(rows[0]))
+    return lines
+
+
+def run(
+    quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000, write: bool = True
+) -> int:
     _pin_one_core()
     warmup, count = (200, 300) if quick else (1000, 1500)
     long = max(long, warmup + count) if long else 0
@@ -315,15 +318,21 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
     # Long run: the items after the steady ones up to ``long``, then ``count`` unseen.
     filler, later = generated[warmup + count : long], generated[long:]
     size = sum(len(i.title) + len(i.body) for i in items) / len(items)
-    print(
+    report: list[str] = []  # the RESULTS.md section, paragraph by paragraph
+
+    def say(text: str) -> None:
+        print(text)
+        report.append(text.strip())
+
+    say(
         f"corpus: {len(everything)} items (6 languages), {size:.0f} chars/item on average, "
         f"generated in {time.perf_counter() - started:.1f}s; one core, CPython "
         f"{sys.version.split()[0]}; mentions {mentions:g} (share of sentences that may "
         "name rarer words)"
     )
     loop_ns, lookup_ns = _machine()
-    print(f"engine build: {_build()}")
-    print(
+    say(f"engine build: {_build()}")
+    say(
         f"machine yardstick (CPU time): {loop_ns:.0f} ns a plain Python loop iteration, "
         f"{lookup_ns:.0f} ns a fresh-string lookup in a 262k dict"
     )
@@ -344,15 +353,8 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
     automata: list[tuple[str, ...]] = [
         ("terms", "split only", "hashed keys (ours)", "aho-corasick exact")
     ]
-    paragraph_rows: list[tuple[str, ...]] = [
-        (
-            "terms",
-            "steady items/s",
-            "warm items/s",
-            "paragraphs skipped",
-            "fields whole (speaker)",
-            "identity (all items, 3 matchers)",
-        )
+    identity: list[tuple[str, ...]] = [
+        ("terms", "items differing from the reference", "steady new words through the screen")
     ]
     results: dict[str, float] = {}
     for terms, label in ((10_000, "10k"), (100_000, "100k")):
@@ -363,8 +365,10 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
         _clear_caches()
         cold, _, _ = _throughput(matcher, first, budget)
         seen = matcher.index.seen
+        known = set(matcher.index._norms)
         steady, done, matched = _throughput(matcher, items, budget)
         novel = (matcher.index.seen - seen) / done
+        through = _screened(matcher, known)
         warm, _, _ = _throughput(matcher, items[:done], budget)
         hits = _hits_per_item(matcher, items[:done])
         long_run = ""
@@ -396,22 +400,9 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
         )
         differ, matched_items = _identity(config, matcher, everything)
         results[f"{label}_differ"] = differ
-        paragraphs = Matcher(config, presearch=True)
-        _throughput(paragraphs, first, budget)
-        p_steady, p_done, _ = _throughput(paragraphs, items, budget)
-        p_warm, _, _ = _throughput(paragraphs, items[:p_done], budget)
-        skipped, whole = _skipped(paragraphs, items)
-        paragraph_rows.append(
-            (
-                label,
-                f"{p_steady:,.0f}",
-                f"{p_warm:,.0f}",
-                f"{skipped:.0%}",
-                f"{whole:.0%}",
-                f"{differ} of {len(everything)} differ ({matched_items} matched)",
-            )
+        identity.append(
+            (label, f"{differ} of {len(everything)} ({matched_items} with a match)", through)
         )
-        del paragraphs
         rates = _automata(matcher, all_terms(data), items[: 100 if quick else 300])
         automata.append((label, *(f"{rates[k]:,.0f} items/s" for k in ("split", "hashed", "aho"))))
         del matcher, pattern
@@ -422,22 +413,22 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
         text=True,
     )
     comp = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(
+    say(
         "\nnormalise + tokenise + match (Matcher.match, title and body). cold: the first\n"
         f"{warmup} items after compiling, token caches empty; steady: the next {count}, unseen\n"
         "(new words/item: normalised forms met for the first time); warm: those again;\n"
         f"long-run: {count} unseen items after {long:,} (new words/item):"
     )
-    _table(rows)
-    print(
-        "\nparagraph presearch (Matcher(config, presearch=True); off by default): same\n"
-        "protocol; identity: Match lists of the default matcher and of this one against\n"
-        "a reference scanning every field whole and deriving every new word's keys:"
+    report.append(_table(rows))
+    say(
+        "\nidentity: Match lists of the default matcher against a reference deriving\n"
+        "every new word's keys (no new-word needle screen), every item of the corpus;\n"
+        "and the share of the steady items' new words the screen let through:"
     )
-    _table(paragraph_rows)
-    print("\npresearch only (no watchlist evaluation), warm caches:")
-    _table(automata)
-    print(
+    report.append(_table(identity))
+    say("\nterm finding only (no watchlist evaluation), warm caches:")
+    report.append(_table(automata))
+    say(
         f"\ncompile 100k terms (subprocess): {comp['seconds']:.2f}s, "
         f"+{comp['mb']:.0f} MB RSS (process max {comp['rss_mb']:.0f} MB)"
     )
@@ -452,20 +443,27 @@ def run(quick: bool, seed: int, mentions: float = 1.0, long: int = 10_000) -> in
         ("identity @100k", results["100k_differ"], "<", 1, "items"),
     ]
     print("\ntargets:")
+    target_rows: list[tuple[str, ...]] = [("target", "value", "goal", "")]
     for name, value, op, target, unit in checks:
         ok = value >= target if op == ">=" else value < target
         print(
             f"  {name:<21} {value:>10,.1f} {op} {target:,.0f} {unit:<8} {'ok' if ok else 'MISSED'}"
         )
+        goal = f"{op} {target:,.0f} {unit}"
+        target_rows.append((name, f"{value:,.1f}", goal, "ok" if ok else "MISSED"))
+    report.append("targets:")
+    report.append("\n".join(_markdown(target_rows)))
     if "10k_long" in results:
-        print(
+        say(
             f"  (long-run, printed beside: {results['10k_long']:,.0f} items/s @10k, "
             f"{results['100k_long']:,.0f} @100k)"
         )
-    print(
+    say(
         f"\nheadline: {results['10k_ratio']:,.0f}x the re baseline @10k terms, "
         f"{results['100k_ratio']:,.0f}x @100k terms"
     )
+    if write:
+        write_section("bench_match", "\n\n".join(report))
     return 0
 
 
@@ -485,13 +483,15 @@ def main(argv: list[str] | None = None) -> int:
         default=10_000,
         help="items seen before the long-run figure (default 10,000; 0 skips it)",
     )
+    parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     parser.add_argument("--compile-only", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compile_only:
         _pin_one_core()
         print(json.dumps(compile_only(args.compile_only, args.seed, 10)))
         return 0
-    return run(args.quick, args.seed, args.mentions, 2_000 if args.quick else args.long)
+    long = 2_000 if args.quick else args.long
+    return run(args.quick, args.seed, args.mentions, long, write=not args.no_write)
 
 
 if __name__ == "__main__":

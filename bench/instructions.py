@@ -5,9 +5,9 @@ Run ``python bench/instructions.py`` (``--terms 100000`` for the larger config;
 ``.venv-compiled`` (``make unit-compiled``). Not one of ``make bench``'s: the
 counts take minutes under valgrind.
 
-Wall-clock items/s (``bench/bench_match.py``) move by up to ~2x within an hour on
-these shared machines, which hides a 1.2x difference between the two builds;
-callgrind's instruction counts do not move with the load. The workload is
+Wall-clock items/s (``bench/bench_match.py``) move too much within an hour on
+these shared machines to show the difference between the two builds; callgrind's
+instruction counts do not move with the load. The workload is
 ``bench_match``'s corpus and config (seed 1): build the matcher, match 1,000
 items to warm the caches, then match N unseen items; each build runs with N = 0
 and N = 500 (``PYTHONHASHSEED=0``, so dict probes repeat), and the difference
@@ -19,6 +19,9 @@ compiled build (``callgrind_annotate``, the same difference of two runs): the N
 engine functions with the most instructions including their callees, and the N
 functions of any library with the most of their own. (The pure build's Python
 functions are all inside the interpreter's loop: callgrind cannot tell them apart.)
+
+Writes its section of bench/RESULTS.md (``instructions``, or ``instructions
+(N terms)`` for another ``--terms``); ``--no-write`` leaves it alone.
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ def main() -> int:
         metavar="N",
         help="also print the N costliest functions per steady item (compiled build)",
     )
+    parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -168,6 +172,7 @@ def main() -> int:
         return 0
     sys.path.insert(0, str(ROOT / "bench"))
     from corpus import make_config_data, make_corpus
+    from results import write_section
 
     for python in BUILDS.values():
         if not python.exists():
@@ -202,7 +207,30 @@ def main() -> int:
     )
     if args.functions:
         _print_functions(runs[("compiled", 0)], runs[("compiled", MEASURED)], args.functions)
+    if not args.no_write:
+        name = "instructions" if args.terms == 10_000 else f"instructions ({args.terms:,} terms)"
+        write_section(name, _markdown(args.terms, counts, steady))
     return 0
+
+
+def _markdown(terms: int, counts: dict[tuple[str, int], int], steady: dict[str, float]) -> str:
+    """The RESULTS.md section: both builds' counts and the pure / compiled ratios."""
+    lines = [
+        f"{terms:,} terms, bench_match's corpus and config (seed 1); instructions counted",
+        f"by callgrind (`PYTHONHASHSEED=0`): compile plus {WARM:,} warm-up items, and per",
+        f"steady item (the difference of runs matching 0 and {MEASURED} more unseen items).",
+        "",
+        "| build | compile + warm-up | per steady item |",
+        "|---|---:|---:|",
+    ]
+    for build in BUILDS:
+        lines.append(
+            f"| {build} | {counts[(build, 0)] / 1e9:.2f} G | {steady[build] / 1e6:.2f} M |"
+        )
+    compile_ratio = counts[("pure", 0)] / counts[("compiled", 0)]
+    item_ratio = steady["pure"] / steady["compiled"]
+    lines.append(f"| pure / compiled | {compile_ratio:.2f}x | {item_ratio:.2f}x |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,16 @@ def _parser() -> argparse.ArgumentParser:
     items.set_defaults(handler=cmd_items)
 
     _history_commands(sub, common)
+
+    web = sub.add_parser("web", parents=[common], help="the web console and JSON API")
+    web.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="H",
+        help="address to listen on (default 127.0.0.1; another needs settings.web.token)",
+    )
+    web.add_argument("--port", type=int, default=8080, metavar="P", help="port (default 8080)")
+    web.set_defaults(handler=cmd_web)
     return parser
 
 
@@ -233,6 +243,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     from monitor.history import ops
 
     return ops.run(args.run, args, _config(args))
+
+
+# --- web -----------------------------------------------------------------------------
+def cmd_web(args: argparse.Namespace) -> int:
+    from monitor.web.serve import serve
+
+    return serve(_config(args), host=args.host, port=args.port)
 
 
 # --- check ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ MODULES: tuple[str, ...] = (
     "monitor.text.normalize",
     "monitor.text.tokenize",
     "monitor.text.morph",
-    "monitor.match.presearch",
+    "monitor.match.needles",
     "monitor.match.compile",
     "monitor.match.query",
     "monitor.match.speakers",

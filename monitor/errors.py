@@ -1,9 +1,27 @@
 """The monitor's error tree.
 
 Owns every exception class the domain raises, and ``one_line`` for their messages;
-does no I/O. Callers catch
-``MonitorError`` at process boundaries (CLI, Celery tasks) and decide by class:
-``TransientError`` is worth a retry, every other ``MonitorError`` is permanent.
+does no I/O. Callers catch ``MonitorError`` at process boundaries (CLI, Celery tasks)
+and decide by class: ``TransientError`` is worth a retry, every other ``MonitorError``
+is permanent. ``TransientError`` is a mixin as well as a class: a transient fetch or
+delivery fault is both a ``FetchError`` (or ``DeliveryError``) and a ``TransientError``,
+so ``except FetchError`` catches every failed fetch and ``except TransientError`` every
+fault worth a retry. Where both outcomes are handled apart, catch the transient class
+first::
+
+    MonitorError
+    ├── ConfigError
+    ├── StoreError
+    │   └── HistoryError
+    ├── ParseError
+    ├── FetchError
+    │   └── TransientFetchError      (+ TransientError)
+    ├── DeliveryError
+    │   └── TransientDeliveryError   (+ TransientError)
+    └── TransientError
+        ├── TransientFetchError      (+ FetchError)
+        ├── TransientDeliveryError   (+ DeliveryError)
+        └── TransientHistoryError
 """
 
 from __future__ import annotations
@@ -49,8 +67,9 @@ class ParseError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """A feed could not be fetched for a reason that will not go away by itself
-    (refused address, too large, not a feed, HTTP 404...)."""
+    """A feed could not be fetched. As such, for a reason that will not go away by itself
+    (refused address, too large, not a feed, HTTP 404...); its subclass
+    ``TransientFetchError`` is the fetch that may succeed later."""
 
 
 class TransientError(MonitorError):
@@ -64,17 +83,18 @@ class TransientError(MonitorError):
         self.retry_after = retry_after
 
 
-class TransientFetchError(TransientError):
-    """A feed fetch that may succeed later."""
+class TransientFetchError(FetchError, TransientError):
+    """A feed fetch that may succeed later (a ``FetchError`` worth a retry)."""
 
 
 class DeliveryError(MonitorError):
-    """An alert could not be delivered and retrying will not help (HTTP 4xx other
-    than 408/429, SMTP 5xx, a refused address, a bad certificate)."""
+    """An alert could not be delivered. As such, retrying will not help (HTTP 4xx other
+    than 408/429, SMTP 5xx, a refused address, a bad certificate); its subclass
+    ``TransientDeliveryError`` is the delivery that may succeed later."""
 
 
-class TransientDeliveryError(TransientError):
-    """An alert delivery that may succeed later."""
+class TransientDeliveryError(DeliveryError, TransientError):
+    """An alert delivery that may succeed later (a ``DeliveryError`` worth a retry)."""
 
 
 class HistoryError(StoreError):

@@ -151,8 +151,8 @@ def poll_feed(
 ) -> PollResult:
     """Read one feed or drop folder and return the items not seen before.
 
-    A feed that cannot be fetched or parsed raises (``FetchError``,
-    ``TransientFetchError``, ``ParseError``); one bad file in a drop folder is
+    A feed that cannot be fetched or parsed raises (``FetchError``, transient or not,
+    or ``ParseError``); one bad file in a drop folder is
     a warning and the others are still read. ``PollResult.interval`` says when to poll
     it next (``sources.cadence``); ``commit_poll`` stores a URL's in its feed state.
     ``timeout`` shortens ``settings.fetch_timeout`` (a task's time limit).

@@ -27,13 +27,16 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from monitor import feedhealth, metrics
+from monitor.backoff import EQUAL_JITTER, backoff_delay
 from monitor.config.reload import ConfigReloader
 from monitor.errors import MonitorError, TransientError, TransientHistoryError
 from monitor.history.recorder import HistoryRecorder, batch_of
@@ -60,7 +63,8 @@ log = get_logger(__name__)
 
 # In `--once` mode, wait this long at most for retries that are due soon.
 ONCE_RETRY_WAIT = 20.0
-# A feed that failed is tried again after at most this long, whatever its interval.
+# A feed that failed is tried again after a backoff from its interval (``_feed_failed``),
+# at most this long unless its interval is longer.
 FEED_ERROR_BACKOFF_CAP = 3600.0
 # /healthz turns 503 when the poll loop has not gone round for this long: a pass waits
 # for its fetches, which settings.fetch_timeout (30s) bounds.
@@ -111,6 +115,7 @@ class EmbeddedRunner:
         *,
         stop: threading.Event | None = None,
         reloader: ConfigReloader | None = None,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self.runtime = runtime
         self.stop = stop or threading.Event()
@@ -120,6 +125,7 @@ class EmbeddedRunner:
         self._seq = itertools.count()
         self._next_due: dict[str, float] = {}
         self._errors: dict[str, int] = {}
+        self._rng = rng  # the jitter of a failed feed's backoff
         self._removed_swept_at: float | None = None
         # due feeds are read at once: one slow feed does not hold up the others
         self.pool = FetchPool()
@@ -256,7 +262,8 @@ class EmbeddedRunner:
         failures = self._errors.get(feed_id, 0) + 1
         self._errors[feed_id] = failures
         record_poll_failure(feed_id, str(exc), self.runtime.store, now=now.timestamp())
-        delay = min(every * 2 ** (failures - 1), max(every, FEED_ERROR_BACKOFF_CAP))
+        cap = max(every, FEED_ERROR_BACKOFF_CAP)
+        delay = backoff_delay(failures, first=every, cap=cap, jitter=EQUAL_JITTER, rng=self._rng)
         if isinstance(exc, TransientError):
             # a 429/503 Retry-After, believed up to the adaptive interval's ceiling
             delay = cadence.retry_delay(every, delay, exc.retry_after)

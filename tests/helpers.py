@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 import redis
 
+from monitor.errors import MonitorError, TransientError
 from monitor.model import WireItem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +45,18 @@ def with_peak_memory(call: Callable[[], T]) -> tuple[T, int]:
         return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+@contextmanager
+def raises_permanent(
+    kind: type[MonitorError], match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[MonitorError]]:
+    """``pytest.raises(kind)`` that also fails on a transient error: a
+    ``TransientFetchError`` is a ``FetchError`` (``monitor.errors``), so a plain
+    ``raises_permanent(FetchError)`` would accept a fault the code means to retry."""
+    with pytest.raises(kind, match=match) as caught:
+        yield caught
+    assert not isinstance(caught.value, TransientError), f"transient: {caught.value!r}"
 
 
 def example_config(tmp_path: Path, *, seeds: list[Path] | None = None) -> Path:

@@ -1,14 +1,16 @@
 """The Store contract, written once and run against every implementation.
 
 A test module subclasses ``StoreContract`` and provides a ``store`` fixture that yields a
-fresh, empty store (and closes it after). No I/O of its own beyond what the store does.
+fresh, empty store on the contract's ``clock`` (and closes it after). Time is the
+clock's: a test moves it on (``clock.advance``) rather than sleeping; a store whose
+expiry is another clock's (Redis) overrides the ``clock`` fixture so that advancing it
+moves that one too. No I/O of its own beyond what the store does.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -21,12 +23,24 @@ from monitor.state.base import (
     StoryRecord,
 )
 
-# Short enough to keep the suite fast, long enough that a loaded CI box does not expire
-# a claim or story between two consecutive calls.
-SHORT_TTL = 0.3
-# Seen-set retention tests run on an injected clock: a fixed epoch and whole days.
+# The life of a claim or story that a test lets lapse (by advancing the clock past it).
+SHORT_TTL = 30.0
+# The contract's clock starts at a fixed epoch; retention tests count whole days.
 T0 = 1_700_000_000.0
 DAY = 86400.0
+
+
+@dataclass
+class FakeClock:
+    """A store's clock that moves only when told to."""
+
+    now: float = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def make_entry(
@@ -70,6 +84,10 @@ def make_story(watchlist: str = "ministers", story_key: str = "story-1") -> Stor
 
 class StoreContract:
     """Behaviour every Store must show. Subclasses supply the ``store`` fixture."""
+
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
 
     # --- seen items ---------------------------------------------------------------
     def test_unseen_ids_pass_the_filter_in_order(self, store: Store) -> None:
@@ -165,12 +183,12 @@ class StoreContract:
         assert store.refresh_seen("feed-a", [], now=T0 + 41 * DAY, forget_before=T0 + 11 * DAY) == 0
         assert store.seen_filter("feed-a", ["1"]) == []
 
-    def test_mark_seen_without_a_time_uses_the_clock(self, store: Store) -> None:
-        before = time.time()
+    def test_mark_seen_without_a_time_uses_the_clock(self, store: Store, clock: FakeClock) -> None:
+        clock.advance(DAY)
         store.mark_seen("feed-a", ["1"])
-        # stamped at about now: kept by a cutoff just before, forgotten by one just after
-        assert store.refresh_seen("feed-a", [], now=before + 60, forget_before=before - 60) == 0
-        assert store.refresh_seen("feed-a", [], now=before + 120, forget_before=before + 60) == 1
+        # stamped at the clock's time: kept by a cutoff at it, forgotten by one just after
+        assert store.refresh_seen("feed-a", [], now=T0 + 2 * DAY, forget_before=T0 + DAY) == 0
+        assert store.refresh_seen("feed-a", [], now=T0 + 2 * DAY, forget_before=T0 + DAY + 1) == 1
 
     def test_a_cutoff_after_now_is_refused(self, store: Store) -> None:
         store.mark_seen("feed-a", ["1"], now=T0)
@@ -193,24 +211,26 @@ class StoreContract:
         assert store.claim_feed("feed-a", 30) is False
         assert store.claim_feed("feed-b", 30) is True
 
-    def test_claim_expires(self, store: Store) -> None:
+    def test_claim_expires(self, store: Store, clock: FakeClock) -> None:
         assert store.claim_feed("feed-a", SHORT_TTL) is True
         assert store.claim_feed("feed-a", SHORT_TTL) is False
-        time.sleep(SHORT_TTL + 0.2)
+        clock.advance(SHORT_TTL + 1)
         assert store.claim_feed("feed-a", 30) is True
         assert store.claim_feed("feed-a", 30) is False
 
-    def test_hold_claim_sets_when_the_claim_lapses_held_or_not(self, store: Store) -> None:
+    def test_hold_claim_sets_when_the_claim_lapses_held_or_not(
+        self, store: Store, clock: FakeClock
+    ) -> None:
         # a poll re-arms its claim for its adapted interval: longer than the first ...
         assert store.claim_feed("feed-a", SHORT_TTL) is True
-        store.hold_claim("feed-a", 30)
-        time.sleep(SHORT_TTL + 0.2)
+        store.hold_claim("feed-a", 10 * SHORT_TTL)
+        clock.advance(SHORT_TTL + 1)
         assert store.claim_feed("feed-a", 30) is False
         # ... or shorter, and a feed nobody claimed yet gets one
         store.hold_claim("feed-a", SHORT_TTL)
         store.hold_claim("feed-b", SHORT_TTL)
         assert store.claim_feed("feed-b", 30) is False
-        time.sleep(SHORT_TTL + 0.2)
+        clock.advance(SHORT_TTL + 1)
         assert store.claim_feed("feed-a", 30) is True
         assert store.claim_feed("feed-b", 30) is True
 
@@ -375,10 +395,10 @@ class StoreContract:
         store.put_story(updated, 60)
         assert store.get_story("ministers", "story-1") == updated
 
-    def test_story_expires(self, store: Store) -> None:
+    def test_story_expires(self, store: Store, clock: FakeClock) -> None:
         store.put_story(make_story(), SHORT_TTL)
         assert store.get_story("ministers", "story-1") is not None
-        time.sleep(SHORT_TTL + 0.2)
+        clock.advance(SHORT_TTL + 1)
         assert store.get_story("ministers", "story-1") is None
 
     def test_stories_in_one_call_keep_the_order_asked(self, store: Store) -> None:
@@ -399,11 +419,11 @@ class StoreContract:
         store.put_stories([], 60)  # nothing to write: no error
         assert store.get_story("ministers", names[33]) == records[33]
 
-    def test_stories_written_together_expire_together(self, store: Store) -> None:
+    def test_stories_written_together_expire_together(self, store: Store, clock: FakeClock) -> None:
         records = [replace(make_story(), story_key=f"k{n}") for n in range(3)]
         store.put_stories(records, SHORT_TTL)
         assert None not in store.get_stories("ministers", ["k0", "k1", "k2"])
-        time.sleep(SHORT_TTL + 0.2)
+        clock.advance(SHORT_TTL + 1)
         assert store.get_stories("ministers", ["k0", "k1", "k2"]) == [None, None, None]
 
     # --- delivery ledger ----------------------------------------------------------

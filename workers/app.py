@@ -10,8 +10,9 @@ because the alert ledger, not the broker, makes delivery happen once.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, bootsteps, signals
 
@@ -20,6 +21,9 @@ from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.logs import configure_logging, get_logger
 from monitor.pipeline import Runtime
+
+if TYPE_CHECKING:  # made by workers.tasks, which imports the history's database layer
+    from monitor.history.recorder import HistoryRecorder
 
 log = get_logger(__name__)
 
@@ -47,28 +51,36 @@ def task_time_limits(visibility: float) -> tuple[float, float]:
 
 app = Celery("monitor", include=["workers.tasks"])
 
-_config_path: Path | None = None
-_runtime: Runtime | None = None
-_reloader: ConfigReloader | None = None
-# None: the config's settings.visibility_timeout
-_visibility_timeout: float | None = None
+
+@dataclass
+class ProcessState:
+    """What one worker or poller process holds besides the Celery app: what
+    ``python -m workers`` was told, and what is built on first use."""
+
+    config_path: Path | None = None  # --config; None: $MONITOR_CONFIG or ./config
+    visibility_timeout: float | None = None  # --visibility-timeout; None: the config's
+    reloader: ConfigReloader | None = None  # the config and its watcher (``config_reloader``)
+    runtime: Runtime | None = None  # store, matcher, channels (``runtime``; per pool child)
+    history: HistoryRecorder | None = None  # ``workers.tasks.history``, after the fork
+
+
+process = ProcessState()
 
 
 def set_visibility_timeout(seconds: float | None) -> None:
     """Override the config's visibility timeout (before ``configure``); must be
     positive. ``None`` goes back to the config's value."""
-    global _visibility_timeout
     if seconds is not None and seconds <= 0:
         raise ValueError("the visibility timeout must be positive")
-    _visibility_timeout = seconds
+    process.visibility_timeout = seconds
 
 
 def visibility_timeout() -> float:
     """The visibility timeout this process's Celery app uses: the override if one was
     set, else the one its config gave Celery (loading the config if not yet done), so
     retry countdowns are capped against the value Celery really applies."""
-    if _visibility_timeout is not None:
-        return _visibility_timeout
+    if process.visibility_timeout is not None:
+        return process.visibility_timeout
     return float(app.conf.broker_transport_options["visibility_timeout"])
 
 
@@ -79,16 +91,15 @@ def time_limits() -> tuple[float, float]:
 
 def use_config(path: Path) -> None:
     """Point the app at a config before it is configured (``python -m workers``)."""
-    global _config_path
-    _config_path = path
+    process.config_path = path
 
 
 def celery_settings(config: Config) -> dict[str, Any]:
     if not config.settings.broker_url:
         raise SystemExit("monitor: settings.broker_url is needed for the distributed mode")
     visibility = (
-        _visibility_timeout
-        if _visibility_timeout is not None
+        process.visibility_timeout
+        if process.visibility_timeout is not None
         else config.settings.visibility_timeout
     )
     soft, hard = task_time_limits(visibility)
@@ -146,10 +157,9 @@ def config_reloader() -> ConfigReloader:
     later (a crashed one replaced) begins from the last good config, not from files that
     may have turned bad since, and reloads from there at its first task.
     """
-    global _reloader
-    if _reloader is None:
-        _reloader = ConfigReloader.start(_config_path or default_config_path())
-    return _reloader
+    if process.reloader is None:
+        process.reloader = ConfigReloader.start(process.config_path or default_config_path())
+    return process.reloader
 
 
 def runtime() -> Runtime:
@@ -162,16 +172,15 @@ def runtime() -> Runtime:
     task runs on the last good one. Per child, without telling the main process: each
     child reads the files once, which costs less than a broadcast to do the same.
     """
-    global _runtime
-    if _runtime is None:
+    if process.runtime is None:
         reloader = config_reloader()
         reloader.check()  # a new pool child: the files may have changed since the fork
-        _runtime = Runtime.build(reloader.config, distributed=True)
-    elif _reloader is not None:  # None: a runtime set by hand (unit tests), nothing to watch
-        config = _reloader.check()
+        process.runtime = Runtime.build(reloader.config, distributed=True)
+    elif process.reloader is not None:  # None: a runtime set by hand (unit tests)
+        config = process.reloader.check()
         if config is not None:
-            _runtime = _runtime.reconfigured(config)
-    return _runtime
+            process.runtime = process.runtime.reconfigured(config)
+    return process.runtime
 
 
 @signals.setup_logging.connect
@@ -186,10 +195,9 @@ def _setup_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
 
 @signals.worker_process_init.connect
 def _reset_runtime(**kwargs: Any) -> None:
-    global _runtime
-    _runtime = None
-    if _reloader is not None:  # inherited from the main process, which reads quietly
-        _reloader.quiet = False
+    process.runtime = None
+    if process.reloader is not None:  # inherited from the main process, which reads quietly
+        process.reloader.quiet = False
 
 
 class _KeepConfigCurrent(bootsteps.StartStopStep):  # type: ignore[misc]  # celery: untyped

@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from monitor import feedhealth, metrics, pipeline
+from monitor.backoff import EQUAL_JITTER, backoff_delay
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import MonitorError, TransientError, TransientHistoryError
 from monitor.history.recorder import HistoryRecorder, attempts_of, batch_of
@@ -28,7 +29,7 @@ from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
 from monitor.sources.fetchpool import FetchPool
 from monitor.state.base import Store
-from workers.app import app, runtime, time_limits, visibility_timeout
+from workers.app import app, process, runtime, time_limits, visibility_timeout
 from workers.publish import send
 
 log = structlog.get_logger(__name__)
@@ -46,21 +47,21 @@ FETCH_POOL = FetchPool()
 # A store or broker fault inside a task (Redis restarting, loading, full, read-only).
 STORE_FAULTS = (RedisError, OperationalError)
 STORE_RETRY_CAP = 60.0
-# tries of one history write inside a task (about 1.5 s) before the task is retried
+# tries of one history write inside a task (at most 1.5 s) before the task is retried
 HISTORY_TRIES = 3
-_history: HistoryRecorder | None = None
 
 
 def history(rt: pipeline.Runtime) -> HistoryRecorder:
     """This process's history (made on first use, after the pool forks)."""
-    global _history
-    if _history is None:
-        _history = HistoryRecorder(rt.config.settings, tries=HISTORY_TRIES)
-    return _history
+    if process.history is None:
+        process.history = HistoryRecorder(rt.config.settings, tries=HISTORY_TRIES)
+    return process.history
 
 
 def backoff(task: Any) -> float:
-    return float(min(2.0**task.request.retries, STORE_RETRY_CAP, max_countdown()))
+    """The countdown before ``task`` runs again: from 1 s, doubling with each retry."""
+    cap = min(STORE_RETRY_CAP, max_countdown())
+    return backoff_delay(task.request.retries + 1, first=1.0, cap=cap, jitter=EQUAL_JITTER)
 
 
 def max_countdown() -> float:

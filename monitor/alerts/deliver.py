@@ -63,7 +63,7 @@ def _attempt(send: Callable[[], None], channel: str, what: str) -> _Outcome:
     """Call ``send`` once and classify what it raised (the one place that does)."""
     try:
         send()
-    except TransientDeliveryError as exc:
+    except TransientDeliveryError as exc:  # before DeliveryError, its base class
         detail = one_line(str(exc), _MAX_DETAIL) or "transient delivery error"
         return _Outcome(detail, transient=True, retry_after=exc.retry_after)
     except DeliveryError as exc:

@@ -1,4 +1,5 @@
-"""Retry policy for deliveries: exponential backoff with full jitter.
+"""Retry policy for deliveries: the backoff (``monitor.backoff``, full jitter) with the
+receiver's Retry-After as a floor, and when a failure becomes a dead letter.
 
 Pure (the random source is injectable); no I/O.
 """
@@ -8,9 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-# 2.0 ** 64 seconds is far beyond any cap; stop the exponent there so huge attempt
-# counts cannot overflow a float.
-_MAX_EXPONENT = 64
+from monitor.backoff import FULL_JITTER, backoff_delay
 
 
 def compute_backoff(
@@ -23,15 +22,13 @@ def compute_backoff(
 ) -> float:
     """Seconds to wait before attempt ``attempt + 1``, after ``attempt`` failed.
 
-    Full jitter (AWS architecture blog): uniform in ``[0, min(cap, base * 2**(attempt-1))]``,
-    so many failing deliveries do not retry in lock-step. A ``retry_after`` the far side
-    asked for (HTTP Retry-After) is a floor: the result is never earlier than it. The
-    result never exceeds ``cap``, even for a larger Retry-After: a receiver asking for
-    days must not park an alert beyond what operators configured.
+    Full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]``, so many failing
+    deliveries do not retry in lock-step. A ``retry_after`` the far side asked for (HTTP
+    Retry-After) is a floor: the result is never earlier than it. The result never
+    exceeds ``cap``, even for a larger Retry-After: a receiver asking for days must not
+    park an alert beyond what operators configured.
     """
-    exponent = min(max(attempt, 1) - 1, _MAX_EXPONENT)
-    ceiling = min(cap, base * 2.0**exponent)
-    delay = ceiling * rng()
+    delay = backoff_delay(attempt, first=base, cap=cap, jitter=FULL_JITTER, rng=rng)
     if retry_after is not None and retry_after > delay:
         delay = retry_after
     return max(0.0, min(cap, delay))

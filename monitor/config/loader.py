@@ -67,6 +67,7 @@ from monitor.config.schema import (
 )
 from monitor.config.yamlguard import FAST_LOADER, LimitError, check_limits
 from monitor.errors import ConfigError, one_line
+from monitor.match.query import Query, QuerySyntaxError, When, named_refs, parse_when
 from monitor.net import guard
 
 __all__ = ["load_config"]
@@ -291,7 +292,7 @@ class _Loader:
             merged[section] = self._interpolate(self.named[section], (section,), set())
         self._check_feed_sources(merged["feeds"])
         config = self._validate(merged)
-        self._check_references(merged)
+        self._check_references(merged, config)
         self._check_private_channels(merged)
         if self.problems or config is None:
             self.problems.sort()
@@ -692,7 +693,7 @@ class _Loader:
                 found.append(f"{file}:{line}: {key}: warning: none defined; {effect}")
         return found
 
-    def _check_references(self, merged: dict[str, Any]) -> None:
+    def _check_references(self, merged: dict[str, Any], config: Config | None) -> None:
         self._check_ops_channel(merged)
         feeds = [feed for feed in merged["feeds"] if isinstance(feed, dict)]
         known = {
@@ -720,15 +721,13 @@ class _Loader:
                     self._check_ref(path, "tag", ref[4:], known["tag"])
                 else:
                     self._check_ref(path, "feed", ref, known["feed"])
-            when = watchlist.get("when", "any")
-            if isinstance(when, str) and when not in ("any", "all"):
+            when = _when(name, watchlist, config)
+            if isinstance(when, str):  # any | all
+                if not (watchlist.get("topics") or watchlist.get("speakers")):
+                    message = "a watchlist needs topics:, speakers: or a when: query"
+                    self._add(self._where(base), base, message)
+            elif when is not None:
                 self._check_query((*base, "when"), when, known)
-            elif when in ("any", "all") and not (
-                watchlist.get("topics") or watchlist.get("speakers")
-            ):
-                self._add(
-                    self._where(base), base, "a watchlist needs topics:, speakers: or a when: query"
-                )
 
     def _check_ops_channel(self, merged: dict[str, Any]) -> None:
         """``settings.ops_channel`` names a defined channel (feed health alerts go there)."""
@@ -756,35 +755,32 @@ class _Loader:
         files = ", ".join(Path(file).name for file in self.unloaded)
         return f" ({files} failed to load and may define it)"
 
-    def _check_query(self, path: KeyPath, text: str, known: dict[str, set[str]]) -> None:
-        try:  # the query parser is another part; until it exists, skip the check
-            from monitor.match import query as queries
-        except ImportError:
-            return
-        try:
-            parsed = queries.parse_query(text)
-        except queries.QuerySyntaxError as exc:
-            column = getattr(exc, "column", None)
-            detail = getattr(exc, "message", str(exc))
-            where = f"column {column}: " if column else ""
-            self._add(self._where(path), path, f"bad query: {where}{detail}")
-            return
-        # fields that must name something defined: speaker:"…", topic:"…", feed:ID, tag:NAME
-        fields = {"Speaker": "speaker", "TopicRef": "topic", "Feed": "feed", "Tag": "tag"}
-        walk = getattr(queries, "walk", None)
-        for node in walk(parsed) if callable(walk) else ():
-            kind = fields.get(type(node).__name__)
-            ref = getattr(node, "name", None) or getattr(node, "id", None)
-            if kind and isinstance(ref, str) and ref not in known[kind]:
-                column = getattr(node, "column", None)
+    def _check_query(self, path: KeyPath, query: Query, known: dict[str, set[str]]) -> None:
+        """The names a query's fields give (``speaker:"…"``, ``topic:"…"``, ``feed:ID``,
+        ``tag:NAME``) are defined."""
+        for kind, ref, column in named_refs(query):
+            if ref not in known[kind]:
                 what = "no feed has tag" if kind == "tag" else f"unknown {kind}"
-                at = f" at column {column}" if column else ""
                 hint = _hint(ref, sorted(known[kind]))
                 note = self._unloaded_note()
-                self._add(self._where(path), path, f"{what} {ref!r}{at}{hint}{note}")
+                self._add(self._where(path), path, f"{what} {ref!r} at column {column}{hint}{note}")
 
 
 # --- small helpers -----------------------------------------------------------------------
+
+
+def _when(name: str, watchlist: dict[str, Any], config: Config | None) -> When | None:
+    """Watchlist ``name``'s ``when:`` as the schema read it; None when it could not be
+    read (the schema's error says why). References are checked even where other keys
+    failed validation, so that every problem shows at once: the value is then read here
+    with the same ``parse_when``."""
+    if config is not None:
+        return config.watchlists[name].when
+    raw = watchlist.get("when", "any")
+    try:
+        return parse_when(raw) if isinstance(raw, str) else None
+    except QuerySyntaxError:
+        return None
 
 
 def _feed_label(item: Any, index: int) -> str:

@@ -13,6 +13,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -23,9 +24,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from monitor.match.query import Query, QuerySyntaxError, When, format_when, parse_when
 from monitor.net.urls import display_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -60,6 +65,11 @@ def parse_duration(value: Any) -> float:
     if seconds > MAX_DURATION:
         raise ValueError("an interval must be at most 366d")
     return seconds
+
+
+def duration_ago(value: Any) -> datetime:
+    """The UTC time ``value`` (``parse_duration``'s, ``"24h"``) before now: a ``--since``."""
+    return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
 
 
 def check_url(value: str, schemes: tuple[str, ...]) -> str:
@@ -298,11 +308,30 @@ class SpeakerConfig(_Strict):
         return {"aliases": data} if isinstance(data, list | str) else data
 
 
+def _read_when(value: Any) -> When:
+    """``when:`` parsed once, here: the engine and the loader's reference checks read
+    the result."""
+    if isinstance(value, Query) or value in ("any", "all"):  # read already
+        return value  # type: ignore[no-any-return]
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    try:
+        return parse_when(value)
+    except QuerySyntaxError as exc:
+        raise ValueError(f"bad query: {exc}") from None
+
+
+# any | all | a query (docs/config.md, watchlists), written back as text
+WhenSetting = Annotated[
+    When, PlainValidator(_read_when), PlainSerializer(format_when, return_type=str)
+]
+
+
 class WatchlistConfig(_Strict):
     description: str = ""
     topics: NameList = Field(default_factory=list)
     speakers: NameList = Field(default_factory=list)
-    when: str = "any"  # any | all | a query (SPEC section 3)
+    when: WhenSetting = "any"
     role: Literal["any", "quoted"] = "any"
     languages: NameList | None = None
     feeds: NameList | None = None  # feed ids or tag:NAME
@@ -546,6 +575,28 @@ _check_max_feed_bytes = _at_least(1, "must be at least 1 (bytes)")
 _check_delivery_attempts = _at_least(1, "must be at least 1: the first try counts")
 
 
+# `monitor web` beyond loopback needs a token: long enough that guessing is hopeless
+MIN_WEB_TOKEN = 16
+
+
+def _check_web_token(value: str | None) -> str | None:
+    """Empty (``${WEB_TOKEN:-}`` unset) is no token; a short one is refused. Messages
+    never show the value."""
+    if not value:
+        return None
+    if len(value) < MIN_WEB_TOKEN:
+        raise ValueError(f"too short: at least {MIN_WEB_TOKEN} characters (value not shown)")
+    if not _HEADER_VALUE.match(value) or value != value.strip():
+        raise ValueError("must be printable ASCII without spaces at its ends (value not shown)")
+    return value
+
+
+class WebSettings(_Strict):
+    """``monitor web``: the token for the API (bearer) and the pages (login form)."""
+
+    token: Annotated[str | None, AfterValidator(_check_web_token)] = Field(default=None, repr=False)
+
+
 class Settings(_Strict):
     broker_url: BrokerUrl = None  # absent: the embedded runner, no Redis needed
     store: StoreUrl = None  # sqlite:///path, memory: or redis://...; default: state_dir
@@ -573,6 +624,7 @@ class Settings(_Strict):
     visibility_timeout: Annotated[Duration, AfterValidator(_check_visibility_timeout)] = (
         DEFAULT_VISIBILITY_TIMEOUT
     )
+    web: WebSettings = Field(default_factory=WebSettings)
 
 
 class Config(_Strict):

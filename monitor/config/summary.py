@@ -16,6 +16,7 @@ from monitor.config.schema import (
     FileChannel,
     WebhookChannel,
 )
+from monitor.match.query import format_when
 from monitor.net.urls import display_url
 
 
@@ -41,7 +42,7 @@ def summarize(config: Config) -> str:
         parts = [
             f"topics: {_names(watchlist.topics)}",
             f"speakers: {_names(watchlist.speakers)}",
-            f"when: {watchlist.when}",
+            f"when: {format_when(watchlist.when)}",
         ]
         if watchlist.role != "any":
             parts.append(f"role: {watchlist.role}")

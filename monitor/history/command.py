@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime, timedelta
 
-from monitor.config.schema import Config, parse_duration
+from monitor.config.schema import Config, duration_ago
 from monitor.history.database import history_url
 from monitor.history.find import search
 from monitor.match.query import QuerySyntaxError
@@ -34,7 +33,7 @@ def items_search(args: argparse.Namespace, config: Config) -> int:
     since = None
     if args.since is not None:
         try:
-            since = datetime.now(UTC) - timedelta(seconds=parse_duration(args.since))
+            since = duration_ago(args.since)
         except ValueError as exc:
             return _fail(f"--since: {exc}", 2)
     with open_history(history_url(config.settings)) as history:

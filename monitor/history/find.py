@@ -70,7 +70,7 @@ def search(
 
     ``QuerySyntaxError`` (with its column) for a malformed query."""
     query = parse_query(text)
-    watchlist = WatchlistConfig(when=text)
+    watchlist = WatchlistConfig(when=query)
     searching = config.model_copy(update={"watchlists": {SEARCH_WATCHLIST: watchlist}})
     matcher = build_matcher(searching)
     keys = prefilter(query, config)

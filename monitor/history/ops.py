@@ -13,13 +13,26 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monitor.config.schema import Config, parse_duration
+from monitor.config.schema import Config, duration_ago
 from monitor.history.command import history_url
 
-__all__ = ["alerts_list", "alerts_show", "backtest", "feeds_status", "run", "stats"]
+if TYPE_CHECKING:
+    from monitor.history.report import FeedStatus
+    from monitor.history.store import History
+
+__all__ = [
+    "alerts_list",
+    "alerts_show",
+    "backtest",
+    "feed_statuses",
+    "feeds_status",
+    "run",
+    "stats",
+]
 
 
 class _BadArgument(Exception):
@@ -39,7 +52,7 @@ def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+        return duration_ago(value)
     except ValueError as exc:
         raise _BadArgument(f"--since: {exc}") from None
 
@@ -148,17 +161,16 @@ def stats(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def feeds_status(args: argparse.Namespace, config: Config) -> int:
-    from monitor.history import open_history
+def feed_statuses(config: Config, history: History, now: datetime) -> list[FeedStatus]:
+    """Every configured feed's health (then any other feed the history holds items of):
+    the runtime state from the state store, the item times from the history."""
     from monitor.history.readers import feed_item_times
-    from monitor.history.report import FeedStatus, feed_json, feed_status, feeds_text
+    from monitor.history.report import feed_status
     from monitor.sources.cadence import current_interval
     from monitor.state import open_store, store_faults
     from monitor.state.base import ERROR_STREAK_KEY, LAST_ERROR_KEY, LAST_POLL_KEY
 
-    now = datetime.now(UTC)
-    with open_history(history_url(config.settings)) as history:
-        times = feed_item_times(history)
+    times = feed_item_times(history)
     every = {feed.id: feed.every for feed in config.feeds}
     names = [*every, *sorted(f for f in times if f is not None and f not in every)]
     distributed = bool(config.settings.broker_url)
@@ -184,6 +196,15 @@ def feeds_status(args: argparse.Namespace, config: Config) -> int:
                 )
         finally:
             store.close()
+    return statuses
+
+
+def feeds_status(args: argparse.Namespace, config: Config) -> int:
+    from monitor.history import open_history
+    from monitor.history.report import feed_json, feeds_text
+
+    with open_history(history_url(config.settings)) as history:
+        statuses = feed_statuses(config, history, datetime.now(UTC))
     if args.json:
         for status in statuses:
             _print_json(feed_json(status))

@@ -14,11 +14,13 @@ a day. Does I/O through the ``History`` it opens (lazily, at the first write).
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from monitor.backoff import EQUAL_JITTER, backoff_delay
 from monitor.config.schema import Settings
 from monitor.errors import HistoryError, MonitorError, TransientHistoryError
 from monitor.history import History, open_history
@@ -32,7 +34,7 @@ __all__ = ["HistoryRecorder", "attempts_of", "batch_of", "history_url"]
 
 log = get_logger(__name__)
 
-# backoff between tries of one write: 0.5 s doubling up to the cap
+# backoff between tries of one write: 0.5 s doubling up to the cap, less some jitter
 RETRY_FIRST = 0.5
 RETRY_CAP = 8.0
 PRUNE_EVERY = 86400.0
@@ -83,12 +85,14 @@ class HistoryRecorder:
         stop: threading.Event | None = None,
         tries: int = 6,
         clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self.url = history_url(settings)
         self.retention = settings.history_retention
         self.stop = stop or threading.Event()
-        self.tries = tries  # about 30 s of backoff at the defaults
+        self.tries = tries  # 8 to 16 s of backoff at the defaults
         self._clock = clock
+        self._rng = rng  # the backoff's jitter
         self._history: History | None = None
         self._pruned_at: float | None = None
         self._attempts: list[DeliveryAttempt] = []
@@ -110,7 +114,6 @@ class HistoryRecorder:
         logged as an error and dropped: the runner goes on with its items."""
         if not (batch.items or batch.alerts or batch.deliveries or batch.additions):
             return
-        delay = RETRY_FIRST
         for attempt in range(1, self.tries + 1):
             try:
                 self._open().write(batch)
@@ -120,6 +123,9 @@ class HistoryRecorder:
                 return
             except TransientHistoryError as exc:
                 last = attempt == self.tries or self.stop.is_set()
+                delay = backoff_delay(
+                    attempt, first=RETRY_FIRST, cap=RETRY_CAP, jitter=EQUAL_JITTER, rng=self._rng
+                )
                 log.warning(
                     "history_write_failed",
                     error=str(exc),
@@ -130,7 +136,6 @@ class HistoryRecorder:
                 )
                 if last or self.stop.wait(delay):
                     raise
-                delay = min(delay * 2, RETRY_CAP)
         raise AssertionError("not reached")  # pragma: no cover
 
     def add_attempts(

@@ -33,6 +33,7 @@ __all__ = [
     "alert_show",
     "backtest_json",
     "backtest_text",
+    "duration_text",
     "feed_status",
     "feeds_text",
     "stats_json",
@@ -48,7 +49,7 @@ def _when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _duration(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -286,10 +287,10 @@ def feeds_text(statuses: Sequence[FeedStatus]) -> str:
                     _when(s.last_success),
                     clean_line(s.last_error) or "-",
                     str(s.error_streak),
-                    _duration(s.interval),
+                    duration_text(s.interval),
                     f"{s.per_day:.1f}",
                     _when(s.last_item),
-                    _duration(s.usual_gap),
+                    duration_text(s.usual_gap),
                     state,
                 ]
             )

@@ -6,7 +6,7 @@ token matches a text token when their key sets meet; a term of n tokens matches
 n consecutive text tokens of one sentence; a trailing ``*`` token matches any
 token whose normalised form starts with it.
 
-The index ("one automaton over the normalised token stream"):
+The index:
 
 - ``first``: a hash from every key of every term's *first* token to the terms
   starting with it (single-token wildcards are hashed by their first two letters);
@@ -16,84 +16,54 @@ The index ("one automaton over the normalised token stream"):
 - no regex over a whole field: ``locate`` cuts it with ``str.split`` on spaces
   and line breaks into *chunks* ("said," "(NATO)." "NATO-Russia") and maps each
   through a per-index chunk cache (its words, their starts, the terms each can
-  start; ``tokenize.chunk_tokens`` on a miss); news text
-  repeats its chunks as it repeats its words. Token indexes and offsets are
-  summed (in C) only up to the chunks that hold a hit, and a speaker's role
-  reads the tokens it needs from the chunks (``Located``). Measured on
-  the benchmark (presearch only, warm): 10k terms 4,970 -> 9,240 items/s, 100k
-  3,610 -> 4,410; ``Matcher.match`` warm at 10k 3,380 -> ~5,000;
-- for a word met for the first time, an Aho-Corasick check of its normalised
-  form against the *needles* of every term's first token
-  (``monitor.match.presearch``: substrings any word with a given key must hold,
-  anchored at the word's start or end): most new words hold none, and their keys
-  (three Snowball stemmers for a Latin word) are never derived. Measured: steady
-  10k terms 1,810 -> 2,190 items/s, 100k 900 -> 1,040 (same machine, same run).
-  A new word costs ~5 us at 10k terms, mostly C work that a batch of a field's
-  new words would not share (dict and cache inserts, the needle check, folding,
-  stemming), so each is learnt on its miss; the stemmers run without
-  PyStemmer's own word cache and folding skips its ``translate`` when there is
-  nothing to drop or map: steady
-  ``Matcher.match`` at 100k terms 1,361-1,601 -> 1,577-2,008 items/s, at 10k
-  3,675-4,142 -> 3,986-4,578 (same runs, best of 4-6 trials from reset caches; a
-  one-off script, not kept: ``bench/bench_match.py`` reproduces the totals only).
+  start; ``tokenize.chunk_tokens`` on a miss); news text repeats its chunks as
+  it repeats its words. Token indexes and offsets are summed (in C) only up to
+  the chunks that hold a hit, and a speaker's role reads the tokens it needs
+  from the chunks (``Located``);
+- a word met for the first time goes through the new-word needle screen
+  (``monitor.match.needles``) before its keys are derived: most new words can
+  start no term, and their keys (three Snowball stemmers for a Latin word) are
+  never derived. A new word's work is mostly C (dict and cache inserts, the
+  needle check, folding, stemming) that a batch of a field's new words would not
+  share, so each is learnt on its miss.
 
 This module and the rest of the item's path are compiled by mypyc in the
 deployed build (setup.py, ``make bench``): the same code, fewer instructions
-per new item (``bench/instructions.py``, callgrind: 10k terms 1.86M -> 1.29M,
-100k terms 3.66M -> 2.51M). It compiles only code whose annotations hold at run
-time (a ``cast`` that lies fails there), a native class cannot be weakly
-referenced (hence the plain chunk dict), and a tuple of fixed length is kept
-unboxed, as a C struct, so one that is stored and read back per chunk is typed
-as a tuple of any length (``_Chunk``: 1.58M -> 1.29M at 10k terms).
+per item (``bench/instructions.py``; figures in bench/RESULTS.md, section
+instructions). mypyc compiles only code whose annotations hold at run time (a
+``cast`` that lies fails there), a native class cannot be weakly referenced
+(hence the plain chunk dict), and a tuple of fixed length is kept unboxed, as a
+C struct, so one that is stored and read back per chunk is typed as a tuple of
+any length (``_Chunk``).
 
-Measured, not assumed (``bench/bench_match.py``: 3.2 KB items in six languages,
-one core, CPython 3.11, warm token caches; presearch = ``find_text`` on title
-and body, no watchlist evaluation; on a machine shared with other jobs):
-
-====================================  =========================  ==========================
-index                                 10k terms                  100k terms
-====================================  =========================  ==========================
-trie over token keys (the one this    1.90 s, +186 MB compile;   28.5 s, +1,498 MB;
-replaced), walked from every token    313 items/s                51 items/s
-hashed first keys + word cache (this) 0.16 s, +21 MB;            2.3-2.6 s, +149-154 MB;
-                                      5,100 items/s              3,400-3,500 items/s
-pyahocorasick over the joined stream  4,300 items/s              3,800 items/s
-of normalised forms (exact forms
-only: no stems, endings or clitics)
-``re.split`` alone (the tokeniser)    8,600 items/s              8,600 items/s
-====================================  =========================  ==========================
-
-Why not Aho-Corasick over token-key strings? A token here is a *set* of keys,
-asymmetric between terms and text (a text word gets every plausible ending or
-clitic stripped, a term word only guarded forms), so there is no one key string
-per token: the automaton would need every combination of a term's key sets as
-patterns (the trie did exactly that, hence its memory) and one stream per
-combination of text keys. Restricted to exact forms, where it does work, it is
-within 20% of the hashed lookups either way, which also handle the derived
-keys; so the hash is kept. Both are bound by the same C-level tokenisation
-(``re.split``, then one dict lookup per word); the Python work left is per
-*candidate* word only. A prefilter on the first three letters of every term
-key, to skip deriving the keys of a new word that cannot start a term, was
-measured too: it let 98% of new words through at 10k terms; the anchored
-needles above let about a third through.
+Why hashed first keys, not Aho-Corasick over token-key strings? A token here is
+a *set* of keys, asymmetric between terms and text (a text word gets every
+plausible ending or clitic stripped, a term word only guarded forms), so there
+is no one key string per token: the automaton would need every combination of a
+term's key sets as patterns (a trie over token keys did exactly that, and its
+memory and compile time grew with the config far beyond the hash's) and one
+stream per combination of text keys. Restricted to exact forms, where it does
+work, it is no faster than the hashed lookups, which also handle the derived
+keys (``bench/bench_match.py`` measures both; bench/RESULTS.md, section
+bench_match). Both are bound by the same C-level tokenisation (one split, then
+one dict lookup per word); the Python work left is per *candidate* word only.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, compress, islice
+from itertools import accumulate, chain, islice
 from operator import itemgetter
 from typing import Any, Final, Literal, NamedTuple, cast
 
-from monitor.match.presearch import Presearch
+from monitor.match.needles import NeedleScreen
 from monitor.text.morph import term_keys, text_keys
 from monitor.text.normalize import normalize_token
 from monitor.text.tokenize import (
     SENTENCE_BREAK,
-    Token,
     chunk_tokens,
     split_parts,
     split_words,
@@ -166,7 +136,7 @@ def parse_term(term: str) -> ParsedTerm | None:
 
 @lru_cache(maxsize=65_536)
 def _term_keys(word: str, exact: bool) -> frozenset[str]:
-    # Compiling 100k terms meets the same words again and again.
+    # Compiling a large config meets the same words again and again.
     return term_keys(word, exact)
 
 
@@ -193,26 +163,42 @@ _HEAD = 2  # single-token wildcards are hashed by this many leading letters
 
 # What the index knows of one chunk (a space-free piece of text): the terms
 # each of its words can start (``()`` when none can start any), its words,
-# where each word starts in it, and its *weight*: its length plus the space
-# after it, plus its word count times ``_TOKEN``, so that one C-level ``sum``
-# over a run of chunks gives both the characters and the tokens they span:
+# where each word starts in it, and its *weight* (``_weight``):
 # (tuple[tuple[_Term, ...], ...], tuple[str, ...], tuple[int, ...], int).
 # Typed as a tuple of any length: mypyc keeps a fixed-length tuple unboxed, as a
-# C struct, so each chunk appended to a field's list was unpacked and packed
-# into a new tuple (a tuple and an int allocated and freed per chunk, ~500 an
-# item); a tuple of any length stays the cached object.
+# C struct, so each chunk appended to a field's list would be unpacked and
+# packed into a new tuple (allocated and freed per chunk); a tuple of any length
+# stays the cached object.
 _Chunk = tuple[Any, ...]
-_TOKEN = 1 << 40
 _words_of = itemgetter(1)
 _weight_of = itemgetter(3)
 _new_tuple = tuple.__new__
 
+# A chunk's weight packs two counts into one int: its characters (with the space
+# after it) in the low bits, its words times ``_TOKEN`` above them, so that one
+# C-level ``sum`` over a run of chunks counts both (``_run_weight``); ``_tokens_of``
+# and ``_chars_of`` read them back.
+_TOKEN: Final = 1 << 40
 
-def _tokens_of(total: int) -> int:
-    return total // _TOKEN
+
+def _weight(chars: int, tokens: int) -> int:
+    """The packed weight of ``chars`` characters holding ``tokens`` tokens."""
+    return chars + tokens * _TOKEN
 
 
-_chars_of = _TOKEN.__rmod__  # a chunk total -> its first character
+def _tokens_of(weight: int) -> int:
+    """The tokens of a packed weight (or of a sum of them)."""
+    return weight // _TOKEN
+
+
+def _chars_of(weight: int) -> int:
+    """The characters of a packed weight (or of a sum of them)."""
+    return weight % _TOKEN
+
+
+def _run_weight(infos: list[_Chunk], start: int, stop: int) -> int:
+    """The summed weight of chunks ``start .. stop - 1`` (one pass in C)."""
+    return sum(map(_weight_of, infos[start:stop]))
 
 
 class Located:
@@ -239,7 +225,7 @@ class Located:
             parts = split_parts(self.text)
             # ``split_words`` differs only by dropping words of marks alone, which
             # no chunk holds: the same count of words means the same parts.
-            if len(parts) // 2 != self.totals()[-1] // _TOKEN:
+            if len(parts) // 2 != self.count():
                 parts = split_words(self.text).parts
             self._parts = parts
         return self._parts
@@ -252,35 +238,35 @@ class Located:
         totals = self.totals()
         # The chunk holding token t is the last whose total is below t + 1
         # tokens, whatever its characters (they are the low bits).
-        low = bisect_right(totals, (first + 1) * _TOKEN - 1) - 1
-        high = bisect_right(totals, stop * _TOKEN - 1)
-        skip = first - totals[low] // _TOKEN
+        low = bisect_right(totals, _weight(0, first + 1) - 1) - 1
+        high = bisect_right(totals, _weight(0, stop) - 1)
+        skip = first - _tokens_of(totals[low])
         words = chain.from_iterable(map(_words_of, self._infos[low:high]))
         return list(islice(words, skip, skip + stop - first))
 
     def totals(self) -> list[int]:
         """Summed chunk weights: chunk ``k`` starts at character
-        ``totals[k] % _TOKEN`` and token ``totals[k] // _TOKEN`` (one C pass)."""
+        ``_chars_of(totals[k])`` and token ``_tokens_of(totals[k])`` (one C pass)."""
         if self._totals is None:
             self._totals = list(accumulate(map(_weight_of, self._infos), initial=0))
         return self._totals
 
     def count(self) -> int:
         """How many tokens the text has."""
-        return self.totals()[-1] // _TOKEN
+        return _tokens_of(self.totals()[-1])
 
     def word_at(self, index: int) -> tuple[str, int]:
         """(token ``index``, where it starts in the text): a ``TokenSource`` for
         ``TokenView``, so a speaker's role reads its tokens from the chunks and
         the field is not split again."""
         totals = self.totals()
-        chunk = bisect_right(totals, (index + 1) * _TOKEN - 1) - 1
+        chunk = bisect_right(totals, _weight(0, index + 1) - 1) - 1
         total = totals[chunk]
         info = self._infos[chunk]
         words: tuple[str, ...] = info[1]
         starts: tuple[int, ...] = info[2]
-        local = index - total // _TOKEN
-        return words[local], total % _TOKEN + starts[local]
+        local = index - _tokens_of(total)
+        return words[local], _chars_of(total) + starts[local]
 
     def index_at(self, offset: int) -> int:
         """How many tokens start at or before character ``offset``."""
@@ -289,17 +275,18 @@ class Located:
         if chunk < 0:
             return 0
         starts: tuple[int, ...] = self._infos[chunk][2]
-        return totals[chunk] // _TOKEN + bisect_right(starts, offset - totals[chunk] % _TOKEN)
+        total = totals[chunk]
+        return _tokens_of(total) + bisect_right(starts, offset - _chars_of(total))
 
     def _place(self, index: int) -> tuple[int, int, int]:
         place = self._where.get(index)
         if place is None:  # not met by a scan
             totals = self.totals()
             chunk = bisect_right(totals, index, key=_tokens_of) - 1
-            local = index - totals[chunk] // _TOKEN
+            local = index - _tokens_of(totals[chunk])
             if not 0 <= chunk < len(self._infos) or local >= len(self._infos[chunk][1]):
                 raise IndexError(index)
-            place = self._where[index] = (totals[chunk] % _TOKEN, chunk, local)
+            place = self._where[index] = (_chars_of(totals[chunk]), chunk, local)
         return place
 
     def start(self, index: int) -> int:
@@ -328,7 +315,7 @@ class Located:
 
 
 class TermIndex:
-    """Every term of every watchlist, compiled once; ``find_words`` scans a field."""
+    """Every term of every watchlist, compiled once; ``locate`` scans a field."""
 
     def __init__(self) -> None:
         self._first: dict[str, list[_Term]] = {}
@@ -340,10 +327,9 @@ class TermIndex:
         # chunk -> what the index knows of it (news text repeats its chunks)
         self._chunks: dict[str, _Chunk] = {}
         self._keys: dict[str, frozenset[str]] = {}  # text word -> its keys
-        self.presearch = Presearch()
-        self._openers = Presearch()
+        self._screen = NeedleScreen()  # the first tokens' needles, for new words
         # False: derive the keys of every new word (the reference the needle
-        # screen is checked against, tests/unit/test_presearch.py).
+        # screen is checked against, tests/unit/test_needles.py).
         self.screen_new_words = True
         self.size = 0
 
@@ -353,10 +339,11 @@ class TermIndex:
         if parsed is None:
             return False
         keys = tuple(self._interned.setdefault(k, k) for k in parsed.keys)
-        if entry.kind != "exclude":  # an exclude phrase only vetoes a topic's hit
-            self.presearch.add(keys, parsed.prefix)
         # Every term's first token, for the words met for the first time.
-        self._openers.add(keys[:1], parsed.prefix if len(keys) == 0 else None)
+        if keys:
+            self._screen.add(keys[0])
+        else:
+            self._screen.add(frozenset(), parsed.prefix)
         if not keys:  # a lone wildcard token: Sicherheits*
             assert parsed.prefix is not None
             compiled = _Term(entry, (), None)
@@ -377,7 +364,7 @@ class TermIndex:
 
     def prepare(self) -> None:
         """Compile the needles of the terms added so far (else done on first use)."""
-        self._openers.build()
+        self._screen.build()
 
     @property
     def seen(self) -> int:
@@ -395,7 +382,7 @@ class TermIndex:
                 return BLANK
         found = self._norms.get(norm)
         if found is None:
-            if self.screen_new_words and not self._openers.word(norm):
+            if self.screen_new_words and not self._screen.word(norm):
                 # No term's first token can be this word (a needle check in C): its
                 # keys (stemmers, endings, clitics) are never derived.
                 found = ()
@@ -442,25 +429,11 @@ class TermIndex:
             )
             if not any(terms):
                 terms = ()
-        found = (terms, words, starts, len(chunk) + 1 + len(words) * _TOKEN)
+        found = (terms, words, starts, _weight(len(chunk) + 1, len(words)))
         if len(self._chunks) >= _CACHE_LIMIT:
             self._chunks.clear()
         self._chunks[chunk] = found
         return found
-
-    def starts(self, words: Sequence[str]) -> list[tuple[_Term, ...]]:
-        """For each word, the terms it can start (``BLANK`` for a blank word)."""
-        found = list(map(self._words.get, words))
-        if None in found:
-            # list.index scans in C: cheaper than enumerating ~450 words in Python.
-            index = found.index(None)
-            try:
-                while True:
-                    found[index] = self._starts(words[index])
-                    index = found.index(None, index + 1)
-            except ValueError:
-                pass
-        return cast(list[tuple[_Term, ...]], found)
 
     def find_text(self, text: str) -> tuple[list[str], list[TermHit]]:
         """Split ``text`` (``tokenize.split_words``: separators and words
@@ -492,159 +465,92 @@ class TermIndex:
             return located, []
         return located, self._scan_located(located, marked)
 
-    def find(self, tokens: Sequence[Token]) -> list[TermHit]:
-        """Every (entry, token span) in a ``tokenize`` list; phrases stay within
-        one sentence."""
-        words = [token.text for token in tokens]
-
-        def broken(index: int) -> bool:
-            return tokens[index].sentence != tokens[index - 1].sentence
-
-        return self._scan(words, self.starts(words), broken)
-
-    @staticmethod
-    def _scan(
-        words: Sequence[str],
-        starts: Sequence[tuple[_Term, ...]],
-        broken: Callable[[int], bool],
-    ) -> list[TermHit]:
-        found: dict[tuple[Entry, int, int], None] = {}
-        count = len(words)
-        keys_at: dict[int, frozenset[str]] = {}  # several terms may test one token
-        for first in compress(range(count), starts):
-            for term in starts[first]:
-                last = first + term.width
-                if last == first:
-                    found[(term.entry, first, first)] = None
-                    continue
-                if last >= count:
-                    continue
-                index = first
-                for keys in term.rest:
-                    index += 1
-                    # Keys first: they rule out nearly every candidate, and cheaply.
-                    have = keys_at.get(index)
-                    if have is None:
-                        have = keys_at[index] = text_keys(normalize_token(words[index]))
-                    if keys.isdisjoint(have) or broken(index):
-                        break
-                else:
-                    if term.prefix is not None:
-                        index += 1
-                        if not normalize_token(words[index]).startswith(term.prefix) or broken(
-                            index
-                        ):
-                            continue
-                    found[(term.entry, first, last)] = None
-        return [TermHit(entry, first, last) for entry, first, last in found]
-
     def _word_keys(self, word: str) -> frozenset[str]:
         """The keys of a text word (cached per index: phrases test the same few)."""
-        if len(self._keys) >= _CACHE_LIMIT:
-            self._keys.clear()
-        keys = self._keys[word] = text_keys(normalize_token(word))
+        keys = self._keys.get(word)
+        if keys is None:
+            if len(self._keys) >= _CACHE_LIMIT:
+                self._keys.clear()
+            keys = self._keys[word] = text_keys(normalize_token(word))
         return keys
 
     def _scan_located(self, located: Located, marked: list[int]) -> list[TermHit]:
-        """``_scan`` over the words of ``located``, visiting only the ``marked``
-        chunks: the same hits, in the same order. Words are addressed as
-        (chunk, word in chunk) until a hit needs token indexes and offsets, so
-        the many candidates that fail on their next word cost no position work.
-
-        The terms a word can start share the word after it: where it is, its
-        keys, its normalised form and the gap before it are worked out once per
-        word (a word starts ~1.7 terms at 100k), and most terms fail right there,
-        on one ``isdisjoint``; only those that get past it walk on (``_follow``)."""
+        """Every hit in ``located``, visiting only the ``marked`` chunks (those
+        holding a word that can start a term), in text order. Words are addressed
+        as (chunk, word in chunk) until a hit needs token indexes and offsets
+        (``_Cursor``), so the many candidates that fail on their next word cost
+        no position work."""
         found: list[TermHit] = []
-        keys_of = self._keys.get
+        cursor = _Cursor()
         infos = located._infos
-        where = located._where
-        total = len(infos)
-        seen = token = offset = 0  # chunk ``seen`` starts at ``token``, ``offset``
         for chunk in marked:
-            info = infos[chunk]
-            here: tuple[str, ...] = info[1]
-            heads: tuple[tuple[_Term, ...], ...] = info[0]
+            heads: tuple[tuple[_Term, ...], ...] = infos[chunk][0]
             for local, terms in enumerate(heads):
-                if not terms:
-                    continue
-                c = -1  # the next word (word w of chunk c) is not worked out yet
-                mark = len(found)  # the hits of the terms this word starts follow
-                for term in terms:
-                    steps = term.steps
-                    if not steps:  # a single-token term: a hit here
-                        end_chunk, end_word = chunk, local
-                    else:
-                        if c < 0:  # the first longer term of this word
-                            c, w, words = chunk, local + 1, here
-                            if w == len(words):  # the next word is in a later chunk
-                                w = 0
-                                c += 1
-                                while c < total and not infos[c][1]:
-                                    c += 1
-                                words = infos[c][1] if c < total else ()
-                            word = words[w] if c < total else None
-                            have: frozenset[str] | None = None
-                            norm: str | None = None
-                            broken: bool | None = None
-                        if word is None:
-                            continue  # the text ends before any longer term would
-                        keys = steps[0]
-                        if keys is not None:
-                            if have is None:
-                                have = keys_of(word)
-                                if have is None:
-                                    have = self._word_keys(word)
-                            if keys.isdisjoint(have):
-                                continue
-                        else:
-                            if norm is None:
-                                norm = normalize_token(word)
-                            if not norm.startswith(cast(str, term.prefix)):
-                                continue
-                        # Keys agree: a sentence break in between? (Token sums
-                        # are brought to this chunk first: the hit needs them.)
-                        if chunk > seen:
-                            weight = sum(map(_weight_of, infos[seen:chunk]))
-                            token += weight // _TOKEN
-                            offset += weight % _TOKEN
-                            seen = chunk
-                        if broken is None:
-                            broken = _broken(located, chunk, offset, chunk, local, c, w)
-                        if broken:
-                            continue
-                        if len(steps) == 1:
-                            end_chunk, end_word = c, w
-                        else:
-                            end = self._follow(located, steps, term.prefix, chunk, offset, c, w)
-                            if end is None:
-                                continue
-                            end_chunk, end_word = end
-                    # A hit: token indexes (sums in C over the chunks skipped).
-                    if chunk > seen:
-                        weight = sum(map(_weight_of, infos[seen:chunk]))
-                        token += weight // _TOKEN
-                        offset += weight % _TOKEN
-                        seen = chunk
-                    first = token + local
-                    where[first] = (offset, chunk, local)
-                    last = first
-                    if end_chunk > chunk:
-                        if end_chunk == chunk + 1:
-                            weight = info[3]
-                        else:
-                            weight = sum(map(_weight_of, infos[chunk:end_chunk]))
-                        last = token + weight // _TOKEN + end_word
-                        where[last] = (offset + weight % _TOKEN, end_chunk, end_word)
-                    elif end_word > local:
-                        last = token + end_word
-                        where[last] = (offset, end_chunk, end_word)
-                    # ``tuple.__new__`` in C: the named tuple's own ``__new__`` is Python.
-                    hit = _new_tuple(TermHit, (term.entry, first, last))
-                    # A repeat (two terms of one entry, one span) starts here too.
-                    if len(found) == mark or hit not in found[mark:]:
-                        found.append(hit)
+                if terms:
+                    self._scan_word(located, cursor, chunk, local, terms, found)
         return found
+
+    def _scan_word(
+        self,
+        located: Located,
+        cursor: _Cursor,
+        chunk: int,
+        local: int,
+        terms: tuple[_Term, ...],
+        found: list[TermHit],
+    ) -> None:
+        """Append the hits of ``terms``, which word ``local`` of chunk ``chunk``
+        can start. They share the word after it: where it is, its keys, its
+        normalised form and the gap before it are worked out once, for the first
+        term that needs each; most terms fail right there, on one ``isdisjoint``,
+        and only those that get past it walk on (``_follow``)."""
+        infos = located._infos
+        mark = len(found)  # the hits of the terms this word starts follow
+        c = w = -1  # the next word (word w of chunk c), not worked out yet
+        word: str | None = None
+        have: frozenset[str] | None = None
+        norm: str | None = None
+        broken: bool | None = None
+        for term in terms:
+            steps = term.steps
+            if not steps:  # a single-token term: a hit here
+                end_chunk, end_word = chunk, local
+            else:
+                if c < 0:
+                    c, w = _next_word(infos, chunk, local)
+                    if c < len(infos):
+                        word = infos[c][1][w]
+                if word is None:
+                    continue  # the text ends before any longer term would
+                keys = steps[0]
+                if keys is not None:
+                    if have is None:
+                        have = self._word_keys(word)
+                    if keys.isdisjoint(have):
+                        continue
+                else:
+                    if norm is None:
+                        norm = normalize_token(word)
+                    if not norm.startswith(cast(str, term.prefix)):
+                        continue
+                # Keys agree: a sentence break in between? (The gap is read from
+                # the text: the cursor is brought to this chunk first.)
+                cursor.to(infos, chunk)
+                if broken is None:
+                    broken = _broken(located, chunk, cursor.offset, chunk, local, c, w)
+                if broken:
+                    continue
+                if len(steps) == 1:
+                    end_chunk, end_word = c, w
+                else:
+                    end = self._follow(located, steps, term.prefix, chunk, cursor.offset, c, w)
+                    if end is None:
+                        continue
+                    end_chunk, end_word = end
+            hit = _hit(located, cursor, term.entry, chunk, local, end_chunk, end_word)
+            # A repeat (two terms of one entry, one span) starts here too.
+            if len(found) == mark or hit not in found[mark:]:
+                found.append(hit)
 
     def _follow(
         self,
@@ -660,31 +566,88 @@ class TermIndex:
         matched at word w of chunk c (the text's chunk ``chunk`` starts at character
         ``offset``); None when a later token does not match."""
         infos = located._infos
-        total = len(infos)
-        words: tuple[str, ...] = infos[c][1]
         for keys in steps[1:]:
             pc, pw = c, w
-            w += 1
-            if w == len(words):  # the next word is in a later chunk
-                w = 0
-                c += 1
-                while c < total and not infos[c][1]:
-                    c += 1
-                if c == total:
-                    return None  # the text ends before the term would
-                words = infos[c][1]
-            word = words[w]
+            c, w = _next_word(infos, c, w)
+            if c == len(infos):
+                return None  # the text ends before the term would
+            word: str = infos[c][1][w]
             if keys is not None:
-                have = self._keys.get(word)
-                if have is None:
-                    have = self._word_keys(word)
-                if keys.isdisjoint(have):
+                if keys.isdisjoint(self._word_keys(word)):
                     return None
             elif not normalize_token(word).startswith(cast(str, prefix)):
                 return None
             if _broken(located, chunk, offset, pc, pw, c, w):
                 return None
         return c, w
+
+
+class _Cursor:
+    """Where a scan stands in the text: chunk ``chunk`` starts at token ``token``
+    and character ``offset``. Moved on (``to``) only when a candidate needs a
+    position, by one C-level sum over the chunks passed."""
+
+    __slots__ = ("chunk", "offset", "token")
+
+    def __init__(self) -> None:
+        self.chunk = 0
+        self.token = 0
+        self.offset = 0
+
+    def to(self, infos: list[_Chunk], chunk: int) -> None:
+        """Bring the cursor to ``chunk`` (at or after where it stands)."""
+        if chunk > self.chunk:
+            weight = _run_weight(infos, self.chunk, chunk)
+            self.token += _tokens_of(weight)
+            self.offset += _chars_of(weight)
+            self.chunk = chunk
+
+
+def _next_word(infos: list[_Chunk], c: int, w: int) -> tuple[int, int]:
+    """The word after word ``w`` of chunk ``c``, as (chunk, word in it), skipping
+    chunks without words; the chunk is ``len(infos)`` when the text ends first."""
+    w += 1
+    if w < len(infos[c][1]):
+        return c, w
+    total = len(infos)
+    c += 1
+    while c < total and not infos[c][1]:
+        c += 1
+    return c, 0
+
+
+def _hit(
+    located: Located,
+    cursor: _Cursor,
+    entry: Entry,
+    chunk: int,
+    local: int,
+    end_chunk: int,
+    end_word: int,
+) -> TermHit:
+    """The hit of ``entry`` from word ``local`` of chunk ``chunk`` to word
+    ``end_word`` of chunk ``end_chunk``, in token indexes; the places of its
+    first and last tokens are noted in ``located`` (``Located.start``, ``end``)."""
+    infos = located._infos
+    where = located._where
+    cursor.to(infos, chunk)
+    token, offset = cursor.token, cursor.offset
+    first = token + local
+    where[first] = (offset, chunk, local)
+    last = first
+    if end_chunk > chunk:
+        if end_chunk == chunk + 1:
+            weight: int = infos[chunk][3]
+        else:
+            weight = _run_weight(infos, chunk, end_chunk)
+        last = token + _tokens_of(weight) + end_word
+        where[last] = (offset + _chars_of(weight), end_chunk, end_word)
+    elif end_word > local:
+        last = token + end_word
+        where[last] = (offset, end_chunk, end_word)
+    # ``tuple.__new__`` in C: the named tuple's own ``__new__`` is Python.
+    hit: TermHit = _new_tuple(TermHit, (entry, first, last))
+    return hit
 
 
 def _broken(located: Located, chunk: int, offset: int, pc: int, pw: int, c: int, w: int) -> bool:
@@ -701,7 +664,7 @@ def _broken(located: Located, chunk: int, offset: int, pc: int, pw: int, c: int,
     else:  # the text's own gap: the chunks lost its line breaks
         at = offset
         if pc > chunk:
-            at += sum(map(_weight_of, infos[chunk:pc])) % _TOKEN
-        after = at + sum(map(_weight_of, infos[pc:c])) % _TOKEN
+            at += _chars_of(_run_weight(infos, chunk, pc))
+        after = at + _chars_of(_run_weight(infos, pc, c))
         gap = located.text[at + tail : after + head]
     return SENTENCE_BREAK.search(gap) is not None

@@ -7,18 +7,17 @@ one pass per field, then evaluates each watchlist (SPEC sections 2 and 3):
 
 - ``when: any``: any of its topics or speakers found;
 - ``when: all``: all its topics found and, if it lists speakers, one of them;
-- otherwise ``when`` is a query (``monitor.match.query``).
+- otherwise ``when`` is a query (``monitor.match.query``, parsed by the config).
 
 ``role: quoted`` counts speakers only where their words are reported;
 ``languages:`` and ``feeds:`` (feed id or ``tag:NAME``) filter first.
 
-Speed (issue #3): a presearch, as Lucene Monitor does: only the watchlists that
-reference a topic, speaker or literal found in the item are evaluated (plus the
-few queries that can hold without any hit, like ``NOT x`` or ``lang:ar``).
-Speaker roles are analysed only where a speaker alias was found, on tokens built
-for that field only then; snippets are cut only for the hits a Match reports.
-Optionally (``Matcher(config, presearch=True)``), a substring presearch in C
-(``monitor.match.presearch``) skips paragraphs that hold no term's needle.
+Speed: a watchlist prefilter, as Lucene Monitor's presearcher does: only the
+watchlists that reference a topic, speaker or literal found in the item are
+evaluated (plus the few queries that can hold without any hit, like ``NOT x`` or
+``lang:ar``). Speaker roles are analysed only where a speaker alias was found,
+on tokens built for that field only then; snippets are cut only for the hits a
+Match reports.
 
 Languages: an item without ``language`` gets one per field (title and body may
 differ) from ``monitor.text.language.detect_language``, but only when some
@@ -37,7 +36,6 @@ from typing import Any, TypeVar
 
 from monitor.config.schema import Config, WatchlistConfig
 from monitor.match.compile import Entry, TermHit, TermIndex
-from monitor.match.presearch import fast_fold
 from monitor.match.query import (
     And,
     Feed,
@@ -50,13 +48,12 @@ from monitor.match.query import (
     Tag,
     Term,
     TopicRef,
-    parse_query,
     walk,
 )
 from monitor.match.speakers import classify_speaker, held_formerly
 from monitor.model import Field, Hit, Match, Role, SpeakerMatch, WireItem
 from monitor.text.language import detect_language
-from monitor.text.tokenize import Token, TokenView, split_words
+from monitor.text.tokenize import Token, TokenView
 
 __all__ = ["Matcher", "build_matcher"]
 
@@ -64,82 +61,50 @@ _FIELDS: tuple[Field, ...] = ("title", "body")
 _SNIPPET = 120
 
 
-class _FieldWords:
-    """The paragraphs of one field scanned apart: how many words come before
-    each, counted only when a NEAR distance needs a field-wide token index."""
-
-    def __init__(self, chunks: list[str]) -> None:
-        self.chunks = chunks
-        self._before = [0]
-
-    def before(self, chunk: int) -> int:
-        before = self._before
-        while len(before) <= chunk:
-            before.append(before[-1] + len(split_words(self.chunks[len(before) - 1]).norms))
-        return before[chunk]
-
-
 class _Found:
     """One occurrence of an entry in one field.
 
-    A plain class with slots (an item at 100k terms makes ~25 of these): a
-    dataclass's generated ``__init__`` with defaults costs twice as much."""
+    A plain class with slots (an item makes dozens of these): a dataclass's
+    generated ``__init__`` with defaults costs more."""
 
     __slots__ = (
-        "chunk",
         "end",
         "entry",
         "field",
-        "local_first",
-        "local_last",
+        "first",
+        "last",
         "order",
         "quote",
         "reported",
         "role",
         "source",
         "start",
-        "words",
     )
 
     def __init__(
         self,
         entry: Entry,
         field: Field,
-        local_first: int,  # token indexes in its paragraph (``chunk``), inclusive
-        local_last: int,
+        first: int,  # token indexes in the field (as ``tokenize(source)`` counts), inclusive
+        last: int,
         start: int,  # character offsets into the field
         end: int,
         source: str,  # the field's whole text (the hit is source[start:end])
         role: Role | None,  # speakers only
         quote: str | None,
         order: tuple[int, int, int],  # field, start, end: report order
-        words: _FieldWords | None,  # None: the field was scanned whole
-        chunk: int,
     ) -> None:
         self.entry = entry
         self.field = field
-        self.local_first = local_first
-        self.local_last = local_last
+        self.first = first
+        self.last = last
         self.start = start
         self.end = end
         self.source = source
         self.role = role
         self.quote = quote
         self.order = order
-        self.words = words
-        self.chunk = chunk
         self.reported: Hit | None = None  # the Hit, built once for every Match of the item
-
-    @property
-    def first(self) -> int:
-        """Token index in the whole field (as ``tokenize(source)`` counts)."""
-        if self.words is None:
-            return self.local_first
-        return self.local_first + self.words.before(self.chunk)
-
-    @property
-    def last(self) -> int:
-        return self.first + self.local_last - self.local_first
 
     def hit(self) -> Hit:
         """The Hit reported for this place (built once, shared by every Match)."""
@@ -211,7 +176,7 @@ class _Evidence:
 
 def _snippet(text: str, start: int, end: int) -> str:
     # Plain comparisons, not ``max``/``min`` calls, and the ellipses added only
-    # where they go: this runs for every hit reported (~17 an item at 100k terms).
+    # where they go: this runs for every hit reported (many an item).
     pad = (_SNIPPET - end + start) // 2
     if pad < 0:
         pad = 0
@@ -245,7 +210,6 @@ class Matcher:
         self,
         config: Config,
         *,
-        presearch: bool = False,
         feedless_items_pass_feed_filters: bool = False,
     ) -> None:
         self.config = config
@@ -254,13 +218,6 @@ class Matcher:
         # runner and workers keep it False, so that an item which lost its feed id fails
         # a ``feeds:`` filter instead of passing every one.
         self.feedless_items_pass_feed_filters = feedless_items_pass_feed_filters
-        # True: paragraphs are presearched for needles (``_presearched``) and only
-        # those with one are split into words. Identical results (checked by
-        # tests/unit/test_presearch.py and bench/bench_match.py), but slower on the
-        # benchmark corpus: folding every paragraph (~60 us an item) and checking
-        # needles cost more than the paragraphs skipped save (14-29% skipped at
-        # 100k/10k terms). Off until folding is cheaper or text sparser.
-        self.presearch = presearch
         self.index = TermIndex()
         self._topic_names = {name.casefold(): name for name in config.topics}
         self._speaker_names = {name.casefold(): name for name in config.speakers}
@@ -279,9 +236,9 @@ class Matcher:
         self._queries: dict[str, Query] = {}
         literals: set[str] = set()
         for wl_name, watchlist in config.watchlists.items():
-            if watchlist.when.strip().lower() in ("any", "all"):
+            query = watchlist.when  # parsed by the config (``parse_when``)
+            if isinstance(query, str):  # any | all
                 continue
-            query = parse_query(watchlist.when)
             self._queries[wl_name] = query
             for node in walk(query):
                 if isinstance(node, Term) and self._resolve(node) is None:
@@ -289,9 +246,8 @@ class Matcher:
         for literal in sorted(literals):
             self.index.add(literal, Entry("literal", literal, literal))
         self.index.prepare()
-        if presearch:
-            self.index.presearch.build()
-        # Presearch: which watchlists can a found topic/speaker/literal satisfy?
+        # The watchlist prefilter: which watchlists can a found topic, speaker or
+        # literal satisfy?
         self._watchlists = list(config.watchlists.items())
         self._wanted = [
             None if wl.languages is None else {_language(code) for code in wl.languages}
@@ -301,7 +257,10 @@ class Matcher:
             name: [ref for node in walk(query) for ref in self._references(node)]
             for name, query in self._queries.items()
         }
-        self._modes = {name: wl.when.strip().lower() for name, wl in config.watchlists.items()}
+        self._modes = {
+            name: wl.when if isinstance(wl.when, str) else "query"
+            for name, wl in config.watchlists.items()
+        }
         self._channels = {name: tuple(wl.channels) for name, wl in config.watchlists.items()}
         self._by_name: dict[tuple[str, str], list[int]] = {}
         # topic -> (watchlist number, its place in that watchlist's topics): an
@@ -361,15 +320,11 @@ class Matcher:
             "speaker": evidence.speakers,
             "literal": evidence.literals,
         }
-        presearch = self.index.presearch if self.presearch else None
         for order, field_name in enumerate(_FIELDS):
             text = getattr(item, field_name) or ""
             if not text:
                 continue
-            found = None if presearch is None else self._presearched(field_name, order, text)
-            if found is None:  # no presearch, or a speaker named: the field whole
-                found = self._scan(field_name, order, text, text, 0, None, 0) or []
-            for place in found:
+            for place in self._scan(field_name, order, text):
                 group = groups[place.entry.kind]
                 places = group.get(place.entry.name)
                 if places is None:
@@ -378,41 +333,8 @@ class Matcher:
                     places.append(place)
         return evidence
 
-    def _presearched(self, field_name: Field, order: int, text: str) -> list[_Found] | None:
-        """What the field's paragraphs hold, skipping those the presearch rules out;
-        None when one holds a speaker's alias.
-
-        A blank line is a sentence break, so no phrase spans one: each paragraph
-        is folded and searched for needles in C, and only a paragraph with one is
-        split into words. A speaker's role and follow-ups read across paragraphs,
-        so a field that names one is scanned whole instead."""
-        presearch = self.index.presearch
-        chunks = text.split("\n\n")
-        words = _FieldWords(chunks)
-        found: list[_Found] = []
-        start = 0
-        for number, chunk in enumerate(chunks):
-            if presearch.hit(fast_fold(chunk)):
-                places = self._scan(field_name, order, text, chunk, start, words, number)
-                if places is None:
-                    return None
-                found += places
-            start += len(chunk) + 2
-        return found
-
-    def _scan(
-        self,
-        field_name: Field,
-        order: int,
-        source: str,
-        text: str,
-        offset: int,
-        words: _FieldWords | None,
-        chunk: int,
-    ) -> list[_Found] | None:
-        """Find every entry in ``text``, which starts at ``offset`` in the field's
-        ``source`` (paragraph ``chunk`` of ``words``, or the whole field); None for
-        a paragraph that names a speaker."""
+    def _scan(self, field_name: Field, order: int, text: str) -> list[_Found]:
+        """Every entry found in one field's ``text``."""
         located, hits = self.index.locate(text)
         if not hits:
             return []
@@ -426,8 +348,6 @@ class Matcher:
         # role reads the tokens it needs from it too: the field is never re-split.
         ordered = sorted(_outermost(hits), key=_span)
         spoken = [h for h in ordered if h.entry.kind == "speaker"] if "speaker" in kinds else []
-        if spoken and words is not None:
-            return None  # a paragraph names a speaker: the caller scans the field whole
         found: list[_Found] = []
         for hit in ordered:
             entry = hit.entry
@@ -447,8 +367,6 @@ class Matcher:
                 )
                 if role != "quoted" and title:
                     continue  # an office merely named is no sign of its holder
-            start += offset
-            end += offset
             place = _Found(
                 entry,
                 field_name,
@@ -456,12 +374,10 @@ class Matcher:
                 hit.last,
                 start,
                 end,
-                source,
+                text,
                 role,
                 quote,
                 (order, start, end),
-                words,
-                chunk,
             )
             found.append(place)
         return found
@@ -760,8 +676,8 @@ _set = object.__setattr__
 def _built(cls: type[_T], fields: dict[str, Any]) -> _T:
     """``cls(**fields)`` for a frozen dataclass given every field, without its
     generated ``__init__``: that sets each field through ``object.__setattr__``
-    (frozen), ~0.9 us for a Hit against ~0.3 us for one dict set as the
-    instance's ``__dict__``. The same object (fields, equality, hash, repr); only
+    (frozen), several times the cost of one dict set as the instance's
+    ``__dict__``. The same object (fields, equality, hash, repr); only
     for the classes ``_PLAIN`` checks (no slots, no ``__post_init__``)."""
     if cls not in _PLAIN:
         return cls(**fields)
@@ -814,7 +730,7 @@ def build_matcher(config: Config, *, feedless_items_pass_feed_filters: bool = Fa
     """
     # Compiling allocates hundreds of thousands of long-lived objects, each
     # allocation burst triggering a garbage collection that finds nothing to
-    # free: halves the compile time of 100k terms (7.4 s -> 3.9 s).
+    # free: a large share of the compile time of a large config.
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -824,8 +740,8 @@ def build_matcher(config: Config, *, feedless_items_pass_feed_filters: bool = Fa
             gc.enable()
     # The index is hundreds of thousands of long-lived containers (key sets,
     # compiled terms) without reference cycles: every full collection would
-    # traverse them all for nothing (0.7-1.4 s each at 100k terms, several in
-    # the first thousand items). Frozen, the collector skips them; reference
+    # traverse them all for nothing (seconds each for a large config, several
+    # in the first items). Frozen, the collector skips them; reference
     # counting still frees them when the matcher is dropped.
     gc.freeze()
     return matcher

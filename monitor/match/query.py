@@ -17,13 +17,18 @@ topic/speaker names, ``speaker:`` or a parenthesised ``OR`` of those.
 
 Whether a word names a topic or speaker is decided later by the engine, which
 knows the config; the parser only records the text and whether it was quoted.
+``parse_when`` reads a whole ``when:`` value (``any``, ``all`` or a query) and
+``format_when`` writes it back. Imports nothing of the project, so the config schema
+can parse ``when:`` as it validates.
 """
 
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "And",
@@ -38,7 +43,12 @@ __all__ = [
     "Tag",
     "Term",
     "TopicRef",
+    "When",
+    "format_query",
+    "format_when",
+    "named_refs",
     "parse_query",
+    "parse_when",
     "walk",
 ]
 
@@ -120,6 +130,8 @@ class Near:
 
 
 Query = Term | Speaker | TopicRef | Lang | Feed | Tag | And | Or | Not | Near
+# A watchlist's ``when:``: any of its topics or speakers, all of them, or a query.
+When = Literal["any", "all"] | Query
 
 _FIELDS = ("speaker", "topic", "lang", "feed", "tag")
 _OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»"}
@@ -357,3 +369,76 @@ def walk(node: Query) -> Iterator[Query]:
     elif isinstance(node, Near):
         yield from walk(node.left)
         yield from walk(node.right)
+
+
+def parse_when(text: str) -> When:
+    """A ``when:`` value: ``any`` or ``all`` (in any case, spaces around them ignored),
+    else a query; raise :class:`QuerySyntaxError` for a malformed one."""
+    word = text.strip().lower()
+    if word == "any":
+        return "any"
+    if word == "all":
+        return "all"
+    return parse_query(text)
+
+
+def named_refs(node: Query) -> Iterator[tuple[str, str, int]]:
+    """``(kind, name, column)`` of each field naming something the config defines:
+    ``speaker:``, ``topic:``, ``feed:`` and ``tag:`` (kinds ``speaker``, ``topic``,
+    ``feed``, ``tag``). Bare words are left to the engine, which knows the names."""
+    for found in walk(node):
+        if isinstance(found, Speaker):
+            yield "speaker", found.name, found.column
+        elif isinstance(found, TopicRef):
+            yield "topic", found.name, found.column
+        elif isinstance(found, Feed):
+            yield "feed", found.id, found.column
+        elif isinstance(found, Tag):
+            yield "tag", found.name, found.column
+
+
+def format_when(when: When) -> str:
+    """``when`` as text: ``any``, ``all`` or ``format_query`` of the query."""
+    return when if isinstance(when, str) else format_query(when)
+
+
+def format_query(node: Query) -> str:
+    """The query as text that parses back to the same tree (columns aside): operators
+    spelled out (``AND`` between adjacent operands), parentheses only where needed."""
+    if isinstance(node, Term):
+        return _quoted(node.text) if node.quoted else node.text
+    if isinstance(node, Speaker):
+        return f"speaker:{_quoted(node.name)}"
+    if isinstance(node, TopicRef):
+        return f"topic:{_quoted(node.name)}"
+    if isinstance(node, Lang):
+        return f"lang:{_field_value(node.code)}"
+    if isinstance(node, Feed):
+        return f"feed:{_field_value(node.id)}"
+    if isinstance(node, Tag):
+        return f"tag:{_field_value(node.name)}"
+    if isinstance(node, Or):  # a nested OR or AND in parentheses, as it was written
+        return " OR ".join(_grouped(item, Or) for item in node.items)
+    if isinstance(node, And):
+        return " AND ".join(_grouped(item, And | Or) for item in node.items)
+    if isinstance(node, Not):
+        return "NOT " + _grouped(node.item, And | Or)
+    # NEAR is left-associative: a NEAR on its right needs parentheses
+    left = _grouped(node.left, Or)
+    return f"{left} NEAR/{node.distance} {_grouped(node.right, Or | Near)}"
+
+
+def _grouped(node: Query, looser: type | types.UnionType) -> str:
+    text = format_query(node)
+    return f"({text})" if isinstance(node, looser) else text
+
+
+def _quoted(text: str) -> str:
+    # a phrase never holds a straight quote: it would have closed it
+    return f'"{text}"'
+
+
+def _field_value(text: str) -> str:
+    """A field's value, quoted when it holds what would end a bare one."""
+    bare = text and not any(ch.isspace() or ch in "()" or ch in _OPEN_QUOTES for ch in text)
+    return text if bare else _quoted(text)

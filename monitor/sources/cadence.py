@@ -19,7 +19,7 @@ The rules, for a feed read over HTTP:
   survives a restart and all pollers share it; a value from an older config is brought
   back within ``[every, ceiling(every)]``.
 
-Errors keep their backoff (``runner``: doubling from ``every``; distributed: the next
+Errors keep their backoff (``runner``: doubling from ``every``, jittered; distributed: the next
 claim, ``every`` later), with a ``Retry-After`` (429, 503) honoured up to the same
 ceiling (``retry_delay``). Drop folders are not adapted: a folder scan is local and
 cheap, and a wire dropped there should be read within ``every``.

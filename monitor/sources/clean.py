@@ -207,4 +207,7 @@ def iso_utc(moment: datetime) -> str:
     """``2022-01-12T10:00:00Z``: the timestamp form items carry."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # not strftime: its %Y leaves a year before 1000 unpadded ("300-01-13"), which
+    # would sort after every real date
+    moment = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return moment.isoformat() + "Z"

@@ -6,10 +6,10 @@ Last-Modified), redirects followed by hand (at most 5, each URL re-checked by
 deadline for the whole fetch (httpx timeouts are per read, so a slow drip
 would never trip them), and connections made only to addresses checked at
 connect time (no DNS rebinding between check and connect:
-``monitor.net.transport``). Maps outcomes to ``TransientFetchError``
-(retry: 408/429/5xx, timeouts, connection errors, with ``retry_after`` from
-Retry-After) and ``FetchError`` (give up: other 4xx, refused addresses, too
-large). Does I/O.
+``monitor.net.transport``). Every failure is a ``FetchError``: a
+``TransientFetchError`` (retry: 408/429/5xx, timeouts, connection errors, with
+``retry_after`` from Retry-After) or a plain one (give up: other 4xx, refused addresses,
+too large). Does I/O.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def fetch_feed(
         return _fetch(
             url, etag, last_modified, timeout, max_bytes, allow_private, access, transport
         )
-    except TransientFetchError as exc:
+    except TransientFetchError as exc:  # before FetchError, its base class
         if not access.secrets:
             raise
         raise TransientFetchError(access.redact(str(exc)), retry_after=exc.retry_after) from None

@@ -1,12 +1,16 @@
 """The Store protocol: everything the pipeline remembers between items and runs.
 
-Pure interface, no I/O. Implementations: ``memory.py`` (tests), ``sqlite.py``
-(the embedded runner's local state file), ``redis.py`` (the distributed runner).
-All methods are safe to call again after a crash (idempotent where it matters).
+The interface, and ``StoreBase``, what every implementation shares: the clock and the
+one-record forms of the batch calls. No I/O. Implementations: ``memory.py`` (tests),
+``sqlite.py`` (the embedded runner's local state file), ``redis.py`` (the distributed
+runner). All methods are safe to call again after a crash (idempotent where it matters).
 """
 
 from __future__ import annotations
 
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -274,3 +278,41 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# Unix seconds now. Stores read it where a call takes no ``now``: a claim's or story's
+# expiry in memory and SQLite, and the default time of ``mark_seen``.
+Clock = Callable[[], float]
+
+
+class StoreBase(ABC):
+    """What every ``Store`` shares: its ``clock`` (``time.time`` unless a test drives
+    one) and the one-record calls, each its batch call with one element."""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self.clock = clock
+
+    def _now(self, now: float | None) -> float:
+        """``now`` when given, else the clock's time."""
+        return self.clock() if now is None else now
+
+    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
+        return self.get_stories(watchlist, [story_key])[0]
+
+    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
+        self.put_stories([record], ttl_seconds)
+
+    def put_delivery(self, entry: LedgerEntry) -> None:
+        self.put_deliveries([entry])
+
+    @abstractmethod
+    def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
+        """See ``Store.get_stories``."""
+
+    @abstractmethod
+    def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
+        """See ``Store.put_stories``."""
+
+    @abstractmethod
+    def put_deliveries(self, entries: list[LedgerEntry]) -> None:
+        """See ``Store.put_deliveries``."""

@@ -2,7 +2,7 @@
 
 For tests and throw-away runs; nothing survives the process. No I/O. Thread-safe
 (one lock around every method) so a threaded runner or test can share one instance.
-Expiring entries (feed claims, story records) use wall-clock ``time.time()``.
+Expiring entries (feed claims, story records) expire by the store's ``clock``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 from monitor.state.base import (
+    Clock,
     DeliveryStatus,
     LedgerEntry,
     QueuedItem,
+    StoreBase,
     StoryRecord,
     check_forget_before,
     last_activity,
@@ -25,10 +27,11 @@ from monitor.state.base import (
 )
 
 
-class MemoryStore:
+class MemoryStore(StoreBase):
     """Dicts behind a lock; see ``monitor.state.base.Store`` for the contract."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        super().__init__(clock)
         self._lock = threading.RLock()  # re-entered by the calls inside a batch
         self._seen: dict[str, dict[str, float]] = {}  # feed -> id -> last seen
         self._claims: dict[str, float] = {}  # feed id -> claim expiry (unix seconds)
@@ -72,7 +75,7 @@ class MemoryStore:
             return [item_id for item_id in item_ids if item_id not in seen]
 
     def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
-        stamp = time.time() if now is None else now
+        stamp = self._now(now)
         with self._lock:
             seen = self._seen.setdefault(feed_id, {})
             for item_id in item_ids:
@@ -103,7 +106,7 @@ class MemoryStore:
 
     # --- poll schedule ------------------------------------------------------------
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
-        now = time.time()
+        now = self.clock()
         with self._lock:
             if self._claims.get(feed_id, 0.0) > now:
                 return False
@@ -112,7 +115,7 @@ class MemoryStore:
 
     def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
         with self._lock:
-            self._claims[feed_id] = time.time() + ttl_seconds
+            self._claims[feed_id] = self.clock() + ttl_seconds
 
     def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
         with self._lock:
@@ -158,16 +161,10 @@ class MemoryStore:
         )
 
     # --- story index --------------------------------------------------------------
-    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
-        return self.get_stories(watchlist, [story_key])[0]
-
-    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
-        self.put_stories([record], ttl_seconds)
-
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         found: list[StoryRecord | None] = []
         with self._lock:
-            now = time.time()
+            now = self.clock()
             for story_key in story_keys:
                 stored = self._stories.get((watchlist, story_key))
                 if stored is not None and stored[1] <= now:
@@ -178,7 +175,7 @@ class MemoryStore:
 
     def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
         with self._lock:
-            expires = time.time() + ttl_seconds
+            expires = self.clock() + ttl_seconds
             for record in records:
                 self._stories[(record.watchlist, record.story_key)] = (record, expires)
 
@@ -186,10 +183,6 @@ class MemoryStore:
     def get_delivery(self, alert_id: str, channel: str) -> LedgerEntry | None:
         with self._lock:
             return self._deliveries.get((alert_id, channel))
-
-    def put_delivery(self, entry: LedgerEntry) -> None:
-        with self._lock:
-            self._deliveries[(entry.alert_id, entry.channel)] = entry
 
     def get_deliveries(self, keys: list[tuple[str, str]]) -> list[LedgerEntry | None]:
         with self._lock:

@@ -43,9 +43,11 @@ import redis
 
 from monitor.state.base import (
     LAST_POLL_KEY,
+    Clock,
     DeliveryStatus,
     LedgerEntry,
     QueuedItem,
+    StoreBase,
     StoryRecord,
     check_forget_before,
     last_activity,
@@ -138,10 +140,15 @@ return #members
 """
 
 
-class RedisStore:
-    """See ``monitor.state.base.Store`` for the contract and the module doc for the keys."""
+class RedisStore(StoreBase):
+    """See ``monitor.state.base.Store`` for the contract and the module doc for the keys.
 
-    def __init__(self, url: str, prefix: str = "monitor:") -> None:
+    Claims and stories expire by Redis's own clock (PX), the one every worker shares;
+    the store's ``clock`` gives the times it writes (a claim's stamp, ``mark_seen``'s
+    default)."""
+
+    def __init__(self, url: str, prefix: str = "monitor:", *, clock: Clock = time.time) -> None:
+        super().__init__(clock)
         self.prefix = prefix
         self._pool = redis.ConnectionPool.from_url(
             url,
@@ -233,7 +240,7 @@ class RedisStore:
     def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
         if not item_ids:
             return
-        stamp = time.time() if now is None else now
+        stamp = self._now(now)
         self._fold_legacy(feed_id, stamp)
         key = self._key("seen-at", feed_id)
 
@@ -288,12 +295,12 @@ class RedisStore:
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
         self._flush()  # a read: the batch's writes first
         claimed = self._client.set(
-            self._key("claim", feed_id), f"{time.time():.3f}", nx=True, px=_millis(ttl_seconds)
+            self._key("claim", feed_id), f"{self.clock():.3f}", nx=True, px=_millis(ttl_seconds)
         )
         return bool(claimed)
 
     def hold_claim(self, feed_id: str, ttl_seconds: float) -> None:
-        key, stamp = self._key("claim", feed_id), f"{time.time():.3f}"
+        key, stamp = self._key("claim", feed_id), f"{self.clock():.3f}"
         self._write(lambda pipe: pipe.set(key, stamp, px=_millis(ttl_seconds)))
 
     def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
@@ -358,12 +365,6 @@ class RedisStore:
         return gone
 
     # --- story index --------------------------------------------------------------
-    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
-        return self.get_stories(watchlist, [story_key])[0]
-
-    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
-        self.put_stories([record], ttl_seconds)
-
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         if not story_keys:
             return []
@@ -403,9 +404,6 @@ class RedisStore:
                 pipe.hget(self._key("delivery", alert_id), channel)
             texts = cast(list[str | None], pipe.execute())
         return [None if text is None else entry_from_json(text) for text in texts]
-
-    def put_delivery(self, entry: LedgerEntry) -> None:
-        self.put_deliveries([entry])
 
     def put_deliveries(self, entries: list[LedgerEntry]) -> None:
         if not entries:

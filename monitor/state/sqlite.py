@@ -21,9 +21,11 @@ from typing import Any, cast
 
 from monitor.errors import MonitorError
 from monitor.state.base import (
+    Clock,
     DeliveryStatus,
     LedgerEntry,
     QueuedItem,
+    StoreBase,
     StoryRecord,
     check_forget_before,
     last_activity,
@@ -107,10 +109,11 @@ CREATE INDEX IF NOT EXISTS stories_by_expiry ON stories (expires);
 _CHUNK = 500
 
 
-class SqliteStore:
+class SqliteStore(StoreBase):
     """See ``monitor.state.base.Store`` for the contract."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, clock: Clock = time.time) -> None:
+        super().__init__(clock)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()  # held for a whole batch; re-entered by its calls
@@ -153,7 +156,7 @@ class SqliteStore:
                 # Ids seen before the upgrade count as seen now: their retention starts at
                 # the upgrade, so none is forgotten earlier than it would have been.
                 db.execute("ALTER TABLE seen ADD COLUMN last_seen REAL NOT NULL DEFAULT 0")
-                db.execute("UPDATE seen SET last_seen = ?", (time.time(),))
+                db.execute("UPDATE seen SET last_seen = ?", (self.clock(),))
             db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         _run_script(db, _INDEXES)
 
@@ -219,7 +222,7 @@ class SqliteStore:
         return [item_id for item_id in item_ids if item_id not in seen]
 
     def mark_seen(self, feed_id: str, item_ids: list[str], now: float | None = None) -> None:
-        stamp = time.time() if now is None else now
+        stamp = self._now(now)
         with self._tx() as db:
             db.executemany(
                 "INSERT INTO seen (feed_id, item_id, last_seen) VALUES (?, ?, ?)"
@@ -256,7 +259,7 @@ class SqliteStore:
 
     # --- poll schedule ------------------------------------------------------------
     def claim_feed(self, feed_id: str, ttl_seconds: float) -> bool:
-        now = time.time()
+        now = self.clock()
         with self._tx() as db:
             row = db.execute("SELECT until FROM claims WHERE feed_id = ?", (feed_id,)).fetchone()
             if row is not None and row[0] > now:
@@ -271,7 +274,7 @@ class SqliteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO claims (feed_id, until) VALUES (?, ?)",
-                (feed_id, time.time() + ttl_seconds),
+                (feed_id, self.clock() + ttl_seconds),
             )
 
     def take_token(self, bucket: str, capacity: int, period: float, *, now: float) -> bool:
@@ -314,12 +317,6 @@ class SqliteStore:
             return gone
 
     # --- story index --------------------------------------------------------------
-    def get_story(self, watchlist: str, story_key: str) -> StoryRecord | None:
-        return self.get_stories(watchlist, [story_key])[0]
-
-    def put_story(self, record: StoryRecord, ttl_seconds: float) -> None:
-        self.put_stories([record], ttl_seconds)
-
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         if not story_keys:
             return []
@@ -330,13 +327,13 @@ class SqliteStore:
             rows = db.execute(
                 "SELECT story_key, record FROM stories"
                 f" WHERE watchlist = ? AND expires > ? AND story_key IN ({marks})",
-                (watchlist, time.time(), *wanted),
+                (watchlist, self.clock(), *wanted),
             ).fetchall()
         found = {key: story_from_json(text) for key, text in rows}
         return [found.get(key) for key in story_keys]
 
     def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
-        now = time.time()
+        now = self.clock()
         with self._tx() as db:
             # expired rows are otherwise never read again; sweep them on the write path
             # (stories_by_expiry: a range of the expired rows)
@@ -355,9 +352,6 @@ class SqliteStore:
                 (alert_id, channel),
             ).fetchone()
         return None if row is None else _entry(row)
-
-    def put_delivery(self, entry: LedgerEntry) -> None:
-        self.put_deliveries([entry])
 
     def get_deliveries(self, keys: list[tuple[str, str]]) -> list[LedgerEntry | None]:
         found: dict[tuple[str, str], LedgerEntry] = {}

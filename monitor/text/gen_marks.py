@@ -1,6 +1,6 @@
 """Writes ``monitor/text/_marks.py``: the combining-mark tables, read from the Unicode
 database once at build time instead of at every import (a scan of the whole code
-space, ~0.4 s of start-up).
+space, a noticeable part of start-up).
 
 Run ``python -m monitor.text.gen_marks`` after a Python upgrade that brings a new
 Unicode version (``--check`` exits 1 when the file is stale). The file is committed;

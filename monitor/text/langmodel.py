@@ -1,11 +1,11 @@
 """py3langid's model restricted to our languages, kept uncompressed in a cache folder.
 
-py3langid ships its model LZMA-compressed: decompressing it is ~1.5 s of the first
-detection in every process, most of a `monitor match` start-up. The first process
-to load it writes the restricted model uncompressed (~47 MB, numpy's ``.npz``) to
+py3langid ships its model LZMA-compressed: decompressing it is most of the first
+detection in every process, and of a `monitor match` start-up. The first process
+to load it writes the restricted model uncompressed (numpy's ``.npz``) to
 ``monitor.config.paths.cache_dir()`` ($MONITOR_CACHE_DIR, else ~/.cache/monitor),
 under a name made of py3langid's version, the model file's size and time and the
-languages; later processes read that (~0.1 s). A cache that cannot be written or
+languages; later processes read that, far faster. A cache that cannot be written or
 read (read-only home, a half-written file) costs only the time: the packaged model
 is loaded as before and the answers are the same (tests/unit/test_langmodel.py).
 """

@@ -5,13 +5,14 @@ meets, plus script rules where the model is weak on short headlines (Ukrainian
 vs Russian, Persian/Urdu vs Arabic). Pure: no I/O after the model is loaded
 once, lazily, on first use.
 
-The model's cost grows with the text (~3 ms for a 4,000-character field), and
-the first few hundred characters tell the language as well as the whole: it
-reads a bounded sample (``sample_text``). Where a script has exactly one
+The model's cost grows with the text, and the first few hundred characters
+tell the language as well as the whole: it reads a bounded sample
+(``sample_text``; ``bench/bench_language.py``, bench/RESULTS.md, section
+bench_language). Where a script has exactly one
 answer among ``LANGUAGES`` (Arabic without Persian or Urdu letters, Hebrew,
 Greek, Hangul, kana), the script answers and the model is not asked.
-tests/unit/test_language.py compares every answer with the former whole-text
-detector's over the labelled set and the fixtures.
+tests/unit/test_language.py compares every answer with a whole-text detector's
+(tests/unit/language_whole_text.py) over the labelled set and the fixtures.
 """
 
 from __future__ import annotations

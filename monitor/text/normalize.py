@@ -66,7 +66,7 @@ _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {
 def _load_marks() -> tuple[str, str]:
     """(every combining mark: categories Mn/Mc/Me; those with a non-zero combining
     class, which are the ones folding drops), from the tables generated at build
-    time; scanned from the Unicode database (~0.4 s) when this Python's Unicode
+    time; scanned from the Unicode database (slow) when this Python's Unicode
     version is not theirs."""
     from monitor.text import _marks, gen_marks
 
@@ -98,9 +98,9 @@ def _ranges(codes: list[int]) -> str:
 
 
 # A character ``_TABLE`` may drop or map: one of its BMP keys, or any astral
-# character (one range, which keeps the class cheap: ~12 ns a character). Most
-# words hold none (no accent, no tashkeel, no letter variant); for them the
-# ``translate``, ~55 ns a character (a failed dict lookup each), is skipped.
+# character (one range, which keeps the class cheap). Most words hold none (no
+# accent, no tashkeel, no letter variant); for them the ``translate`` (a failed
+# dict lookup a character, several times the cost of the class) is skipped.
 _TRANSLATED = re.compile(
     "[" + _ranges(sorted(code for code in _TABLE if code < 0x10000)) + "\\U00010000-\\U0010ffff]"
 )

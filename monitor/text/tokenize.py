@@ -18,19 +18,15 @@ for the usual shapes (a word, a word between punctuation, words joined by
 hyphens or apostrophes), and returns the words' normalised forms it had to
 compute anyway (``chunk_words`` leaves them out). ``split_parts`` remains the
 reference and the path for everything else (``tokenize``, term parsing): one
-``re.split`` with a class ``re`` compiles to a bitmap (about 25-35 ns a
-character), repaired in Python only for the rare text with an underscore, an
-invisible character at a word's edge or an astral character. ``split_words``
-adds the cached ``normalize_token`` by a C-level
-``map``; ``tokenize`` builds ``Token`` objects from it, offsets coming from the
-cumulative lengths of the parts. ``TokenView`` builds them one at a time, for
-speakers' roles, from what the matcher's chunk scan already knows (a
-``TokenSource``): the field is not split again. Measured on the benchmark's
-fields that name a speaker (3 KB, ~470 tokens, 1.25 names each; 100k terms,
-CPU time): viewing the field's tokens and classifying its names, ~330 us ->
-~100 us a field; ``Matcher.match`` at 100k terms, warm, ~2,200 -> ~2,650
-items/s (10k: ~6,900 -> ~7,500). One-off measurements with a script not kept;
-``bench/bench_match.py`` reproduces the totals only.
+``re.split`` with a class ``re`` compiles to a bitmap, repaired in Python only
+for the rare text with an underscore, an invisible character at a word's edge
+or an astral character. ``split_words`` adds the cached ``normalize_token`` by a
+C-level ``map``; ``tokenize`` builds ``Token`` objects from it, offsets coming
+from the cumulative lengths of the parts. ``TokenView`` builds them one at a
+time, for speakers' roles, from what the matcher's chunk scan already knows (a
+``TokenSource``): a field that names a speaker is not split again, and only the
+tokens its roles read are built (``bench/bench_match.py``; bench/RESULTS.md,
+section bench_match).
 """
 
 from __future__ import annotations
@@ -85,7 +81,8 @@ def _char_class(chars: str) -> str:
 # A word starts and ends with a letter, digit or mark; invisible characters may
 # only sit inside it. ``_WORD`` says exactly that, but its class of every mark
 # holds astral code points, which keeps ``re`` from compiling it to a bitmap: it
-# is ~5x slower than ``_FAST`` (letters, digits, marks of the BMP and invisibles).
+# is several times slower than ``_FAST`` (letters, digits, marks of the BMP and
+# invisibles).
 # ``split_words`` uses ``_FAST`` and repairs its two differences in Python: an
 # underscore splits words, and invisibles at a word's edges belong to the gap.
 _IGNORABLE = _char_class(IGNORABLE)
@@ -332,7 +329,7 @@ class TokenView(Sequence[Token]):
 def _breaks(text: str) -> list[int]:
     """Where ``SENTENCE_BREAK`` matches in ``text``, in order. The punctuation
     by ``str.find``, one character at a time: a C scan several times faster
-    than ``re`` over a class of them (~10 us for 3 KB)."""
+    than ``re`` over a class of them."""
     found: list[int] = []
     for char in _BREAK_CHARS:
         at = text.find(char)

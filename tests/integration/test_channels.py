@@ -47,7 +47,7 @@ from monitor.config.schema import (
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
 from monitor.state.memory import MemoryStore
-from tests.helpers import http_server
+from tests.helpers import http_server, raises_permanent
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +160,7 @@ def test_email_is_received_multipart_and_escaped(smtp_server: tuple[Inbox, int])
 
 def test_email_refuses_credentials_without_starttls(smtp_server: tuple[Inbox, int]) -> None:
     inbox, port = smtp_server
-    with pytest.raises(DeliveryError) as caught:
+    with raises_permanent(DeliveryError) as caught:
         email_channel(port, creds=True).send(make_alert())
     assert "STARTTLS" in str(caught.value)
     assert SMTP_PASSWORD not in str(caught.value)
@@ -169,7 +169,7 @@ def test_email_refuses_credentials_without_starttls(smtp_server: tuple[Inbox, in
 
 def test_email_refuses_private_address_unless_allowed(smtp_server: tuple[Inbox, int]) -> None:
     inbox, port = smtp_server
-    with pytest.raises(DeliveryError, match="private"):
+    with raises_permanent(DeliveryError, match="private"):
         email_channel(port, allow_private=False).send(make_alert())
     assert inbox.messages == []
 
@@ -247,7 +247,7 @@ def tls_smtp_server(
 def test_email_starttls_verifies_certificate_before_login(tls_files: tuple[Path, Path]) -> None:
     with tls_smtp_server(tls_files, implicit=False) as (inbox, port, logins):
         # self-signed: the default context must refuse it, before any credential goes out
-        with pytest.raises(DeliveryError, match="certificate"):
+        with raises_permanent(DeliveryError, match="certificate"):
             email_channel(port, creds=True).send(make_alert())
         assert logins == [] and inbox.messages == []
         # trusting that certificate, the same channel logs in over TLS and sends
@@ -385,7 +385,7 @@ def test_webhook_400_is_permanent(hook_server: HookServer) -> None:
 
 def test_webhook_redirect_is_not_followed(hook_server: HookServer) -> None:
     hook_server.replies = [(302, {"Location": "/elsewhere"}, 0.0), (200, {}, 0.0)]
-    with pytest.raises(DeliveryError, match="redirect"):
+    with raises_permanent(DeliveryError, match="redirect"):
         hook(hook_server).send(make_alert())
     assert [r.path for r in hook_server.received] == ["/hook/tok3n"]
 
@@ -397,7 +397,7 @@ def test_webhook_timeout_is_transient(hook_server: HookServer) -> None:
 
 
 def test_webhook_refuses_loopback_without_allow_private(hook_server: HookServer) -> None:
-    with pytest.raises(DeliveryError, match="private"):
+    with raises_permanent(DeliveryError, match="private"):
         hook(hook_server, allow_private=False).send(make_alert())
     assert hook_server.received == []
 
@@ -470,13 +470,13 @@ def test_build_channel_from_config(tmp_path: Path) -> None:
     assert build_channel("archive", file_cfg, settings).name == "archive"
     hook_cfg = WebhookChannel(type="webhook", url="http://127.0.0.1:9/x", secret=SECRET)
     refused = build_channel("ops-hook", hook_cfg, settings)
-    with pytest.raises(DeliveryError, match="private"):
+    with raises_permanent(DeliveryError, match="private"):
         refused.send(make_alert())
     mail_cfg = EmailChannel.model_validate(
         {"type": "email", "to": "d@example.org", "from": "m@example.org",
          "smtp": "smtp://127.0.0.1:9"}
     )  # fmt: skip
-    with pytest.raises(DeliveryError, match="private"):
+    with raises_permanent(DeliveryError, match="private"):
         build_channel("desk", mail_cfg, settings).send(make_alert())
     allowed = build_channel("desk", mail_cfg, Settings(allow_private_networks=True))
     with pytest.raises(TransientDeliveryError):  # allowed, but nothing listens on port 9
@@ -484,7 +484,7 @@ def test_build_channel_from_config(tmp_path: Path) -> None:
 
 
 def test_webhook_refusal_names_the_host_not_the_token(hook_server: HookServer) -> None:
-    with pytest.raises(DeliveryError) as caught:
+    with raises_permanent(DeliveryError) as caught:
         hook(hook_server, allow_private=False).send(make_alert())
     message = str(caught.value)
     assert "tok3n" not in message and SECRET not in message
@@ -526,7 +526,7 @@ def test_webhook_rebinding_is_refused_at_connect_time(
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     url = f"http://hooks.example.test:{hook_server.port}/hook/tok3n"
     channel = WebhookChannelSender("ops-hook", url=url, secret=SECRET, allow_private=False)
-    with pytest.raises(DeliveryError, match=r"non-public address 127\.0\.0\.1"):
+    with raises_permanent(DeliveryError, match=r"non-public address 127\.0\.0\.1"):
         channel.send(make_alert())
     assert answers == []  # both lookups happened: the check, then the connection
     assert hook_server.received == []
@@ -568,7 +568,7 @@ def test_webhook_connects_to_the_checked_address(
     assert lookups[1:] == ["127.0.0.2", "127.0.0.1"]  # refused, then the listener
     assert verify(got)
     refused = WebhookChannelSender("ops-hook", url=url, secret=SECRET, allow_private=False)
-    with pytest.raises(DeliveryError, match="private"):
+    with raises_permanent(DeliveryError, match="private"):
         refused.send(make_alert())
     assert len(hook_server.received) == 1
 
@@ -578,10 +578,10 @@ def test_email_smtps_is_tls_from_the_first_byte(tls_files: tuple[Path, Path]) ->
     a server speaking TLS from its first byte (no STARTTLS offered) gets the login and
     the mail, and plain ``smtp://`` to it fails."""
     with tls_smtp_server(tls_files, implicit=True) as (inbox, port, logins):
-        with pytest.raises(DeliveryError, match="certificate"):
+        with raises_permanent(DeliveryError, match="certificate"):
             email_channel(port, creds=True, scheme="smtps").send(make_alert())
         # plain SMTP waits for a greeting that never comes in clear: a failed attempt
-        with pytest.raises((DeliveryError, TransientDeliveryError)):
+        with pytest.raises(DeliveryError):
             email_channel(port, creds=True).send(make_alert())
         assert logins == [] and inbox.messages == []
         trusting = ssl.create_default_context(cafile=str(tls_files[0]))

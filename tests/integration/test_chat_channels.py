@@ -26,7 +26,7 @@ from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert
 from monitor.state.memory import MemoryStore
 from tests.chat_server import ChatServer, chat_server
-from tests.helpers import ROOT, monitor_env, run_monitor
+from tests.helpers import ROOT, monitor_env, raises_permanent, run_monitor
 from tests.integration.test_channels import make_alert
 
 pytestmark = pytest.mark.integration
@@ -158,7 +158,7 @@ def test_apprise_mattermost_failure_hides_the_token(server: ChatServer) -> None:
 
 def test_apprise_refuses_loopback_without_allow_private(server: ChatServer) -> None:
     channel = AppriseChannelSender("desk-chat", urls=apprise_urls(server))
-    with pytest.raises(DeliveryError) as raised:
+    with raises_permanent(DeliveryError) as raised:
         channel.send(make_alert())
     assert "allow_private" in str(raised.value) and TOKEN not in str(raised.value)
     assert server.posts == [] and server.refused == []
@@ -166,7 +166,7 @@ def test_apprise_refuses_loopback_without_allow_private(server: ChatServer) -> N
 
 def test_apprise_unknown_service_is_a_permanent_fault() -> None:
     channel = AppriseChannelSender("desk-chat", urls=[f"nosuchservice://{TOKEN}"])
-    with pytest.raises(DeliveryError) as raised:
+    with raises_permanent(DeliveryError) as raised:
         channel.send(make_alert())
     assert "not an Apprise URL" in str(raised.value) and TOKEN not in str(raised.value)
 

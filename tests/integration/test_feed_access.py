@@ -20,7 +20,7 @@ from monitor.net import guard
 from monitor.sources.access import FeedAccess
 from monitor.sources.fetch import fetch_feed
 from tests.feedservers import RSS, FeedServer, ForwardProxy, Socks5Proxy, serving
-from tests.helpers import monitor_env, run_monitor, stop_processes, wait_for
+from tests.helpers import monitor_env, raises_permanent, run_monitor, stop_processes, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -187,7 +187,7 @@ def test_the_proxy_is_not_refused_but_a_private_target_is(
         assert result.content == RSS
         assert proxy.requests[0][:2] == ("GET", "http://wire.example/feed")
         assert proxy.requests[0][2]["x-api-key"] == KEY
-        with pytest.raises(FetchError, match=r"non-public address 127\.0\.0\.1"):
+        with raises_permanent(FetchError, match=r"non-public address 127\.0\.0\.1"):
             fetch_feed("http://127.0.0.1:9/feed", access=access)
         assert len(proxy.requests) == 1  # refused before anything was sent
 
@@ -297,7 +297,7 @@ def test_httpx_and_httpcore_debug_records_hold_no_secret(
 """
         access = _feed(tmp_path, lines, {"WIRE_KEY": KEY, "WIRE_PASSWORD": PASSWORD})
         fetch_feed(f"{server.url}/feed", allow_private=True, access=access)
-        with pytest.raises(FetchError):
+        with raises_permanent(FetchError):
             fetch_feed(f"{server.url}/feed?x=1", allow_private=True, access=FeedAccess())
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.NOTSET)

@@ -13,6 +13,7 @@ from monitor.state.redis import RedisStore
 from tests.store_contract import (
     DAY,
     T0,
+    FakeClock,
     StoreContract,
     check_two_handles_share_claims_and_seen,
     make_entry,
@@ -22,10 +23,36 @@ from tests.store_contract import (
 pytestmark = pytest.mark.integration
 
 
+class RedisClock(FakeClock):
+    """The contract's clock for a RedisStore, whose claims and stories expire by Redis's
+    own clock: advancing it also shortens the time left to every expiring key under
+    ``prefix`` (deleting those it runs out), as that much time passing would."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        super().__init__()
+        self.client, self.prefix = client, prefix
+
+    def advance(self, seconds: float) -> None:
+        super().advance(seconds)
+        passed = round(seconds * 1000)
+        for key in self.client.scan_iter(match=f"{self.prefix}*"):
+            left = self.client.pttl(key)  # -1: no expiry, -2: gone meanwhile
+            if left > passed:
+                self.client.pexpire(key, left - passed)
+            elif left >= 0:
+                self.client.delete(key)
+
+
 class TestRedisStore(StoreContract):
     @pytest.fixture
-    def store(self, redis_db_url: str) -> Iterator[Store]:
-        store = RedisStore(redis_db_url, prefix="test:")
+    def clock(self, redis_db_url: str) -> Iterator[FakeClock]:
+        client = redis.Redis.from_url(redis_db_url)
+        yield RedisClock(client, "test:")
+        client.close()
+
+    @pytest.fixture
+    def store(self, redis_db_url: str, clock: FakeClock) -> Iterator[Store]:
+        store = RedisStore(redis_db_url, prefix="test:", clock=clock)
         yield store
         store.close()
 

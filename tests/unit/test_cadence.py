@@ -34,7 +34,6 @@ from monitor.sources.cadence import (
     retry_delay,
 )
 from monitor.sources.fetch import FetchResult
-from monitor.state import memory
 from monitor.state.base import Store
 from monitor.state.memory import MemoryStore
 from tests.unit.test_removed_feeds import rss
@@ -144,7 +143,6 @@ class FakeFeed:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     made = Clock()
     monkeypatch.setattr(runner, "utcnow", made.utcnow)
-    monkeypatch.setattr(memory, "time", made)  # the store's claims
     return made
 
 
@@ -181,7 +179,9 @@ def run_for(store: Store, clock: Clock, seconds: float, **at: Any) -> EmbeddedRu
     start = clock.now
     events = {start + float(k.removeprefix("t")): v for k, v in at.items()}
     stop = ClockStop(clock, start + seconds, events)
-    made = EmbeddedRunner(Runtime(CONFIG, store, build_matcher(CONFIG), {}), stop=stop)
+    # a failed feed's backoff takes its whole step (no jitter), so the gaps are exact
+    runtime = Runtime(CONFIG, store, build_matcher(CONFIG), {})
+    made = EmbeddedRunner(runtime, stop=stop, rng=lambda: 1.0)
     made.run()
     return made
 
@@ -189,7 +189,7 @@ def run_for(store: Store, clock: Clock, seconds: float, **at: Any) -> EmbeddedRu
 def test_an_idle_feed_is_polled_less_often_and_at_every_again_after_new_items(
     clock: Clock, feed: FakeFeed
 ) -> None:
-    store = MemoryStore()
+    store = MemoryStore(clock=clock.time)
 
     def publish() -> None:
         feed.guids.append("w3")
@@ -207,7 +207,7 @@ def test_an_idle_feed_is_polled_less_often_and_at_every_again_after_new_items(
 
 
 def test_the_interval_outlives_the_runner(clock: Clock, feed: FakeFeed) -> None:
-    store = MemoryStore()
+    store = MemoryStore(clock=clock.time)
     run_for(store, clock, 300)  # polls at 0, 60, 150: 135 s now
     assert store.get_feed_state("wire")[INTERVAL_KEY] == repr(202.5)
     clock.now += 30
@@ -218,14 +218,14 @@ def test_the_interval_outlives_the_runner(clock: Clock, feed: FakeFeed) -> None:
 
 def test_a_servers_max_age_spaces_the_polls(clock: Clock, feed: FakeFeed) -> None:
     feed.headers = {"cache-control": "max-age=200"}
-    run_for(MemoryStore(), clock, 700)
+    run_for(MemoryStore(clock=clock.time), clock, 700)
     assert feed.gaps()[:3] == [200, 240, 240], feed.gaps()
 
 
 def test_a_retry_after_is_honoured_up_to_the_ceiling_errors_keep_their_backoff(
     clock: Clock, feed: FakeFeed
 ) -> None:
-    store = MemoryStore()
+    store = MemoryStore(clock=clock.time)
     feed.error = TransientFetchError("HTTP 429", retry_after=150)
     run_for(store, clock, 700)
     # the Retry-After (150 s) over the doubling from every (60, 120, 240), capped at 240
@@ -233,14 +233,14 @@ def test_a_retry_after_is_honoured_up_to_the_ceiling_errors_keep_their_backoff(
     assert INTERVAL_KEY not in store.get_feed_state("wire")  # errors leave the interval be
     feed.fetched_at.clear()
     feed.error = TransientFetchError("HTTP 429", retry_after=86400)
-    run_for(MemoryStore(), clock, 700)
+    run_for(MemoryStore(clock=clock.time), clock, 700)
     assert feed.gaps()[:2] == [240, 240], feed.gaps()  # a day, believed up to 4 x every
 
 
 def test_a_drop_folder_keeps_its_every(tmp_path: Path, clock: Clock) -> None:
     folder = FeedConfig(id="desk", path=str(tmp_path), every=EVERY)
     config = Config(feeds=[folder], settings=Settings())
-    store = MemoryStore()
+    store = MemoryStore(clock=clock.time)
     result = pipeline.poll_feed(folder, config, store, now=clock.utcnow())
     pipeline.commit_poll(result, store)
     assert result.interval == EVERY and result.items == []
@@ -264,8 +264,8 @@ def distributed(
 ) -> Iterator[tuple[Runtime, Any, FakePollTask]]:
     from workers import app, tasks
 
-    rt = Runtime(CONFIG, MemoryStore(), build_matcher(CONFIG), {})
-    monkeypatch.setattr(app, "_runtime", rt)
+    rt = Runtime(CONFIG, MemoryStore(clock=clock.time), build_matcher(CONFIG), {})
+    monkeypatch.setattr(app.process, "runtime", rt)
     # Running a task's body makes Celery read its settings once, from this process's
     # config (app.config_reloader): give it a broker it never reaches (every .delay is
     # faked), not the repo's config, which has none. check(): no change, ever.
@@ -273,7 +273,7 @@ def distributed(
     stub = SimpleNamespace(
         config=CONFIG.model_copy(update={"settings": settings}), check=lambda: None
     )
-    monkeypatch.setattr(app, "_reloader", stub)
+    monkeypatch.setattr(app.process, "reloader", stub)
     monkeypatch.setattr(pipeline, "utcnow", clock.utcnow)
     body = tasks.poll_feed  # the real task, run in process with .run
     fake = FakePollTask()

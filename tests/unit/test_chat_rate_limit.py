@@ -22,6 +22,7 @@ from monitor.config.schema import Config, parse_rate_limit
 from monitor.errors import ConfigError, DeliveryError
 from monitor.pipeline import deliver_alert, flush_digests
 from monitor.state.memory import MemoryStore
+from tests.helpers import raises_permanent
 from tests.unit.test_digest import FakeDigest, _at, _hold, make_alert
 
 
@@ -191,6 +192,6 @@ def test_the_checked_host_is_where_apprise_connects(url: str, host: str, port: i
 
 def test_a_private_target_is_refused_before_any_connection() -> None:
     channel = AppriseChannelSender("chat", urls=["ntfy://10.0.0.5:8080/desk"])
-    with pytest.raises(DeliveryError) as raised:
+    with raises_permanent(DeliveryError) as raised:
         channel.send(make_alert(1))
     assert "not allowed" in str(raised.value) or "allow_private" in str(raised.value)

@@ -1,8 +1,8 @@
-"""The compiled term index (monitor.match.compile) and the engine's presearch.
+"""The compiled term index (monitor.match.compile) and the engine's watchlist prefilter.
 
 Multi-key tokens, overlapping terms, prefix wildcards, sentence limits, the
-longest-match and duplicate rules, the two scanning entry points agreeing, and
-per-field language detection.
+longest-match and duplicate rules, the chunk scan agreeing with the reference
+(tests/reference_index.py), and per-field language detection.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from monitor.match import engine
 from monitor.match.compile import Entry, TermHit, TermIndex
 from monitor.model import WireItem
 from monitor.text.tokenize import tokenize
+from tests import reference_index
 
 
 def index_of(*terms: str) -> TermIndex:
@@ -112,7 +113,7 @@ _GAPS = [" ", ", ", ". ", "\n", "-", " \u200f"]
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_GAPS)), max_size=12))
-def test_find_text_agrees_with_find_on_tokens(pieces: list[tuple[str, str]]) -> None:
+def test_find_text_agrees_with_the_reference_on_tokens(pieces: list[tuple[str, str]]) -> None:
     text = "".join(word + gap for word, gap in pieces)
     index = index_of("NATO", "security guarantees", "Sicherheits*", "Путин", "الناتو", "the NATO")
     _, hits = index.find_text(text)
@@ -120,10 +121,10 @@ def test_find_text_agrees_with_find_on_tokens(pieces: list[tuple[str, str]]) -> 
     def key(h: TermHit) -> tuple[str, int, int]:
         return (h.entry.term, h.first, h.last)
 
-    assert sorted(map(key, hits)) == sorted(map(key, index.find(tokenize(text))))
+    assert sorted(map(key, hits)) == sorted(map(key, reference_index.find(index, tokenize(text))))
 
 
-# -- the engine: longest match, presearch, languages ------------------------------
+# -- the engine: longest match, watchlist prefilter, languages -------------------------
 
 
 def config(watchlists: dict[str, Any], **extra: Any) -> Config:
@@ -147,7 +148,7 @@ def test_longest_alias_wins_and_repeats_collapse() -> None:
     assert [h.text for h in match.hits] == ["Dmitry Peskov", "Peskov"]
 
 
-def test_presearch_still_runs_queries_that_need_no_hit() -> None:
+def test_the_watchlist_prefilter_still_runs_queries_that_need_no_hit() -> None:
     matcher = engine.build_matcher(
         config(
             {

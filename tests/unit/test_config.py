@@ -16,6 +16,7 @@ from monitor.config import (
     load_config,
     summarize,
 )
+from monitor.match.query import And, Speaker
 
 ROOT = Path(__file__).resolve().parents[2]
 # valid (whsec_ + base64 of "SENTINEL-do-not-print"): the loader checks the secret
@@ -333,7 +334,6 @@ def test_a_feed_without_an_id_is_named_by_position(tmp_path: Path) -> None:
 
 
 def test_a_bad_query_gives_the_column(tmp_path: Path) -> None:
-    pytest.importorskip("monitor.match.query")
     text = BASE.replace(
         "    channels: [stdout]\n", "    channels: [stdout]\n    when: NATO AND (OTAN\n"
     )
@@ -493,7 +493,6 @@ def test_yaml_booleans_where_text_was_meant_get_a_hint(tmp_path: Path) -> None:
 
 
 def test_query_fields_must_name_what_is_defined(tmp_path: Path) -> None:
-    pytest.importorskip("monitor.match.query")
     when = '    when: speaker:"Dmitry Peskov" AND NOT feed:wire AND speaker:"Peskow"\n'
     text = BASE.replace("    channels: [stdout]\n", "    channels: [stdout]\n" + when)
     found = problems_in(tmp_path, text)
@@ -501,6 +500,38 @@ def test_query_fields_must_name_what_is_defined(tmp_path: Path) -> None:
     assert found[0].startswith(
         f"{tmp_path / 'monitor.yaml'}:15: watchlists.russia-nato.when: unknown speaker 'Peskow'"
     )
+
+
+def test_when_is_read_once_into_any_all_or_a_query(tmp_path: Path) -> None:
+    query = '    when: (NATO OR "OTAN") speaker:"Dmitry Peskov"\n'
+    text = BASE.replace("    channels: [stdout]\n", "    channels: [stdout]\n" + query)
+    config = load_config(write(tmp_path, "monitor.yaml", text), env={})
+    when = config.watchlists["russia-nato"].when
+    assert isinstance(when, And) and isinstance(when.items[1], Speaker)
+    summary = summarize(config)  # written back as the query it was read as
+    assert 'when: (NATO OR "OTAN") AND speaker:"Dmitry Peskov";' in summary
+    assert config.model_dump()["watchlists"]["russia-nato"]["when"] == (
+        '(NATO OR "OTAN") AND speaker:"Dmitry Peskov"'
+    )
+    spaced = BASE.replace("    channels: [stdout]\n", "    channels: [stdout]\n    when: ' ALL '\n")
+    config = load_config(write(tmp_path, "monitor.yaml", spaced), env={})
+    assert config.watchlists["russia-nato"].when == "all"  # as the matcher always read it
+
+
+def test_when_any_in_capitals_still_needs_topics_or_speakers(tmp_path: Path) -> None:
+    text = BASE.replace("    topics: [NATO]\n    speakers: [Dmitry Peskov]\n", "    when: ANY\n")
+    assert problems_in(tmp_path, text) == [
+        f"{tmp_path / 'monitor.yaml'}:11: watchlists.russia-nato:"
+        " a watchlist needs topics:, speakers: or a when: query"
+    ]
+
+
+def test_a_when_that_is_not_text_says_so(tmp_path: Path) -> None:
+    text = BASE.replace("    channels: [stdout]\n", "    channels: [stdout]\n    when: 5\n")
+    assert problems_in(tmp_path, text) == [
+        f"{tmp_path / 'monitor.yaml'}:15: watchlists.russia-nato.when:"
+        " expected a string, got a number (write '5' in quotes to mean the text)"
+    ]
 
 
 def test_the_summary_hides_webhook_paths_and_url_passwords(tmp_path: Path) -> None:

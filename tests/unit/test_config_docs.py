@@ -23,6 +23,7 @@ from monitor.config.schema import (
     TopicConfig,
     WatchlistConfig,
     WebhookChannel,
+    WebSettings,
     _Channel,
 )
 
@@ -41,6 +42,7 @@ SECTIONS: dict[type[BaseModel], str] = {
     FileChannel: "### `type: file`",
     AppriseChannel: "### `type: apprise`",
     Settings: "## `settings`",
+    WebSettings: "### `settings.web`",
 }
 COMMON_CHANNEL_KEYS = "### Keys of every channel type"
 
@@ -72,6 +74,7 @@ def test_every_model_of_the_config_has_a_section() -> None:
         SpeakerConfig,
         WatchlistConfig,
         Settings,
+        WebSettings,
         *channel_models,
     }
     assert set(SECTIONS) == nested

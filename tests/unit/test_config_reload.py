@@ -253,8 +253,8 @@ def test_a_worker_process_checks_before_building_and_before_each_task(
         return Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
 
     monkeypatch.setattr(Runtime, "build", build)
-    monkeypatch.setattr(app, "_runtime", None)
-    monkeypatch.setattr(app, "_reloader", _reloader(cfg))  # as made before the pool forked
+    monkeypatch.setattr(app.process, "runtime", None)
+    monkeypatch.setattr(app.process, "reloader", _reloader(cfg))  # as made before the pool forked
     text = (cfg / "monitor.yaml").read_text(encoding="utf-8")
     _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: 2s"))  # since the fork
     first = app.runtime()
@@ -289,8 +289,8 @@ def test_a_new_pool_child_inherits_a_quiet_reloader_and_logs_again(
 
     reloader = _reloader(cfg)
     reloader.quiet = True  # as the main process left it
-    monkeypatch.setattr(app, "_reloader", reloader)
-    monkeypatch.setattr(app, "_runtime", None)
+    monkeypatch.setattr(app.process, "reloader", reloader)
+    monkeypatch.setattr(app.process, "runtime", None)
     app._reset_runtime()
     assert reloader.quiet is False
     text = (cfg / "monitor.yaml").read_text(encoding="utf-8")

@@ -270,8 +270,17 @@ def test_set_has_negatives_and_both_roles() -> None:
 # -- the scores --------------------------------------------------------------------
 
 
-def test_print_score_table() -> None:
-    print("\n" + table())
+def test_the_score_table_has_a_row_per_language_and_one_for_all() -> None:
+    """The table every threshold below shows when it fails (and ``-s`` prints): a row
+    per language with its item count, and the whole set's row adding them up."""
+    shown = table()
+    print("\n" + shown)
+    rows = [line.split() for line in shown.splitlines()[2 : 3 + len(LANGUAGES)]]
+    counts = {row[0]: int(row[1]) for row in rows}
+    assert list(counts) == [*LANGUAGES, "all"]
+    per_language = Counter(item.language for item in load_items())
+    assert counts == {**per_language, "all": len(load_items())}
+    assert all(len(row) == 7 for row in rows)  # the five scores, each a figure
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

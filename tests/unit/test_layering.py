@@ -31,6 +31,7 @@ GATEKEEPERS = {
     # date parser, URL join and text fixes so that both give the same items.
     "feedparser": {"monitor/sources/feeds.py", "monitor/sources/fastfeed.py"},
     "sqlalchemy": {
+        "monitor/history/alert_pages.py",  # the web console's pages of alerts
         "monitor/history/database.py",
         "monitor/history/readers.py",  # the operators' queries (stats, feeds, replay)
         "monitor/history/search.py",
@@ -39,6 +40,7 @@ GATEKEEPERS = {
         MIGRATIONS,
     },
     "alembic": {
+        "monitor/history/migrations/versions/0002_alerts_by_item.py",
         "monitor/history/database.py",
         "monitor/history/migrations/env.py",
         MIGRATIONS,

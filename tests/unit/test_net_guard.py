@@ -16,6 +16,7 @@ from monitor.net import guard
 from monitor.net.guard import embedded_ipv4, is_public
 from monitor.net.retry_after import parse_retry_after
 from monitor.net.urls import display_url
+from tests.helpers import raises_permanent
 
 
 @pytest.mark.parametrize(
@@ -95,7 +96,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 def test_any_private_answer_refuses_the_host(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["mixed.example"] = ["93.184.216.34", "10.0.0.7"]
-    with pytest.raises(FetchError, match=r"non-public address 10\.0\.0\.7"):
+    with raises_permanent(FetchError, match=r"non-public address 10\.0\.0\.7"):
         guard.check_destination("https://mixed.example/feed", allow_private=False)
     guard.check_destination("https://mixed.example/feed", allow_private=True)  # no lookup needed
 
@@ -112,13 +113,13 @@ def test_channel_refusals_are_delivery_errors_without_secrets(
     fake_dns["hooks.example"] = ["127.0.0.1"]
     url = "https://user:pa55w0rd@hooks.example/hook/s3cr3t?token=t0k3n"
     what = "webhook channel ops (hooks.example)"
-    with pytest.raises(DeliveryError) as refused:
+    with raises_permanent(DeliveryError) as refused:
         guard.check_destination(url, allow_private=False, what=what, rules=guard.CHANNELS)
     message = str(refused.value)
     assert message.startswith(what) and "allow_private: true on the channel" in message
     with pytest.raises(TransientDeliveryError, match=r"cannot resolve host 'nowhere\.example'"):
         guard.checked_addresses("nowhere.example", 25, what=what, rules=guard.CHANNELS)
-    with pytest.raises(FetchError) as feed_refused:  # the default: the URL, shown safely
+    with raises_permanent(FetchError) as feed_refused:  # the default: the URL, shown safely
         guard.check_destination(url, allow_private=False)
     with pytest.raises(TransientFetchError):
         guard.check_destination("https://nowhere.example/", allow_private=False)

@@ -16,7 +16,7 @@ import pytest
 from monitor.errors import DeliveryError, FetchError
 from monitor.net.guard import CHANNELS
 from monitor.net.transport import guarded_transport
-from tests.helpers import free_port, http_server
+from tests.helpers import free_port, http_server, raises_permanent
 
 
 class _Slow(http.server.BaseHTTPRequestHandler):
@@ -48,10 +48,10 @@ def test_a_private_address_is_refused_before_any_connection() -> None:
         listener.settimeout(0.5)
         url = f"http://localhost:{listener.getsockname()[1]}/"
         feeds = httpx.Client(transport=guarded_transport())
-        with feeds, pytest.raises(FetchError, match=r"non-public address 127\.0\.0\.1"):
+        with feeds, raises_permanent(FetchError, match=r"non-public address 127\.0\.0\.1"):
             feeds.get(url)
         hooks = httpx.Client(transport=guarded_transport(rules=CHANNELS, what="hook"))
-        with hooks, pytest.raises(DeliveryError, match=r"^hook: refused"):
+        with hooks, raises_permanent(DeliveryError, match=r"^hook: refused"):
             hooks.get(url)
         with contextlib.suppress(TimeoutError):
             listener.accept()

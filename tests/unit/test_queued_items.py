@@ -199,7 +199,7 @@ def test_the_staleness_bound_stays_above_the_longest_retry_countdown(
     from workers import app, schedule
     from workers.tasks import max_countdown
 
-    monkeypatch.setattr(app, "_visibility_timeout", None)  # restored after the test
+    monkeypatch.setattr(app.process, "visibility_timeout", None)  # restored after the test
     app.set_visibility_timeout(400)
     assert max_countdown() == 100
     assert schedule.stale_after(5) == 100 + 2 * schedule.TICK
@@ -246,7 +246,7 @@ def task_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
     from workers import app
 
     rt = _runtime(tmp_path, [SEED_AR, SEEDS / "zakharova-nato-expansion.ru.txt"])
-    monkeypatch.setattr(app, "_runtime", rt)
+    monkeypatch.setattr(app.process, "runtime", rt)
     # Running a task's body makes Celery read its settings once, from this process's
     # config (app.config_reloader): give it a broker it never reaches (every .delay is
     # faked), not the repo's config, which has none. check(): no change, ever.
@@ -254,7 +254,7 @@ def task_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
     stub = SimpleNamespace(
         config=rt.config.model_copy(update={"settings": settings}), check=lambda: None
     )
-    monkeypatch.setattr(app, "_reloader", stub)
+    monkeypatch.setattr(app.process, "reloader", stub)
     yield rt
 
 

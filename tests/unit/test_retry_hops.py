@@ -30,11 +30,11 @@ class FakeDeliver:
 def hops(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, FakeDeliver]:
     from workers import app, tasks
 
-    monkeypatch.setattr(app, "_visibility_timeout", 90.0)  # countdowns of 22.5 s at most
+    monkeypatch.setattr(app.process, "visibility_timeout", 90.0)  # countdowns of 22.5 s at most
     # Running a task's body makes Celery read its settings once: give it a broker it never
     # reaches (every send is faked), not the repo's config, which has none.
     config = Config(settings=Settings(broker_url="redis://127.0.0.1:9/0"))
-    monkeypatch.setattr(app, "_reloader", SimpleNamespace(config=config, check=lambda: None))
+    monkeypatch.setattr(app.process, "reloader", SimpleNamespace(config=config, check=lambda: None))
     body = tasks.deliver
     fake = FakeDeliver()
     monkeypatch.setattr(tasks, "deliver", fake)

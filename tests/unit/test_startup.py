@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Imported by the commands that need them, never by `import monitor.cli`:
 # HTTP (fetching), feed parsing, mojibake repair, Celery and its broker,
-# delivery templates, the state stores and the language model.
+# delivery templates, the state stores, the language model and the web console.
 HEAVY = (
     "httpx",
     "feedparser",
@@ -42,6 +42,9 @@ HEAVY = (
     "monitor.pipeline",
     "monitor.runner",
     "monitor.config.reload",
+    "starlette",
+    "uvicorn",
+    "monitor.web",
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from monitor.state.memory import MemoryStore
 from monitor.state.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.store_contract import (
     DAY,
+    T0,
+    FakeClock,
     StoreContract,
     check_two_handles_share_claims_and_seen,
     make_entry,
@@ -27,16 +28,16 @@ from tests.store_contract import (
 
 class TestMemoryStore(StoreContract):
     @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        store = MemoryStore()
+    def store(self, clock: FakeClock) -> Iterator[Store]:
+        store = MemoryStore(clock=clock)
         yield store
         store.close()
 
 
 class TestSqliteStore(StoreContract):
     @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[Store]:
-        store = SqliteStore(tmp_path / "state.db")
+    def store(self, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+        store = SqliteStore(tmp_path / "state.db", clock=clock)
         yield store
         store.close()
 
@@ -105,20 +106,18 @@ def test_sqlite_upgrades_a_version_1_file_without_forgetting_or_re_alerting(
     path = tmp_path / "state.db"
     with sqlite3.connect(path) as db:
         db.executescript(_SCHEMA_V1_SEEN)
-    before = time.time()
-    store = SqliteStore(path)
-    after = time.time()
+    store = SqliteStore(path, clock=FakeClock(T0))  # upgraded at T0
     try:
         # everything the old file held is still there, and still seen
         assert store.seen_filter("feed-a", ["old-1", "old-2", "new"]) == ["new"]
         assert store.get_feed_state("feed-a") == {"etag": '"v1"'}
-        # old ids count as last seen at the upgrade: a 30-day retention keeps them now...
-        assert store.refresh_seen("feed-a", [], now=after, forget_before=before - 30 * DAY) == 0
+        # old ids count as last seen at the upgrade: kept by a cutoff at it...
+        assert store.refresh_seen("feed-a", [], now=T0 + DAY, forget_before=T0) == 0
         assert store.seen_filter("feed-a", ["old-1", "old-2"]) == []
         # ...and the new column works: 31 days on, the ids the feed dropped are trimmed
-        store.refresh_seen("feed-a", ["old-1"], now=after + 31 * DAY)
-        later = after + 62 * DAY
-        assert store.refresh_seen("feed-a", [], now=later, forget_before=after + DAY) == 1
+        store.refresh_seen("feed-a", ["old-1"], now=T0 + 31 * DAY)
+        later = T0 + 62 * DAY
+        assert store.refresh_seen("feed-a", [], now=later, forget_before=T0 + 1) == 1
         assert store.seen_filter("feed-a", ["old-1", "old-2"]) == ["old-2"]
     finally:
         store.close()

@@ -39,9 +39,8 @@ def fresh_app(monkeypatch: pytest.MonkeyPatch) -> Celery:
     app = Celery("monitor-test")
     app.add_defaults(app_module._lazy_settings)
     monkeypatch.setattr(app_module, "app", app)
-    monkeypatch.setattr(app_module, "_visibility_timeout", None)
-    monkeypatch.setattr(app_module, "_config_path", None)
-    monkeypatch.setattr(app_module, "_reloader", None)  # the config is read from _config_path
+    # nothing set or built yet: the config is read from the path given (use_config)
+    monkeypatch.setattr(app_module, "process", app_module.ProcessState())
     return app
 
 
@@ -54,7 +53,7 @@ def transport_timeout(settings: dict[str, object]) -> object:
 def test_celery_settings_take_the_visibility_timeout_from_the_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app_module, "_visibility_timeout", None)
+    monkeypatch.setattr(app_module.process, "visibility_timeout", None)
     _, config = _config(tmp_path)
     assert transport_timeout(app_module.celery_settings(config)) == 7200.0
     _, default = _config(tmp_path, "settings:\n  broker_url: redis://127.0.0.1:1/0\n")
@@ -64,7 +63,7 @@ def test_celery_settings_take_the_visibility_timeout_from_the_config(
 def test_the_command_line_option_wins_over_the_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app_module, "_visibility_timeout", None)
+    monkeypatch.setattr(app_module.process, "visibility_timeout", None)
     _, config = _config(tmp_path)
     app_module.set_visibility_timeout(5)
     assert transport_timeout(app_module.celery_settings(config)) == 5

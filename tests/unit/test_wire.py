@@ -279,3 +279,16 @@ def test_danish_wire_copy_names_ritzau_and_loses_the_relay_notice() -> None:
     # The table's one name, as the Ritzau XMLNews parser gives it; not "RITZAU".
     assert (item.agency, item.place, item.published) == ("Ritzau", "ESBJERG", "2026-05-12")
     assert item.body.endswith("Det siger direktøren.")
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2022, 1, 12, 10, 0, 5, 999, tzinfo=UTC), "2022-01-12T10:00:05Z"),
+        (datetime(2022, 1, 12, 12, 0), "2022-01-12T12:00:00Z"),  # naive: taken as UTC
+        # a year before 1000 (a mangled date) keeps four digits: it sorts before today
+        (datetime(300, 1, 13, tzinfo=UTC), "0300-01-13T00:00:00Z"),
+    ],
+)
+def test_iso_utc_is_always_the_full_width_form(moment: datetime, text: str) -> None:
+    assert iso_utc(moment) == text

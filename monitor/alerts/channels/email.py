@@ -145,7 +145,7 @@ class EmailChannelSender:
         context = self._ssl_context or ssl.create_default_context()
         try:
             self._send(msg, context, what)
-        except (DeliveryError, TransientDeliveryError):
+        except DeliveryError:  # already classified (a transient one too)
             raise
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]

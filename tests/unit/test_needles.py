@@ -1,11 +1,10 @@
-"""The substring presearch (monitor/match/presearch.py): sound needles, an exact
-fast fold, and matches identical to scanning every field whole."""
+"""The new-word needle screen (monitor/match/needles.py): sound needles, anchors
+held, and matches identical to deriving every new word's keys."""
 
 from __future__ import annotations
 
 import random
 import sys
-import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,23 +14,20 @@ import yaml
 
 from monitor.config.schema import Config
 from monitor.match.engine import Matcher
-from monitor.match.presearch import (
-    _SAFE_CHARS,
-    _WORD_CHAR,
+from monitor.match.needles import (
     ANY,
     END,
     START,
     WHOLE,
     Needle,
-    Presearch,
+    NeedleScreen,
     _needles,
-    fast_fold,
     token_needles,
 )
 from monitor.model import WireItem
 from monitor.text.morph import _CYR_ENDINGS, text_keys
 from monitor.text.normalize import fold_text, normalize_token
-from monitor.text.tokenize import split_parts, split_words
+from monitor.text.tokenize import split_words
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELLED = ROOT / "tests" / "data" / "labelled"
@@ -153,46 +149,23 @@ def test_german_stems_allow_the_e_of_an_umlaut_spelled_out() -> None:
     assert any(fold_text("Mueller").startswith(n) for n in needles)
 
 
-# -- folding ---------------------------------------------------------------------
+def test_screen_anchors() -> None:
+    screen = NeedleScreen()
+    screen.add(frozenset({"ru:путин", "путин"}))  # a start: Путиным, not Распутин
+    screen.add(frozenset({"ar:ناتو"}))  # anywhere: clitics before, a pronoun after
+    screen.add(frozenset({"brent"}))  # an exact form: the whole word
+    screen.add(frozenset(), "sicherheits")  # a wildcard's prefix: a start
+    for word in ("Путиным", "للناتو", "Brent", "Sicherheitsrat"):
+        assert screen.word(normalize_token(word)), word
+    for word in ("Распутин", "Brents", "abrent", "Nothing", "Rat"):
+        assert not screen.word(normalize_token(word)), word
+    assert screen.needles == 4
 
 
-def test_fast_fold_equals_fold_text_for_a_letter_and_any_mark() -> None:
-    letters = [c for c in _SAFE_CHARS if not unicodedata.combining(c)]
-    marks = [c for c in _SAFE_CHARS if unicodedata.category(c)[0] == "M"]
-    bad = [a + m for a in letters for m in marks if fast_fold(a + m).text != fold_text(a + m)]
-    assert bad == []
-
-
-def test_fast_fold_equals_fold_text_on_random_and_real_text() -> None:
-    rng = random.Random(7)
-    alphabet = _SAFE_CHARS[::7] + list("йїиіеёaeo \n") + ["\u0306", "\u0308", "\u0316"]
-    for _ in range(20_000):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
-        assert fast_fold(text).text == fold_text(text), repr(text)
-    corpus = _bench().make_corpus(5, items=60, vocab_size=2000)
-    for item in corpus.items:
-        for chunk in item["body"].split("\n\n"):
-            assert fast_fold(chunk).text == fold_text(chunk)
-    odd = "x\u2460y \U0001f600 ℃abc"  # outside the known scripts: folded whole, unanchored
-    assert fast_fold(odd) == (fold_text(odd), False)
-
-
-def test_no_separator_of_the_known_scripts_folds_to_a_word_character() -> None:
-    # What lets a needle's anchors be checked on folded text.
-    for ch in _SAFE_CHARS:
-        parts = split_parts("a" + ch + "b")
-        if len(parts) == 5 and parts[2] == ch:
-            assert _WORD_CHAR.search(fold_text(ch)) is None, hex(ord(ch))
-
-
-def test_presearch_anchors() -> None:
-    presearch = Presearch()
-    presearch.add((frozenset({"ru:путин", "путин"}),), None)
-    presearch.add((frozenset({"ar:ناتو"}),), None)
-    assert presearch.hit(fast_fold("Встреча с Путиным."))
-    assert not presearch.hit(fast_fold("Распутин и распутица."))
-    assert presearch.hit(fast_fold("قال الناتو"))
-    assert not presearch.hit(fast_fold("Nothing here at all."))
+def test_an_empty_needle_lets_every_word_through() -> None:
+    screen = NeedleScreen()
+    screen.add(frozenset({"en:e"}))
+    assert screen.word("anything")
 
 
 # -- identity ----------------------------------------------------------------------
@@ -220,7 +193,7 @@ def _labelled() -> tuple[Config, list[WireItem]]:
                     language=data["language"],
                 )
             )
-        # Several items as paragraphs of one: paragraphs skipped, NEAR across them.
+        # Several items as paragraphs of one: NEAR across them.
         rng = random.Random(path.name)
         for number in range(30):
             picked = rng.sample(entries, 4)
@@ -246,35 +219,33 @@ def _labelled() -> tuple[Config, list[WireItem]]:
 
 
 def reference(config: Config) -> Matcher:
-    """Every field scanned whole, every new word's keys derived."""
+    """Every new word's keys derived, none screened out."""
     matcher = Matcher(config)
     matcher.index.screen_new_words = False
     return matcher
 
 
-def test_presearch_changes_no_match_on_the_labelled_set_and_seeds() -> None:
+def test_the_screen_changes_no_match_on_the_labelled_set_and_seeds() -> None:
     config, items = _labelled()
     whole = reference(config)
-    screened, fast = Matcher(config), Matcher(config, presearch=True)
+    screened = Matcher(config)
     matched = 0
     for item in items:
         expected = whole.match(item)
         assert screened.match(item) == expected, item.id
-        assert fast.match(item) == expected, item.id
         matched += bool(expected)
     assert matched > len(items) // 2
 
 
 @pytest.mark.parametrize("terms", [3000])
-def test_presearch_changes_no_match_on_the_bench_corpus(terms: int) -> None:
+def test_the_screen_changes_no_match_on_the_bench_corpus(terms: int) -> None:
     bench = _bench()
     corpus = bench.make_corpus(2, items=150, vocab_size=6000)
     data = bench.make_config_data(random.Random(terms), corpus, terms, watchlists=60)
     config = Config.model_validate(data)
     whole = reference(config)
-    screened, fast = Matcher(config), Matcher(config, presearch=True)
+    screened = Matcher(config)
     items = [WireItem(**item) for item in corpus.items]
     expected = [whole.match(item) for item in items]
     assert sum(map(bool, expected)) > len(items) // 2
     assert [screened.match(item) for item in items] == expected
-    assert [fast.match(item) for item in items] == expected
