@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
@@ -35,7 +36,7 @@ __all__ = [
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # the PostgreSQL advisory lock a migration holds ("hist" in ASCII)
 _LOCK = 0x68697374
-HEAD = "0002"
+HEAD = "0003"
 
 
 def default_history_url(state_dir: str) -> str:
@@ -126,13 +127,16 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
-    except CommandError:
-        # a revision the shipped migrations do not hold: a newer monitor upgraded it
-        known = _stored_revision(engine)
-        raise HistoryError(
-            f"settings.history_url: {where} has history schema {known}, newer than this "
-            f"monitor knows ({HEAD}): upgrade the monitor or use another history_url"
-        ) from None
+    except CommandError as exc:
+        stored = _stored_revision(engine)
+        if stored not in _shipped(config):
+            # a revision the shipped migrations do not hold: a newer monitor upgraded it
+            raise HistoryError(
+                f"settings.history_url: {where} has history schema {stored}, newer than "
+                f"this monitor knows ({HEAD}): upgrade the monitor or use another history_url"
+            ) from None
+        detail = one_line(str(exc), 200)
+        raise HistoryError(f"settings.history_url: cannot migrate {where}: {detail}") from None
     except SQLAlchemyError as exc:
         detail = one_line(str(getattr(exc, "orig", None) or exc), 200)
         message = f"settings.history_url: cannot open {where}: {detail}"
@@ -143,10 +147,18 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
         raise HistoryError(message) from None
 
 
-def _stored_revision(engine: sa.Engine) -> str:
-    """The schema revision the database says it is at ("?" when it cannot tell)."""
+def _stored_revision(engine: sa.Engine) -> str | None:
+    """The schema revision the database says it is at (None: none, or unreadable)."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision() or "?"
+            return MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError:
-        return "?"
+        return None
+
+
+def _shipped(config: AlembicConfig) -> set[str | None]:
+    """The revisions the package's migrations know, and None (an empty database)."""
+    return {
+        None,
+        *(script.revision for script in ScriptDirectory.from_config(config).walk_revisions()),
+    }

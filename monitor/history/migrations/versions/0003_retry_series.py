@@ -6,8 +6,8 @@ asked for), part of its key. Its key changes, so the table is copied into the ne
 shape (the same statements on SQLite and PostgreSQL). Going down keeps, of attempts
 numbered alike, the newest series'.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision: str | None = "0001"
+revision = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -43,13 +43,13 @@ def _deliveries(name: str, *, series: bool, key: str) -> None:
 
 def upgrade() -> None:
     op.drop_index("ix_deliveries_at", table_name="deliveries")
-    op.rename_table("deliveries", "deliveries_0001")
+    op.rename_table("deliveries", "deliveries_0002")
     # PostgreSQL names indexes per schema: the old key's index keeps its name
     _deliveries("deliveries", series=True, key="pk_deliveries")
     op.execute(
-        f"INSERT INTO deliveries ({_COLUMNS}, series) SELECT {_COLUMNS}, 0 FROM deliveries_0001"
+        f"INSERT INTO deliveries ({_COLUMNS}, series) SELECT {_COLUMNS}, 0 FROM deliveries_0002"
     )
-    op.drop_table("deliveries_0001")
+    op.drop_table("deliveries_0002")
     op.create_index("ix_deliveries_at", "deliveries", ["at"])
     op.create_index("ix_items_story_id", "items", ["story_id", "seen_at"])
 
@@ -57,12 +57,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_items_story_id", table_name="items")
     op.drop_index("ix_deliveries_at", table_name="deliveries")
-    op.rename_table("deliveries", "deliveries_0002")
+    op.rename_table("deliveries", "deliveries_0003")
     _deliveries("deliveries", series=False, key="deliveries_pkey")
     op.execute(
-        f"INSERT INTO deliveries ({_COLUMNS}) SELECT {_COLUMNS} FROM deliveries_0002 AS d"
-        " WHERE d.series = (SELECT max(n.series) FROM deliveries_0002 AS n"
+        f"INSERT INTO deliveries ({_COLUMNS}) SELECT {_COLUMNS} FROM deliveries_0003 AS d"
+        " WHERE d.series = (SELECT max(n.series) FROM deliveries_0003 AS n"
         " WHERE n.alert_id = d.alert_id AND n.channel = d.channel AND n.attempt = d.attempt)"
     )
-    op.drop_table("deliveries_0002")
+    op.drop_table("deliveries_0003")
     op.create_index("ix_deliveries_at", "deliveries", ["at"])
