@@ -20,7 +20,8 @@ index) in one transaction per 5,000, then, in the same run:
 Each starts with the matcher's word caches empty, as a fresh command does.
 
 Ratios are backtest time over the baseline's. Section ``## bench_backtest`` of
-bench/RESULTS.md.
+bench/RESULTS.md; with ``--postgresql URL`` the history is a schema of its own in the
+PostgreSQL database at URL (dropped afterwards), section ``## bench_backtest_postgresql``.
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
+
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parents[1]))
@@ -93,6 +98,25 @@ def fill(history: History, items: list[WireItem]) -> None:
             connection.execute(items_table.insert(), rows)
 
 
+@contextmanager
+def history_at(postgresql: str | None) -> Iterator[str]:
+    """The URL of an empty history: SQLite in a temporary folder, or a fresh schema in
+    the PostgreSQL database at ``postgresql`` (dropped afterwards)."""
+    if postgresql is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'history.db'}"
+        return
+    schema = f"bench_backtest_{os.getpid()}"
+    with psycopg.connect(postgresql, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in postgresql else "?"
+    try:
+        yield f"{postgresql}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgresql, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def new_config(current: Config) -> Config:
     """The current config with the NATO topic's Arabic terms dropped."""
     topics = dict(current.topics)
@@ -106,7 +130,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument(
+        "--postgresql", metavar="URL", help="a PostgreSQL history (a schema of its own at URL)"
+    )
     args = parser.parse_args()
+    database = "SQLite" if args.postgresql is None else "PostgreSQL"
     started = time.perf_counter()
 
     items = build_items(args.items, seed=7)
@@ -114,8 +142,7 @@ def main() -> None:
     config = load_config(ROOT / "config" / "monitor.yaml")
     changed = new_config(config)
     watchlist = next(iter(config.watchlists))
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'history.db'}"
+    with history_at(args.postgresql) as url:
         with open_history(url) as history:
             fill(history, items)
             progress(f"history filled ({history.count_items():,} items)", started)
@@ -143,10 +170,12 @@ def main() -> None:
 
     cpus = len(os.sched_getaffinity(0))
     processes = "a process per config" if cpus > 1 else "one process, one read"
+    # (b) runs a process per CPU: other work on the machine slows it most
+    load = os.getloadavg()[0]
     lines = [
-        f"{len(items):,} stored items (SQLite history, ~1.5 KB, six languages, one every 6 s),"
+        f"{len(items):,} stored items ({database} history, ~1.5 KB, six languages, one every 6 s),"
         f" every {MATCH_EVERY}th naming a watchlist term; example config; matcher text code:"
-        f" {build_name()}.",
+        f" {build_name()}; load average {load:.1f} on {cpus} CPUs at the end of the run.",
         "",
         "| run | time s | items/s | ratio to baseline | matches | alerts |",
         "|---|---|---|---|---|---|",
@@ -159,7 +188,7 @@ def main() -> None:
         f" | {len(candidate.alerts):,} (+{len(comparison.added)}"
         f" / -{len(comparison.removed)}) |",
         "",
-        "Backtest times include reading the items back from SQLite in the order seen,"
+        f"Backtest times include reading the items back from {database} in the order seen,"
         " rebuilding them, and the alert decision (story grouping) on a memory store;"
         " (b) drops the NATO topic's Arabic terms, so its alerts on Arabic items are the"
         " removed ones. Ratio: backtest time over the baseline's time, same run.",
@@ -167,7 +196,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("bench_backtest", text)
+        write_section("bench_backtest" + ("" if args.postgresql is None else "_postgresql"), text)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ EXIT_BROKEN_PIPE = 141
 # `monitor run --once` when a delivery was dead-lettered or every feed poll failed: the run
 # itself went through (1 is for faults that stop a command), but cron should hear of it.
 EXIT_RUN_FAILURES = 3
+# `alerts retry`: tries of its history write (0.5 s, then 1 s between) before it logs
+# `history_attempts_lost` and exits as its sends went
+RETRY_HISTORY_TRIES = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -515,11 +518,15 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> int:
     from monitor.alerts.digest import digest_periods
+    from monitor.history.recorder import HistoryRecorder
     from monitor.pipeline import build_channels, deliver_alert, flush_digests
     from monitor.state import open_store
 
     # The delivery log only: no matcher to compile, channels only for a retry.
     store = open_store(config.settings, distributed=distributed)
+    # a retry's attempts go to the history as a runner's do (docs/history.md); opened
+    # only when there are some to write
+    history = HistoryRecorder(config.settings, tries=RETRY_HISTORY_TRIES)
     try:
         if args.action in ("list", "dead"):
             listed = 0
@@ -568,6 +575,7 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
         digests = digest_periods(config)
         now = datetime.now(UTC)
         regrouped: set[str] = set()
+        reheld: set[tuple[str, str]] = set()  # (alert, channel) held again for a digest
         failed = 0
         for entry in entries:
             if entry.status == "sent" or (args.ids and entry.alert_id not in args.ids):
@@ -591,25 +599,32 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
                     )
                 )
                 regrouped.add(entry.channel)
+                reheld.add((entry.alert_id, entry.channel))
                 continue
             alert = Alert.from_message(json.loads(entry.payload))
             # A retry starts a fresh series of attempts on that one channel.
-            for result in deliver_alert(
-                alert,
-                channels,
-                store,
-                config,
-                now=datetime.now(UTC),
-                only=entry.channel,
-            ):
+            sent_at = datetime.now(UTC)
+            results = deliver_alert(alert, channels, store, config, now=sent_at, only=entry.channel)
+            history.add_attempts(results, sent_at, retried=True)
+            for result in results:
                 print(f"{result.alert_id}\t{result.channel}\t{result.status}\t{result.detail}")
                 failed += result.status != "sent"
         for name in sorted(regrouped):
-            for result in flush_digests(channels, store, config, now=now, only=name):
+            results = flush_digests(channels, store, config, now=now, only=name)
+            # the digest may carry alerts held as usual, not retried: those go on as they were
+            for was_retried in (True, False):
+                history.add_attempts(
+                    [r for r in results if ((r.alert_id, r.channel) in reheld) == was_retried],
+                    now,
+                    retried=was_retried,
+                )
+            for result in results:
                 print(f"{result.alert_id}\t{result.channel}\t{result.status}\t{result.detail}")
                 failed += result.status != "sent"
         return 1 if failed else 0
     finally:
+        history.flush_attempts(final=True)
+        history.close()
         store.close()
 
 

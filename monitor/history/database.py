@@ -15,6 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -33,7 +36,7 @@ __all__ = [
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # the PostgreSQL advisory lock a migration holds ("hist" in ASCII)
 _LOCK = 0x68697374
-HEAD = "0002"
+HEAD = "0003"
 
 
 def default_history_url(state_dir: str) -> str:
@@ -117,14 +120,24 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     finds the tables made, a transient fault its runner retries."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
+    where = engine.url.render_as_string(hide_password=True)
     try:
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except CommandError as exc:
+        stored = _stored_revision(engine)
+        if stored not in _shipped(config):
+            # a revision the shipped migrations do not hold: a newer monitor upgraded it
+            raise HistoryError(
+                f"settings.history_url: {where} has history schema {stored}, newer than "
+                f"this monitor knows ({HEAD}): upgrade the monitor or use another history_url"
+            ) from None
+        detail = one_line(str(exc), 200)
+        raise HistoryError(f"settings.history_url: cannot migrate {where}: {detail}") from None
     except SQLAlchemyError as exc:
-        where = engine.url.render_as_string(hide_password=True)
         detail = one_line(str(getattr(exc, "orig", None) or exc), 200)
         message = f"settings.history_url: cannot open {where}: {detail}"
         if isinstance(exc, OperationalError):
@@ -132,3 +145,20 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
             engine.dispose()
             raise TransientHistoryError(message) from None
         raise HistoryError(message) from None
+
+
+def _stored_revision(engine: sa.Engine) -> str | None:
+    """The schema revision the database says it is at (None: none, or unreadable)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError:
+        return None
+
+
+def _shipped(config: AlembicConfig) -> set[str | None]:
+    """The revisions the package's migrations know, and None (an empty database)."""
+    return {
+        None,
+        *(script.revision for script in ScriptDirectory.from_config(config).walk_revisions()),
+    }

@@ -62,11 +62,14 @@ def batch_of(outcomes: Iterable[ItemOutcome]) -> HistoryBatch:
     )
 
 
-def attempts_of(results: Iterable[DeliveryResult], at: datetime) -> list[DeliveryAttempt]:
+def attempts_of(
+    results: Iterable[DeliveryResult], at: datetime, *, retried: bool = False
+) -> list[DeliveryAttempt]:
     """The attempts that ``results`` made: not ``busy`` (another sender had it) nor a
-    repeat finding it ``already sent`` (the send was recorded when it happened)."""
+    repeat finding it ``already sent`` (the send was recorded when it happened).
+    ``retried``: made by ``monitor alerts retry``, each opens a new series."""
     return [
-        DeliveryAttempt.from_result(result, at)
+        DeliveryAttempt.from_result(result, at, retried=retried)
         for result in results
         if result.status != "busy" and result.detail not in _NOT_AN_ATTEMPT
     ]
@@ -135,9 +138,12 @@ class HistoryRecorder:
                     raise
         raise AssertionError("not reached")  # pragma: no cover
 
-    def add_attempts(self, results: Iterable[DeliveryResult], at: datetime) -> None:
-        """Keep the attempts of ``results`` for the next ``flush_attempts``."""
-        self._attempts += attempts_of(results, at)
+    def add_attempts(
+        self, results: Iterable[DeliveryResult], at: datetime, *, retried: bool = False
+    ) -> None:
+        """Keep the attempts of ``results`` for the next ``flush_attempts`` (``retried``:
+        see ``attempts_of``)."""
+        self._attempts += attempts_of(results, at, retried=retried)
 
     def flush_attempts(self, *, final: bool = False) -> None:
         """Write the attempts kept since the last flush, as one batch. A fault keeps them

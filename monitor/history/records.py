@@ -35,7 +35,13 @@ class StoryAddition:
 
 @dataclass(frozen=True)
 class DeliveryAttempt:
-    """One attempt to send one alert to one channel. ``at`` is UTC."""
+    """One attempt to send one alert to one channel. ``at`` is UTC.
+
+    ``series`` counts the series of attempts: 0 for the delivery as decided, then one
+    more for each ``monitor alerts retry`` of it, whose attempts are numbered from 1
+    again. A runner does not know it (None): the history writes the attempt in the
+    newest series it holds for that alert and channel. ``retried`` marks the attempt
+    ``alerts retry`` made: it opens the next series."""
 
     alert_id: str
     channel: str
@@ -43,20 +49,36 @@ class DeliveryAttempt:
     status: str  # sent, retry, dead, held
     at: datetime
     detail: str = ""
+    series: int | None = None
+    retried: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON (a task argument); ``from_dict`` reads it back."""
-        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
+        """As JSON (a task argument); ``from_dict`` reads it back. ``series`` and
+        ``retried`` only when set: a worker of an earlier release reads the rest."""
+        data = {**dataclasses.asdict(self), "at": self.at.isoformat()}
+        if self.series is None:
+            del data["series"]
+        if not self.retried:
+            del data["retried"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeliveryAttempt:
         return cls(**{**data, "at": datetime.fromisoformat(data["at"])})
 
     @classmethod
-    def from_result(cls, result: DeliveryResult, at: datetime) -> DeliveryAttempt:
+    def from_result(
+        cls, result: DeliveryResult, at: datetime, *, retried: bool = False
+    ) -> DeliveryAttempt:
         """The attempt a channel's ``DeliveryResult`` reports (its ``attempts``-th)."""
         return cls(
-            result.alert_id, result.channel, result.attempts, result.status, at, result.detail
+            result.alert_id,
+            result.channel,
+            result.attempts,
+            result.status,
+            at,
+            result.detail,
+            retried=retried,
         )
 
 

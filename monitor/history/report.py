@@ -74,6 +74,7 @@ def alert_json(stored: StoredAlert, also: Sequence[str] = ()) -> dict[str, Any]:
         "deliveries": [
             {
                 "channel": d.channel,
+                "series": d.series or 0,
                 "attempt": d.attempt,
                 "at": _when(d.at),
                 "status": d.status,
@@ -120,7 +121,9 @@ def alert_show(stored: StoredAlert, also: Sequence[str]) -> str:
         for s in alert.speakers
     ]
     attempts = [
-        f"{_when(d.at)} {d.channel} attempt {d.attempt}: {d.status}"
+        f"{_when(d.at)} {d.channel}"
+        + (f" retry {d.series}" if d.series else "")
+        + f" attempt {d.attempt}: {d.status}"
         + (f" {clean_line(d.detail)}" if d.detail else "")
         for d in stored.deliveries
     ]

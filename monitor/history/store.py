@@ -4,7 +4,7 @@ Does I/O (SQL through SQLAlchemy Core). A batch is one transaction: all of it is
 written or none. Every write is an upsert keyed by the thing's own id, so writing
 the same batch again (a retried task, a re-run) changes nothing: items by id,
 matches by (item, watchlist), alerts by id (the highest ``update`` wins), delivery
-attempts by (alert, channel, attempt). A connection fault raises
+attempts by (alert, channel, series, attempt). A connection fault raises
 ``TransientHistoryError``: the caller retries the whole batch; any other database
 error is a ``HistoryError``. NUL characters, which PostgreSQL text cannot hold, are
 dropped from every text column, and lone surrogates (a badly decoded feed), which
@@ -43,6 +43,8 @@ from monitor.model import Alert, WireItem
 __all__ = ["DEFAULT_RETENTION", "History"]
 
 DEFAULT_RETENTION = DEFAULT_HISTORY_RETENTION
+# ids per IN (...) list: SQLite caps bound parameters per statement
+_IN_CHUNK = 500
 
 
 def utc_naive(moment: datetime) -> datetime:
@@ -177,18 +179,62 @@ class History:
             connection, alerts, alert_rows, ["id"], keep=["created_at", "item_id"], newer="update"
         )
         self._add_sources(connection, batch.additions)
-        delivery_rows = [
-            {
-                "alert_id": d.alert_id,
-                "channel": d.channel,
-                "attempt": d.attempt,
-                "status": d.status,
-                "detail": d.detail,
-                "at": utc_naive(d.at),
-            }
-            for d in batch.deliveries
-        ]
-        self._upsert(connection, deliveries, delivery_rows, ["alert_id", "channel", "attempt"])
+        delivery_rows = self._delivery_rows(connection, batch.deliveries)
+        self._upsert(
+            connection, deliveries, delivery_rows, ["alert_id", "channel", "series", "attempt"]
+        )
+
+    @staticmethod
+    def _delivery_rows(
+        connection: sa.Connection, attempts: Sequence[DeliveryAttempt]
+    ) -> list[dict[str, Any]]:
+        """The rows of ``attempts``, each in its series (``DeliveryAttempt``): the one
+        given; for one ``retried``, the next after the newest stored for its alert and
+        channel (unless that very attempt is stored: a batch written again); else the
+        newest series begun by the attempt's time (0 when none was), so an attempt
+        written late (the database was away) still joins the series it belongs to."""
+        # per (alert, channel): series -> when its first attempt was made
+        begun: dict[tuple[str, str], dict[int, datetime]] = {}
+        stored: dict[tuple[str, str, int, datetime], int] = {}  # an attempt -> its series
+        undecided = sorted({d.alert_id for d in attempts if d.series is None})
+        for start in range(0, len(undecided), _IN_CHUNK):
+            rows = connection.execute(
+                sa.select(
+                    deliveries.c.alert_id,
+                    deliveries.c.channel,
+                    deliveries.c.series,
+                    deliveries.c.attempt,
+                    deliveries.c.at,
+                ).where(deliveries.c.alert_id.in_(undecided[start : start + _IN_CHUNK]))
+            )
+            for row in rows:
+                series_of = begun.setdefault((row.alert_id, row.channel), {})
+                series_of[row.series] = min(series_of.get(row.series, row.at), row.at)
+                stored[(row.alert_id, row.channel, row.attempt, row.at)] = row.series
+        found = []
+        for d in attempts:
+            at = utc_naive(d.at)
+            series = d.series
+            if series is None:
+                series_of = begun.setdefault((d.alert_id, d.channel), {})
+                series = stored.get((d.alert_id, d.channel, d.attempt, at))
+                if series is None and d.retried:
+                    series = max(series_of, default=0) + 1
+                    series_of[series] = at
+                elif series is None:
+                    series = max((n for n, first in series_of.items() if first <= at), default=0)
+            found.append(
+                {
+                    "alert_id": d.alert_id,
+                    "channel": d.channel,
+                    "series": series,
+                    "attempt": d.attempt,
+                    "status": d.status,
+                    "detail": d.detail,
+                    "at": at,
+                }
+            )
+        return found
 
     def _add_sources(self, connection: sa.Connection, additions: Iterable[StoryAddition]) -> None:
         """Give stored alerts the outlets their story gathered since ("also carried
@@ -301,12 +347,20 @@ class History:
         statement = (
             sa.select(deliveries)
             .where(deliveries.c.alert_id.in_(alert_ids))
-            .order_by(deliveries.c.at, deliveries.c.channel, deliveries.c.attempt)
+            .order_by(
+                deliveries.c.at, deliveries.c.channel, deliveries.c.series, deliveries.c.attempt
+            )
         )
         for row in self._read(statement):
             found[row.alert_id].append(
                 DeliveryAttempt(
-                    row.alert_id, row.channel, row.attempt, row.status, _aware(row.at), row.detail
+                    row.alert_id,
+                    row.channel,
+                    row.attempt,
+                    row.status,
+                    _aware(row.at),
+                    row.detail,
+                    series=row.series,
                 )
             )
         return found

@@ -61,6 +61,8 @@ deliveries = sa.Table(
     metadata,
     sa.Column("alert_id", sa.String, primary_key=True),
     sa.Column("channel", sa.String, primary_key=True),
+    # 0: the delivery as decided; 1, 2, ...: each `monitor alerts retry` of it
+    sa.Column("series", sa.Integer, primary_key=True, server_default="0"),
     sa.Column("attempt", sa.Integer, primary_key=True),
     sa.Column("status", sa.String, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),

@@ -98,6 +98,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "channel": _STRING,
+            "series": {"type": "integer"},  # 0 as decided; n: the nth `alerts retry`
             "attempt": {"type": "integer"},
             "at": _STRING,
             "status": {"enum": ["sent", "retry", "dead", "held"]},

@@ -203,6 +203,14 @@ def test_once_sends_a_digest_whose_period_has_passed_and_retry_resends_dead_ones
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert retried.stdout.count("\tdesk\tsent\t") == 2
     assert len(inbox.messages) == 1 and inbox.messages[0]["Subject"].endswith("2 alerts")
+    # the history keeps the dead digest's attempt and, as a series of its own, the retry's
+    for alert_id in {line.split("\t")[0] for line in dead.stdout.splitlines()}:
+        shown = run(["alerts", "show", alert_id, "--json", "--config", str(config)], tmp_path)
+        desk = [d for d in json.loads(shown.stdout)["deliveries"] if d["channel"] == "desk"]
+        assert [(d["series"], d["attempt"], d["status"]) for d in desk] == [
+            (0, 1, "dead"),
+            (1, 1, "sent"),
+        ], shown.stdout + shown.stderr
     assert run(["run", "--once", "--config", str(config)], tmp_path).returncode == 0
     assert len(inbox.messages) == 1
     assert ledger(tmp_path, config) == [("archive", "sent")] * 2 + [("desk", "sent")] * 2

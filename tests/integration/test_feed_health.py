@@ -182,9 +182,20 @@ def test_a_feed_that_keeps_failing_alerts_ops_once(
     assert running.poll() is None
 
 
-def test_real_workers_alert_ops_once_about_a_failing_feed(
-    tmp_path: Path, feed_server: FeedServer, redis_db_url: str
+@pytest.mark.parametrize(
+    ("episode", "title", "rhythm"),
+    [("failing", "Feed wire keeps failing", 2), ("quiet", "Feed wire has gone quiet", 5)],
+)
+def test_real_workers_alert_ops_once_about_a_feed(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    redis_db_url: str,
+    episode: str,
+    title: str,
+    rhythm: int,
 ) -> None:
+    """The poller and a Celery worker: a feed that starts failing, or falls silent after
+    a new item on each of ``rhythm`` polls, raises one ops alert for the episode."""
     config = _config(tmp_path, feed_server.url)
     env = monitor_env(tmp_path, MONITOR_BROKER_URL=redis_db_url)
     config.write_text(
@@ -205,14 +216,15 @@ def test_real_workers_alert_ops_once_about_a_failing_feed(
         return "".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.err.log"))
 
     try:
-        assert wait_for(lambda: feed_server.newest >= 2, timeout=60), logs()
-        feed_server.mode = "failing"
+        assert wait_for(lambda: feed_server.newest >= rhythm, timeout=60), logs()
+        assert _ops_alerts(tmp_path) == []
+        feed_server.mode = "failing" if episode == "failing" else "still"
         assert wait_for(lambda: _ops_alerts(tmp_path), timeout=60), logs()
         polls = feed_server.requests
         assert wait_for(lambda: feed_server.requests >= polls + 3, timeout=40), logs()
         alerts = _ops_alerts(tmp_path)
-        assert [a["topics"] for a in alerts] == [["failing"]], alerts
-        assert alerts[0]["item"]["title"] == "Feed wire keeps failing"
+        assert [a["topics"] for a in alerts] == [[episode]], alerts
+        assert alerts[0]["item"]["title"] == title
         assert all(proc.poll() is None for proc in procs), logs()
     finally:
         stop_processes(procs)

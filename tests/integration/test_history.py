@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,6 +27,7 @@ from monitor.history import (
     History,
     HistoryBatch,
     open_history,
+    tables,
 )
 from monitor.history.database import HEAD, create_history_engine, migrate
 from monitor.history.find import search
@@ -131,26 +133,130 @@ def test_opening_creates_the_schema_at_head_and_reopening_keeps_it(url: str) -> 
     with open_history(url) as first:
         first.write(HistoryBatch(items=(ARABIC,)), now=NOW)
     with open_history(url) as second:
-        with second.engine.connect() as conn:
-            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == HEAD
+        assert version(second.engine) == HEAD
         assert second.count_items() == 1
+
+
+# deliveries as revisions 0001 and 0002 made them: keyed by (alert, channel, attempt)
+DELIVERIES_0001 = sa.Table(
+    "deliveries",
+    sa.MetaData(),
+    *(sa.Column(name, sa.String, primary_key=True) for name in ("alert_id", "channel")),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String),
+    sa.Column("detail", sa.Text),
+    sa.Column("at", sa.DateTime()),
+)
+
+
+def attempts_of(history: History, alert_id: str) -> list[tuple[int | None, str, int, str]]:
+    stored = history.alert(alert_id)
+    assert stored is not None
+    return [(d.series, d.channel, d.attempt, d.status) for d in stored.deliveries]
+
+
+@pytest.mark.parametrize("previous", ["0001", "0002"])
+def test_an_upgrade_from_a_previous_revision_keeps_every_row(url: str, previous: str) -> None:
+    engine = create_history_engine(url)
+    try:
+        migrate(engine, previous)
+        assert version(engine) == previous
+        # what a monitor at that revision wrote: an item, its match, its alert dead-lettered
+        sent = alert("al1", ARABIC)
+        with engine.begin() as conn:
+            conn.execute(tables.items.insert(), [History._item_row(ARABIC, NOW)])
+            conn.execute(
+                tables.matches.insert(),
+                [{"item_id": "ar1", "watchlist": "russia-nato", "seen_at": NOW, "topics": ["NATO"],
+                  "speakers": [], "hits": [h.to_dict() for h in sent.hits]}],
+            )  # fmt: skip
+            conn.execute(
+                tables.alerts.insert(),
+                [{"id": "al1", "watchlist": "russia-nato", "story_id": sent.story_id,
+                  "item_id": "ar1", "created_at": NOW, "update": 0, "sources": ["UrduPoint"],
+                  "message": sent.to_message()}],
+            )  # fmt: skip
+            conn.execute(
+                DELIVERIES_0001.insert(),
+                [
+                    {"alert_id": "al1", "channel": "webhook", "attempt": 1, "status": "retry",
+                     "detail": "HTTP 503", "at": NOW},
+                    {"alert_id": "al1", "channel": "webhook", "attempt": 2, "status": "dead",
+                     "detail": "HTTP 503", "at": NOW + timedelta(minutes=1)},
+                ],
+            )  # fmt: skip
+        migrate(engine)
+        assert version(engine) == HEAD
+        history = History(engine)
+        stored = history.alert("al1")
+        assert stored is not None and stored.alert == sent and stored.created_at == NOW
+        assert [d.detail for d in stored.deliveries] == ["HTTP 503", "HTTP 503"]
+        assert attempts_of(history, "al1") == [
+            (0, "webhook", 1, "retry"),
+            (0, "webhook", 2, "dead"),
+        ]
+        assert ids(history.search_items("الناتو")) == ["ar1"]  # the full-text index still works
+        assert counts(history) == {"items": 1, "matches": 1, "alerts": 1, "deliveries": 2}
+        indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("items")}
+        assert "ix_items_story_id" in indexes
+
+        # What 0003 is for: `alerts retry` starts a new series at attempt 1, kept beside
+        # the first; a runner's later attempt goes on in it; a batch written again
+        # changes nothing.
+        retried = DeliveryAttempt("al1", "webhook", 1, "retry", NOW + DAY, "HTTP 502", retried=True)
+        later = DeliveryAttempt("al1", "webhook", 2, "sent", NOW + DAY + timedelta(minutes=1))
+        for _ in range(2):
+            history.write(HistoryBatch(deliveries=(retried,)), now=NOW + DAY)
+            history.write(HistoryBatch(deliveries=(later,)), now=NOW + DAY)
+        assert attempts_of(history, "al1") == [
+            (0, "webhook", 1, "retry"),
+            (0, "webhook", 2, "dead"),
+            (1, "webhook", 1, "retry"),
+            (1, "webhook", 2, "sent"),
+        ]
+
+        # Down again: of attempts numbered alike, the newest series' stays.
+        downgrade(engine, previous)
+        assert version(engine) == previous
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(DELIVERIES_0001.c.attempt, DELIVERIES_0001.c.status).order_by("attempt")
+            ).all()
+        assert [tuple(row) for row in rows] == [(1, "retry"), (2, "sent")]
+        migrate(engine)
+        assert attempts_of(history, "al1") == [
+            (0, "webhook", 1, "retry"),
+            (0, "webhook", 2, "sent"),
+        ]
+        assert ids(history.search_items("الناتو")) == ["ar1"]
+    finally:
+        engine.dispose()
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Alembic's downgrade, on the migrations the package ships."""
+    from alembic import command
+    from alembic.config import Config
+
+    from monitor.history.database import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def version(engine: sa.Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())
 
 
 def test_migrations_go_down_to_empty_and_up_again(url: str) -> None:
     engine = create_history_engine(url)
     try:
         migrate(engine)
-        from alembic import command
-        from alembic.config import Config
-
-        from monitor.history.database import MIGRATIONS
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "base")
+        downgrade(engine, "base")
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate(engine)
         history = History(engine)
@@ -158,6 +264,53 @@ def test_migrations_go_down_to_empty_and_up_again(url: str) -> None:
         assert ids(history.search_items("الناتو")) == ["ar1"]
     finally:
         engine.dispose()
+
+
+def test_a_history_a_newer_monitor_upgraded_is_one_clear_error(url: str, tmp_path: Path) -> None:
+    with open_history(url) as history:
+        history.write(HistoryBatch(items=(ARABIC,)), now=NOW)
+        with history.engine.begin() as conn:  # as a release with a revision 0099 leaves it
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    message = f"has history schema 0099, newer than this monitor knows ({HEAD})"
+    with pytest.raises(HistoryError, match=re.escape(message)):
+        open_history(url)
+    config = example_config(tmp_path)
+    text = (config / "monitor.yaml").read_text(encoding="utf-8")
+    (config / "monitor.yaml").write_text(
+        re.sub(r"^  history_url: .*$", f"  history_url: '{url}'", text, flags=re.M), "utf-8"
+    )
+    done = run_monitor(["items", "search", "NATO", "--config", str(config)], tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("monitor: settings.history_url: ") and message in line
+
+
+def test_each_attempt_joins_the_series_of_its_time(history: History) -> None:
+    """A runner does not know the series: an attempt written late (the database was
+    away while `alerts retry` ran) still joins the series it was made in."""
+    history.write(HistoryBatch(items=(ARABIC,), alerts=(alert("al1", ARABIC),)), now=NOW)
+
+    def attempt(n: int, minutes: int, **extra: object) -> DeliveryAttempt:
+        at = NOW + timedelta(minutes=minutes)
+        return DeliveryAttempt("al1", "hook", n, "retry", at, **extra)  # type: ignore[arg-type]
+
+    history.write(HistoryBatch(deliveries=(attempt(1, 0),)))
+    history.write(HistoryBatch(deliveries=(attempt(1, 60, retried=True),)))  # series 1
+    history.write(HistoryBatch(deliveries=(attempt(2, 1),)))  # made before the retry
+    history.write(HistoryBatch(deliveries=(attempt(2, 61), attempt(1, 120, retried=True))))
+    history.write(HistoryBatch(deliveries=(attempt(2, 121), attempt(3, 2))))
+    assert [(series, n) for series, _, n, _ in attempts_of(history, "al1")] == [
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 1),
+        (1, 2),
+        (2, 1),
+        (2, 2),
+    ]
+    # a series given is kept as given
+    history.write(HistoryBatch(deliveries=(attempt(9, 0, series=5),)))
+    assert (5, "hook", 9, "retry") in attempts_of(history, "al1")
 
 
 def test_the_same_batch_written_twice_is_stored_once(history: History) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from monitor.cli import EXIT_RUN_FAILURES
 from monitor.history import History, open_history
 from tests.helpers import (
     SEEDS,
@@ -33,7 +34,11 @@ from tests.helpers import (
     stop_processes,
     wait_for,
 )
+from tests.integration import test_run_failures
 from tests.integration.test_history import pg_url  # noqa: F401  (a fixture)
+from tests.integration.test_run_failures import Inbox, _dead_letter
+
+smtp = test_run_failures.smtp  # a fixture: an aiosmtpd server on loopback
 
 pytestmark = pytest.mark.integration
 
@@ -178,6 +183,50 @@ def test_celery_workers_fill_the_history(tmp_path: Path, url: str, redis_db_url:
         assert all(proc.poll() is None for proc in procs), _logs(tmp_path)
     finally:
         stop_processes(procs)
+
+
+def test_alerts_retry_records_its_attempts_beside_the_dead_ones(
+    tmp_path: Path, url: str, smtp: tuple[Inbox, int]
+) -> None:
+    """A dead letter re-sent by `monitor alerts retry` (a real SMTP server refusing, then
+    accepting): each retry's attempt is stored as a series of its own, after the
+    attempt that died, and `alerts show` prints them all."""
+    inbox, port = smtp
+    config, run = _dead_letter(tmp_path, port, history_url=url)
+    assert run.returncode == EXIT_RUN_FAILURES, run.stderr
+    dead = run_monitor(["alerts", "dead", "--config", str(config)], tmp_path)
+    alert_id = dead.stdout.split("\t")[0]
+    env = monitor_env(tmp_path, SMTP_PORT=str(port))
+    retry = ["alerts", "retry", alert_id, "--config", str(config)]
+    refused = run_monitor(retry, tmp_path, env=env)  # still refused: dead again
+    assert refused.returncode == 1 and "\tdead\t" in refused.stdout, refused.stderr
+    inbox.refusal = None  # the server works again
+    retried = run_monitor(retry, tmp_path, env=env)
+    assert retried.returncode == 0, retried.stderr
+    assert retried.stdout.split("\t")[:3] == [alert_id, "desk-email", "sent"]
+    assert len(inbox.messages) == 1
+    show = ["alerts", "show", alert_id, "--config", str(config)]
+    shown = run_monitor([*show, "--json"], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    deliveries = json.loads(shown.stdout)["deliveries"]
+    assert [(d["series"], d["attempt"], d["status"]) for d in deliveries] == [
+        (0, 1, "dead"),
+        (1, 1, "dead"),
+        (2, 1, "sent"),
+    ]
+    assert all("554" in d["detail"] for d in deliveries[:2]), deliveries
+    text = run_monitor(show, tmp_path).stdout
+    lines = text.split("deliveries:\n")[1].splitlines()[:3]
+    assert [re.sub(r"^  \S+ ", "", line).split(":")[0] for line in lines] == [
+        "desk-email attempt 1",
+        "desk-email retry 1 attempt 1",
+        "desk-email retry 2 attempt 1",
+    ], text
+    # sent on every channel: a retry sends nothing and records nothing
+    again = run_monitor(retry, tmp_path, env=env)
+    assert "sent on every channel" in again.stderr and len(inbox.messages) == 1
+    with open_history(url) as history:
+        assert counts(history)["deliveries"] == 3
 
 
 # --- the history database away for a while ------------------------------------------------

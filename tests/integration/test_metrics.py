@@ -24,8 +24,15 @@ from tests.helpers import (
     stop_processes,
     wait_for,
 )
+from tests.integration import test_run_failures
+from tests.integration.test_run_failures import Inbox
+from tests.integration.test_run_failures import _config as failing_config
+from tests.integration.test_run_failures import _drop_feed as drop_feed
 
 pytestmark = pytest.mark.integration
+
+smtp = test_run_failures.smtp  # an aiosmtpd server on loopback (refusing)
+failing_http = test_run_failures.failing_http  # an HTTP server answering 500
 
 ZAKHAROVA = SEEDS / "zakharova-nato-expansion.ru.txt"
 
@@ -100,6 +107,41 @@ def test_monitor_run_serves_its_counts_and_health(tmp_path: Path) -> None:
             lambda: value(samples(port), "monitor_fetch_errors_total", kind="ParseError") >= 1,
             timeout=30,
         ), _logs(tmp_path)
+        assert proc.poll() is None
+    finally:
+        stop_processes([proc])
+
+
+def test_dead_letters_and_fetch_errors_are_counted_by_channel_and_kind(
+    tmp_path: Path, smtp: tuple[Inbox, int], failing_http: str
+) -> None:
+    """A real SMTP server refusing for good (a dead letter) and a feed answering 500."""
+    _, smtp_port = smtp
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
+    feeds = f"  - id: wire\n    url: {failing_http}/rss\n    allow_private: true\n"
+    config = failing_config(tmp_path, feeds=feeds + drop_feed(tmp_path), channel="desk-email")
+    port = free_port()
+    env = monitor_env(tmp_path, SMTP_PORT=str(smtp_port))
+    proc = _start("run", tmp_path, config, env, "--metrics-port", str(port))
+    try:
+
+        def counted() -> bool:
+            found = samples(port)
+            return value(found, "monitor_dead_letters_total", channel="desk-email") >= 1 and any(
+                name == "monitor_fetch_errors_total" and n >= 1 for (name, _), n in found.items()
+            )
+
+        assert wait_for(counted, timeout=60), _logs(tmp_path)
+        found = samples(port)
+        assert value(found, "monitor_dead_letters_total", channel="desk-email") == 1
+        assert value(found, "monitor_deliveries_total", channel="desk-email", outcome="dead") == 1
+        assert value(found, "monitor_deliveries_total", channel="desk-email", outcome="sent") == 0
+        # the 500s, by the kind of error they are; the drop folder's polls went through
+        assert value(found, "monitor_fetch_errors_total", kind="TransientFetchError") >= 1
+        assert value(found, "monitor_feed_polls_total", outcome="error") >= 1
+        assert value(found, "monitor_feed_polls_total", outcome="ok") >= 1
+        assert value(found, "monitor_stage_seconds_count", stage="poll") >= 2
         assert proc.poll() is None
     finally:
         stop_processes([proc])

@@ -573,6 +573,18 @@ def test_permanent_failure_is_dead_lettered_and_retried_by_hand(
         after = run_cli(["alerts", "dead"], config, tmp_path)
         assert after.returncode == 0 and after.stdout == "", after
         assert sorted(archived_ids(tmp_path)) == sorted(alert_ids)  # not sent again
+        # the history: each worker's dead attempt, then the retry's, a series of its own
+        for alert_id in alert_ids:
+            shown = run_cli(["alerts", "show", alert_id, "--json"], config, tmp_path)
+            attempts = [
+                (d["channel"], d["series"], d["attempt"], d["status"])
+                for d in json.loads(shown.stdout)["deliveries"]
+            ]
+            assert sorted(attempts) == [
+                ("archive", 0, 1, "sent"),
+                ("hook", 0, 1, "dead"),
+                ("hook", 1, 1, "sent"),
+            ], shown.stdout + shown.stderr
 
 
 # --- a Redis error inside a task: retried, not acknowledged away --------------------------

@@ -85,8 +85,9 @@ def failing_http() -> Iterator[str]:
         server.server_close()
 
 
-def _config(tmp_path: Path, *, feeds: str, channel: str) -> Path:
-    """A config whose one watchlist (NATO) alerts ``channel`` (``desk-email`` or ``stdout``)."""
+def _config(tmp_path: Path, *, feeds: str, channel: str, history_url: str = "") -> Path:
+    """A config whose one watchlist (NATO) alerts ``channel`` (``desk-email`` or ``stdout``)
+    and keeps its history at ``history_url`` (default: under the state folder)."""
     (tmp_path / "inbox").mkdir(exist_ok=True)
     path = tmp_path / "monitor.yaml"
     path.write_text(
@@ -103,7 +104,8 @@ def _config(tmp_path: Path, *, feeds: str, channel: str) -> Path:
         "    allow_private: true\n"
         "settings:\n"
         f"  state_dir: {tmp_path / 'state'}\n"
-        "  broker_url: ${MONITOR_BROKER_URL:-}\n",
+        "  broker_url: ${MONITOR_BROKER_URL:-}\n"
+        f"  history_url: '{history_url}'\n",
         encoding="utf-8",
     )
     return path
@@ -121,11 +123,14 @@ def _records(stderr: str) -> list[dict[str, Any]]:
     return records
 
 
-def _dead_letter(tmp_path: Path, port: int) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def _dead_letter(
+    tmp_path: Path, port: int, history_url: str = ""
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """Run once with the seed story against the refusing SMTP server."""
     (tmp_path / "inbox").mkdir(exist_ok=True)
     (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
-    config = _config(tmp_path, feeds=_drop_feed(tmp_path), channel="desk-email")
+    feeds = _drop_feed(tmp_path)
+    config = _config(tmp_path, feeds=feeds, channel="desk-email", history_url=history_url)
     env = monitor_env(tmp_path, SMTP_PORT=str(port))
     args = ["run", "--once", "--log-level", "warning", "--config", str(config)]
     return config, run_monitor(args, tmp_path, env=env)

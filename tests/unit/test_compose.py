@@ -19,6 +19,7 @@ from celery import Celery
 from celery.bin.base import CLIContext
 from celery.bin.celery import celery
 from celery.bin.worker import worker
+from sqlalchemy.engine import make_url
 
 from monitor.cli import _parser
 
@@ -70,6 +71,21 @@ def test_the_stack_has_every_service_and_each_a_health_check() -> None:
         probe = " ".join(services[name]["healthcheck"]["test"])
         assert "/healthz" in probe and ":9100/" in probe, name
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_redis_keeps_its_queue_and_the_monitor_reaches_redis_and_postgres() -> None:
+    services = _compose()["services"]
+    redis = " ".join(services["redis"]["command"])
+    # AOF: a restart loses no queued task; noeviction: an evicted key would break Celery
+    assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
+    postgres = services["postgres"]["environment"]
+    for name in ("worker", "poller"):
+        env = {key: _interpolated(value) for key, value in services[name]["environment"].items()}
+        assert env["MONITOR_BROKER_URL"].startswith("redis://redis:6379/"), name
+        history = make_url(env["MONITOR_HISTORY_URL"])
+        assert (history.drivername, history.host) == ("postgresql", "postgres"), name
+        assert history.database == _interpolated(postgres["POSTGRES_DB"]), name
+        assert history.username == _interpolated(postgres["POSTGRES_USER"]), name
 
 
 def _monitor_command(name: str, command: list[str]) -> None:

@@ -172,3 +172,14 @@ def test_keys_are_every_normalised_word_keys_on_real_feeds() -> None:
     for item in items:
         keys = item_keys(item.title, item.body)
         assert set(keys.split()) == _keys_word_by_word(item.title, item.body), item.id
+
+
+def test_an_attempt_as_a_task_argument_reads_back_and_stays_as_before() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    plain = DeliveryAttempt("a1", "webhook", 2, "retry", at, "HTTP 503")
+    # a runner's attempt: the keys of the earlier release only, which its workers read
+    assert set(plain.to_dict()) == {"alert_id", "channel", "attempt", "status", "at", "detail"}
+    retried = DeliveryAttempt("a1", "webhook", 1, "sent", at, retried=True)
+    stored = DeliveryAttempt("a1", "webhook", 1, "sent", at, series=2)
+    for attempt in (plain, retried, stored):
+        assert DeliveryAttempt.from_dict(attempt.to_dict()) == attempt

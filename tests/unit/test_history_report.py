@@ -111,15 +111,25 @@ def test_also_carried_by_leaves_out_the_outlet_shown_and_repeats() -> None:
 
 
 def test_alert_json_and_row() -> None:
+    retried = DeliveryAttempt("alrt_en1", "desk", 1, "sent", NOW + timedelta(hours=1), series=1)
     stored = StoredAlert(
-        make_alert("en1", "Talks"), NOW, (DeliveryAttempt("alrt_en1", "desk", 1, "sent", NOW),)
+        make_alert("en1", "Talks"),
+        NOW,
+        (DeliveryAttempt("alrt_en1", "desk", 1, "dead", NOW, "550", series=0), retried),
     )
     data = alert_json(stored, ["BBC"])
     assert data["id"] == "alrt_en1" and data["created_at"] == "2026-03-01T12:00:00Z"
     assert data["deliveries"] == [
-        {"channel": "desk", "attempt": 1, "at": "2026-03-01T12:00:00Z", "status": "sent",
-         "detail": ""}
+        {"channel": "desk", "series": 0, "attempt": 1, "at": "2026-03-01T12:00:00Z",
+         "status": "dead", "detail": "550"},
+        {"channel": "desk", "series": 1, "attempt": 1, "at": "2026-03-01T13:00:00Z",
+         "status": "sent", "detail": ""},
     ]  # fmt: skip
+    # a retry's series is named; the attempts as decided read as before
+    assert alert_show(stored, []).splitlines()[-3:-1] == [
+        "  2026-03-01T12:00:00Z desk attempt 1: dead 550",
+        "  2026-03-01T13:00:00Z desk retry 1 attempt 1: sent",
+    ]
     assert data["also_carried_by"] == ["BBC"]
     assert alert_row(stored) == "alrt_en1\tnato\t2026-03-01T12:00:00Z\tTalks"
 

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from monitor.history import History, HistoryBatch, open_history
+from monitor.history import DeliveryAttempt, History, HistoryBatch, open_history
 from monitor.model import Alert, Hit, WireItem
 from monitor.web import create_app
 from monitor.web.highlight import Segment, excerpt, segments, visible
@@ -244,6 +244,17 @@ def test_the_alert_page_shows_deliveries_quotes_and_other_outlets(
         ("stdout", "1", "sent"),
     ]
     assert "disk full" in text
+    # a dead letter re-sent by `monitor alerts retry`: its own series, named
+    at = datetime.now(UTC)
+    retried = DeliveryAttempt(alert.id, "stdout", 1, "sent", at, retried=True)
+    history.write(HistoryBatch(deliveries=(retried,)))
+    again = client.get(f"/alerts/{alert.id}").text
+    assert '<td>stdout</td><td>1 <span class="series">(retry 1)</span></td>' in again
+    shown = client.get(f"/api/alerts/{alert.id}").json()["deliveries"]
+    assert sorted((d["channel"], d["series"], d["attempt"]) for d in shown)[-2:] == [
+        ("stdout", 0, 1),
+        ("stdout", 1, 1),
+    ]
     outlets = text.split('id="outlets-h"')[1]
     assert '<li dir="auto">Other Outlet</li>' in outlets
     quote = next(s.quote for s in alert.speakers if s.quote)
