@@ -183,3 +183,32 @@ def test_monitor_worker_hands_its_log_level_to_python_m_workers(
     (argv,) = seen
     assert argv[argv.index("--log-level") + 1] == "debug"
     assert argv.index("--log-level") < argv.index("--loglevel")
+
+
+class _Writes:
+    """A stderr that records each write call (what reaches the file descriptor at once
+    when several processes share it)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_every_line_is_written_whole_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    stderr = _Writes()
+    monkeypatch.setattr("sys.stderr", stderr)
+    configure_logging("info")
+    structlog.get_logger("t").info("delivery", alert="a", channel="archive")
+    logging.getLogger("celery.worker").warning("from a library")
+    assert len(stderr.calls) == 2
+    assert all(call.endswith("\n") and call.count("\n") == 1 for call in stderr.calls)
+    assert [json.loads(call)["event"] for call in stderr.calls] == ["delivery", "from a library"]
