@@ -57,6 +57,14 @@ QUEUED_MAX_REQUEUES = 3
 QUEUED_SWEEP_BATCH = 500
 
 
+def next_tick_after(scheduled: float, now: float) -> float:
+    """The first tick of the fixed ``TICK`` grid from ``scheduled`` that is still ahead
+    of ``now`` (a pass longer than a tick skips the ticks it overran, not the grid)."""
+    if now < scheduled + TICK:
+        return scheduled + TICK
+    return scheduled + TICK * (int((now - scheduled) / TICK) + 1)
+
+
 def poll_due_feeds(config: Config, store: Store) -> list[str]:
     """Queue a poll for every feed whose interval has passed, ``FEED_BATCH`` feeds to a
     ``poll_feeds`` message (a worker reads them at once); return their ids."""
@@ -271,6 +279,9 @@ def run_poller(
         pending_stale_after=older_than,
         queued_stale_after=queued_older_than,
     )
+    # Ticks keep a fixed rate: a slow pass (the first one opens the history and sweeps)
+    # does not push every later tick back, so a lapsed claim waits at most one TICK.
+    next_tick = time.monotonic()
     while not stop.is_set():
         # a changed config: its feeds and digests count from this tick (README, Configuration)
         config = (reloader.check() if reloader is not None else None) or config
@@ -317,5 +328,6 @@ def run_poller(
             # Anything else: logged whole, and the poller goes on. A poller that ended
             # here would leave every feed unpolled and every lost message unswept.
             log.exception("poller_tick_failed")
-        stop.wait(TICK)
+        next_tick = next_tick_after(next_tick, time.monotonic())
+        stop.wait(next_tick - time.monotonic())
     log.info("poller_stopped")
