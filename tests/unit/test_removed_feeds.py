@@ -233,6 +233,8 @@ def test_the_poller_sweeps_at_its_first_tick_then_once_a_day(
         def time() -> float:
             return clock[0]
 
+        monotonic = time
+
     nothing: Callable[..., Any] = lambda *a, **k: []  # noqa: E731
     monkeypatch.setattr(schedule, "time", FakeTime)
     monkeypatch.setattr(schedule, "forget_removed_feeds", spy)
