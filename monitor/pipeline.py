@@ -162,7 +162,7 @@ def poll_feed(
         result = _poll_folder(feed, Path(feed.path), store, now=now)
     else:
         state = store.get_feed_state(feed.id)
-        result = _poll_url(feed, config, state, now=now, timeout=timeout)
+        result = _poll_url(feed, config, state, store, now=now, timeout=timeout)
     result.polled_at = now.timestamp()
     result.present_keys.extend(item.id for item in result.items)
     if result.complete:
@@ -411,6 +411,7 @@ def _poll_url(
     feed: FeedConfig,
     config: Config,
     state: Mapping[str, str],
+    store: Store,
     *,
     now: datetime,
     timeout: float | None = None,
@@ -433,7 +434,11 @@ def _poll_url(
     if fetched.status == 304:
         return result
     # display_url: a token in the feed URL must not reach errors, warnings or items.
-    ctx = _context(feed, display_url(feed.url), now, fetched.headers)
+    ctx = dataclasses.replace(
+        _context(feed, display_url(feed.url), now, fetched.headers),
+        # entries seen before are not made into items again, only listed as present
+        unseen=lambda ids: store.seen_filter(feed.id, ids),
+    )
     # A document read in batches goes on from its next batch even if it changed in
     # between (a feed that differs on every fetch must still come to an end; entries
     # shifted by new ones on top are seen ids, skipped), and is known by its digest
@@ -448,6 +453,7 @@ def _poll_url(
     elif progress is not None:
         ctx.batch.start = progress[1]
     result.items = _stamp(parse_bytes(fetched.content, ctx), feed, now)
+    result.present_keys.extend(ctx.skipped)
     result.warnings.extend(ctx.warnings)
     if ctx.batch.more:
         # The next batch needs the whole document again: no conditional GET until done.

@@ -6,7 +6,7 @@ and returns ``list[WireItem]``, raising ``ParseError`` for input it cannot read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -43,3 +43,8 @@ class SourceContext:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     warnings: list[str] = field(default_factory=list)  # parsers append one-line warnings
     batch: EntryBatch = field(default_factory=EntryBatch)  # feed documents read in batches
+    # Of the ids given, those not seen before (the poller's seen-set): a feed entry whose
+    # id is known without its text and seen is not made into an item again; its id goes
+    # to ``skipped``. Polling a feed then costs its new entries, not all of them.
+    unseen: Callable[[list[str]], Collection[str]] | None = None
+    skipped: list[str] = field(default_factory=list)

@@ -81,7 +81,7 @@ def _parse_markup(data: bytes, ctx: SourceContext) -> list[WireItem]:
             items = parse_feed(data, ctx)
         except ParseError:
             raise ParseError(f"{ctx.source}: not a feed (looks like HTML)") from None
-        if items:
+        if items or ctx.skipped:  # entries seen before are entries all the same
             return items
         raise ParseError(f"{ctx.source}: not a feed (looks like HTML)")
     if root in _NEWSML_ROOTS:

@@ -41,7 +41,7 @@ from monitor.sources.clean import (
 from monitor.sources.context import SourceContext
 from monitor.sources.dateline import canonical_name, find_dateline
 from monitor.sources.fastfeed import FeedDoc, FeedEntry, from_struct, read_rss
-from monitor.sources.identity import title_story_id, unique_item_id
+from monitor.sources.identity import ids_without_text, title_story_id, unique_item_id
 from monitor.sources.takes import tidy_story
 from monitor.sources.xmlsafe import strip_doctype
 from monitor.text.language import item_language
@@ -81,7 +81,13 @@ def parse_feed(data: bytes, ctx: SourceContext, *, fast: bool = True) -> list[Wi
     batch.total = len(feed.entries)
     batch.end = min(start + max(batch.size, 1), batch.total)
     empty = 0
-    for entry in feed.entries[start : batch.end]:
+    entries = feed.entries[start : batch.end]
+    known = _seen_ids(entries, ctx, base)
+    for index, entry in enumerate(entries):
+        if index in known:
+            seen.add(known[index])
+            ctx.skipped.append(known[index])
+            continue
         item = _to_item(entry, ctx, feed.language, publisher, base, seen)
         if item is not None:
             items.append(item)
@@ -335,6 +341,23 @@ def _read_json_feed(data: bytes, ctx: SourceContext) -> _Feed:
         base=_str_or_none(doc.get("home_page_url")) or _str_or_none(doc.get("feed_url")),
         entries=entries,
     )
+
+
+def _seen_ids(entries: list[_Entry], ctx: SourceContext, base: str | None) -> dict[int, str]:
+    """The entries (by index) whose id is known without their text and already seen
+    (``ctx.unseen``), with that id; none without a seen-set or where ids need text."""
+    if ctx.unseen is None or not entries:
+        return {}
+    ids = ids_without_text([(e.guid, _http_link(_absolute(e.link, base))) for e in entries])
+    if ids is None:
+        return {}
+    known = [entry_id for entry_id in ids if entry_id is not None]
+    unseen = set(ctx.unseen(known)) if known else set()
+    return {
+        index: entry_id
+        for index, entry_id in enumerate(ids)
+        if entry_id is not None and entry_id not in unseen
+    }
 
 
 def _to_item(

@@ -26,11 +26,14 @@ _TRACKING = re.compile(
 )
 
 
+_HASHED = "sha256:"  # what a content hash id starts with
+
+
 def content_hash(*parts: str) -> str:
     """``sha256:`` + 16 hex of the normalised text (case, spacing, NFKC ignored)."""
     text = "\n".join(parts)
     norm = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return "sha256:" + hashlib.sha256(norm.encode("utf-8")).hexdigest()[:16]
+    return _HASHED + hashlib.sha256(norm.encode("utf-8")).hexdigest()[:16]
 
 
 def canonical_url(url: str) -> str:
@@ -70,6 +73,31 @@ def unique_item_id(
     candidate = content_hash(*content)
     seen.add(candidate)
     return candidate  # the same content twice is the same item
+
+
+def ids_without_text(entries: list[tuple[str | None, str | None]]) -> list[str | None] | None:
+    """The id ``unique_item_id`` gives each ``(guid, link)`` entry of a document, found
+    without its text (None for an entry with neither, whose id is its content hash).
+
+    Exact only where no entry's id is taken by another: then the rule gives each entry
+    its own guid or link whichever entries have text. A document where two entries share
+    one (or one looks like a content hash) gives None: every entry must be read.
+    """
+    ids: list[str | None] = []
+    taken: set[str] = set()
+    for guid, link in entries:
+        if guid and guid.strip():
+            candidate: str | None = guid.strip()[:ID_MAX]
+        elif link and link.strip():
+            candidate = canonical_url(link)[:ID_MAX]
+        else:
+            candidate = None
+        if candidate is not None:
+            if candidate in taken or candidate.startswith(_HASHED):
+                return None
+            taken.add(candidate)
+        ids.append(candidate)
+    return ids
 
 
 def title_story_id(scope: str | None, headline: str) -> str | None:
