@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from monitor import metrics
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
-from monitor.alerts.decide import decide_story, with_story
+from monitor.alerts.decide import decide_story, story_keys, with_story
 from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload, log_delivery
 from monitor.alerts.digest import (
     RATE_HELD_DETAIL,
@@ -32,6 +32,7 @@ from monitor.alerts.digest import (
     flush_periods,
     held_entry,
 )
+from monitor.alerts.keyversion import legacy_keys_due
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError, one_line
 from monitor.logs import get_logger
@@ -501,11 +502,14 @@ def decide_item(
     alerts: list[Alert] = []
     additions: list[StoryRecord] = []
     matches = matcher.match(item)
+    keys: list[str] = []
     if matches:
         metrics.item_matched()
+        window, at = config.settings.story_window, now.timestamp()
+        keys = story_keys(item, legacy=legacy_keys_due(store, window=window, now=at))
     for match in matches:
         alert, added = decide_story(
-            match, item, store, window=config.settings.story_window, now=now.timestamp()
+            match, item, store, window=config.settings.story_window, now=now.timestamp(), keys=keys
         )
         if alert is not None:
             record_pending(alert, store, now=now, digests=digest_periods(config))

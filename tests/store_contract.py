@@ -380,6 +380,11 @@ class StoreContract:
         assert sorted(store.feed_activity()) == feed_ids[1::2]
 
     # --- story index --------------------------------------------------------------
+    def test_has_stories_once_one_is_stored(self, store: Store) -> None:
+        assert not store.has_stories()
+        store.put_stories([make_story(watchlist="other")], 60)
+        assert store.has_stories()
+
     def test_story_missing(self, store: Store) -> None:
         assert store.get_story("ministers", "nope") is None
 

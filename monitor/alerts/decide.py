@@ -15,7 +15,7 @@ An item may belong to a story under several names:
   story republished by another outlet (different id, same or near-same title) groups.
   Short titles ("Update", "Breaking news") are too common to group on.
 * its **story id**, ``item.story_id or item.id`` (wire updates and corrections share it).
-* its **body keys**, ``"body:<band>:<hash>"`` (``nearbody.body_keys``): MinHash LSH
+* its **body keys**, ``"body2:<band>:<hash>"`` (``nearbody.body_keys``): MinHash LSH
   bands of the body's lead, so a republication with a rewritten headline (an intro
   line added, the last paragraph cut) still groups, while another story on the same
   topic does not. Bodies under ``nearbody.MIN_WORDS`` words have none.
@@ -50,7 +50,7 @@ import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from monitor.alerts.nearbody import body_keys
+from monitor.alerts.nearbody import body_keys, legacy_body_keys
 from monitor.alerts.render import snippet_text
 from monitor.model import Alert, Match, WireItem
 from monitor.state.base import Store, StoryRecord
@@ -90,15 +90,18 @@ def title_fingerprint(title: str) -> str | None:
     return "title:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def story_keys(item: WireItem) -> list[str]:
+def story_keys(item: WireItem, *, legacy: bool = False) -> list[str]:
     """Every name the item's story goes by, the primary (``story_key``) first, then the
-    story id and the body's near-duplicate keys (``nearbody.body_keys``)."""
+    story id and the body's near-duplicate keys (``nearbody.body_keys``); ``legacy``:
+    an earlier release's body keys too (``keyversion.legacy_keys_due``)."""
     keys = []
     fingerprint = title_fingerprint(item.title)
     if fingerprint is not None:
         keys.append(fingerprint)
     keys.append(item.story)
     keys.extend(body_keys(item.body))
+    if legacy:
+        keys.extend(legacy_body_keys(item.body))
     return keys
 
 

@@ -13,7 +13,7 @@ stories (even on the same topic, quoting the same spokesman) share none.
 * Its shingles are the runs of ``SHINGLE`` consecutive words; the similarity of two
   bodies is the Jaccard index of their shingle sets.
 * ``BANDS`` x ``ROWS`` MinHash values (the least of each row's hash over the
-  shingles); each band of ``ROWS`` values is one key, ``"body:<band>:<hash>"``. Two
+  shingles); each band of ``ROWS`` values is one key, ``"body2:<band>:<hash>"``. Two
   bodies share a key with probability ``1 - (1 - J**ROWS) ** BANDS``: with 32 x 8 that
   is 0.997 at J = 0.8, 0.85 at J = 0.7, 0.12 at J = 0.5, 0.0002 at J = 0.3 (the
   S-curve's midpoint, ``(1/BANDS) ** (1/ROWS)``, is 0.65). Measured on the fixtures of
@@ -23,11 +23,20 @@ stories (even on the same topic, quoting the same spokesman) share none.
 * Bodies under ``MIN_WORDS`` words get no keys: a two-line feed teaser is too short
   for its shingles to tell one story from another.
 
-Hand-rolled (hashlib + numpy) rather than ``datasketch``: the keys are stored, so they
-must be the same in every process and release, and that library's hash functions (and
-so its keys) are not these. numpy (already installed for ``py3langid``) takes the
-minimum of each row over all shingles in one call; ``tests/data/nearbody_golden.json``
-pins the keys. Pure: no I/O, no clock.
+Row hashes: each shingle is hashed once (CRC-32: the rows' functions below do the
+mixing, and two shingles share a value about once in 4 billion), and row ``i`` maps that
+value ``x`` to the high 32 bits of ``(a_i * x + b_i) mod 2**64`` (multiply-add-shift,
+a 2-independent family: Dietzfelbinger 1996), for all rows and shingles in a few numpy
+operations. Hand-rolled rather
+than ``datasketch``: the keys are stored, so they must be the same in every process and
+release; that library's hash functions and seeded generator are its own to change.
+Here ``a_i`` and ``b_i`` come from SHAKE-256 of a fixed string, and
+``tests/data/nearbody2_golden.json`` pins the keys.
+
+``legacy_body_keys`` gives the keys of earlier releases (``"body:<band>:<hash>"``: one
+salted 64-byte BLAKE2b digest per 16 rows and shingle, ~16 times the hashing), which a
+story index written by them holds; ``monitor.alerts.keyversion`` says while they are
+still looked up. ``tests/data/nearbody_golden.json`` pins them. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -59,6 +69,16 @@ _PER_DIGEST = 16
 _SALTS = tuple(struct.pack(">Q", n) for n in range(BANDS * ROWS // _PER_DIGEST))
 _HASHERS = tuple(hashlib.blake2b(digest_size=64, salt=salt) for salt in _SALTS)
 _ROW = np.dtype(">u4")
+# The row hash functions of the current keys (see the module docstring): 64-bit a_i
+# and b_i, a 32-bit shingle hash x, and row i's value the high 32 bits of
+# a_i * x + b_i mod 2**64 (uint64 arithmetic wraps: no modulo to compute).
+_PERMUTATIONS = BANDS * ROWS
+_DRAWN = np.frombuffer(
+    hashlib.shake_256(b"monitor.alerts.nearbody body2").digest(16 * _PERMUTATIONS), dtype="<u8"
+)
+_A = _DRAWN[:_PERMUTATIONS]
+_B = _DRAWN[_PERMUTATIONS:]
+_HIGH = np.uint64(32)
 
 
 def body_words(body: str) -> list[str]:
@@ -79,7 +99,7 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb) if sa or sb else 1.0
 
 
-def _signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
+def _legacy_signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
     digests: list[bytes] = []
     add = digests.append
     for shingle in shingles(words):
@@ -95,21 +115,50 @@ def _signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
     return least
 
 
+def _signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
+    found = shingles(words)
+    if not found:  # no words: no values
+        return np.empty(0, dtype=np.uint32)
+    x = np.fromiter(
+        (zlib.crc32(shingle.encode("utf-8", "surrogatepass")) for shingle in found),
+        dtype=np.uint64,
+        count=len(found),
+    )
+    rows = np.multiply.outer(x, _A)  # shingles x rows, in place from here
+    rows += _B
+    rows >>= _HIGH
+    least: npt.NDArray[np.uint32] = rows.min(axis=0).astype(np.uint32)
+    return least
+
+
 def signature(words: list[str]) -> list[int]:
     """The ``BANDS * ROWS`` MinHash values of the words' shingles."""
     return [int(value) for value in _signature_array(words)]
 
 
-@lru_cache(maxsize=64)  # one item is decided once per watchlist it matches
-def body_keys(body: str) -> tuple[str, ...]:
-    """The LSH band keys of the body, ``"body:<band>:<hash>"``; none for short bodies."""
-    words = body_words(body)
-    if len(words) < MIN_WORDS:
-        return ()
-    packed = _signature_array(words).astype(_ROW).tobytes()  # the bands, big-endian
+def _band_keys(prefix: str, values: npt.NDArray[np.uint32]) -> tuple[str, ...]:
+    packed = values.astype(_ROW).tobytes()  # the bands, big-endian
     width = ROWS * _ROW.itemsize
     return tuple(
-        f"body:{band}:"
+        f"{prefix}:{band}:"
         + hashlib.blake2b(packed[band * width : (band + 1) * width], digest_size=12).hexdigest()
         for band in range(BANDS)
     )
+
+
+@lru_cache(maxsize=64)  # one item is decided once per watchlist it matches
+def body_keys(body: str) -> tuple[str, ...]:
+    """The LSH band keys of the body, ``"body2:<band>:<hash>"``; none for short bodies."""
+    words = body_words(body)
+    if len(words) < MIN_WORDS:
+        return ()
+    return _band_keys("body2", _signature_array(words))
+
+
+@lru_cache(maxsize=64)
+def legacy_body_keys(body: str) -> tuple[str, ...]:
+    """The keys earlier releases stored, ``"body:<band>:<hash>"`` (module docstring)."""
+    words = body_words(body)
+    if len(words) < MIN_WORDS:
+        return ()
+    return _band_keys("body", _legacy_signature_array(words))

@@ -35,6 +35,8 @@ def check_references(merged: dict[str, Any], config: Config | None, state: LoadS
         if not isinstance(watchlist, dict):
             continue
         base: KeyPath = ("watchlists", name)
+        if not str(name).strip():  # alert ids and the story index are keyed by the name
+            state.add(state.where(base), base, "a watchlist needs a name")
         for key, kind in (
             ("topics", "topic"),
             ("speakers", "speaker"),

@@ -192,6 +192,11 @@ class Store(Protocol):
         names (title, story id, body bands) and is decided once per watchlist it matches."""
         ...
 
+    def has_stories(self) -> bool:
+        """Whether any story record is stored, under any watchlist (expired ones may
+        count until the store purges them): run once per process, it may scan."""
+        ...
+
     def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
         """``put_story`` for each record, in one round trip (and one transaction)."""
         ...

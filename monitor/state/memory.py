@@ -161,6 +161,10 @@ class MemoryStore(StoreBase):
         )
 
     # --- story index --------------------------------------------------------------
+    def has_stories(self) -> bool:
+        with self._lock:
+            return bool(self._stories)
+
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         found: list[StoryRecord | None] = []
         with self._lock:

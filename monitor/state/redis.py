@@ -365,6 +365,11 @@ class RedisStore(StoreBase):
         return gone
 
     # --- story index --------------------------------------------------------------
+    def has_stories(self) -> bool:
+        self._flush()  # a read: the batch's writes first
+        pattern = _glob_escape(self._key("story", "")) + "*"  # SCAN: never blocks Redis
+        return next(iter(self._client.scan_iter(match=pattern, count=1000)), None) is not None
+
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         if not story_keys:
             return []

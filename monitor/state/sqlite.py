@@ -317,6 +317,10 @@ class SqliteStore(StoreBase):
             return gone
 
     # --- story index --------------------------------------------------------------
+    def has_stories(self) -> bool:
+        with self._tx(write=False) as db:
+            return db.execute("SELECT 1 FROM stories LIMIT 1").fetchone() is not None
+
     def get_stories(self, watchlist: str, story_keys: list[str]) -> list[StoryRecord | None]:
         if not story_keys:
             return []
