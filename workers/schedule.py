@@ -43,6 +43,11 @@ from workers.publish import send
 log = structlog.get_logger(__name__)
 
 TICK = 1.0
+# A claim lapses this much before its feed's interval is over. The pass that took it
+# reached the feed some milliseconds into its tick, and the pass one interval later may
+# reach it a little sooner: a claim of exactly ``every`` would then still stand, and the
+# feed would wait a whole tick more (a feed of ``every: 1s`` polled every 2 s).
+CLAIM_EARLY = 0.1 * TICK
 PENDING_SWEEP_EVERY = 60.0
 # A pending delivery or queued item counts as lost once older than this; None: the
 # visibility timeout, after which Celery itself would have redelivered a live message.
@@ -65,12 +70,17 @@ def next_tick_after(scheduled: float, now: float) -> float:
     return scheduled + TICK * (int((now - scheduled) / TICK) + 1)
 
 
+def claim_ttl(every: float) -> float:
+    """How long a poller's claim on a feed polled every ``every`` seconds lasts."""
+    return max(every - CLAIM_EARLY, every / 2)
+
+
 def poll_due_feeds(config: Config, store: Store) -> list[str]:
     """Queue a poll for every feed whose interval has passed, ``FEED_BATCH`` feeds to a
     ``poll_feeds`` message (a worker reads them at once); return their ids."""
     from workers.tasks import FEED_BATCH, poll_feeds
 
-    due = [feed for feed in config.feeds if store.claim_feed(feed.id, feed.every)]
+    due = [feed for feed in config.feeds if store.claim_feed(feed.id, claim_ttl(feed.every))]
     for start in range(0, len(due), FEED_BATCH):
         batch = due[start : start + FEED_BATCH]
         # A poll still queued when the next one is due is dropped: polls queued while
