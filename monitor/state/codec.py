@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TypeVar, cast
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
@@ -32,6 +32,25 @@ def to_json(record: StoryRecord | LedgerEntry) -> str:
     most of the cost of writing an item's ~34 story records; the text is the same."""
     data = {name: getattr(record, name) for name in _FIELDS[type(record)]}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+_KEY_SLOT = "\x00"  # a story key no record has: where each record's own key goes
+
+
+def stories_json(records: list[StoryRecord]) -> list[str]:
+    """``to_json`` of each record. A story is filed under its ~34 names as records that
+    differ only in ``story_key``: each such record is encoded once, and each name is
+    put into that text (the same text, a fraction of the cost)."""
+    texts: list[str] = []
+    encoded: dict[StoryRecord, tuple[str, str]] = {}
+    for record in records:
+        parts = encoded.get(blank := replace(record, story_key=_KEY_SLOT))
+        if parts is None:
+            head, _, tail = to_json(blank).partition('"story_key":"\\u0000"')
+            parts = encoded[blank] = (head + '"story_key":', tail)
+        key = json.dumps(record.story_key, ensure_ascii=False)
+        texts.append(parts[0] + key + parts[1])
+    return texts
 
 
 def story_from_json(text: str) -> StoryRecord:

@@ -52,7 +52,7 @@ from monitor.state.base import (
     check_forget_before,
     last_activity,
 )
-from monitor.state.codec import chunks, entry_from_json, story_from_json, to_json
+from monitor.state.codec import chunks, entry_from_json, stories_json, story_from_json, to_json
 
 # Redis unreachable or refusing: what ``monitor.state.store_faults`` reports as one line
 # at the CLI (the Celery tasks catch RedisError themselves, to retry).
@@ -386,7 +386,10 @@ class RedisStore(StoreBase):
     def put_stories(self, records: list[StoryRecord], ttl_seconds: float) -> None:
         if not records:
             return
-        rows = [(self._key("story", r.watchlist, r.story_key), to_json(r)) for r in records]
+        rows = [
+            (self._key("story", r.watchlist, r.story_key), text)
+            for r, text in zip(records, stories_json(records), strict=True)
+        ]
 
         def build(pipe: Any) -> None:  # one round trip, all or none
             for key, text in rows:

@@ -31,7 +31,7 @@ from monitor.state.base import (
     last_activity,
     refill,
 )
-from monitor.state.codec import chunks, story_from_json, to_json
+from monitor.state.codec import chunks, stories_json, story_from_json
 
 # 1: the first schema. 2: deliveries.due (digest channels hold alerts until then) and
 # seen.last_seen with its index (the seen-set is trimmed). The ``queued`` table and the
@@ -345,7 +345,10 @@ class SqliteStore(StoreBase):
             db.executemany(
                 "INSERT OR REPLACE INTO stories (watchlist, story_key, record, expires)"
                 " VALUES (?, ?, ?, ?)",
-                [(r.watchlist, r.story_key, to_json(r), now + ttl_seconds) for r in records],
+                [
+                    (r.watchlist, r.story_key, text, now + ttl_seconds)
+                    for r, text in zip(records, stories_json(records), strict=True)
+                ],
             )
 
     # --- alert ledger -------------------------------------------------------------
