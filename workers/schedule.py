@@ -48,6 +48,8 @@ TICK = 1.0
 # reach it a little sooner: a claim of exactly ``every`` would then still stand, and the
 # feed would wait a whole tick more (a feed of ``every: 1s`` polled every 2 s).
 CLAIM_EARLY = 0.1 * TICK
+# the fewest poll_feeds messages a tick's due feeds are split into (see batch_size)
+POLL_SPREAD = 4
 PENDING_SWEEP_EVERY = 60.0
 # A pending delivery or queued item counts as lost once older than this; None: the
 # visibility timeout, after which Celery itself would have redelivered a live message.
@@ -75,14 +77,25 @@ def claim_ttl(every: float) -> float:
     return max(every - CLAIM_EARLY, every / 2)
 
 
+def batch_size(due: int) -> int:
+    """Feeds per ``poll_feeds`` message when ``due`` feeds are due at once: at most
+    ``FEED_BATCH`` (one task fetches them at once), and small enough to make at least
+    ``POLL_SPREAD`` messages, so that several worker processes parse a round side by
+    side instead of one parsing it all."""
+    from workers.tasks import FEED_BATCH
+
+    return max(1, min(FEED_BATCH, -(-due // POLL_SPREAD)))
+
+
 def poll_due_feeds(config: Config, store: Store) -> list[str]:
-    """Queue a poll for every feed whose interval has passed, ``FEED_BATCH`` feeds to a
+    """Queue a poll for every feed whose interval has passed, ``batch_size`` feeds to a
     ``poll_feeds`` message (a worker reads them at once); return their ids."""
-    from workers.tasks import FEED_BATCH, poll_feeds
+    from workers.tasks import poll_feeds
 
     due = [feed for feed in config.feeds if store.claim_feed(feed.id, claim_ttl(feed.every))]
-    for start in range(0, len(due), FEED_BATCH):
-        batch = due[start : start + FEED_BATCH]
+    size = batch_size(len(due))
+    for start in range(0, len(due), size):
+        batch = due[start : start + size]
         # A poll still queued when the next one is due is dropped: polls queued while
         # no worker ran would otherwise pile up and then run side by side, each
         # queueing the same new items before any of them marks them seen.

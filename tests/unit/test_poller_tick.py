@@ -39,3 +39,14 @@ def test_a_feed_is_queued_every_interval_though_its_pass_reaches_it_sooner(
     assert schedule.poll_due_feeds(config, store) == ["wire"]
     # and never twice within an interval: the claim lasts all but CLAIM_EARLY of it
     assert schedule.claim_ttl(2.0) == 2.0 - schedule.CLAIM_EARLY
+
+
+def test_a_round_is_split_so_several_workers_parse_it() -> None:
+    from workers.schedule import POLL_SPREAD, batch_size
+    from workers.tasks import FEED_BATCH
+
+    assert POLL_SPREAD > 1
+    assert batch_size(20) == 5  # 20 feeds due: four messages, not one
+    assert batch_size(3) == 1
+    assert batch_size(2000) == FEED_BATCH  # a big round: full batches
+    assert batch_size(0) == 1
