@@ -1,12 +1,13 @@
 """The near-duplicate body keys as first written (per-shingle BLAKE2b, a Python ``min``
-per row), kept as the reference the faster ``monitor.alerts.nearbody`` must reproduce,
-and the texts its golden file covers.
+per row), kept as the reference ``monitor.alerts.nearbody.legacy_body_keys`` must
+reproduce (story indexes written by earlier releases hold these keys), and the texts
+the golden files cover.
 
-The keys are stored (story index), so the rewrite must give the same ones bit for bit:
+The keys are stored (story index), so the legacy keys must be these bit for bit:
 ``tests/data/nearbody_golden.json`` holds this implementation's keys for the fixture
 stories, the seeds and a few hundred generated texts in six languages, and
 ``tests/unit/test_nearbody_golden.py`` checks both against it. ``bench/bench_nearbody.py``
-times this against the current code. Pure: no I/O but reading the fixture files.
+times this against both kinds of key. Pure: no I/O but reading the fixture files.
 """
 
 from __future__ import annotations
