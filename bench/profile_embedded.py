@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             profile.enable()
             result = bp.embedded(bp.write_config(work / "run", server.urls))
             profile.disable()
+            profile.dump_stats(str(Path(tempfile.gettempdir()) / "profile_embedded.out"))
         finally:
             server.close()
     print(result)

@@ -42,12 +42,15 @@ def stories_json(records: list[StoryRecord]) -> list[str]:
     differ only in ``story_key``: each such record is encoded once, and each name is
     put into that text (the same text, a fraction of the cost)."""
     texts: list[str] = []
-    encoded: dict[StoryRecord, tuple[str, str]] = {}
+    encoded: dict[tuple[object, ...], tuple[str, str]] = {}
     for record in records:
-        parts = encoded.get(blank := replace(record, story_key=_KEY_SLOT))
+        r = record
+        rest = (r.alert_id, r.watchlist, r.first_seen, r.sources, r.updates, r.primary)
+        parts = encoded.get(rest)
         if parts is None:
+            blank = replace(record, story_key=_KEY_SLOT)
             head, _, tail = to_json(blank).partition('"story_key":"\\u0000"')
-            parts = encoded[blank] = (head + '"story_key":', tail)
+            parts = encoded[rest] = (head + '"story_key":', tail)
         key = json.dumps(record.story_key, ensure_ascii=False)
         texts.append(parts[0] + key + parts[1])
     return texts
