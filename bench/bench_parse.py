@@ -27,7 +27,8 @@ expands the entity for tens of seconds and ~3 GB.
 revision REV (say the commit before a change to the parse path), in µs per item:
 the realistic items of ``bench/bench_pipeline.py`` (``make_items(2000, 50, "it")`` in
 20 RSS documents rendered by ``bench/feedserver.py``) and every file of the shared
-corpus, each tree in its own process (``bench/revision.py``), rounds interleaved.
+corpus, each tree in its own process (``bench/revision.py``), taking the documents
+in turns.
 It checks that both trees give the same items, and writes the
 ``bench_parse_revision`` section of bench/RESULTS.md.
 """
@@ -55,7 +56,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import feedparser
 from results import write_section
-from revision import start_trees, temp_folder
+from revision import interleaved_round, start_trees, temp_folder
 
 from monitor.errors import ParseError
 from monitor.sources.context import SourceContext
@@ -385,7 +386,7 @@ def against(revision: str, corpus: Path, budget: float) -> int:
         ]
     lines = [
         f"`parse_bytes` of `{revision}` (old) and of this checkout (new), each in its own",
-        "process, rounds interleaved; µs per item, median round.",
+        "process, taking the documents in turns; µs per item, median round.",
         "",
         "| documents | items | same items | old µs | new µs | old / new |",
         "|---|---|---|---|---|---|",
@@ -401,9 +402,10 @@ def against(revision: str, corpus: Path, budget: float) -> int:
                 times: dict[str, list[float]] = {"old": [], "new": []}
                 deadline = time.perf_counter() + budget
                 while len(times["old"]) < 3 or time.perf_counter() < deadline:
-                    order = ("old", "new") if len(times["old"]) % 2 == 0 else ("new", "old")
-                    for which in order:
-                        times[which].append((old if which == "old" else new).round(label))
+                    turn = len(times["old"])
+                    spent = interleaved_round(old, new, label, len(sets[label]), turn)
+                    times["old"].append(spent[0])
+                    times["new"].append(spent[1])
                 cost = {w: statistics.median(t) / max(items, 1) * 1e6 for w, t in times.items()}
                 lines.append(
                     f"| {label} ({len(sets[label])} docs, {len(times['old'])} rounds) | {items} "

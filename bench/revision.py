@@ -4,9 +4,10 @@ Two packages named ``monitor`` cannot live in one process, so each tree gets a c
 Python with that tree first on ``sys.path`` (``python -c``; it checks where its
 ``monitor`` came from). A child loads the document sets once, parses each once to warm
 up and to give a digest of its items (so the two trees are seen to agree), then times
-one set per line it reads: the parent alternates the children round by round, one at a
-time, so machine noise falls on both alike. No network; a temp folder holds the
-revision's ``monitor`` package (``git archive``) and the pickled documents.
+one document per line it reads. The parent alternates the children document by
+document, one at a time and in turns, so that machine noise falls on both alike. No
+network; a temp folder holds the revision's ``monitor`` package (``git archive``) and
+the pickled documents.
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ for label, documents in sets.items():
     summary[label] = [items, digest]
 print(json.dumps(summary), flush=True)
 for line in sys.stdin:
+    label, _, index = line.rstrip("\n").rpartition(" ")
+    document = sets[label][int(index)]
     started = time.perf_counter()
-    parse(sets[line.strip()])
+    parse([document])
     print(time.perf_counter() - started, flush=True)
 """
 
@@ -97,10 +100,10 @@ class Tree:
             raise RuntimeError(f"child exited with {self._process.wait()}")
         return line
 
-    def round(self, label: str) -> float:
-        """Seconds the child took to parse the set ``label`` once."""
+    def parse(self, label: str, index: int) -> float:
+        """Seconds the child took to parse document ``index`` of the set ``label``."""
         assert self._process.stdin is not None
-        self._process.stdin.write(label + "\n")
+        self._process.stdin.write(f"{label} {index}\n")
         self._process.stdin.flush()
         return float(self._line())
 
@@ -108,6 +111,19 @@ class Tree:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait(timeout=60)
+
+
+def interleaved_round(
+    old: Tree, new: Tree, label: str, documents: int, turn: int
+) -> tuple[float, float]:
+    """Seconds (old, new) to parse the set ``label`` once, the two trees taking each
+    document in turn (which goes first alternates with ``turn`` and the document)."""
+    spent = {"old": 0.0, "new": 0.0}
+    for index in range(documents):
+        order = ((old, "old"), (new, "new"))
+        for tree, which in order if (turn + index) % 2 == 0 else order[::-1]:
+            spent[which] += tree.parse(label, index)
+    return spent["old"], spent["new"]
 
 
 def start_trees(revision: str, sets: Documents, fetched: str, folder: Path) -> tuple[Tree, Tree]:
