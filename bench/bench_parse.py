@@ -22,6 +22,15 @@ entity referenced 20,000 times, in a feed expat refuses): through
 ``parse_bytes`` in this process, and through plain ``feedparser.parse`` in a
 child process with a time cap (``--bomb-cap``), since feedparser's loose parser
 expands the entity for tens of seconds and ~3 GB.
+
+``--against REV`` instead times ``parse_bytes`` of this checkout against that of git
+revision REV (say the commit before a change to the parse path), in µs per item:
+the realistic items of ``bench/bench_pipeline.py`` (``make_items(2000, 50, "it")`` in
+20 RSS documents rendered by ``bench/feedserver.py``) and every file of the shared
+corpus, each tree in its own process (``bench/revision.py``), taking the documents
+in turns.
+It checks that both trees give the same items, and writes the
+``bench_parse_revision`` section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -40,10 +50,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Last: an installed monitor (the compiled build of `make bench`) comes first.
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import feedparser
+from results import write_section
+from revision import interleaved_round, start_trees, temp_folder
 
 from monitor.errors import ParseError
 from monitor.sources.context import SourceContext
@@ -346,6 +359,68 @@ def bomb_ours(repeats: int = 3) -> tuple[float, int]:
 
 
 # ---------------------------------------------------------------------------
+# This checkout against a git revision
+
+
+def realistic_documents() -> list[tuple[str, bytes]]:
+    """The pipeline benchmark's items as its feed server serves them."""
+    from bench_pipeline import make_items, split_feeds
+    from feedserver import rss_document, rss_item
+
+    published = FETCHED.timestamp() - 3600
+    return [
+        (f"feed-{number}", rss_document(number, [rss_item(item, published) for item in feed]))
+        for number, feed in enumerate(split_feeds(make_items(2000, 50, "it"), 20))
+    ]
+
+
+def against(revision: str, corpus: Path, budget: float) -> int:
+    """Print and write µs per item of ``revision`` and of this checkout; 1 if their
+    items differ."""
+    sets = {"realistic items": realistic_documents()}
+    if corpus.is_dir():
+        sets["shared corpus"] = [
+            (name, data)
+            for name, data in read_corpus(corpus)
+            if Path(name).suffix not in {".md", ".tsv"}
+        ]
+    lines = [
+        f"`parse_bytes` of `{revision}` (old) and of this checkout (new), each in its own",
+        "process, taking the documents in turns; µs per item, median round.",
+        "",
+        "| documents | items | same items | old µs | new µs | old / new |",
+        "|---|---|---|---|---|---|",
+    ]
+    differ = False
+    with temp_folder() as folder:
+        old, new = start_trees(revision, sets, FETCHED.isoformat(), Path(folder))
+        try:
+            for label in sets:
+                items, old_digest = old.summary[label]
+                same = [items, old_digest] == new.summary[label]
+                differ = differ or not same
+                times: dict[str, list[float]] = {"old": [], "new": []}
+                deadline = time.perf_counter() + budget
+                while len(times["old"]) < 3 or time.perf_counter() < deadline:
+                    turn = len(times["old"])
+                    spent = interleaved_round(old, new, label, len(sets[label]), turn)
+                    times["old"].append(spent[0])
+                    times["new"].append(spent[1])
+                cost = {w: statistics.median(t) / max(items, 1) * 1e6 for w, t in times.items()}
+                lines.append(
+                    f"| {label} ({len(sets[label])} docs, {len(times['old'])} rounds) | {items} "
+                    f"| {'yes' if same else '**NO**'} | {cost['old']:,.0f} | {cost['new']:,.0f} "
+                    f"| **{cost['old'] / cost['new']:.2f}x** |"
+                )
+                print(lines[-1], flush=True)
+        finally:
+            old.close()
+            new.close()
+    write_section("bench_parse_revision", "\n".join(lines))
+    return 1 if differ else 0
+
+
+# ---------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,10 +433,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None, help="seconds of measuring")
     parser.add_argument("--bomb-cap", type=float, default=None, help="seconds for feedparser")
     parser.add_argument("--bomb-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--against", metavar="REV", help="time this checkout against REV")
     args = parser.parse_args(argv)
     if args.bomb_child:
         _bomb_child()
         return 0
+    if args.against:
+        budget = args.budget if args.budget is not None else (4.0 if args.quick else 20.0)
+        corpus = args.corpus or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+        return against(args.against, corpus, budget)
     budget = args.budget if args.budget is not None else (3.0 if args.quick else 30.0)
     cap = args.bomb_cap if args.bomb_cap is not None else (3.0 if args.quick else 15.0)
 

@@ -3,6 +3,7 @@ shipped example config pointed at a temporary drop folder and archive."""
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import os
 import shutil
@@ -182,6 +183,19 @@ def stop_processes(procs: list[subprocess.Popen[str]], timeout: float = 20) -> N
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def document_files(folders: list[Path]) -> list[tuple[str, bytes]]:
+    """(path, bytes) of every file below ``folders``, gzipped ones decompressed: the
+    documents the parser tests read (add ``CORPUS`` when it is there)."""
+    found: list[tuple[str, bytes]] = []
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            found.append((str(path), data))
+    return found
 
 
 def corpus_items() -> list[WireItem]:

@@ -116,21 +116,35 @@ def clean_text(text: str) -> str:
     if _looks_like_mojibake(text):
         fix_text, config = _ftfy()
         text = fix_text(text, config)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    if "\x1b" in text:
-        text = _ESCAPE_SEQUENCE.sub("", text)
-    text = _CONTROL.sub("", text)
+    if not _printable_lines(text):  # else there is no break or control to change
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+        if "\x1b" in text:
+            text = _ESCAPE_SEQUENCE.sub("", text)
+        text = _CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text)
 
 
+def _printable_lines(text: str) -> bool:
+    """Whether every character but the newlines is printable (``str.isprintable``:
+    no control, format, separator or unassigned character; of the spaces only the
+    ASCII one). Such text holds nothing for ``_CONTROL``, no line break for
+    ``clean_text`` to unify and no space run for ``collapse_spaces`` but runs of
+    ASCII spaces; the test is cheaper than a pattern search over the same text
+    (tests/unit/test_parse_passes.py checks the character sets)."""
+    return text.replace("\n", "").isprintable()
+
+
 _MOJIBAKE_HINT = re.compile(r"[ÃÂÐÑØÙ][\x80-\xbf\u0152-\u2122]|â€|ï»¿")
+# Every match of the hint starts with one of these: looking for each with ``in``
+# is much cheaper than the search, which tries the whole pattern at every position.
+_MOJIBAKE_LEADS = "ÃÂÐÑØÙâï"
 
 
 def _looks_like_mojibake(text: str) -> bool:
     # ftfy is careful but slow on long text; only call it when UTF-8-read-as-
     # cp1252 fingerprints are present.
-    return bool(_MOJIBAKE_HINT.search(text))
+    return any(lead in text for lead in _MOJIBAKE_LEADS) and bool(_MOJIBAKE_HINT.search(text))
 
 
 # Invisible marks at the edge of a line direct nothing: a right-to-left mark
@@ -145,8 +159,16 @@ _SPACE_RUN = re.compile(rf" {_SPACES}+|[\t\u00a0\u2000-\u200a\u202f\u3000]{_SPAC
 def collapse_spaces(text: str) -> str:
     """Runs of spaces/tabs to one space, per line; trims each line (and the
     zero-width and direction marks at its ends)."""
-    # One substitution over the whole text: a run never spans a line break.
-    return "\n".join(ln.strip(_EDGE_MARKS) for ln in _SPACE_RUN.sub(" ", text).split("\n"))
+    return "\n".join(_collapsed_lines(text))
+
+
+def _collapsed_lines(text: str) -> list[str]:
+    """The lines of ``collapse_spaces(text)``."""
+    # One substitution over the whole text (a run never spans a line break), and
+    # none where the only spaces are single ASCII ones.
+    if "  " in text or not _printable_lines(text):
+        text = _SPACE_RUN.sub(" ", text)
+    return [ln.strip(_EDGE_MARKS) for ln in text.split("\n")]
 
 
 def cap(text: str, limit: int) -> str:
@@ -199,8 +221,12 @@ def html_to_text(html: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = collapse_spaces(text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    """``collapse_spaces``, then never two blank lines in a row and no space or
+    blank line at either end."""
+    lines = _collapsed_lines(text)
+    # A blank line stays only after a line of text: a run of them becomes one.
+    kept = [line for before, line in zip(["", *lines], lines, strict=False) if line or before]
+    return "\n".join(kept).strip()
 
 
 def iso_utc(moment: datetime) -> str:

@@ -105,7 +105,9 @@ _CHANNEL_PARTS = frozenset({"image", "textinput"})  # their titles and links are
 _NAMESPACES: dict[str, str] = {
     uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()
 }
-_CP1252_CONTROLS = re.compile("[" + "".join(chr(code) for code in sorted(_cp1252)) + "]")
+# The C1 controls feedparser reads as windows-1252, looked for one at a time: ``in``
+# is a memchr-like scan, cheaper even 27 times than a pattern search for the set.
+_CP1252_CONTROLS = tuple(chr(code) for code in sorted(_cp1252))
 _ENTITY_AMP = re.compile("&([A-Za-z0-9_]+);")
 _RSS_VERSIONS = frozenset({"2.0"})
 _ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
@@ -177,7 +179,8 @@ def _fix_text(value: str) -> str:
         return value  # neither fix changes ASCII
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
-    if _CP1252_CONTROLS.search(value):  # str.translate with a dict is slow on long text
+    if any(control in value for control in _CP1252_CONTROLS):
+        # str.translate with a dict is slow on long text
         value = value.translate(_cp1252)
     return value
 

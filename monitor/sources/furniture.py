@@ -29,8 +29,9 @@ _MARKER = re.compile(
 )
 # A marker glued to the end of the last sentence: "... من موقع القوة" (تستمر)".
 # Bidi marks (RLM/LRM/ALM) often sit between the two in right-to-left copy.
+_BIDI_MARKS = "\u200e\u200f\u061c"
 _TRAILING_MARKER = re.compile(
-    rf"[\s\u200e\u200f\u061c]*\(\s*(?:{_MARKER_WORDS})\s*\)[\s\u200e\u200f\u061c]*$",
+    rf"[\s{_BIDI_MARKS}]*\(\s*(?:{_MARKER_WORDS})\s*\)[\s{_BIDI_MARKS}]*$",
     re.IGNORECASE,
 )
 # Site furniture that follows the story text on web copies of wires.
@@ -84,7 +85,10 @@ def drop_furniture(paragraphs: list[str]) -> list[str]:
             # tries every line start, on the text of every other story.
             paragraph = _RELAY_NOTICE.sub("", paragraph)
         lines = [ln for ln in paragraph.split("\n") if ln.strip() and not _MARKER.match(ln)]
-        text = _TRAILING_MARKER.sub("", "\n".join(lines)).rstrip()
+        text = "\n".join(lines)
+        if _may_end_in_marker(text):
+            text = _TRAILING_MARKER.sub("", text)
+        text = text.rstrip()
         if _HAS_WORD.search(text):
             kept.append(text)
     while (
@@ -94,6 +98,16 @@ def drop_furniture(paragraphs: list[str]) -> list[str]:
     ):
         kept.pop()
     return kept
+
+
+def _may_end_in_marker(text: str) -> bool:
+    """Whether ``text`` ends in ")" once the spaces and bidi marks closing it are
+    gone, as any text ``_TRAILING_MARKER`` matches does. The pattern, which is not
+    anchored at its start, tries every position of the text; this looks at its end."""
+    end = text.rstrip()  # the spaces of str.rstrip are those of \s
+    while end and end[-1] in _BIDI_MARKS:
+        end = end.rstrip(_BIDI_MARKS).rstrip()
+    return end.endswith(")")
 
 
 def strip_furniture(body: str) -> str:

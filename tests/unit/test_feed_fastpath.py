@@ -9,7 +9,6 @@ count of documents the fast path read keeps it from passing by declining all.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,7 @@ from monitor.sources.clean import html_to_text
 from monitor.sources.context import EntryBatch, SourceContext
 from monitor.sources.fastfeed import read_rss
 from monitor.sources.xmlsafe import sniff_root
-from tests.helpers import CORPUS, ROOT
+from tests.helpers import CORPUS, ROOT, document_files
 
 FETCHED = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 HEADER_SETS: list[dict[str, str]] = [
@@ -181,15 +180,8 @@ def _documents() -> list[tuple[str, bytes]]:
     folders = [ROOT / "tests" / "fixtures", ROOT / "tests" / "data"]
     if CORPUS.is_dir():
         folders.append(CORPUS)
-    found: list[tuple[str, bytes]] = []
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            data = path.read_bytes()
-            if data[:2] == b"\x1f\x8b":
-                data = gzip.decompress(data)
-            if sniff_root(data) is not None:  # markup: feeds, wire XML, HTML pages
-                found.append((str(path), data))
-    return found
+    # markup: feeds, wire XML, HTML pages
+    return [(name, data) for name, data in document_files(folders) if sniff_root(data) is not None]
 
 
 def _outcome(data: bytes, headers: dict[str, str], *, fast: bool) -> tuple[Any, list[str]]:
