@@ -1,11 +1,11 @@
 """Build hook: compiles the matching engine with mypyc when ``MONITOR_MYPYC=1``.
 
 Everything else about the package is declared in pyproject.toml. The modules
-every item goes through (normalise, tokenise, match) are listed in
-``monitor/compiled.py``; with ``MONITOR_MYPYC=1`` they are compiled to C
-extensions by mypyc (part of mypy, which already checks their types): fewer
-instructions per item and per compile (``bench/instructions.py``; bench/RESULTS.md,
-section instructions).
+every item goes through (normalise, tokenise, match, the language model's
+feature walk) are listed in ``monitor/compiled.py``; with ``MONITOR_MYPYC=1``
+they are compiled to C extensions by mypyc (part of mypy, which already checks
+their types): fewer instructions per item and per compile
+(``bench/instructions.py``; bench/RESULTS.md, section instructions).
 Without it, or for an editable install, the package is pure Python and behaves
 the same: ``make test`` runs the unit tests on both builds.
 

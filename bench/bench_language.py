@@ -4,8 +4,17 @@ Run ``python bench/bench_language.py`` (``--quick`` for a short run; ``--corpus
 DIR`` adds the items of a folder of real feeds, e.g. ../shared/corpus, never
 committed; ``--extra-site DIR`` appends a site-packages folder where the
 detectors under evaluation are installed, so that the project's own packages
-still come first). No network. Measured in one run:
+still come first). On the compiled build (``.venv-compiled/bin/python``, as `make
+bench` runs it) it writes the section ``## bench_language`` of bench/RESULTS.md;
+on the pure-Python one ``## bench_language (pure Python build)``. No network.
+Measured in one run, each pair interleaved round by round (best of rounds):
 
+0. The model, py3langid's against ours (``monitor.text.langident``), on the
+   items' samples as ``_classify`` gets them: the feature walk alone
+   (py3langid's ``visit_counts`` against ``langwalk.FeatureWalk.counts``),
+   ``classify``, and ``item_language`` with either identifier (all else equal);
+   the script rules' character counts (``len(findall)`` against
+   ``language._count``). The headline is py3langid/ours; answers must not differ.
 1. µs per item of ``item_language(title, body)`` (no declared language, the
    detection path) with the whole-text detector before issue 11
    (tests/unit/language_whole_text.py) and with ``monitor.text.language``
@@ -22,7 +31,6 @@ still come first). No network. Measured in one run:
 3. Start-up: `monitor match --config config seeds` and `import monitor.cli`
    against `python -c pass`, the median of several runs each, interleaved.
 
-Writes its section ``## bench_language`` of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -33,7 +41,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +50,15 @@ from typing import Any
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import yaml
+from py3langid.langid import visit_counts
 from results import write_section
 
 from monitor.errors import ParseError
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
+from monitor.text import langident
 from monitor.text import language as new
+from monitor.text.langmodel import load_identifier
 from tests.unit import language_whole_text as old
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +134,78 @@ def compare_items(items: list[Text], rounds: int) -> tuple[float, float, int]:
         news += per_item_us(new_fn, items, 1)
     differ = sum(old.item_language(t, b) != new.item_language(t, b) for t, b in items)
     return min(olds), min(news), differ
+
+
+# --- the model: py3langid's against ours ---------------------------------------------
+
+
+def per_call_us(fn: Callable[[Any], object], inputs: Sequence[Any]) -> float:
+    start = time.perf_counter()
+    for value in inputs:
+        fn(value)
+    return (time.perf_counter() - start) / len(inputs) * 1e6
+
+
+def pair_us(
+    theirs: Callable[[Any], object],
+    ours: Callable[[Any], object],
+    inputs: Sequence[Any],
+    rounds: int,
+) -> tuple[float, float, int]:
+    """(theirs µs, ours µs, inputs whose results differ), rounds interleaved."""
+    best_theirs = best_ours = float("inf")
+    for _ in range(rounds):
+        best_theirs = min(best_theirs, per_call_us(theirs, inputs))
+        best_ours = min(best_ours, per_call_us(ours, inputs))
+    differ = sum(theirs(value) != ours(value) for value in inputs)
+    return best_theirs, best_ours, differ
+
+
+def model_table(items: list[Text], rounds: int) -> list[str]:
+    """Section 0: py3langid's walk and identifier against ours, on the same samples."""
+    theirs = load_identifier(new.LANGUAGES)
+    ours = new._get_identifier()
+    walk = langident.feature_walk(theirs)
+    rowbase = [row << 8 for row in theirs.tk_row]
+    samples = [new.sample_text(f"{title}\n{body[: new.SAMPLE_CHARS]}") for title, body in items]
+    data = [unicodedata.normalize("NFC", text).encode("utf8", "surrogatepass") for text in samples]
+    counted = [new._LETTER, new._CYRILLIC, new._ARABIC_SCRIPT]
+
+    def with_identifier(ident: Any) -> Callable[[Text], object]:
+        def detect(item: Text) -> object:
+            saved, new._identifier = new._identifier, ident
+            try:
+                return new.item_language(*item)
+            finally:
+                new._identifier = saved
+
+        return detect
+
+    rows = {
+        "feature walk (visit_counts / FeatureWalk.counts"
+        + ("" if langident.COMPILED else ", which this build does not use")
+        + ")": (
+            lambda b: visit_counts(theirs.tk_nextmove, rowbase, theirs.tk_output, b) or {},
+            walk.counts,
+            data,
+        ),
+        "classify(sample)": (theirs.classify, ours.classify, samples),
+        "item_language(title, body)": (with_identifier(theirs), with_identifier(ours), items),
+        "script counts (len(findall) / _count)": (
+            lambda text: [len(p.findall(text)) for p in counted],
+            lambda text: [new._count(p, text) for p in counted],
+            samples,
+        ),
+    }
+    lines = [
+        f"| {len(items)} items | py3langid µs | ours µs | py3langid/ours | answers differ |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (theirs_fn, ours_fn, inputs) in rows.items():
+        t, o, differ = pair_us(theirs_fn, ours_fn, inputs, rounds)
+        lines.append(f"| {name} | {t:.1f} | {o:.1f} | {t / o:.2f}x | {differ} |")
+        print(lines[-1], flush=True)
+    return lines
 
 
 # --- detectors for the accuracy table ------------------------------------------------
@@ -268,7 +352,18 @@ def main() -> None:
     short = labelled()
     made = long_items(short)
     corpus = corpus_items(args.corpus)
+    build = "compiled" if langident.COMPILED else "pure Python"
     out = [
+        f"Build: {build} (the walk used: "
+        + ("ours, `langwalk` compiled" if langident.COMPILED else "py3langid's `visit_counts`")
+        + "). The model, py3langid's against ours, per item, the same samples "
+        "(best of rounds, interleaved):",
+        "",
+    ]
+    for name, items in (("labelled sentences, ~3 KB", made), ("corpus items", corpus)):
+        if items:
+            out += [f"{name}:", "", *model_table(items, rounds), ""]
+    out += [
         "Language detection per item, `item_language(title, body)` with no declared "
         "language (best of rounds):",
         "",
@@ -289,7 +384,8 @@ def main() -> None:
     out += ["", "Start-up, median of runs (ratio to `python -c pass`):", ""]
     out += [f"- {name}: {sec:.2f} s ({sec / base:.1f}x)" for name, sec in medians.items()]
     print("\n".join(out[-len(medians) :]))
-    write_section("bench_language", "\n".join(out))
+    section = "bench_language" if langident.COMPILED else "bench_language (pure Python build)"
+    write_section(section, "\n".join(out))
 
 
 if __name__ == "__main__":

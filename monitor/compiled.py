@@ -1,9 +1,10 @@
 """The modules the compiled build turns into C with mypyc, and what is imported here.
 
-The modules every item goes through (normalise, tokenise, match). ``setup.py``
-compiles them when the package is built with ``MONITOR_MYPYC=1`` (it reads this
-file by path: a build environment cannot import the package). The compiled-build
-test and ``bench/bench_match.py`` ask ``imported_files`` which build they run on.
+The modules every item goes through (normalise, tokenise, match, the language
+model's feature walk). ``setup.py`` compiles them when the package is built with
+``MONITOR_MYPYC=1`` (it reads this file by path: a build environment cannot
+import the package). The compiled-build test and ``bench/bench_match.py`` ask
+``imported_files`` which build they run on.
 No I/O beyond importing the listed modules.
 """
 
@@ -15,6 +16,7 @@ MODULES: tuple[str, ...] = (
     "monitor.text.normalize",
     "monitor.text.tokenize",
     "monitor.text.morph",
+    "monitor.text.langwalk",
     "monitor.match.needles",
     "monitor.match.compile",
     "monitor.match.query",

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.text.langident import Identifier
 
 # Languages the identifier may answer with. A closed set keeps short headlines
 # from being labelled as some rare language that shares their n-grams.
@@ -35,7 +38,7 @@ CORE: frozenset[str] = frozenset({"ar", "en", "ru", "uk", "fr", "de"})
 _SHORT = 200
 _CORE_WEIGHT = 2.0
 
-_identifier: Any = None
+_identifier: Identifier | None = None
 _lock = threading.Lock()
 
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
@@ -84,15 +87,17 @@ def sample_text(text: str, limit: int = SAMPLE_CHARS) -> str:
     return head[: found.start()] if found else head
 
 
-def _get_identifier() -> Any:
-    """Build the identifier once per process (see ``monitor.text.langmodel``)."""
+def _get_identifier() -> Identifier:
+    """Build the identifier once per process (``monitor.text.langmodel`` loads the
+    model, ``monitor.text.langident`` answers with it)."""
     global _identifier
     if _identifier is None:
         with _lock:
             if _identifier is None:
+                from monitor.text.langident import Identifier
                 from monitor.text.langmodel import load_identifier
 
-                _identifier = load_identifier(LANGUAGES)
+                _identifier = Identifier.from_py3langid(load_identifier(LANGUAGES))
     return _identifier
 
 
@@ -113,19 +118,19 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
         # No letter of a script the rules below look at (most text): counting
         # letters would change nothing, the model decides.
         return _classify(sample) if _LETTER.search(sample) else None
-    letters = _LETTER.findall(sample)
+    letters = _count(_LETTER, sample)
     if not letters:
         return None
-    cyrillic = len(_CYRILLIC.findall(sample))
-    if cyrillic * 2 <= len(letters):  # not mostly Cyrillic: a script may answer alone
-        by_script = _script_answer(sample, len(letters))
+    cyrillic = _count(_CYRILLIC, sample)
+    if cyrillic * 2 <= letters:  # not mostly Cyrillic: a script may answer alone
+        by_script = _script_answer(sample, letters)
         if by_script is not None:
             return by_script
     else:
         # Letters that exist in only one of the two are decisive on short text,
         # where the model often flips between ru and uk.
-        uk = len(_UKRAINIAN_ONLY.findall(sample))
-        ru = len(_RUSSIAN_ONLY.findall(sample))
+        uk = _UKRAINIAN_ONLY.search(sample) is not None
+        ru = _RUSSIAN_ONLY.search(sample) is not None
         if uk and not ru:
             return "uk"
         if ru and not uk:
@@ -136,8 +141,8 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
             ranked: list[tuple[str, float]] = _get_identifier().rank(sample)
             return next((lang for lang, _ in ranked if lang in ("ru", "uk")), "ru")
     code = _classify(sample)
-    arabic = len(_ARABIC_SCRIPT.findall(sample))
-    if arabic * 2 > len(letters) and code in {"ar", "fa", "ur"}:
+    arabic = _count(_ARABIC_SCRIPT, sample)
+    if arabic * 2 > letters and code in {"ar", "fa", "ur"}:
         if _URDU_ONLY.search(sample):
             return "ur"
         if code == "ar" or not _PERSIAN_URDU_ONLY.search(sample):
@@ -147,7 +152,7 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
 
 def _script_answer(sample: str, letters: int) -> str | None:
     """The language the script alone decides, or None (see _SOLE_SCRIPTS)."""
-    arabic = len(_ARABIC_SCRIPT.findall(sample))
+    arabic = _count(_ARABIC_SCRIPT, sample)
     if arabic >= letters * _SOLE_SHARE:
         if _URDU_ONLY.search(sample):
             return "ur"
@@ -155,9 +160,24 @@ def _script_answer(sample: str, letters: int) -> str | None:
             return "ar"
         return None
     for code, pattern in _SOLE_SCRIPTS:
-        if pattern.search(sample) and len(pattern.findall(sample)) >= letters * _SOLE_SHARE:
+        if pattern.search(sample) and _count(pattern, sample) >= letters * _SOLE_SHARE:
             return code
     return None
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """How many characters of ``text`` match ``pattern``, a one-character class.
+
+    Summed over runs of them: ``findall`` of the class alone would make a string
+    per character, a run makes one per word.
+    """
+    runs = _RUNS.get(pattern)
+    if runs is None:
+        runs = _RUNS[pattern] = re.compile(pattern.pattern + "+")
+    return sum(map(len, runs.findall(text)))
+
+
+_RUNS: dict[re.Pattern[str], re.Pattern[str]] = {}
 
 
 def _classify(sample: str) -> str:
@@ -198,7 +218,7 @@ def hint_fits(hint: str, text: str) -> bool:
     sample = sample_text(text)
     if sample.isascii() and script == "latin":
         return True  # every letter counted below would be Latin
-    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
+    counts = {name: _count(pattern, sample) for name, pattern in _SCRIPTS}
     total = sum(counts.values())
     if total < 10:
         return True

@@ -21,6 +21,7 @@ from monitor.errors import ParseError
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
 from monitor.text import language
+from tests.helpers import corpus_items
 from tests.unit import language_whole_text as old
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,27 @@ def test_item_language_answers_as_on_the_whole_text(declared: str | None) -> Non
         if new != old.item_language(title, body, declared):
             differ.append((name, declared, new))
     assert differ == []
+
+
+def test_counted_characters_equal_findall() -> None:
+    """The script rules count a class's characters by runs (``_count``)."""
+    patterns = [
+        language._LETTER,
+        language._CYRILLIC,
+        language._ARABIC_SCRIPT,
+        *(p for _, p in language._SOLE_SCRIPTS),
+        *(p for _, p in language._SCRIPTS),
+    ]
+    texts = [text for _, title, body in cases() for text in (title, body)]
+    texts += [item.body or "" for item in corpus_items()]
+    differ = [
+        (p.pattern, text[:40])
+        for text in texts
+        for p in patterns
+        if language._count(p, text) != len(p.findall(text))
+    ]
+    assert differ == []
+    assert sum(language._count(language._CYRILLIC, text) for text in texts) > 1000
 
 
 def test_sample_is_cut_at_a_word_boundary() -> None:
