@@ -49,10 +49,9 @@ from results import write_section
 
 from monitor.config.loader import load_config
 from monitor.config.schema import Config
-from monitor.history import History, open_history
+from monitor.history import History, HistoryBatch, open_history
 from monitor.history.backtest import compare
 from monitor.history.replays import backtest_runs
-from monitor.history.tables import items as items_table
 from monitor.match.engine import build_matcher
 from monitor.model import WireItem
 
@@ -87,15 +86,12 @@ def build_items(count: int, seed: int) -> list[WireItem]:
 
 
 def fill(history: History, items: list[WireItem]) -> None:
-    """The rows ``History.write`` makes, inserted a chunk per transaction, but for the
+    """The items written by ``History.write``, a chunk per transaction, but for the
     full-text keys: left empty (the backtest does not read them), as computing and
     indexing them would take the fill from seconds to minutes."""
-    now = START.replace(tzinfo=None)
-    for start in range(0, len(items), CHUNK):
-        with mock.patch("monitor.history.store.item_keys", lambda _title, _body: ""):
-            rows = [history._item_row(item, now) for item in items[start : start + CHUNK]]
-        with history.engine.begin() as connection:
-            connection.execute(items_table.insert(), rows)
+    with mock.patch("monitor.history.store.item_keys", lambda _title, _body: ""):
+        for start in range(0, len(items), CHUNK):
+            history.write(HistoryBatch(items=tuple(items[start : start + CHUNK])), now=START)
 
 
 @contextmanager

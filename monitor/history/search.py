@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from monitor.history.fulltext import KeyQuery
-from monitor.history.tables import items
+from monitor.history.tables import items, items_fts
 
 
 def _fts5_string(term: str) -> str:
@@ -51,8 +51,7 @@ def key_condition(query: KeyQuery, dialect: str) -> sa.ColumnElement[bool]:
     if not query.groups:
         return sa.true()
     if dialect == "sqlite":
-        fts = sa.table("items_fts", sa.column("rowid"))
-        matching = sa.select(fts.c.rowid).where(
+        matching = sa.select(items_fts.c.rowid).where(
             sa.text("items_fts MATCH :fts_query").bindparams(fts_query=fts5_match(query))
         )
         return items.c.pk.in_(matching)

@@ -37,7 +37,7 @@ from monitor.history.records import (
     StoryAddition,
 )
 from monitor.history.search import key_condition
-from monitor.history.tables import alerts, deliveries, items, matches
+from monitor.history.tables import alerts, deliveries, items, items_fts, matches
 from monitor.model import Alert, WireItem
 
 __all__ = ["DEFAULT_RETENTION", "History"]
@@ -73,6 +73,10 @@ _ITEM_COLUMNS = (items.c.data, items.c.title, items.c.body, items.c.seen_at)
 def _stored_item(row: sa.Row[Any]) -> StoredItem:
     item = WireItem.from_dict({**row.data, "title": row.title, "body": row.body})
     return StoredItem(item, _aware(row.seen_at))
+
+
+def _storable_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: storable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
 
 
 def _last_by(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
@@ -131,25 +135,58 @@ class History:
     ) -> None:
         """Insert ``rows``, or update those whose ``key`` is there (all columns but
         ``key`` and ``keep``; with ``newer``, only where the new value is not lower)."""
-        if not rows:
-            return
-        rows = [{k: storable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+        if rows:
+            rows = _last_by(_storable_rows(rows), *key)
+            connection.execute(self._upsert_statement(table, rows[0], key, keep, newer), rows)
+
+    def _upsert_statement(
+        self,
+        table: sa.Table,
+        row: dict[str, Any],
+        key: Sequence[str],
+        keep: Sequence[str] = (),
+        newer: str | None = None,
+    ) -> sa.Executable:
         statement = self._insert(table)
         where = None if newer is None else statement.excluded[newer] >= table.c[newer]
         updated = {
             column: statement.excluded[column]
-            for column in rows[0]
+            for column in row
             if column not in key and column not in keep
         }
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=list(key), set_=updated, where=where),
-            _last_by(rows, *key),
-        )
+        return statement.on_conflict_do_update(index_elements=list(key), set_=updated, where=where)
+
+    def _write_items(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Upsert the items' ``rows``; an item seen again keeps when it was first seen
+        (retention counts from it). SQLite: the new items are inserted first, and their
+        keys go into the full-text index in one statement for the batch (one trigger
+        per row cost several times more: revision 0004); an item written again is
+        updated, and re-indexed by the update trigger."""
+        if self.dialect != "sqlite":
+            self._upsert(connection, items, rows, ["id"], keep=["seen_at"])
+            return
+        if not rows:
+            return
+        rows = _last_by(_storable_rows(rows), "id")
+        # RETURNING (SQLite 3.35) names the rows this very statement inserted, in the
+        # transaction it begins: a row another writer inserted meanwhile is never
+        # taken for new, so no item is indexed twice.
+        inserted = connection.execute(
+            sqlite.insert(items).on_conflict_do_nothing().returning(items.c.pk, items.c.id), rows
+        ).all()
+        new = {row.id for row in inserted}
+        again = [row for row in rows if row["id"] not in new]
+        if again:
+            connection.execute(self._upsert_statement(items, again[0], ["id"], ["seen_at"]), again)
+        pks = sorted(row.pk for row in inserted)
+        for start in range(0, len(pks), _IN_CHUNK):
+            indexed = sa.select(items.c.pk, items.c["keys"]).where(
+                items.c.pk.in_(pks[start : start + _IN_CHUNK])
+            )
+            connection.execute(sa.insert(items_fts).from_select(["rowid", "keys"], indexed))
 
     def _write(self, connection: sa.Connection, batch: HistoryBatch, now: datetime) -> None:
-        item_rows = [self._item_row(item, now) for item in batch.items]
-        # An item seen again keeps when it was first seen (retention counts from it).
-        self._upsert(connection, items, item_rows, ["id"], keep=["seen_at"])
+        self._write_items(connection, [self._item_row(item, now) for item in batch.items])
         match_rows = [
             {
                 "item_id": item_id,

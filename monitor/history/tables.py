@@ -32,6 +32,10 @@ items = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),  # WireItem.to_dict(), to rebuild it
 )
 
+# SQLite's FTS5 index of ``items.keys`` (rowid: ``items.pk``), for the statements that
+# fill and query it; not part of ``metadata``.
+items_fts = sa.table("items_fts", sa.column("rowid"), sa.column("keys"))
+
 matches = sa.Table(
     "matches",
     metadata,

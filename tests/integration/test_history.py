@@ -120,6 +120,17 @@ def ids(found: list[object]) -> list[str]:
     return [entry.item.id for entry in found]  # type: ignore[attr-defined]
 
 
+def assert_index_whole(engine: sa.Engine) -> None:
+    """SQLite: the full-text index holds the keys of every item, once (FTS5 checks it
+    against its content table, ``items``, and fails as malformed); PostgreSQL's GIN
+    index is kept by the database itself."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
+            )
+
+
 ARABIC = item(
     "ar1", "بيسكوف: روسيا لا تتفاوض", "وقال إن والناتو لن يحصل على ضماناتها", language="ar"
 )
@@ -266,6 +277,41 @@ def test_migrations_go_down_to_empty_and_up_again(url: str) -> None:
         engine.dispose()
 
 
+def test_items_indexed_before_and_after_0004_are_found_alike(url: str) -> None:
+    """0004 (SQLite) moved the indexing of new items from a trigger per row into
+    ``History.write``: items indexed either way are found, each once, up and down."""
+    engine = create_history_engine(url)
+    try:
+        migrate(engine, "0003")
+        with engine.begin() as conn:  # as a monitor at 0003 wrote it: its trigger indexed it
+            conn.execute(tables.items.insert(), [History._item_row(ARABIC, NOW)])
+        migrate(engine)
+        history = History(engine)
+        history.write(HistoryBatch(items=(item("ar2", "الناتو يرد"), RUSSIAN)), now=NOW + DAY)
+        assert ids(history.search_items("الناتو")) == ["ar2", "ar1"]
+        assert ids(history.search_items("Песков")) == ["ru1"]
+        # the item from before written again beside a new one: found by its new words
+        again = replace(ARABIC, body="Kremlin statement")
+        history.write(HistoryBatch(items=(again, ENGLISH)), now=NOW + 2 * DAY)
+        assert ids(history.search_items("الناتو")) == ["ar2"]
+        assert ids(history.search_items("Kremlin")) == ["ar1"]
+        assert ids(history.search_items("senat*")) == ["en1"]
+        assert_index_whole(engine)
+        # down to 0003, whose trigger indexes what a monitor at 0003 inserts, and up again
+        downgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(tables.items.insert(), [History._item_row(item("ar3", "والناتو"), NOW)])
+        assert ids(history.search_items("الناتو")) == ["ar2", "ar3"]
+        assert_index_whole(engine)
+        migrate(engine)
+        history.write(HistoryBatch(items=(item("ar4", "رسالة للناتو"),)), now=NOW + 3 * DAY)
+        assert ids(history.search_items("الناتو")) == ["ar4", "ar2", "ar3"]
+        assert counts(history)["items"] == 6
+        assert_index_whole(engine)
+    finally:
+        engine.dispose()
+
+
 def test_a_history_a_newer_monitor_upgraded_is_one_clear_error(url: str, tmp_path: Path) -> None:
     with open_history(url) as history:
         history.write(HistoryBatch(items=(ARABIC,)), now=NOW)
@@ -324,6 +370,7 @@ def test_the_same_batch_written_twice_is_stored_once(history: History) -> None:
     history.write(batch, now=NOW)
     history.write(batch, now=NOW + DAY)
     assert counts(history) == {"items": 2, "matches": 1, "alerts": 1, "deliveries": 1}
+    assert_index_whole(history.engine)
     # an item seen again keeps the time it was first seen
     assert [s.seen_at for s in history.search_items("الناتو")] == [NOW]
 
@@ -335,6 +382,7 @@ def test_a_failing_batch_writes_nothing_of_itself(history: History) -> None:
         history.write(HistoryBatch(items=(RUSSIAN,), deliveries=(broken,)), now=NOW)
     assert counts(history)["items"] == 1
     assert history.search_items("Песков") == []
+    assert_index_whole(history.engine)
 
 
 def test_an_alert_update_replaces_an_older_one_never_the_reverse(history: History) -> None:
@@ -405,6 +453,7 @@ def test_an_updated_item_is_found_by_its_new_words_only(history: History) -> Non
     history.write(HistoryBatch(items=(replace(ARABIC, body="Kremlin statement"),)), now=NOW)
     assert ids(history.search_items("الناتو")) == []
     assert ids(history.search_items("Kremlin")) == ["ar1"]
+    assert_index_whole(history.engine)
 
 
 def test_prune_forgets_what_is_older_than_the_retention(history: History) -> None:
@@ -423,6 +472,7 @@ def test_prune_forgets_what_is_older_than_the_retention(history: History) -> Non
     assert counts(history) == {"items": 1, "matches": 0, "alerts": 1, "deliveries": 0}
     assert ids(history.search_items("senat*")) == []
     assert ids(history.search_items("الناتو")) == ["ar1"]
+    assert_index_whole(history.engine)
 
 
 def test_feed_stats_count_items_matches_and_alerts(history: History) -> None:
@@ -456,6 +506,12 @@ def test_lone_surrogates_do_not_poison_the_batch(history: History) -> None:
     assert (found.item.title, found.item.body) == ("NATO \ufffd talks", "body \ufffd")
     stored = history.alert("a-sur\ufffd")
     assert stored is not None and stored.alert.item.title == "NATO \ufffd talks"
+    # ids told apart only by their lone surrogates are one stored item, indexed once
+    other = item("sur\udfff", "Kremlin \udfff talks")
+    history.write(HistoryBatch(items=(bad, other)), now=NOW)
+    assert ids(history.search_items("talks")) == ["sur\ufffd"]
+    assert ids(history.search_items("Kremlin")) == ["sur\ufffd"]
+    assert_index_whole(history.engine)
 
 
 def test_every_item_of_the_corpus_is_stored_and_found(history: History) -> None:
@@ -465,6 +521,7 @@ def test_every_item_of_the_corpus_is_stored_and_found(history: History) -> None:
     assert len(unique) > 100
     history.write(HistoryBatch(items=tuple(unique.values())), now=NOW)
     assert history.count_items() == len(unique)
+    assert_index_whole(history.engine)
     for entry in list(unique.values())[::25]:
         words = [w for w in entry.title.split() if w.isalpha() and len(w) > 3][:2]
         if words:

@@ -171,7 +171,63 @@ def test_keys_are_every_normalised_word_keys_on_real_feeds() -> None:
     assert len(items) > 10
     for item in items:
         keys = item_keys(item.title, item.body)
-        assert set(keys.split()) == _keys_word_by_word(item.title, item.body), item.id
+        assert keys == " ".join(sorted(_keys_word_by_word(item.title, item.body))), item.id
+
+
+# Every character ``str.split()`` cuts on (``item_keys`` keys a text by its chunks)
+WHITESPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+# Words and non-words at the edges of those chunks: invisibles (inside a word, at its
+# edge, alone), underscores, astral characters, marks alone, an over-long word
+HARD_WORDS = [
+    "NATO",
+    "والناتو",
+    "\u0640الناتو\u0640",
+    "\u200bNATO\u200c",
+    "\u200b",
+    "snake_case_",
+    "_lead",
+    "😀Песков😀",
+    "𝐍𝐀𝐓𝐎",
+    "\u0301\u0301",
+    "é\u0301",
+    "l'OTAN",
+    "NATO's",
+    "x" * (MAX_WORD + 1),
+]
+
+
+@pytest.mark.parametrize("space", WHITESPACE)
+def test_keys_are_every_normalised_word_keys_whatever_the_whitespace(space: str) -> None:
+    title = space.join(HARD_WORDS)
+    body = space + (space * 2).join(HARD_WORDS) + space
+    keys = item_keys(title, body)
+    assert keys == " ".join(sorted(_keys_word_by_word(title, body)))
+    assert "nato" in keys.split()
+    # a word on its own, and at either end of a field
+    for word in HARD_WORDS:
+        for fields in ((word,), (space + word, word + space), (word + space + word,)):
+            assert item_keys(*fields) == " ".join(sorted(_keys_word_by_word(*fields))), fields
+
+
+def _storable_reference(text: str) -> str:
+    return "".join(
+        "" if c == "\x00" else "\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "NATO", "NATO\x00", "\x00", "ناتو\x00", "ناتو", "\ud800", "ناتو\udfff", "a\ud83d\ude00",
+     "😀\x00\udc00", "\ud83d", "\udfff\x00é"],
+)  # fmt: skip
+def test_storable_changes_only_nul_and_lone_surrogates(text: str) -> None:
+    assert storable(text) == _storable_reference(text)
+
+
+def test_storable_leaves_real_feeds_alone() -> None:
+    for item in corpus_items() or _fixture_items():
+        for text in (item.title, item.body):
+            assert storable(text) == _storable_reference(text)
 
 
 def test_an_attempt_as_a_task_argument_reads_back_and_stays_as_before() -> None:
