@@ -48,6 +48,10 @@ TICK = 1.0
 # reach it a little sooner: a claim of exactly ``every`` would then still stand, and the
 # feed would wait a whole tick more (a feed of ``every: 1s`` polled every 2 s).
 CLAIM_EARLY = 0.1 * TICK
+# A poll message lives at least this long: a pool replacing its children slowly
+# (billiard looks for exited ones every 5 s; ``--max-tasks-per-child``) or a queue a
+# little behind must not drop every poll of a fast feed before any child can take it.
+POLL_EXPIRES_MIN = 10 * TICK
 # the fewest poll_feeds messages a tick's due feeds are split into (see batch_size)
 POLL_SPREAD = 4
 PENDING_SWEEP_EVERY = 60.0
@@ -77,6 +81,14 @@ def claim_ttl(every: float) -> float:
     return max(every - CLAIM_EARLY, every / 2)
 
 
+def poll_expiry(every: float) -> float:
+    """Seconds a queued poll of feeds polled every ``every`` seconds is kept: one
+    interval, for slow feeds; ``POLL_EXPIRES_MIN`` for fast ones. Polls queued while
+    no worker ran pile up no further than that, and running the same feed's polls
+    twice only queues items that their idempotent processing drops."""
+    return max(every, POLL_EXPIRES_MIN)
+
+
 def batch_size(due: int) -> int:
     """Feeds per ``poll_feeds`` message when ``due`` feeds are due at once: at most
     ``FEED_BATCH`` (one task fetches them at once), and small enough to make at least
@@ -96,10 +108,11 @@ def poll_due_feeds(config: Config, store: Store) -> list[str]:
     size = batch_size(len(due))
     for start in range(0, len(due), size):
         batch = due[start : start + size]
-        # A poll still queued when the next one is due is dropped: polls queued while
-        # no worker ran would otherwise pile up and then run side by side, each
-        # queueing the same new items before any of them marks them seen.
-        send(poll_feeds, ([feed.id for feed in batch],), expires=min(f.every for f in batch))
+        # A poll still queued long after the next one is due is dropped (poll_expiry):
+        # polls queued while no worker ran would otherwise pile up and then run side by
+        # side, each queueing the same new items before any of them marks them seen.
+        every = min(f.every for f in batch)
+        send(poll_feeds, ([feed.id for feed in batch],), expires=poll_expiry(every))
     return [feed.id for feed in due]
 
 

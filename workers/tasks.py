@@ -31,6 +31,7 @@ from monitor.sources.fetchpool import FetchPool
 from monitor.state.base import Store
 from workers.app import app, process, runtime, time_limits, visibility_timeout
 from workers.publish import send
+from workers.schedule import poll_expiry
 
 log = structlog.get_logger(__name__)
 
@@ -153,7 +154,7 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
         store.hold_claim(feed.id, result.interval)
     if result.more:
         # a document read in batches (``PollResult.more``): its next batch at once
-        send(poll_feeds, ([feed.id],), expires=feed.every)
+        send(poll_feeds, ([feed.id],), expires=poll_expiry(feed.every))
     log.info(
         "poll",
         feed=feed.id,
