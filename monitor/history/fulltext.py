@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 from monitor.text.morph import term_keys, text_keys
 from monitor.text.normalize import normalize_token
@@ -42,25 +43,28 @@ def _word_keys(word: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=131_072)
-def _chunk_keys(chunk: str) -> frozenset[str]:
-    """The keys of the words of one whitespace-free chunk (``Ukraine.``, ``NATO-Russia``);
-    a chunk of one word shares that word's set."""
+def _chunk_keys(chunk: str) -> tuple[str, ...]:
+    """The keys of the words of one whitespace-free chunk (``Ukraine.``, ``NATO-Russia``),
+    sorted: the same order in every process."""
     words = split_parts(chunk)[1::2]
     if len(words) == 1:
-        return _word_keys(words[0])
-    return _NO_KEYS.union(*map(_word_keys, words))
+        return tuple(sorted(_word_keys(words[0])))
+    return tuple(sorted(_NO_KEYS.union(*map(_word_keys, words))))
 
 
 def item_keys(*fields: str) -> str:
-    """The space-separated, sorted, distinct token keys of every word of ``fields``.
+    """The space-separated, distinct token keys of every word of ``fields``, in the
+    order of the chunks that first bring them (the same in every process).
 
     Every item is keyed as it is stored, on the path of each batch. No whitespace
     character is part of a word (``tokenize``), so the words of a text are those of its
     whitespace-free chunks, and ``str.split`` (C speed) replaces a regex scan of the
     whole text: news repeats its chunks (``the``, ``said,``, ``Ukraine.``) as it repeats
-    its words, so a chunk's keys come from a cache, split once when first met."""
-    chunks = set(" ".join(fields).split())
-    return " ".join(sorted(_NO_KEYS.union(*map(_chunk_keys, chunks))))
+    its words, so a chunk's keys come from a cache, split once when first met. Neither
+    index the keys feed reads their order (FTS5 and ``array_to_tsvector`` take a set),
+    so they are not sorted: that cost as much as the rest of the keying of a known text."""
+    chunks = dict.fromkeys(" ".join(fields).split())
+    return " ".join(dict.fromkeys(chain.from_iterable(map(_chunk_keys, chunks))))
 
 
 @dataclass(frozen=True)
