@@ -113,11 +113,14 @@ class Runtime:
     channels: dict[str, Channel]
 
     @classmethod
-    def build(cls, config: Config, *, distributed: bool = False) -> Runtime:
+    def build(
+        cls, config: Config, *, distributed: bool = False, matcher: Matcher | None = None
+    ) -> Runtime:
+        """``matcher``: one already built for ``config`` (``monitor.warmup``)."""
         return cls(
             config=config,
             store=open_store(config.settings, distributed=distributed),
-            matcher=build_matcher(config),
+            matcher=matcher or build_matcher(config),
             channels=build_channels(config),
         )
 

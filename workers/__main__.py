@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.role == "worker":
         import workers.tasks  # noqa: F401  (registers the tasks)
 
+        app_module.warm_up()
+
         queues = ",".join(app_module.QUEUES)
         # Celery's loggers follow the same level; it leaves the handlers to us
         # (workers.app: the setup_logging signal).

@@ -20,7 +20,9 @@ from monitor.config.paths import default_config_path
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.logs import configure_logging, get_logger
+from monitor.match.engine import Matcher
 from monitor.pipeline import Runtime
+from monitor.warmup import warm_up as monitor_warm_up
 
 if TYPE_CHECKING:  # made by workers.tasks, which imports the history's database layer
     from monitor.history.recorder import HistoryRecorder
@@ -61,6 +63,8 @@ class ProcessState:
     visibility_timeout: float | None = None  # --visibility-timeout; None: the config's
     reloader: ConfigReloader | None = None  # the config and its watcher (``config_reloader``)
     runtime: Runtime | None = None  # store, matcher, channels (``runtime``; per pool child)
+    # A config and the matcher built for it before the pool forked (``warm_up``)
+    warmed: tuple[Config, Matcher] | None = None
     history: HistoryRecorder | None = None  # ``workers.tasks.history``, after the fork
 
 
@@ -175,12 +179,23 @@ def runtime() -> Runtime:
     if process.runtime is None:
         reloader = config_reloader()
         reloader.check()  # a new pool child: the files may have changed since the fork
-        process.runtime = Runtime.build(reloader.config, distributed=True)
+        current = reloader.config
+        warmed = process.warmed
+        matcher = warmed[1] if warmed is not None and warmed[0] is current else None
+        process.runtime = Runtime.build(current, distributed=True, matcher=matcher)
     elif process.reloader is not None:  # None: a runtime set by hand (unit tests)
-        config = process.reloader.check()
-        if config is not None:
-            process.runtime = process.runtime.reconfigured(config)
+        changed = process.reloader.check()
+        if changed is not None:
+            process.runtime = process.runtime.reconfigured(changed)
     return process.runtime
+
+
+def warm_up() -> None:
+    """In a worker's main process, before its pool forks: load what a first task
+    would (``monitor.warmup``) and keep the matcher built for the config, so that
+    each child starts with them instead of paying for them on its first items."""
+    config = config_reloader().config
+    process.warmed = (config, monitor_warm_up(config))
 
 
 @signals.setup_logging.connect

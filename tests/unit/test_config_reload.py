@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 from monitor.config.loader import load_config
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
-from monitor.match.engine import build_matcher
+from monitor.match.engine import Matcher, build_matcher
 from monitor.model import WireItem
 from monitor.pipeline import Runtime, build_channels, deliver_alert, process_item, utcnow
 from monitor.runner import EmbeddedRunner
@@ -249,8 +249,11 @@ def test_a_worker_process_checks_before_building_and_before_each_task(
 ) -> None:
     from workers import app
 
-    def build(config: Config, *, distributed: bool = False) -> Runtime:
-        return Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
+    def build(
+        config: Config, *, distributed: bool = False, matcher: Matcher | None = None
+    ) -> Runtime:
+        matcher = matcher or build_matcher(config)
+        return Runtime(config, MemoryStore(), matcher, build_channels(config))
 
     monkeypatch.setattr(Runtime, "build", build)
     monkeypatch.setattr(app.process, "runtime", None)

@@ -111,6 +111,7 @@ def handover(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     stub = SimpleNamespace(config=SimpleNamespace(settings=None), request=lambda: None)
     monkeypatch.setattr(app_module, "config_reloader", lambda: stub)
     monkeypatch.setattr(app_module, "configure", lambda config: None)
+    monkeypatch.setattr(app_module, "warm_up", lambda: None)  # no config to warm up with
     monkeypatch.setattr(app_module.app, "start", lambda argv: seen.setdefault("celery", argv) and 0)
     monkeypatch.setattr(workers_main, "open_store", lambda settings, distributed: _Closable())
     monkeypatch.setattr(workers_main, "HistoryRecorder", lambda settings, stop: _Closable())
