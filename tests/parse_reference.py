@@ -8,7 +8,7 @@ character. The patterns are the modules' own, so this checks the skipping and
 merging, not the rules.
 ``reference_passes()`` puts these functions in place of the current ones wherever
 the ``monitor`` package refers to them, so a whole parse runs the old way
-(``clean.html_to_text``, unchanged, then calls the old ``clean_text`` and ``_tidy``);
+(``clean.html_to_text`` parsing all markup, with the old ``clean_text`` and ``_tidy``);
 ``tests/unit/test_parse_passes.py`` compares the two over every fixture, the shared
 corpus and generated texts. Pure: no I/O.
 """
@@ -88,12 +88,38 @@ def fix_feed_text(value: str) -> str:
 _CP1252_CONTROLS = re.compile("[" + "".join(chr(code) for code in sorted(_cp1252)) + "]")
 
 
+def html_to_text(html: str) -> str:
+    """``clean.html_to_text`` before its path for paragraphs only: all markup parsed."""
+    if not html:
+        return ""
+    if not clean._TAG_HINT.search(html):
+        return _tidy(clean_text(html))
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(f"<div>{html}</div>")
+    body = tree.body
+    if body is None:
+        return ""
+    if clean._DROP_HINT.search(html):
+        for tag in clean._DROP_TAGS:
+            for node in body.css(tag):
+                node.decompose()
+    for node in body.css(clean._BLOCKS):
+        if node.tag in ("br", "hr"):
+            node.insert_before("\n")
+        else:
+            node.insert_before("\n\n")
+            node.insert_after("\n\n")
+    return _tidy(clean_text(body.text(deep=True, separator="")))
+
+
 # (module, name of the current function, its plain form)
 PASSES: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
     (clean, "clean_text", clean_text),
     (clean, "_looks_like_mojibake", _looks_like_mojibake),
     (clean, "collapse_spaces", collapse_spaces),
     (clean, "_tidy", _tidy),
+    (clean, "html_to_text", html_to_text),
     (furniture, "drop_furniture", drop_furniture),
     (fastfeed, "_fix_text", fix_feed_text),
 )

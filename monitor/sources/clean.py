@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from functools import cache
+from html import unescape
 from typing import Any
 
 TITLE_MAX = 1000
@@ -200,6 +201,20 @@ def html_to_text(html: str) -> str:
         return ""
     if not _TAG_HINT.search(html):
         return _tidy(clean_text(html))
+    if _paragraphs_only(html):
+        # What the parser would make of it: a paragraph's tags become the blank lines put
+        # around it, line breaks in the markup are unified, entities decoded (a NUL ends
+        # one), then NUL dropped, all before ``clean_text`` (ftfy's judgement of mojibake
+        # sees the same text); ``_tidy`` merges the blank lines that an implied or stray
+        # ``</p>`` would add.
+        text = html.replace("<p>", "\n\n").replace("</p>", "\n\n")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "&" in text:
+            text = unescape(text)
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        return _tidy(clean_text(text))
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(f"<div>{html}</div>")
@@ -218,6 +233,26 @@ def html_to_text(html: str) -> str:
             node.insert_after("\n\n")
     text = body.text(deep=True, separator="")
     return _tidy(clean_text(text))
+
+
+_NUMERIC_REF = re.compile(r"&#(?:[xX][0-9a-fA-F]+|[0-9]+);?")
+
+
+def _paragraphs_only(html: str) -> bool:
+    """Whether the only markup of ``html`` is bare ``<p>`` and ``</p>`` (most wire bodies):
+    no other tag, no ``<`` in text, no lone surrogate (the parser drops those) and no
+    numeric reference that ``html.unescape`` reads otherwise than the parser."""
+    if html.count("<") != html.count("<p>") + html.count("</p>"):
+        return False
+    if "&#" in html and not all(map(unescape, _NUMERIC_REF.findall(html))):
+        # a reference to a control or noncharacter: ``unescape`` drops it, the parser
+        # keeps it (and an escape character would take the next one with it)
+        return False
+    try:
+        html.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _tidy(text: str) -> str:

@@ -59,6 +59,7 @@ def test_the_reference_replaces_every_use_of_the_passes() -> None:
         (takes, "drop_furniture", parse_reference.drop_furniture),
         (clean, "_tidy", parse_reference._tidy),
         (fastfeed, "_fix_text", parse_reference.fix_feed_text),
+        (feeds, "html_to_text", parse_reference.html_to_text),
     )
     with parse_reference.reference_passes():
         assert [vars(module)[name] for module, name, _ in imported] == [
@@ -130,6 +131,31 @@ def test_generated_texts_pass_as_before() -> None:
     ]
     assert differing == []
     assert sum(out[0] != text for text, out in zip(texts, new, strict=True)) > 1000
+
+
+# Paragraph markup, alone and as parsers meet it (implied, stray and empty ends), with
+# what the HTML parser treats apart in text: entities with and without ``;``, ones
+# that name a prefix, numeric ones out of range, NUL, CR, lone surrogates.
+_PARAGRAPH_PIECES = (
+    "<p>", "</p>", "<p>", "</p>", "<p></p>", "word", "слово", "كلمة", " ", "  ", "\n",
+    "\r\n", "\r", "\t", "\xa0", "\x00", "\ud800", "\udfff", "\u200f", "&amp;", "&amp",
+    "&lt;p&gt;", "&nbsp;", "&nbsp", "&copy", "&notit;", "&not", "&#0;", "&#x80;", "&#128;",
+    "&#xD800;", "&#1114112;", "&#x;", "&#", "&;", "&unknown;", "&AMP;", "&", "Ã©", "(more)",
+    "> ", "\x1b[31m", "\u2028", "&#x1b;", "&#27;S", "&#x0D;", "&#13;", "&#9;", "&#x7f;",
+    "&#x81;", "&#xfdd0;", "&#xFFFF;", "&#8212;", "&#x27;", "\ufeff", "ï»¿", "Ð¾", "&#0", "1",
+)  # fmt: skip
+
+
+def test_paragraph_markup_gives_what_the_parser_gives() -> None:
+    rng = random.Random(5)
+    texts = ["".join(rng.choices(_PARAGRAPH_PIECES, k=rng.randint(1, 30))) for _ in range(4000)]
+    texts = [text for text in texts if "<p>" in text or "</p>" in text]
+    fast = [text for text in texts if clean._paragraphs_only(text)]
+    assert len(fast) > 300  # many take the path for paragraphs only
+    differing = [
+        text for text in texts if clean.html_to_text(text) != parse_reference.html_to_text(text)
+    ]
+    assert differing == []
 
 
 def test_printable_text_has_nothing_for_the_skipped_passes() -> None:
