@@ -7,7 +7,10 @@ made inside it (the store calls inside ``decide_story`` count as store, not deci
 so the stages add up to the timed share of the run. Each thread keeps its own stack of
 open calls: the runner fetches in a pool of threads while it processes, and one shared
 stack would credit a fetch's time to whatever call the main thread had open (negative
-stage times). ``restore()`` undoes every patch. No I/O.
+stage times). Times are each thread's CPU time (``time.thread_time``): a parse waiting
+for the GIL while the main thread matches, or a fetch waiting for the network, is not
+counted, so the stages add up to CPU the process spent, not to wall time that threads
+overlap. ``restore()`` undoes every patch. No I/O.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class StageTimer:
     def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
         seconds = self.seconds
         lock = self._lock
-        clock = time.perf_counter
+        clock = time.thread_time
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             children = self._children()
