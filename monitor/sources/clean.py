@@ -207,9 +207,10 @@ def html_to_text(html: str) -> str:
         # one), then NUL dropped, all before ``clean_text`` (ftfy's judgement of mojibake
         # sees the same text); ``_tidy`` merges the blank lines that an implied or stray
         # ``</p>`` would add.
-        text = html.replace("<p>", "\n\n").replace("</p>", "\n\n")
+        text = html
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = text.replace("<p>", "\n\n").replace("</p>", "\n\n")
         if "&" in text:
             text = unescape(text)
         if "\x00" in text:
