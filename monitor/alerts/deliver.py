@@ -40,13 +40,24 @@ def send_lease_key(channel: str, alert_id: str) -> str:
     return f"send:{channel}:{alert_id}"
 
 
+# The alert last encoded by ``ledger_payload`` and its JSON. Deciding records an alert
+# pending on each channel, then each channel's send records it again: the same object
+# every time unless its story grew (``current_story``), and an ``Alert`` never changes.
+_last_payload: tuple[Alert | None, str] = (None, "")
+
+
 def ledger_payload(alert: Alert) -> str:
     """The alert as JSON for the ledger; ASCII-escaped if it holds a lone surrogate."""
+    global _last_payload
+    last, text = _last_payload
+    if last is alert:
+        return text
     text = json.dumps(alert.to_message(), ensure_ascii=False, sort_keys=True)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(alert.to_message(), ensure_ascii=True, sort_keys=True)
+    _last_payload = (alert, text)
     return text
 
 
