@@ -27,7 +27,7 @@ from monitor.history.recorder import HistoryRecorder, attempts_of, batch_of
 from monitor.history.records import DeliveryAttempt, HistoryBatch
 from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
-from monitor.sources.fetchpool import FetchPool
+from monitor.sources.fetchpool import FetchPool, Outcome
 from monitor.state.base import Store
 from workers.app import app, process, runtime, time_limits, visibility_timeout
 from workers.publish import send
@@ -43,6 +43,8 @@ FEED_BATCH = 50
 FETCH_SHARE = 0.6
 # one per process, threads made on first use (after the pool forks)
 FETCH_POOL = FetchPool()
+# a released lease (``poll_lease_key``) lapses at once (Redis: PX must be positive, 1 ms)
+LEASE_RELEASED = 0.0
 
 
 # A store or broker fault inside a task (Redis restarting, loading, full, read-only).
@@ -91,39 +93,76 @@ def poll_feeds(self: Any, feed_ids: list[str]) -> int:
     return _poll_batch(feed_ids)
 
 
+def poll_lease_key(feed_id: str) -> str:
+    """The store claim a worker holds on a feed while it polls it: from before the read
+    until its new items are queued and marked seen."""
+    return f"poll:{feed_id}"
+
+
 def _poll_batch(feed_ids: list[str]) -> int:
     rt = runtime()
+    soft, hard = time_limits()
     feeds: list[FeedConfig] = []
     for feed_id in feed_ids:
         try:
-            feeds.append(rt.config.feed(feed_id))
+            feed = rt.config.feed(feed_id)
         except KeyError:
             # queued by a poller whose config differs from this worker's: a reload removed
             # the feed since, or added it and this worker has not reloaded yet
             log.warning("poll_skipped", feed=feed_id, reason="no such feed in this worker's config")
-    soft, _ = time_limits()
+            continue
+        # Polls of one feed queued while no worker took them (poll_expiry) must not run
+        # side by side: each would queue the same new items before either marks them
+        # seen. One after another, the later finds them seen. The lease lapses with the
+        # task's hard limit if its worker dies.
+        if rt.store.claim_feed(poll_lease_key(feed.id), hard):
+            feeds.append(feed)
+        else:
+            log.info("poll_skipped", feed=feed.id, reason="another poll of it is under way")
     deadline = time.monotonic() + soft * FETCH_SHARE
     now = pipeline.utcnow()
     found = 0
-    for outcome in pipeline.poll_feeds(
-        feeds, rt.config, rt.store, FETCH_POOL, now=now, deadline=deadline
-    ):
-        feed = outcome.job
-        if outcome.skipped:
-            # not reached in time: due again at once, for whichever poller ticks next
-            rt.store.hold_claim(feed.id, 0.001)
-            log.warning("poll_deferred", feed=feed.id, reason="task time limit near")
-        elif isinstance(outcome.error, MonitorError):
-            _poll_failed(feed, outcome.error, rt.store)
-            _feed_health(rt, feed.id, ok=False, error=str(outcome.error))
-        elif outcome.error is not None:
-            # a bug or a store fault: this feed is polled again when its claim lapses,
-            # and the batch's other feeds go on
-            log.error("poll_crashed", feed=feed.id, error=repr(outcome.error))
-        elif outcome.result is not None:
-            found += _queue_poll(feed, outcome.result, rt.store)
-            _feed_health(rt, feed.id, ok=True, new_items=len(outcome.result.items))
+    more: list[FeedConfig] = []
+    try:
+        for outcome in pipeline.poll_feeds(
+            feeds, rt.config, rt.store, FETCH_POOL, now=now, deadline=deadline
+        ):
+            result = _polled(outcome, rt)
+            if result is not None:
+                found += len(result.items)
+                if result.more:
+                    more.append(outcome.job)
+    finally:
+        for feed in feeds:
+            rt.store.hold_claim(poll_lease_key(feed.id), LEASE_RELEASED)
+    for feed in more:
+        # a document read in batches (``PollResult.more``): its next batch at once, now
+        # that the lease is released
+        send(poll_feeds, ([feed.id],), expires=poll_expiry(feed.every))
     return found
+
+
+def _polled(
+    outcome: Outcome[FeedConfig, pipeline.PollResult], rt: pipeline.Runtime
+) -> pipeline.PollResult | None:
+    """Handle one feed's poll: its result once its new items are queued, else None."""
+    feed = outcome.job
+    if outcome.skipped:
+        # not reached in time: due again at once, for whichever poller ticks next
+        rt.store.hold_claim(feed.id, 0.001)
+        log.warning("poll_deferred", feed=feed.id, reason="task time limit near")
+    elif isinstance(outcome.error, MonitorError):
+        _poll_failed(feed, outcome.error, rt.store)
+        _feed_health(rt, feed.id, ok=False, error=str(outcome.error))
+    elif outcome.error is not None:
+        # a bug or a store fault: this feed is polled again when its claim lapses,
+        # and the batch's other feeds go on
+        log.error("poll_crashed", feed=feed.id, error=repr(outcome.error))
+    elif outcome.result is not None:
+        _queue_poll(feed, outcome.result, rt.store)
+        _feed_health(rt, feed.id, ok=True, new_items=len(outcome.result.items))
+        return outcome.result
+    return None
 
 
 def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
@@ -140,7 +179,7 @@ def _poll_failed(feed: FeedConfig, exc: MonitorError, store: Store) -> None:
         log.error("poll_failed", feed=feed.id, error=str(exc))
 
 
-def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> int:
+def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> None:
     # Recorded before queueing and marking seen: a message the broker loses is found
     # again by the poller's sweep (workers.schedule.requeue_stale_queued).
     pipeline.record_queued(result.items, store, now=pipeline.utcnow().timestamp())
@@ -152,9 +191,6 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
     # `every` (a drop folder, a feed with news) the poller's own claim stands.
     if result.interval > feed.every:
         store.hold_claim(feed.id, result.interval)
-    if result.more:
-        # a document read in batches (``PollResult.more``): its next batch at once
-        send(poll_feeds, ([feed.id],), expires=poll_expiry(feed.every))
     log.info(
         "poll",
         feed=feed.id,
@@ -162,7 +198,6 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
         warnings=len(result.warnings),
         next_in=round(result.interval, 1),
     )
-    return len(result.items)
 
 
 def _feed_health(rt: pipeline.Runtime, feed_id: str, **outcome: Any) -> None:

@@ -504,3 +504,35 @@ def test_a_store_fault_at_the_batch_end_retries_the_whole_batch(
     monkeypatch.setattr(store, "_flush", real_flush)
     assert [q.item_id for q in store.list_queued()] == [i.id for i in quiet]
     assert redis_tasks.deliver.sent == []
+
+
+# --- polls of one feed do not run side by side ------------------------------------------------
+def test_a_poll_of_a_feed_another_poll_holds_is_skipped(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polls that waited in the queue (``poll_expiry``) may reach two workers at once:
+    the second finds the first's lease and queues nothing; once the first is done the
+    lease is free and a poll finds the items seen."""
+    from workers import tasks
+
+    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    for name, fake in fake_tasks.items():
+        monkeypatch.setattr(tasks, name, fake)
+    store = task_runtime.store
+    feed_id = task_runtime.config.feeds[0].id
+    lease = tasks.poll_lease_key(feed_id)
+    assert store.claim_feed(lease, 60.0)  # another worker's poll, under way
+    with capture_logs() as logs:
+        assert tasks.poll_feeds.run([feed_id]) == 0
+    assert fake_tasks["process_items"].sent == []
+    assert store.seen_filter(feed_id, ["anything"]) == ["anything"]
+    assert [e["reason"] for e in logs if e["event"] == "poll_skipped"] == [
+        "another poll of it is under way"
+    ]
+
+    store.hold_claim(lease, 0.0)  # that poll ended without news
+    assert tasks.poll_feeds.run([feed_id]) == 2
+    assert store.claim_feed(lease, 60.0)  # released when the poll ended
+    store.hold_claim(lease, 0.0)
+    assert tasks.poll_feeds.run([feed_id]) == 0  # its items are seen now
+    assert len(fake_tasks["process_items"].sent) == 1
