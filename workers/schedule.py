@@ -84,8 +84,8 @@ def claim_ttl(every: float) -> float:
 def poll_expiry(every: float) -> float:
     """Seconds a queued poll of feeds polled every ``every`` seconds is kept: one
     interval, for slow feeds; ``POLL_EXPIRES_MIN`` for fast ones. Polls queued while
-    no worker ran pile up no further than that, and running the same feed's polls
-    twice only queues items that their idempotent processing drops."""
+    no worker ran pile up no further than that; those that do run one at a time per
+    feed (``workers.tasks.poll_lease_key``)."""
     return max(every, POLL_EXPIRES_MIN)
 
 
@@ -109,8 +109,8 @@ def poll_due_feeds(config: Config, store: Store) -> list[str]:
     for start in range(0, len(due), size):
         batch = due[start : start + size]
         # A poll still queued long after the next one is due is dropped (poll_expiry):
-        # polls queued while no worker ran would otherwise pile up and then run side by
-        # side, each queueing the same new items before any of them marks them seen.
+        # polls queued while no worker ran would otherwise pile up, each one more read
+        # of the feed once a worker comes.
         every = min(f.every for f in batch)
         send(poll_feeds, ([feed.id for feed in batch],), expires=poll_expiry(every))
     return [feed.id for feed in due]

@@ -28,7 +28,7 @@ from monitor.history.records import DeliveryAttempt, HistoryBatch
 from monitor.model import Alert, DeliveryResult, WireItem
 from monitor.sources import cadence
 from monitor.sources.fetchpool import FetchPool, Outcome
-from monitor.state.base import Store
+from monitor.state.base import CLAIM_RELEASED, Store
 from workers.app import app, process, runtime, time_limits, visibility_timeout
 from workers.publish import send
 from workers.schedule import poll_expiry
@@ -43,8 +43,6 @@ FEED_BATCH = 50
 FETCH_SHARE = 0.6
 # one per process, threads made on first use (after the pool forks)
 FETCH_POOL = FetchPool()
-# a released lease (``poll_lease_key``) lapses at once (Redis: PX must be positive, 1 ms)
-LEASE_RELEASED = 0.0
 
 
 # A store or broker fault inside a task (Redis restarting, loading, full, read-only).
@@ -134,7 +132,7 @@ def _poll_batch(feed_ids: list[str]) -> int:
                     more.append(outcome.job)
     finally:
         for feed in feeds:
-            rt.store.hold_claim(poll_lease_key(feed.id), LEASE_RELEASED)
+            rt.store.hold_claim(poll_lease_key(feed.id), CLAIM_RELEASED)
     for feed in more:
         # a document read in batches (``PollResult.more``): its next batch at once, now
         # that the lease is released

@@ -25,13 +25,11 @@ from monitor.alerts.digest import DIGEST_LEASE, digest_id, held_by_rate, settle
 from monitor.alerts.retry import after_failure
 from monitor.errors import DeliveryError, TransientDeliveryError, one_line
 from monitor.model import Alert, DeliveryResult
-from monitor.state.base import DeliveryStatus, LedgerEntry, Store
+from monitor.state.base import CLAIM_RELEASED, DeliveryStatus, LedgerEntry, Store
 
 log = structlog.get_logger(__name__)
 
 _MAX_DETAIL = 300  # characters of a ledger/log detail
-# a released send lease lapses at once (in Redis within a millisecond: PX must be positive)
-_RELEASED = 0.0
 
 
 def send_lease_key(channel: str, alert_id: str) -> str:
@@ -186,7 +184,7 @@ def deliver(
         )
     )
     if lease is not None:
-        store.hold_claim(key, _RELEASED)
+        store.hold_claim(key, CLAIM_RELEASED)
     return DeliveryResult(
         alert_id=alert.id,
         channel=channel.name,

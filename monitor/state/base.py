@@ -75,6 +75,9 @@ LAST_POLL_KEY = "polled_at"
 LAST_ERROR_KEY = "last_error"
 LAST_ERROR_AT_KEY = "last_error_at"
 ERROR_STREAK_KEY = "error_streak"
+# ``hold_claim(key, CLAIM_RELEASED)`` lets a claim held as a lease (a send, a poll) lapse
+# at once (in Redis within a millisecond: PX must be positive)
+CLAIM_RELEASED = 0.0
 
 
 def last_activity(state: dict[str, str], latest_seen: float | None) -> float:

@@ -34,7 +34,7 @@ from monitor.pipeline import (
     record_queued,
     utcnow,
 )
-from monitor.state.base import QueuedItem, Store
+from monitor.state.base import CLAIM_RELEASED, QueuedItem, Store
 from monitor.state.memory import MemoryStore
 from tests.helpers import SEED_AR, SEEDS, example_config
 
@@ -530,9 +530,9 @@ def test_a_poll_of_a_feed_another_poll_holds_is_skipped(
         "another poll of it is under way"
     ]
 
-    store.hold_claim(lease, 0.0)  # that poll ended without news
+    store.hold_claim(lease, CLAIM_RELEASED)  # that poll ended without news
     assert tasks.poll_feeds.run([feed_id]) == 2
     assert store.claim_feed(lease, 60.0)  # released when the poll ended
-    store.hold_claim(lease, 0.0)
+    store.hold_claim(lease, CLAIM_RELEASED)
     assert tasks.poll_feeds.run([feed_id]) == 0  # its items are seen now
     assert len(fake_tasks["process_items"].sent) == 1
