@@ -89,7 +89,7 @@ def before() -> Iterator[None]:
 
 WAYS: dict[str, tuple[str, type[History], Callable[[], Any], Callable[..., str]]] = {
     "before (0003)": ("0003", HistoryBefore, before, keys_before),
-    f"now ({HEAD})": (HEAD, History, nullcontext, item_keys),
+    "now (0004)": (HEAD, History, nullcontext, item_keys),
 }
 
 

@@ -36,7 +36,7 @@ __all__ = [
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # the PostgreSQL advisory lock a migration holds ("hist" in ASCII)
 _LOCK = 0x68697374
-HEAD = "0005"
+HEAD = "0004"
 
 
 def default_history_url(state_dir: str) -> str:
