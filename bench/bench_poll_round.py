@@ -186,7 +186,7 @@ def distributed(config: Path, url: str, servers: FeedServers, feeds: int, workdi
         while time.monotonic() < deadline:
             if servers.served >= feeds:
                 busy = client.llen("poll") + client.llen("process") + client.hlen("unacked")
-                if busy == 0 and not store.list_queued():
+                if busy == 0 and store.count_queued() == 0:
                     break
             time.sleep(0.2)
         else:

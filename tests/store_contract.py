@@ -607,6 +607,18 @@ class StoreContract:
         assert store.list_queued() == [live, replace(dead, dead=False)]
         assert store.list_queued(dead=True) == []
 
+    def test_count_queued_counts_each_list_apart(self, store: Store) -> None:
+        assert store.count_queued() == 0
+        live, dead = make_queued("feed-a", "1"), replace(make_queued("feed-a", "2"), dead=True)
+        store.put_queued([live, dead, make_queued("feed-b", "1")])
+        assert (store.count_queued(), store.count_queued(dead=True)) == (2, 1)
+        store.remove_queued("feed-a", "1")
+        store.put_queued([replace(dead, dead=False)])  # queued again: in flight once more
+        assert (store.count_queued(), store.count_queued(dead=True)) == (2, 0)
+        with store.batch():  # a read inside a batch sees the batch's writes
+            store.remove_queued("feed-b", "1")
+            assert store.count_queued() == 1
+
     def test_remove_queued_forgets_only_that_item(self, store: Store) -> None:
         a, b = make_queued("feed-a", "1"), make_queued("feed-a", "2")
         store.put_queued([a, b, make_queued("feed-b", "1")])

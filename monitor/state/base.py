@@ -265,6 +265,11 @@ class Store(Protocol):
         """The records in flight (or the dead ones), oldest ``queued_at`` first."""
         ...
 
+    def count_queued(self, *, dead: bool = False) -> int:
+        """How many records are in flight (or dead), without reading them: a watcher
+        asking often must not load every payload each time."""
+        ...
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:

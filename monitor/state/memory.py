@@ -239,6 +239,10 @@ class MemoryStore(StoreBase):
             found = [item for item in self._queued.values() if item.dead == dead]
         return sorted(found, key=_queued_order)
 
+    def count_queued(self, *, dead: bool = False) -> int:
+        with self._lock:
+            return sum(1 for item in self._queued.values() if item.dead == dead)
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:

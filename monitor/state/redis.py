@@ -551,6 +551,11 @@ class RedisStore(StoreBase):
             found.append(QueuedItem(feed_id, item_id, payload, score, int(count or 0), dead))
         return sorted(found, key=lambda q: (q.queued_at, q.feed_id, q.item_id))
 
+    def count_queued(self, *, dead: bool = False) -> int:
+        self._flush()  # a read: the batch's writes first
+        _, at, _, dead_key = self._queued_keys()
+        return int(self._client.zcard(dead_key if dead else at))
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:

@@ -454,6 +454,11 @@ class SqliteStore(StoreBase):
             ).fetchall()
         return [_queued(row) for row in rows]
 
+    def count_queued(self, *, dead: bool = False) -> int:
+        with self._tx(write=False) as db:
+            row = db.execute("SELECT COUNT(*) FROM queued WHERE dead = ?", (int(dead),)).fetchone()
+        return int(row[0])
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:
