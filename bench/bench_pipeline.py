@@ -145,10 +145,15 @@ def alert_lines(folder: Path) -> list[dict[str, Any]]:
 # --- caches and words -------------------------------------------------------------------
 def clear_caches() -> None:
     """Forget every word the process has met: each measurement starts cold."""
+    from monitor.history import fulltext
     from monitor.text import morph, normalize, tokenize
 
     normalize.normalize_token.cache_clear()
     morph.text_keys.cache_clear()
+    # the history's keys too: an in-process history writer starts as cold as the
+    # writer process `monitor run` spawns
+    fulltext._word_keys.cache_clear()
+    fulltext._chunk_keys.cache_clear()
     clear = getattr(tokenize, "clear_caches", None)
     if clear is not None:
         clear()
@@ -201,8 +206,12 @@ def baseline(server: FeedServer, config_path: Path, feeds: int) -> dict[str, flo
     }
 
 
-def embedded(config_path: Path, timer: StageTimer | None = None) -> dict[str, float]:
-    """One ``run(once=True)`` of the embedded runner over every feed, in this process."""
+def embedded(
+    config_path: Path, timer: StageTimer | None = None, *, history_process: bool = True
+) -> dict[str, float]:
+    """One ``run(once=True)`` of the embedded runner over every feed, in this process;
+    its history written by a process of its own, as ``monitor run`` does, unless not
+    ``history_process``."""
     from monitor import pipeline, runner
     from monitor.history.recorder import HistoryRecorder
     from monitor.match import engine
@@ -228,11 +237,13 @@ def embedded(config_path: Path, timer: StageTimer | None = None) -> dict[str, fl
         timer.patch(pipeline, "commit_poll", "store")
         timer.patch(runner, "deliver_alert", "deliver")
         timer.patch(HistoryRecorder, "write", "history")
+        timer.patch(HistoryRecorder, "submit", "history")
         timer.patch(HistoryRecorder, "flush_attempts", "history")
     words = words_met()
     try:
         started, cpu = time.perf_counter(), time.process_time()
-        stats = EmbeddedRunner(runtime).run(once=True)
+        runner = EmbeddedRunner(runtime, history_process=history_process)
+        stats = runner.run(once=True)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         if timer is not None:
@@ -243,6 +254,7 @@ def embedded(config_path: Path, timer: StageTimer | None = None) -> dict[str, fl
         "alerts": stats.alerts,
         "seconds": elapsed,
         "cpu": cpu,
+        "writer_cpu": runner.history.writer_cpu,
         "rate": stats.items / elapsed,
         "alert_rate": stats.alerts / elapsed,
         "words": (words_met() - words) / max(1, stats.items),
@@ -393,7 +405,7 @@ def all_processed(config_path: Path, feeds: list[list[dict[str, Any]]]) -> Calla
         for n, feed in enumerate(feeds):
             if store.seen_filter(f"bench-{n}", [item["id"] for item in feed]):
                 return False
-        return not store.list_queued()
+        return store.count_queued() == 0
 
     return done
 
@@ -557,6 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vocab", type=int, default=20_000, help="content words/language")
     parser.add_argument("--repeat", type=int, default=3, help="start-up: best of N")
     parser.add_argument("--timeout", type=float, default=900.0, help="per distributed run")
+    parser.add_argument(
+        "--long", type=int, default=5, help="longer embedded runs: N times the items (0: none)"
+    )
     parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results file")
     args = parser.parse_args(argv)
@@ -606,6 +621,17 @@ def main(argv: list[str] | None = None) -> int:
                     emb["words"],
                 )
             )
+            progress("(a) embedded, history in the runner's process")
+            inline = embedded(write_config(work / "inline", server.urls), history_process=False)
+            rows.append(
+                row(
+                    "(a) the same, history written in the runner's process",
+                    inline["rate"],
+                    "items/s",
+                    inline["rate"] / base["rate"],
+                    inline["words"],
+                )
+            )
             progress("(c) stages")
             timer = StageTimer()
             staged = embedded(write_config(work / "stages", server.urls), timer)
@@ -626,6 +652,20 @@ def main(argv: list[str] | None = None) -> int:
                 worst_run["words"],
             )
         )
+        long: dict[bool, float] = {}
+        if args.long:
+            long = long_runs(work, args)
+            total = args.feeds * args.items * args.long
+            for own, name in ((True, ""), (False, ", history in the runner's process")):
+                rows.append(
+                    row(
+                        f"(a) {total:,} items{name}",
+                        long[own],
+                        "items/s",
+                        long[own] / base["rate"],
+                        None,
+                    )
+                )
         with redis_server(work) as url:
             progress("(c) queue")
             timer.seconds["queue"] = (
@@ -685,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     stage_rows = stage_table(timer, staged, per_item)
-    text = render(args, rows, stage_rows, base, emb, staged, lat, up)
+    text = render(args, rows, stage_rows, base, emb, staged, lat, up, long)
     print(text)
     if not args.no_write:
         # the compiled build is what `make bench` and the image run; the pure one apart
@@ -694,6 +734,37 @@ def main(argv: list[str] | None = None) -> int:
         write_section(section, text, args.results)
         print(f"written: {args.results} ## {section}")
     return 0
+
+
+def long_runs(work: Path, args: argparse.Namespace) -> dict[bool, float]:
+    """Items/s of ``run --once`` over ``args.long`` times the items, the history written
+    by the writer process (True) and in the runner's process (False): best of two
+    interleaved rounds each."""
+    total = args.feeds * args.items * args.long
+    server = FeedServer(split_feeds(make_items(total, 50, "long", args.vocab, seed=5), args.feeds))
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for n in range(2):
+            for own in (False, True):
+                progress(f"(a) {total:,} items, history process {own}, round {n + 1}")
+                folder = work / f"long-{n}-{own}"
+                rates[own].append(
+                    embedded(write_config(folder, server.urls), history_process=own)["rate"]
+                )
+    finally:
+        server.close()
+    return {own: max(found) for own, found in rates.items()}
+
+
+def _long_note(args: argparse.Namespace, long: dict[bool, float]) -> str:
+    if not long:
+        return ""
+    total = args.feeds * args.items * args.long
+    return (
+        f" Over {total:,} items (best of two interleaved rounds each), the writer process"
+        f" runs {long[True] / long[False]:.2f}x the items/s of the history written in the"
+        " runner's process."
+    )
 
 
 def row(
@@ -716,6 +787,12 @@ def stage_table(
     out.append(("other (runner, logs)", f"{other:,.0f}", f"{other / (per_item * 1e6):.2f}x"))
     cpu = staged["cpu"] / items * 1e6
     out.append(("all, process CPU", f"{cpu:,.0f}", f"{cpu / (per_item * 1e6):.2f}x"))
+    writer = staged["writer_cpu"] / items * 1e6
+    out.append(
+        ("history, in the writer process", f"{writer:,.0f}", f"{writer / (per_item * 1e6):.2f}x")
+    )
+    both = cpu + writer
+    out.append(("all, both processes' CPU", f"{both:,.0f}", f"{both / (per_item * 1e6):.2f}x"))
     wall = staged["seconds"] / items * 1e6
     out.append(("all, wall time", f"{wall:,.0f}", f"{wall / (per_item * 1e6):.2f}x"))
     return out
@@ -730,6 +807,7 @@ def render(
     staged: dict[str, float],
     lat: dict[str, float],
     up: dict[str, float],
+    long: dict[bool, float],
 ) -> str:
     lines = [
         f"Build: {build_name()}. Scale: {args.feeds} feeds x {args.items} items (~3 KB, "
@@ -746,13 +824,18 @@ def render(
         f"alerts, {lat['missing']:.0f} missing. Start-up of the {up['terms']:,}-term config: "
         f"imports {up['imports']:.2f} s, load {up['load']:.2f} s, compile {up['compile']:.2f} s."
         " Distributed: items/s from the poller's first poll queued to the last item"
-        f" processed; the poller's start-up before it took {up['poller_start']:.1f} s.",
+        f" processed; the poller's start-up before it took {up['poller_start']:.1f} s."
+        " Embedded: `monitor run` writes the history in a process of its own"
+        ' (`monitor.history.writer`); the rows "history in the runner\'s process" are'
+        f" the runner writing it itself.{_long_note(args, long)}",
         "",
         f"Per-stage breakdown, embedded run with timers ({staged['rate']:,.0f} items/s "
         "timed; exclusive CPU µs per item, each thread's own, so that fetches and parses "
         "in the fetch threads overlapping the main thread's work are not counted twice; "
         "queue measured apart, in wall time: queued-item record plus Celery "
-        "message to Redis in batches, and back):",
+        "message to Redis in batches, and back; `history` is the runner's share of it, "
+        "handing batches to the writer process and waiting for them, whose own CPU is "
+        "the row after the process's):",
         "",
         "| stage | µs/item | of baseline's item |",
         "|---|---|---|",

@@ -419,7 +419,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
         server = None
         try:
-            runner = EmbeddedRunner(runtime, stop=stop, reloader=None if args.once else reloader)
+            runner = EmbeddedRunner(
+                runtime,
+                stop=stop,
+                reloader=None if args.once else reloader,
+                history_process=True,
+            )
             server = metrics.serve(args.metrics_port, runner.heartbeat)
             stats = runner.run(once=args.once)
         finally:

@@ -16,8 +16,10 @@ from the config longer than ``settings.seen_retention`` ago (``pipeline.forget_r
 Unlike the distributed runner, it records no queued items (``pipeline.record_queued``):
 it processes each item in this process before ``commit_poll`` marks it seen, so there
 is no queue to lose an item in; a crash in between leaves it unseen and the next poll
-reads it again. A poll's processing and ``commit_poll`` are one store batch, sent
-alerts only after it: one commit per poll, not several per item.
+reads it again. A poll's decisions are one store batch, sent alerts only after it: one
+commit per poll, not several per item; ``commit_poll`` follows once the poll's history
+is written, which ``monitor run`` hands to a process of its own
+(``monitor.history.writer``) so that the next polls are processed meanwhile.
 
 Does I/O through the pipeline's readers, the store and the channels.
 """
@@ -30,6 +32,7 @@ import json
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,7 +42,7 @@ from monitor import feedhealth, metrics
 from monitor.backoff import EQUAL_JITTER, backoff_delay
 from monitor.config.reload import ConfigReloader
 from monitor.errors import MonitorError, TransientError, TransientHistoryError
-from monitor.history.recorder import HistoryRecorder, batch_of
+from monitor.history.recorder import HistoryRecorder, PendingWrite, batch_of
 from monitor.logs import get_logger
 from monitor.model import Alert
 from monitor.pipeline import (
@@ -116,6 +119,7 @@ class EmbeddedRunner:
         stop: threading.Event | None = None,
         reloader: ConfigReloader | None = None,
         rng: Callable[[], float] = random.random,
+        history_process: bool = False,
     ) -> None:
         self.runtime = runtime
         self.stop = stop or threading.Event()
@@ -132,13 +136,18 @@ class EmbeddedRunner:
         # /healthz of `monitor run --metrics-port`: when the poll loop last went round
         self.heartbeat = metrics.Heartbeat("last_poll_loop", max_age=LOOP_STALE_AFTER)
         # docs/history.md: every item, match, alert and delivery attempt (``_polled``, ``_deliver``)
-        self.history = HistoryRecorder(runtime.config.settings, stop=self.stop)
+        # (``history_process``: written by a process of its own, ``monitor.history.writer``)
+        self.history = HistoryRecorder(
+            runtime.config.settings, stop=self.stop, own_process=history_process
+        )
+        # polls processed whose history is being written: committed once it is
+        self._unwritten: deque[tuple[PendingWrite, PollResult, datetime]] = deque()
 
     # --- the loop -------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
+        self.history.start()
         self._resume_pending()
         self._forget_removed_feeds()
-        self.history.prune_if_due()
         if once:
             pending = [feed.id for feed in self.runtime.config.feeds]
             # a document read in batches: its next batch at once, until it is done
@@ -146,6 +155,8 @@ class EmbeddedRunner:
                 pending = self._poll(pending)
             self._drain_retries(deadline=utcnow().timestamp() + ONCE_RETRY_WAIT)
             self._flush_digests()
+            # after the polls, not before: the writer process is up by then
+            self.history.prune_if_due()
         else:
             start = utcnow().timestamp()
             self._next_due = {feed.id: start for feed in self.runtime.config.feeds}
@@ -204,18 +215,18 @@ class EmbeddedRunner:
             elif outcome.error is not None:
                 raise outcome.error
             elif outcome.result is not None:
-                try:
-                    if self._polled(outcome.result, now):
-                        more.append(feed.id)
-                except TransientHistoryError as exc:
-                    # its history could not be written: the poll is undone, read again later
-                    self._feed_failed(feed.id, feed.every, exc, now)
+                self._polled(outcome.result, now)
+                if outcome.result.more:
+                    more.append(feed.id)
+            self._commit_written(wait=False)
             if self.stop.is_set():
                 break  # the fetches under way are dropped: their feeds stay unseen
-        return more
+        failed = self._commit_written(wait=True)
+        return [feed_id for feed_id in more if feed_id not in failed]
 
-    def _polled(self, result: PollResult, now: datetime) -> bool:
-        """Process one poll's items; True if its document has a next batch waiting."""
+    def _polled(self, result: PollResult, now: datetime) -> None:
+        """Process one poll's items and send their alerts; the poll is committed (its
+        items marked seen) once their history is written (``_commit_written``)."""
         runtime = self.runtime
         feed_id = result.feed_id
         for warning in result.warnings:
@@ -223,11 +234,13 @@ class EmbeddedRunner:
         alerts: list[Alert] = []
         started = time.perf_counter()
         outcomes = []
-        # One store batch (one SQLite transaction) for the poll's items and its seen marks;
-        # the alerts go once it has committed. A crash before then loses the whole poll
-        # and nothing was sent, so the next poll redoes it; after, the pending entries are
-        # resumed at the next start. The history is written (one transaction, retried)
-        # before the items are marked seen; if it cannot be, the batch is undone.
+        # One store batch (one SQLite transaction) for the poll's decisions; the alerts
+        # go once it has committed. A crash before then loses the poll's decisions and
+        # nothing was sent, so the next poll redoes it. Its history is written next
+        # (``HistoryRecorder.submit``: by the writer process while the next polls are
+        # processed); only then are its items marked seen. A crash in between, or a
+        # history that cannot be written, leaves them unseen: read again, decided
+        # again (the same alerts, which the ledger does not send twice) and written.
         with runtime.store.batch():
             for item in result.items:
                 try:
@@ -240,21 +253,38 @@ class EmbeddedRunner:
                 except Exception as exc:
                     # One poisoned item must not stop the others or the runner.
                     log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
-            self.history.write(batch_of(outcomes))
-            commit_poll(result, runtime.store)
         metrics.items_processed(len(result.items), started, alerts)
         self.stats.items += len(result.items)
         for alert in alerts:
             self.stats.alerts += 1
             self._deliver(alert, attempt=1)
-        self._errors.pop(feed_id, None)
-        metrics.poll_done(len(result.items))
-        self._ops(feed_id, now, ok=True, new_items=len(result.items))
-        self._next_due[feed_id] = now.timestamp() + result.interval
-        log.info(
-            "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
-        )
-        return result.more
+        self._unwritten.append((self.history.submit(batch_of(outcomes)), result, now))
+
+    def _commit_written(self, *, wait: bool) -> set[str]:
+        """Commit the polls whose history is written, in the order they were processed
+        (``wait``: every one, waiting for their writes). A poll whose history could not
+        be written is undone: its feed counts as failed and is read again later. The
+        feeds undone."""
+        failed: set[str] = set()
+        while self._unwritten and (wait or self._unwritten[0][0].done()):
+            pending, result, now = self._unwritten.popleft()
+            feed_id = result.feed_id
+            try:
+                pending.wait()
+            except TransientHistoryError as exc:
+                self._feed_failed(feed_id, self.runtime.config.feed(feed_id).every, exc, now)
+                failed.add(feed_id)
+                continue
+            with self.runtime.store.batch():
+                commit_poll(result, self.runtime.store)
+            self._errors.pop(feed_id, None)
+            metrics.poll_done(len(result.items))
+            self._ops(feed_id, now, ok=True, new_items=len(result.items))
+            self._next_due[feed_id] = now.timestamp() + result.interval
+            log.info(
+                "poll", feed=feed_id, new_items=len(result.items), next_in=round(result.interval, 1)
+            )
+        return failed
 
     def _feed_failed(self, feed_id: str, every: float, exc: MonitorError, now: datetime) -> None:
         self.stats.poll_failures += 1

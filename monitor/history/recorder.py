@@ -26,11 +26,12 @@ from monitor.errors import HistoryError, MonitorError, TransientHistoryError
 from monitor.history import History, open_history
 from monitor.history.database import history_url
 from monitor.history.records import DeliveryAttempt, HistoryBatch, StoryAddition
+from monitor.history.writer import ProcessHistory, Submitted
 from monitor.logs import get_logger
 from monitor.model import Alert, DeliveryResult, Match, WireItem
 from monitor.pipeline import ItemOutcome
 
-__all__ = ["HistoryRecorder", "attempts_of", "batch_of", "history_url"]
+__all__ = ["HistoryRecorder", "PendingWrite", "attempts_of", "batch_of", "history_url"]
 
 log = get_logger(__name__)
 
@@ -75,6 +76,48 @@ def attempts_of(
     ]
 
 
+def _empty(batch: HistoryBatch) -> bool:
+    return not (batch.items or batch.alerts or batch.deliveries or batch.additions)
+
+
+def _refused(exc: HistoryError, batch: HistoryBatch) -> None:
+    log.error("history_write_refused", error=str(exc), items=len(batch.items))
+
+
+class PendingWrite:
+    """A batch handed to ``HistoryRecorder.submit``; ``wait`` for it before counting
+    its items done."""
+
+    def __init__(
+        self,
+        recorder: HistoryRecorder,
+        batch: HistoryBatch,
+        *,
+        submitted: Submitted | None = None,
+        error: TransientHistoryError | None = None,
+        retry: bool = False,
+    ) -> None:
+        self._recorder = recorder
+        self.batch = batch
+        self.submitted = submitted  # in the writer process's hands
+        self._error = error  # written in this process, and failed
+        self._retry = retry  # not taken by the writer process: written by ``wait``
+
+    def done(self) -> bool:
+        """Whether ``wait`` would return (or raise) at once."""
+        if self.submitted is not None:
+            return self.submitted[1].done()
+        return not self._retry
+
+    def wait(self) -> None:
+        """Return once the batch is written or dropped as refused;
+        ``TransientHistoryError`` when it could not be written."""
+        if self._error is not None:
+            raise self._error
+        if self.submitted is not None or self._retry:
+            self._recorder._waited(self)
+
+
 class HistoryRecorder:
     """The history of one process: batches written with retries, daily pruning."""
 
@@ -86,40 +129,57 @@ class HistoryRecorder:
         tries: int = 6,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        own_process: bool = False,
     ) -> None:
         self.url = history_url(settings)
+        self.own_process = own_process  # written by a child process (``ProcessHistory``)
         self.retention = settings.history_retention
         self.stop = stop or threading.Event()
         self.tries = tries  # 8 to 16 s of backoff at the defaults
         self._clock = clock
         self._rng = rng  # the backoff's jitter
-        self._history: History | None = None
+        self._history: History | ProcessHistory | None = None
+        self._closed_cpu = 0.0  # writer_cpu of the writer processes closed
         self._pruned_at: float | None = None
         self._attempts: list[DeliveryAttempt] = []
 
-    def _open(self) -> History:
+    def _open(self) -> History | ProcessHistory:
         if self._history is None:
-            self._history = open_history(self.url)
+            self._history = ProcessHistory(self.url) if self.own_process else open_history(self.url)
         return self._history
 
+    def start(self) -> None:
+        """With ``own_process``: start the writer process now (``ProcessHistory.start``)."""
+        history = self._open()
+        if isinstance(history, ProcessHistory):
+            history.start()
+
+    @property
+    def writer_cpu(self) -> float:
+        """CPU seconds the writer process spent writing (0 without one), so far."""
+        history = self._history
+        return self._closed_cpu + (history.cpu if isinstance(history, ProcessHistory) else 0.0)
+
     def close(self) -> None:
-        if self._history is not None:
-            self._history.close()
-            self._history = None
+        history, self._history = self._history, None
+        if history is not None:
+            history.close()
+            if isinstance(history, ProcessHistory):
+                self._closed_cpu += history.cpu
 
     def write(self, batch: HistoryBatch) -> None:
         """Write ``batch`` in one transaction, trying again after a transient fault;
         ``TransientHistoryError`` once ``tries`` have failed (or the runner stops). A
         batch the database refuses (``HistoryError``: it would be refused again) is
         logged as an error and dropped: the runner goes on with its items."""
-        if not (batch.items or batch.alerts or batch.deliveries or batch.additions):
+        if _empty(batch):
             return
         for attempt in range(1, self.tries + 1):
             try:
                 self._open().write(batch)
                 return
             except HistoryError as exc:
-                log.error("history_write_refused", error=str(exc), items=len(batch.items))
+                _refused(exc, batch)
                 return
             except TransientHistoryError as exc:
                 last = attempt == self.tries or self.stop.is_set()
@@ -137,6 +197,41 @@ class HistoryRecorder:
                 if last or self.stop.wait(delay):
                     raise
         raise AssertionError("not reached")  # pragma: no cover
+
+    def submit(self, batch: HistoryBatch) -> PendingWrite:
+        """Start writing ``batch``: with ``own_process`` the writer process takes it and
+        the caller goes on; else it is written now. ``PendingWrite.wait`` then ends as
+        ``write`` would have (a refused batch logged and dropped, a fault that lasts
+        raised), a transient fault of the writer process retried as ``write`` does."""
+        history = None if _empty(batch) else self._open()
+        if not isinstance(history, ProcessHistory):
+            try:
+                self.write(batch)
+            except TransientHistoryError as exc:
+                return PendingWrite(self, batch, error=exc)
+            return PendingWrite(self, batch)
+        try:
+            return PendingWrite(self, batch, submitted=history.submit(batch))
+        except TransientHistoryError:
+            return PendingWrite(self, batch, retry=True)
+
+    def _waited(self, pending: PendingWrite) -> None:
+        history = self._history
+        if pending.submitted is not None and isinstance(history, ProcessHistory):
+            try:
+                history.result(pending.submitted)
+                return
+            except HistoryError as exc:
+                _refused(exc, pending.batch)
+                return
+            except TransientHistoryError as exc:
+                log.warning(
+                    "history_write_failed",
+                    error=str(exc),
+                    attempt=1,
+                    items=len(pending.batch.items),
+                )
+        self.write(pending.batch)
 
     def add_attempts(
         self, results: Iterable[DeliveryResult], at: datetime, *, retried: bool = False

@@ -12,6 +12,8 @@ import pytest
 
 from monitor import runner as runner_module
 from monitor.config.loader import load_config
+from monitor.history import open_history
+from monitor.history.recorder import history_url
 from monitor.match.engine import build_matcher
 from monitor.model import Match, WireItem
 from monitor.pipeline import Runtime, build_channels
@@ -39,9 +41,46 @@ def _archived(tmp_path: Path) -> list[str]:
     return [json.loads(line)["alert"]["id"] for line in lines]
 
 
-def test_a_crash_before_the_poll_commits_sends_nothing_and_is_redone_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("history_process", [False, True], ids=["inline", "writer-process"])
+def test_a_crash_before_the_decisions_commit_sends_nothing_and_is_redone_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, history_process: bool
 ) -> None:
+    decide = runner_module.decide_item
+    calls: list[str] = []
+
+    def crash_on_the_third(item: WireItem, *args: object, **kwargs: object) -> object:
+        calls.append(item.id)
+        if len(calls) == 3:
+            raise Crash
+        return decide(item, *args, **kwargs)  # type: ignore[arg-type]
+
+    runtime = _runtime(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(runner_module, "decide_item", crash_on_the_third)
+        with pytest.raises(Crash):
+            EmbeddedRunner(runtime, history_process=history_process).run(once=True)
+    assert _archived(tmp_path) == []
+    assert runtime.store.list_deliveries() == []  # the batch was rolled back
+    runtime.store.close()
+
+    runtime = _runtime(tmp_path)  # the next start, on the same state file
+    stats = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
+    assert stats.alerts == 5
+    sent = _archived(tmp_path)
+    assert len(sent) == len(set(sent)) == 5
+    assert EmbeddedRunner(runtime, history_process=history_process).run(once=True).alerts == 0
+    assert len(_archived(tmp_path)) == 5
+    runtime.store.close()
+
+
+@pytest.mark.parametrize("history_process", [False, True], ids=["inline", "writer-process"])
+def test_a_crash_before_the_items_are_marked_seen_sends_no_alert_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, history_process: bool
+) -> None:
+    """Decided, sent and written, not yet marked seen: the next start reads the items
+    again and decides them again (the same alerts, which the ledger does not send
+    again); the history holds each once."""
+
     def crash(*_args: object) -> None:
         raise Crash
 
@@ -49,19 +88,21 @@ def test_a_crash_before_the_poll_commits_sends_nothing_and_is_redone_once(
     with monkeypatch.context() as patch:
         patch.setattr(runner_module, "commit_poll", crash)
         with pytest.raises(Crash):
-            EmbeddedRunner(runtime).run(once=True)
-    assert _archived(tmp_path) == []
-    assert runtime.store.list_deliveries() == []  # the batch was rolled back
-    runtime.store.close()
-
-    runtime = _runtime(tmp_path)  # the next start, on the same state file
-    stats = EmbeddedRunner(runtime).run(once=True)
-    assert stats.alerts == 5
+            EmbeddedRunner(runtime, history_process=history_process).run(once=True)
     sent = _archived(tmp_path)
     assert len(sent) == len(set(sent)) == 5
-    assert EmbeddedRunner(runtime).run(once=True).alerts == 0
-    assert len(_archived(tmp_path)) == 5
+    assert runtime.store.feed_activity() == {}  # nothing marked seen
     runtime.store.close()
+
+    runtime = _runtime(tmp_path)
+    again = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
+    assert again.items == 6  # read again
+    assert _archived(tmp_path) == sent  # nothing sent twice
+    assert EmbeddedRunner(runtime, history_process=history_process).run(once=True).items == 0
+    runtime.store.close()
+    with open_history(history_url(runtime.config.settings)) as history:
+        assert history.count_items() == 6
+        assert sorted(stored.alert.id for stored in history.alerts()) == sorted(sent)
 
 
 class _PoisonWriter:
