@@ -254,6 +254,9 @@ class EmbeddedRunner:
                     # One poisoned item must not stop the others or the runner.
                     log.error("item_failed", feed=feed_id, item=item.id, error=repr(exc))
         metrics.items_processed(len(result.items), started, alerts)
+        # the poll counts as done for the metrics now, as the workers count it once its
+        # items are queued; if its history then cannot be written it fails too
+        metrics.poll_done(len(result.items))
         self.stats.items += len(result.items)
         for alert in alerts:
             self.stats.alerts += 1
@@ -278,7 +281,6 @@ class EmbeddedRunner:
             with self.runtime.store.batch():
                 commit_poll(result, self.runtime.store)
             self._errors.pop(feed_id, None)
-            metrics.poll_done(len(result.items))
             self._ops(feed_id, now, ok=True, new_items=len(result.items))
             self._next_due[feed_id] = now.timestamp() + result.interval
             log.info(

@@ -95,6 +95,8 @@ def test_monitor_run_serves_its_counts_and_health(tmp_path: Path) -> None:
         assert value(found, "monitor_feed_polls_total", outcome="ok") >= 1
         assert value(found, "monitor_fetch_errors_total", kind="ParseError") == 0
 
+        # healthy once the first pass is over (its history written, its polls committed)
+        assert wait_for(lambda: health(port)[0] == 200, timeout=30), health(port)
         status, body = health(port)
         assert status == 200 and body["status"] == "ok", body
         assert isinstance(body["last_poll_loop"], float)
