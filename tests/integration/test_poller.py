@@ -79,7 +79,10 @@ def polls_in_queue(url: str) -> Counter[str]:
     for message in raw:
         envelope = json.loads(message)
         assert envelope["headers"]["task"] == "monitor.poll_feeds"
-        args = json.loads(base64.b64decode(envelope["body"]))[0]
+        body = envelope["body"]  # JSON text (workers.app); base64 of it before
+        if envelope["properties"]["body_encoding"] == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
         feeds.update(args[0])  # a batch of feed ids
     return feeds
 

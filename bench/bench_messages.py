@@ -1,0 +1,150 @@
+"""Benchmark: a batch of items through Redis as a Celery task message, before and now.
+
+Run ``python bench/bench_messages.py`` (``--items N --batch B``). Realistic items
+(``bench_pipeline.make_items``: six languages, ~3 KB) go as ``process_items`` messages of
+B items through a redis-server of the benchmark's own, published with Celery and read
+back with kombu as a worker reads them, two ways interleaved:
+
+- before: kombu's defaults, as the workers had them: "json" escaping every non-ASCII
+  character (``\\uXXXX``) and the body base64 inside Redis's JSON envelope;
+- now: ``workers.app``'s settings: the body as JSON text (``body_encoding: utf-8``),
+  its characters as they are (the "json" serializer that ``workers.app`` registers).
+
+Printed: µs per item for publish plus read (best of the rounds) and bytes per item in
+Redis; the headline is before/now. Writes ``## bench_messages`` of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+# Last: an installed monitor (the compiled build of `make bench`) comes first.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+import redis
+from bench_pipeline import make_items, redis_server
+from celery import Celery
+from kombu.serialization import register
+from kombu.utils import json as kombu_json
+from results import write_section
+
+from monitor.config.loader import load_config
+from monitor.model import WireItem
+
+
+def _register(*, escaped: bool) -> None:
+    """kombu's "json" as it ships (``escaped``) or as ``workers.app`` registers it."""
+    dumps = kombu_json.dumps if escaped else partial(kombu_json.dumps, ensure_ascii=False)
+    register(
+        "json",
+        dumps,
+        kombu_json.loads,
+        content_type="application/json",
+        content_encoding="utf-8",
+    )
+
+
+def _app(url: str, folder: Path, *, before: bool) -> Celery:
+    from workers.app import celery_settings  # registers the "json" of now
+
+    (folder / "monitor.yaml").write_text(
+        f"settings:\n  broker_url: {url}\n  state_dir: {folder}\n", encoding="utf-8"
+    )
+    settings = celery_settings(load_config(folder / "monitor.yaml", env={}))
+    options = dict(settings["broker_transport_options"])
+    if before:
+        options.pop("body_encoding")  # kombu's default for Redis: base64
+    settings["broker_transport_options"] = options
+    app = Celery(f"bench-messages-{before}")
+    app.conf.update(settings)
+    return app
+
+
+def _round(app: Celery, batches: list[list[dict[str, Any]]], url: str) -> tuple[float, int]:
+    """Publish every batch, read every message back: seconds, bytes in Redis."""
+    task = app.signature("monitor.process_items", queue="bench")
+    client = redis.Redis.from_url(url)
+    started = time.perf_counter()
+    for batch in batches:
+        task.apply_async((batch,))
+    stored = sum(len(raw) for raw in client.lrange("bench", 0, -1))
+    read = 0
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue("bench", no_ack=True)
+        while read < len(batches):
+            message = queue.get(timeout=10)
+            assert len(message.payload[0][0]) == len(batches[read])
+            read += 1
+        queue.close()
+    elapsed = time.perf_counter() - started
+    client.close()
+    return elapsed, stored
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
+    args = parser.parse_args(argv)
+    raw = make_items(args.items, 50, "msg", 20_000)
+    items = [
+        WireItem(
+            id=d["id"],
+            title=d["title"],
+            body=d["body"],
+            source=f"https://example.org/{d['id']}",
+            language=d["language"],
+            feed_id=d["feed_id"],
+        ).to_dict()
+        for d in raw
+    ]
+    batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
+    best: dict[bool, float] = {True: float("inf"), False: float("inf")}
+    stored: dict[bool, int] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-messages-") as tmp,
+        redis_server(Path(tmp)) as url,
+    ):
+        apps = {before: _app(url, Path(tmp), before=before) for before in (True, False)}
+        for _ in range(args.rounds):
+            for before in (True, False):
+                _register(escaped=before)
+                seconds, stored[before] = _round(apps[before], batches, url)
+                best[before] = min(best[before], seconds)
+        _register(escaped=False)
+        for app in apps.values():
+            app.close()
+    micros = {way: seconds / len(items) * 1e6 for way, seconds in best.items()}
+    size = {way: count / len(items) for way, count in stored.items()}
+    text = "\n".join(
+        [
+            f"{len(items):,} items (~3 KB, six languages) as `process_items` messages of "
+            f"{args.batch}, published with Celery to a redis-server and read back with "
+            f"kombu; best of {args.rounds} interleaved rounds.",
+            "",
+            "| way | µs/item (publish + read) | bytes/item in Redis |",
+            "|---|---|---|",
+            f"| before: escaped JSON, base64 body | {micros[True]:,.0f} | {size[True]:,.0f} |",
+            f"| now: JSON text, characters as they are | {micros[False]:,.0f} "
+            f"| {size[False]:,.0f} |",
+            "",
+            f"**now/before: {micros[False] / micros[True]:.2f}x the time, "
+            f"{size[False] / size[True]:.2f}x the bytes**",
+        ]
+    )
+    print(text)
+    if not args.no_write:
+        write_section("bench_messages", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

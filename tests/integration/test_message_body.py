@@ -1,0 +1,84 @@
+"""Task messages in Redis hold their JSON as text (``body_encoding: utf-8`` in the
+workers' Celery settings), not base64, and their characters unescaped (``workers.app``
+registers kombu's "json" so); a message queued base64, as an older version queued it,
+is still read. A real Redis; kombu reads the messages as a worker does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+
+from monitor.config.loader import load_config
+from workers.app import celery_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _app(redis_db_url: str, tmp_path: Path, **overrides: Any) -> Celery:
+    (tmp_path / "monitor.yaml").write_text(
+        f"settings:\n  broker_url: {redis_db_url}\n  state_dir: {tmp_path}\n", encoding="utf-8"
+    )
+    settings = celery_settings(load_config(tmp_path / "monitor.yaml", env={}))
+    settings["task_routes"] = {}
+    settings["broker_transport_options"] = {
+        **settings["broker_transport_options"],
+        **overrides,
+    }
+    app = Celery("message-body-test")
+    app.conf.update(settings)
+    return app
+
+
+def _echo(app: Celery) -> Any:
+    @app.task(name="message_body_test.echo")
+    def echo(value: Any) -> Any:
+        return value
+
+    return echo
+
+
+def _raw(redis_db_url: str) -> dict[str, Any]:
+    client = redis.Redis.from_url(redis_db_url)
+    try:
+        (raw,) = client.lrange("process", 0, -1)
+    finally:
+        client.close()
+    return dict(json.loads(raw))
+
+
+ARGS = {"title": "Песков: «гарантии безопасности»", "body": "الناتو " * 200}
+
+
+def test_a_message_holds_its_json_as_text(redis_db_url: str, tmp_path: Path) -> None:
+    app = _app(redis_db_url, tmp_path)
+    echo = _echo(app)
+    echo.apply_async((ARGS,), queue="process")
+    message = _raw(redis_db_url)
+    assert message["properties"]["body_encoding"] == "utf-8"
+    assert json.loads(message["body"])[0] == [ARGS]  # (args, kwargs, embed)
+    # the characters as they are, not \\u escapes (which the envelope escapes again)
+    assert "الناتو" in message["body"] and "\\u" not in message["body"]
+    app.close()
+
+
+def test_a_base64_message_of_an_older_version_is_still_read(
+    redis_db_url: str, tmp_path: Path
+) -> None:
+    older = _app(redis_db_url, tmp_path, body_encoding="base64")
+    _echo(older).apply_async((ARGS,), queue="process")
+    assert _raw(redis_db_url)["properties"]["body_encoding"] == "base64"
+    older.close()
+
+    app = _app(redis_db_url, tmp_path)  # reads as a worker of this version does
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue("process")
+        message = queue.get(timeout=10)
+        assert message.payload[0] == [ARGS]
+        message.ack()
+        queue.close()
+    app.close()
