@@ -56,10 +56,10 @@ def task_time_limits(visibility: float) -> tuple[float, float]:
 
 # Task messages as JSON text holding their characters as they are. kombu's "json"
 # escapes every non-ASCII character (\uXXXX), and Redis holds each message inside a
-# JSON envelope that escapes every escape again: an Arabic or Russian item of ~4.6 KB
-# took ~10 KB, and a batch's round trip (encode, envelope, decode) ~160 µs an item
-# where it takes ~60 now. Any JSON reader reads either, so messages of an older
-# version are still read, and it read these.
+# JSON envelope that escapes every escape again: an Arabic or Russian item took twice
+# its size or more, and as long to encode and decode (bench/bench_messages.py). Any
+# JSON reader reads either, so messages of an older version are still read, and it
+# reads these.
 register(  # type: ignore[no-untyped-call]  # kombu ships no annotations here
     "json",
     partial(kombu_json.dumps, ensure_ascii=False),
@@ -153,9 +153,8 @@ def celery_settings(config: Config) -> dict[str, Any]:
             # came back after 95 s instead of 12 s (docs/delivery.md).
             "unacked_restore_throttle": 1,
             # Messages hold their JSON as text, not base64 of it (kombu's default for
-            # Redis): base64 cost ~25 µs an item to encode and decode, and a third more
-            # bytes in Redis. Each message names its encoding, so ones queued base64 by
-            # an older version are still read.
+            # Redis, a third more bytes to write, encode and decode). Each message names
+            # its encoding, so ones queued base64 by an older version are still read.
             "body_encoding": "utf-8",
         },
         "worker_hijack_root_logger": False,

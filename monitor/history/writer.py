@@ -1,11 +1,11 @@
 """The history written by a process of its own, for ``monitor run``.
 
-Writing a batch is about a third of an item's CPU in the embedded runner (every word's
-full-text keys, the index insert). In the runner's process that time holds the GIL;
-in a child process it runs on another core while the runner goes on with the next
-polls (``HistoryRecorder.submit``). The runner marks a poll's items seen only once
-their history is written, so what is written, and when an item counts as done, do not
-change.
+Writing a batch is the largest stage of an item's CPU in the embedded runner (every
+word's full-text keys, the index insert: bench/bench_pipeline.py's breakdown). In the
+runner's process that time holds the GIL; in a child process it runs on another core
+while the runner goes on with the next polls (``HistoryRecorder.submit``). The runner
+marks a poll's items seen only once their history is written, so what is written, and
+when an item counts as done, do not change.
 
 ``ProcessHistory`` has the ``write``/``prune``/``close`` of ``History``, and ``submit``.
 The child opens the history itself (``open_history``) and keeps it, and its keys
