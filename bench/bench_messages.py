@@ -20,7 +20,6 @@ import argparse
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,9 @@ from monitor.model import WireItem
 
 def _register(*, escaped: bool) -> None:
     """kombu's "json" as it ships (``escaped``) or as ``workers.app`` registers it."""
-    dumps = kombu_json.dumps if escaped else partial(kombu_json.dumps, ensure_ascii=False)
+    from workers.app import json_text
+
+    dumps = kombu_json.dumps if escaped else json_text
     register(
         "json",
         dumps,

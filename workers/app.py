@@ -9,9 +9,9 @@ because the alert ledger, not the broker, makes delivery happen once.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,9 +60,21 @@ def task_time_limits(visibility: float) -> tuple[float, float]:
 # its size or more, and as long to encode and decode (bench/bench_messages.py). Any
 # JSON reader reads either, so messages of an older version are still read, and it
 # reads these.
+def json_text(data: Any) -> str:
+    """``data`` as JSON with its characters as they are; escaped as kombu escapes them
+    when it holds a lone surrogate (a badly decoded feed), which a reader could not
+    carry: kombu encodes a message's text as UTF-8 before decoding it."""
+    text = json.dumps(data, cls=kombu_json.JSONEncoder, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data, cls=kombu_json.JSONEncoder)
+    return text
+
+
 register(  # type: ignore[no-untyped-call]  # kombu ships no annotations here
     "json",
-    partial(kombu_json.dumps, ensure_ascii=False),
+    json_text,
     kombu_json.loads,
     content_type="application/json",
     content_encoding="utf-8",

@@ -66,6 +66,24 @@ def test_a_message_holds_its_json_as_text(redis_db_url: str, tmp_path: Path) -> 
     app.close()
 
 
+def test_an_item_with_a_lone_surrogate_goes_escaped_and_is_read(
+    redis_db_url: str, tmp_path: Path
+) -> None:
+    """A badly decoded feed's lone surrogate cannot be UTF-8: kombu encodes a message's
+    text so before decoding it, so that message keeps kombu's escapes."""
+    args = {**ARGS, "title": "Песков \ud800 garbled"}
+    app = _app(redis_db_url, tmp_path)
+    _echo(app).apply_async((args,), queue="process")
+    assert "\\ud800" in _raw(redis_db_url)["body"]
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue("process")
+        message = queue.get(timeout=10)
+        assert message.payload[0] == [args]
+        message.ack()
+        queue.close()
+    app.close()
+
+
 def test_a_base64_message_of_an_older_version_is_still_read(
     redis_db_url: str, tmp_path: Path
 ) -> None:
