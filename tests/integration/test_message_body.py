@@ -51,6 +51,17 @@ def _raw(redis_db_url: str) -> dict[str, Any]:
     return dict(json.loads(raw))
 
 
+def _read_one(app: Celery) -> Any:
+    """The args of the next ``process`` message, read with kombu as a worker reads it."""
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue("process")
+        message = queue.get(timeout=10)
+        args = message.payload[0]
+        message.ack()
+        queue.close()
+    return args
+
+
 ARGS = {"title": "Песков: «гарантии безопасности»", "body": "الناتو " * 200}
 
 
@@ -75,12 +86,7 @@ def test_an_item_with_a_lone_surrogate_goes_escaped_and_is_read(
     app = _app(redis_db_url, tmp_path)
     _echo(app).apply_async((args,), queue="process")
     assert "\\ud800" in _raw(redis_db_url)["body"]
-    with app.connection_for_read() as connection:
-        queue = connection.SimpleQueue("process")
-        message = queue.get(timeout=10)
-        assert message.payload[0] == [args]
-        message.ack()
-        queue.close()
+    assert _read_one(app) == [args]
     app.close()
 
 
@@ -93,10 +99,5 @@ def test_a_base64_message_of_an_older_version_is_still_read(
     older.close()
 
     app = _app(redis_db_url, tmp_path)  # reads as a worker of this version does
-    with app.connection_for_read() as connection:
-        queue = connection.SimpleQueue("process")
-        message = queue.get(timeout=10)
-        assert message.payload[0] == [ARGS]
-        message.ack()
-        queue.close()
+    assert _read_one(app) == [ARGS]
     app.close()
