@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -206,6 +207,12 @@ def baseline(server: FeedServer, config_path: Path, feeds: int) -> dict[str, flo
     }
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (and been waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def embedded(
     config_path: Path, timer: StageTimer | None = None, *, history_process: bool = True
 ) -> dict[str, float]:
@@ -241,10 +248,11 @@ def embedded(
         timer.patch(HistoryRecorder, "flush_attempts", "history")
     words = words_met()
     try:
-        started, cpu = time.perf_counter(), time.process_time()
-        runner = EmbeddedRunner(runtime, history_process=history_process)
-        stats = runner.run(once=True)
+        started, cpu, reaped = time.perf_counter(), time.process_time(), children_cpu()
+        stats = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        # the writer process, joined when the run ends (its start-up included)
+        writer = children_cpu() - reaped
     finally:
         if timer is not None:
             timer.restore()
@@ -254,7 +262,7 @@ def embedded(
         "alerts": stats.alerts,
         "seconds": elapsed,
         "cpu": cpu,
-        "writer_cpu": runner.history.writer_cpu,
+        "writer_cpu": writer,
         "rate": stats.items / elapsed,
         "alert_rate": stats.alerts / elapsed,
         "words": (words_met() - words) / max(1, stats.items),
@@ -655,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         long: dict[bool, float] = {}
         if args.long:
             long = long_runs(work, args)
-            total = args.feeds * args.items * args.long
+            total = long_items(args)
             for own, name in ((True, ""), (False, ", history in the runner's process")):
                 rows.append(
                     row(
@@ -736,11 +744,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def long_items(args: argparse.Namespace) -> int:
+    """Items of the longer embedded runs."""
+    return int(args.feeds * args.items * args.long)
+
+
 def long_runs(work: Path, args: argparse.Namespace) -> dict[bool, float]:
     """Items/s of ``run --once`` over ``args.long`` times the items, the history written
     by the writer process (True) and in the runner's process (False): best of two
     interleaved rounds each."""
-    total = args.feeds * args.items * args.long
+    total = long_items(args)
     server = FeedServer(split_feeds(make_items(total, 50, "long", args.vocab, seed=5), args.feeds))
     rates: dict[bool, list[float]] = {True: [], False: []}
     try:
@@ -759,11 +772,10 @@ def long_runs(work: Path, args: argparse.Namespace) -> dict[bool, float]:
 def _long_note(args: argparse.Namespace, long: dict[bool, float]) -> str:
     if not long:
         return ""
-    total = args.feeds * args.items * args.long
     return (
-        f" Over {total:,} items (best of two interleaved rounds each), the writer process"
-        f" runs {long[True] / long[False]:.2f}x the items/s of the history written in the"
-        " runner's process."
+        f" Over {long_items(args):,} items (best of two interleaved rounds each), the writer"
+        f" process runs {long[True] / long[False]:.2f}x the items/s of the history written in"
+        " the runner's process."
     )
 
 
@@ -834,8 +846,8 @@ def render(
         "in the fetch threads overlapping the main thread's work are not counted twice; "
         "queue measured apart, in wall time: queued-item record plus Celery "
         "message to Redis in batches, and back; `history` is the runner's share of it, "
-        "handing batches to the writer process and waiting for them, whose own CPU is "
-        "the row after the process's):",
+        "handing batches to the writer process and waiting for them, whose own CPU "
+        "(start-up included) is the row after the process's):",
         "",
         "| stage | µs/item | of baseline's item |",
         "|---|---|---|",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import json
 import os
 import shutil
 import socket
@@ -21,8 +22,12 @@ from typing import TypeVar
 import pytest
 import redis
 
+from monitor.config.loader import load_config
 from monitor.errors import MonitorError, TransientError
+from monitor.match.engine import build_matcher
 from monitor.model import WireItem
+from monitor.pipeline import Runtime, build_channels
+from monitor.state.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[1]
 # The shared corpus of real feeds sits beside the clone (CI, /work/main) or beside the
@@ -81,6 +86,21 @@ def example_config(tmp_path: Path, *, seeds: list[Path] | None = None) -> Path:
     config_dir.mkdir(exist_ok=True)
     (config_dir / "monitor.yaml").write_text(text, encoding="utf-8")
     return config_dir
+
+
+def example_runtime(tmp_path: Path, seeds: list[Path]) -> Runtime:
+    """The embedded runner's runtime on ``example_config(tmp_path, seeds=seeds)``, its
+    state in ``tmp_path / "state.db"``."""
+    config = load_config(example_config(tmp_path, seeds=seeds), env={})
+    store = SqliteStore(tmp_path / "state.db")
+    return Runtime(config, store, build_matcher(config), build_channels(config))
+
+
+def archived_ids(tmp_path: Path) -> list[str]:
+    """The ids of the alerts in ``example_config``'s archive, in the order sent."""
+    path = tmp_path / "alerts.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line)["alert"]["id"] for line in lines if line.strip()]
 
 
 def monitor_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -95,26 +95,22 @@ class PendingWrite:
         *,
         submitted: Submitted | None = None,
         error: TransientHistoryError | None = None,
-        retry: bool = False,
     ) -> None:
         self._recorder = recorder
         self.batch = batch
-        self.submitted = submitted  # in the writer process's hands
+        self.submitted = submitted  # in the writer process's hands; else written already
         self._error = error  # written in this process, and failed
-        self._retry = retry  # not taken by the writer process: written by ``wait``
 
     def done(self) -> bool:
         """Whether ``wait`` would return (or raise) at once."""
-        if self.submitted is not None:
-            return self.submitted[1].done()
-        return not self._retry
+        return self.submitted is None or self.submitted[1].done()
 
     def wait(self) -> None:
         """Return once the batch is written or dropped as refused;
         ``TransientHistoryError`` when it could not be written."""
         if self._error is not None:
             raise self._error
-        if self.submitted is not None or self._retry:
+        if self.submitted is not None:
             self._recorder._waited(self)
 
 
@@ -139,7 +135,6 @@ class HistoryRecorder:
         self._clock = clock
         self._rng = rng  # the backoff's jitter
         self._history: History | ProcessHistory | None = None
-        self._closed_cpu = 0.0  # writer_cpu of the writer processes closed
         self._pruned_at: float | None = None
         self._attempts: list[DeliveryAttempt] = []
 
@@ -150,22 +145,14 @@ class HistoryRecorder:
 
     def start(self) -> None:
         """With ``own_process``: start the writer process now (``ProcessHistory.start``)."""
-        history = self._open()
+        history = self._open() if self.own_process else None
         if isinstance(history, ProcessHistory):
             history.start()
 
-    @property
-    def writer_cpu(self) -> float:
-        """CPU seconds the writer process spent writing (0 without one), so far."""
-        history = self._history
-        return self._closed_cpu + (history.cpu if isinstance(history, ProcessHistory) else 0.0)
-
     def close(self) -> None:
-        history, self._history = self._history, None
-        if history is not None:
-            history.close()
-            if isinstance(history, ProcessHistory):
-                self._closed_cpu += history.cpu
+        if self._history is not None:
+            self._history.close()
+            self._history = None
 
     def write(self, batch: HistoryBatch) -> None:
         """Write ``batch`` in one transaction, trying again after a transient fault;
@@ -204,16 +191,16 @@ class HistoryRecorder:
         ``write`` would have (a refused batch logged and dropped, a fault that lasts
         raised), a transient fault of the writer process retried as ``write`` does."""
         history = None if _empty(batch) else self._open()
-        if not isinstance(history, ProcessHistory):
+        if isinstance(history, ProcessHistory):
             try:
-                self.write(batch)
-            except TransientHistoryError as exc:
-                return PendingWrite(self, batch, error=exc)
-            return PendingWrite(self, batch)
+                return PendingWrite(self, batch, submitted=history.submit(batch))
+            except TransientHistoryError:
+                pass  # its writer process died: written now, as ``write`` does
         try:
-            return PendingWrite(self, batch, submitted=history.submit(batch))
-        except TransientHistoryError:
-            return PendingWrite(self, batch, retry=True)
+            self.write(batch)
+        except TransientHistoryError as exc:
+            return PendingWrite(self, batch, error=exc)
+        return PendingWrite(self, batch)
 
     def _waited(self, pending: PendingWrite) -> None:
         history = self._history
@@ -225,12 +212,7 @@ class HistoryRecorder:
                 _refused(exc, pending.batch)
                 return
             except TransientHistoryError as exc:
-                log.warning(
-                    "history_write_failed",
-                    error=str(exc),
-                    attempt=1,
-                    items=len(pending.batch.items),
-                )
+                log.warning("history_write_failed", error=str(exc), items=len(pending.batch.items))
         self.write(pending.batch)
 
     def add_attempts(

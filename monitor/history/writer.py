@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context, parent_process
@@ -35,8 +34,8 @@ from monitor.history.store import History
 
 __all__ = ["ProcessHistory", "Submitted"]
 
-# a write handed to the child: its pool, and its answer (the CPU seconds it took)
-Submitted = tuple[ProcessPoolExecutor, Future[float]]
+# a write handed to the child: its pool, and its answer
+Submitted = tuple[ProcessPoolExecutor, Future[None]]
 
 # in the child: the history it opened, by URL
 _opened: dict[str, History] = {}
@@ -69,11 +68,8 @@ def _open(url: str) -> None:
     _history(url)
 
 
-def _write(url: str, batch: HistoryBatch) -> float:
-    """In the child: write ``batch``; the CPU seconds that took there."""
-    started = time.process_time()
+def _write(url: str, batch: HistoryBatch) -> None:
     _history(url).write(batch)
-    return time.process_time() - started
 
 
 def _prune(url: str, retention: float) -> int:
@@ -85,7 +81,6 @@ class ProcessHistory:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.cpu = 0.0  # CPU seconds the child spent writing (the benchmark reports it)
         self._where = parse_history_url(url).render_as_string(hide_password=True)
         self._pool: ProcessPoolExecutor | None = None
 
@@ -115,7 +110,7 @@ class ProcessHistory:
         """Wait for a ``submit``; raises what the child raised."""
         pool, written = submitted
         try:
-            self.cpu += written.result()
+            written.result()
         except (BrokenProcessPool, CancelledError):
             raise self._died(pool) from None
 

@@ -27,6 +27,7 @@ from monitor.cli import EXIT_RUN_FAILURES
 from monitor.history import History, open_history
 from tests.helpers import (
     SEEDS,
+    archived_ids,
     example_config,
     free_port,
     monitor_env,
@@ -72,14 +73,6 @@ def configured(tmp_path: Path, history_url: str, seeds: list[Path] | None = None
     return config
 
 
-def archived(tmp_path: Path) -> list[str]:
-    path = tmp_path / "alerts.jsonl"
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["alert"]["id"] for line in lines]
-
-
 def counts(history: History) -> dict[str, int]:
     with history.engine.connect() as conn:
         return {
@@ -117,7 +110,7 @@ def test_run_once_fills_the_history_and_a_rerun_adds_no_duplicates(
     config = configured(tmp_path, url, seeds=ALL_SEEDS)
     first = run_monitor(["run", "--once", "--config", str(config)], tmp_path, timeout=120)
     assert first.returncode == 0, first.stderr
-    alert_ids = archived(tmp_path)
+    alert_ids = archived_ids(tmp_path)
     assert len(alert_ids) >= 3
     with open_history(url) as history:
         check_complete(history, alert_ids, items=len(ALL_SEEDS))
@@ -127,7 +120,7 @@ def test_run_once_fills_the_history_and_a_rerun_adds_no_duplicates(
     shutil.rmtree(tmp_path / "state")
     again = run_monitor(["run", "--once", "--config", str(config)], tmp_path, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert sorted(archived(tmp_path)) == sorted(alert_ids * 2)
+    assert sorted(archived_ids(tmp_path)) == sorted(alert_ids * 2)
     with open_history(url) as history:
         assert counts(history) == before
         check_complete(history, alert_ids, items=len(ALL_SEEDS))
@@ -173,10 +166,10 @@ def test_celery_workers_fill_the_history(tmp_path: Path, url: str, redis_db_url:
     try:
         for seed in ALL_SEEDS:
             shutil.copy(seed, tmp_path / "inbox" / seed.name)
-        done = _history_has(url, lambda: archived(tmp_path), len(ALL_SEEDS))
-        assert wait_for(lambda: len(archived(tmp_path)) >= 3 and done(), 90), _logs(tmp_path)
+        done = _history_has(url, lambda: archived_ids(tmp_path), len(ALL_SEEDS))
+        assert wait_for(lambda: len(archived_ids(tmp_path)) >= 3 and done(), 90), _logs(tmp_path)
         time.sleep(2)  # anything doubled would have come by now
-        alert_ids = archived(tmp_path)
+        alert_ids = archived_ids(tmp_path)
         assert len(alert_ids) == len(set(alert_ids))
         with open_history(url) as history:
             check_complete(history, alert_ids, items=len(ALL_SEEDS))
@@ -311,7 +304,7 @@ def _outage_run(
     try:
         for seed in first:
             shutil.copy(seed, inbox / seed.name)
-        early = _history_has(url, lambda: archived(tmp_path), len(first))
+        early = _history_has(url, lambda: archived_ids(tmp_path), len(first))
         assert wait_for(early, 60), _logs(tmp_path)
         begin()
         try:
@@ -320,13 +313,13 @@ def _outage_run(
             time.sleep(hold)  # the runner reads the new items and cannot write them
         finally:
             end()
-        done = _history_has(url, lambda: archived(tmp_path), len(ALL_SEEDS))
+        done = _history_has(url, lambda: archived_ids(tmp_path), len(ALL_SEEDS))
         assert wait_for(done, 90), _logs(tmp_path)
         time.sleep(2)  # anything doubled would have come by now
         assert all(proc.poll() is None for proc in procs), _logs(tmp_path)
     finally:
         stop_processes(procs)
-    alert_ids = archived(tmp_path)
+    alert_ids = archived_ids(tmp_path)
     assert len(alert_ids) == len(set(alert_ids)) >= 3
     assert "history_write_failed" in _logs(tmp_path, tail=10**8)
     with open_history(url) as history:

@@ -47,7 +47,7 @@ from monitor.alerts.decide import title_fingerprint
 from monitor.cli import sample_alert
 from monitor.state.base import LedgerEntry, QueuedItem
 from monitor.state.redis import RedisStore
-from tests.helpers import free_port, redis_answers, wait_for
+from tests.helpers import archived_ids, free_port, redis_answers, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -349,14 +349,6 @@ def drop(tmp_path: Path, numbers: range) -> None:
         tmp = tmp_path / f".story-{n}.tmp"
         tmp.write_bytes(story(n))
         tmp.rename(tmp_path / "inbox" / f"story-{n}.txt")
-
-
-def archived_ids(tmp_path: Path) -> list[str]:
-    path = tmp_path / "alerts.jsonl"
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [str(json.loads(line)["alert"]["id"]) for line in lines if line.strip()]
 
 
 def ledger(url: str) -> list[LedgerEntry]:

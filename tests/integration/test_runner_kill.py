@@ -6,7 +6,6 @@ once, none lost, none doubled, and the history holds every item once. Real proce
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,17 +13,11 @@ from pathlib import Path
 import pytest
 
 from monitor.history import default_history_url, open_history
-from tests.helpers import SEEDS, example_config
+from tests.helpers import SEEDS, archived_ids, example_config
 
 pytestmark = pytest.mark.integration
 
 ALL_SEEDS = sorted(SEEDS.glob("*.txt"))
-
-
-def _archived(tmp_path: Path) -> list[str]:
-    path = tmp_path / "alerts.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    return [json.loads(line)["alert"]["id"] for line in lines]
 
 
 CHILD = """
@@ -80,12 +73,12 @@ def test_a_killed_run_loses_nothing_and_doubles_nothing(tmp_path: Path, where: s
         return done.returncode
 
     assert run(where) == 9
-    assert len(_archived(tmp_path)) == SENT_BEFORE_KILL[where]
+    assert len(archived_ids(tmp_path)) == SENT_BEFORE_KILL[where]
     assert run("normal") == 0
-    sent = _archived(tmp_path)
+    sent = archived_ids(tmp_path)
     assert len(sent) == len(set(sent)) == 5
     assert run("normal") == 0
-    assert len(_archived(tmp_path)) == 5
+    assert len(archived_ids(tmp_path)) == 5
     with open_history(default_history_url(str(tmp_path / ".monitor"))) as history:
         assert history.count_items() == 6
         assert sorted(stored.alert.id for stored in history.alerts()) == sorted(sent)

@@ -5,40 +5,23 @@ undone alone. On the real SQLite state file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from monitor import runner as runner_module
-from monitor.config.loader import load_config
 from monitor.history import open_history
 from monitor.history.recorder import history_url
-from monitor.match.engine import build_matcher
 from monitor.model import Match, WireItem
-from monitor.pipeline import Runtime, build_channels
 from monitor.runner import EmbeddedRunner
 from monitor.state.base import Store
-from monitor.state.sqlite import SqliteStore
-from tests.helpers import SEEDS, example_config
+from tests.helpers import SEEDS, archived_ids, example_runtime
 
 ALL_SEEDS = sorted(SEEDS.glob("*.txt"))
 
 
 class Crash(BaseException):
     """The process dying: nothing catches it."""
-
-
-def _runtime(tmp_path: Path) -> Runtime:
-    config = load_config(example_config(tmp_path, seeds=ALL_SEEDS), env={})
-    store = SqliteStore(tmp_path / "state.db")
-    return Runtime(config, store, build_matcher(config), build_channels(config))
-
-
-def _archived(tmp_path: Path) -> list[str]:
-    path = tmp_path / "alerts.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    return [json.loads(line)["alert"]["id"] for line in lines]
 
 
 @pytest.mark.parametrize("history_process", [False, True], ids=["inline", "writer-process"])
@@ -54,22 +37,22 @@ def test_a_crash_before_the_decisions_commit_sends_nothing_and_is_redone_once(
             raise Crash
         return decide(item, *args, **kwargs)  # type: ignore[arg-type]
 
-    runtime = _runtime(tmp_path)
+    runtime = example_runtime(tmp_path, ALL_SEEDS)
     with monkeypatch.context() as patch:
         patch.setattr(runner_module, "decide_item", crash_on_the_third)
         with pytest.raises(Crash):
             EmbeddedRunner(runtime, history_process=history_process).run(once=True)
-    assert _archived(tmp_path) == []
+    assert archived_ids(tmp_path) == []
     assert runtime.store.list_deliveries() == []  # the batch was rolled back
     runtime.store.close()
 
-    runtime = _runtime(tmp_path)  # the next start, on the same state file
+    runtime = example_runtime(tmp_path, ALL_SEEDS)  # the next start, on the same state file
     stats = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
     assert stats.alerts == 5
-    sent = _archived(tmp_path)
+    sent = archived_ids(tmp_path)
     assert len(sent) == len(set(sent)) == 5
     assert EmbeddedRunner(runtime, history_process=history_process).run(once=True).alerts == 0
-    assert len(_archived(tmp_path)) == 5
+    assert len(archived_ids(tmp_path)) == 5
     runtime.store.close()
 
 
@@ -84,20 +67,20 @@ def test_a_crash_before_the_items_are_marked_seen_sends_no_alert_twice(
     def crash(*_args: object) -> None:
         raise Crash
 
-    runtime = _runtime(tmp_path)
+    runtime = example_runtime(tmp_path, ALL_SEEDS)
     with monkeypatch.context() as patch:
         patch.setattr(runner_module, "commit_poll", crash)
         with pytest.raises(Crash):
             EmbeddedRunner(runtime, history_process=history_process).run(once=True)
-    sent = _archived(tmp_path)
+    sent = archived_ids(tmp_path)
     assert len(sent) == len(set(sent)) == 5
     assert runtime.store.feed_activity() == {}  # nothing marked seen
     runtime.store.close()
 
-    runtime = _runtime(tmp_path)
+    runtime = example_runtime(tmp_path, ALL_SEEDS)
     again = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
     assert again.items == 6  # read again
-    assert _archived(tmp_path) == sent  # nothing sent twice
+    assert archived_ids(tmp_path) == sent  # nothing sent twice
     assert EmbeddedRunner(runtime, history_process=history_process).run(once=True).items == 0
     runtime.store.close()
     with open_history(history_url(runtime.config.settings)) as history:
@@ -119,11 +102,11 @@ class _PoisonWriter:
 
 
 def test_a_poisoned_item_is_undone_alone_and_the_poll_commits(tmp_path: Path) -> None:
-    runtime = _runtime(tmp_path)
+    runtime = example_runtime(tmp_path, ALL_SEEDS)
     poison = _PoisonWriter(runtime.matcher, runtime.store, "Захарова")
     runtime.matcher = poison  # type: ignore[assignment]
     stats = EmbeddedRunner(runtime).run(once=True)
     assert (stats.items, stats.alerts) == (6, 4)
     assert set(runtime.store.feed_activity()) == {"desk-drop"}  # no "probe" feed
-    assert len(_archived(tmp_path)) == 4
+    assert len(archived_ids(tmp_path)) == 4
     runtime.store.close()
