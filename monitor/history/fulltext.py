@@ -7,6 +7,13 @@ Snowball stems). A search word is turned into its *term* keys, and a stored item
 a candidate when the two sets meet, as in the matcher: ``الناتو`` finds ``والناتو``
 because the text word's keys hold ``ar:الناتو``, one of the term's.
 
+The index leaves out a word's tagged keys that only repeat the word (``en:oder``,
+``de:oder`` and ``fr:oder`` of ``oder``; ``ru:`` + every Cyrillic word): most keys
+of a text are such, and the index is the larger part of the cost of writing an
+item. A search key ``L:x`` looks for the word ``x`` as well wherever ``x``'s own
+keys hold ``L:x`` (``search_keys``), so an item is found exactly as with every key
+stored, rows written before this was so (every key stored) included.
+
 A query here is a conjunction of groups (``KeyQuery``): every group must meet the
 item's keys, a group meeting them through any one of its keys. Keys hold letters,
 digits, marks and ``:`` only (a token never holds a space or ASCII punctuation), so a
@@ -25,7 +32,16 @@ from monitor.text.morph import term_keys, text_keys
 from monitor.text.normalize import normalize_token
 from monitor.text.tokenize import split_parts
 
-__all__ = ["MAX_WORD", "KeyGroup", "KeyQuery", "item_keys", "parse_search", "term_groups"]
+__all__ = [
+    "MAX_WORD",
+    "KeyGroup",
+    "KeyQuery",
+    "item_keys",
+    "parse_search",
+    "search_keys",
+    "stored_keys",
+    "term_groups",
+]
 
 # Longer "words" (base64 blobs, URLs run together) are not indexed: nobody searches
 # for them, and PostgreSQL refuses a lexeme over 2 KB.
@@ -35,11 +51,29 @@ MAX_WORD = 200
 _NO_KEYS: frozenset[str] = frozenset()
 
 
+def stored_keys(norm: str) -> frozenset[str]:
+    """The keys the index holds for a word's normalised form ``norm``: its
+    ``text_keys`` but the tagged ones that only repeat ``norm`` (the module docstring)."""
+    keys = text_keys(norm)
+    return frozenset(key for key in keys if key.partition(":")[2] != norm)
+
+
+def search_keys(keys: frozenset[str]) -> frozenset[str]:
+    """``keys`` of a search word, with the word ``x`` beside each tagged key ``L:x``
+    that ``x``'s own keys hold (which the index stores as ``x`` alone)."""
+    implied = {
+        form
+        for tag, colon, form in (key.partition(":") for key in keys)
+        if colon and form and len(form) <= MAX_WORD and tag + colon + form in text_keys(form)
+    }
+    return keys | implied
+
+
 @lru_cache(maxsize=262_144)
 def _word_keys(word: str) -> frozenset[str]:
-    """The keys of one word as written (none for marks only or an over-long word)."""
+    """The stored keys of one word as written (none for marks only or an over-long word)."""
     norm = normalize_token(word)
-    return text_keys(norm) if norm and len(norm) <= MAX_WORD else _NO_KEYS
+    return stored_keys(norm) if norm and len(norm) <= MAX_WORD else _NO_KEYS
 
 
 @lru_cache(maxsize=131_072)
@@ -92,7 +126,7 @@ def term_groups(text: str, exact: bool = False) -> list[KeyGroup]:
     ``exact``: the tokens only); a final ``*`` makes the last word a prefix."""
     prefix = text.endswith("*") and not exact
     words = _words(text[:-1] if prefix else text)
-    groups = [KeyGroup(term_keys(word, exact=exact)) for word in words]
+    groups = [KeyGroup(search_keys(term_keys(word, exact=exact))) for word in words]
     if prefix and groups:
         groups[-1] = KeyGroup(frozenset(), frozenset({normalize_token(words[-1])}))
     return groups
