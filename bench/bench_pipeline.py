@@ -271,8 +271,8 @@ def embedded(
 
 def queue_cost(config_path: Path, items: list[dict[str, Any]], source: str) -> float:
     """Seconds per item a poll spends queueing an item for the workers (the queued-item
-    record and its share of a Celery message to Redis) and a worker spends finishing its
-    record."""
+    record and its share of a Celery message to Redis) and a worker spends reading the
+    item from its record and finishing the record."""
     from monitor import pipeline
 
     os.environ["MONITOR_CONFIG"] = str(config_path)
@@ -289,14 +289,19 @@ def queue_cost(config_path: Path, items: list[dict[str, Any]], source: str) -> f
     ]
     started = time.perf_counter()
     # as the poll task and the workers do it: a poll's items recorded in one write and
-    # sent ``ITEM_BATCH`` to a message; a batch's records forgotten in one store batch
+    # their keys sent ``ITEM_BATCH`` to a message; a batch's records read in one read,
+    # then forgotten in one store batch
     for chunk in range(0, len(wire), 100):
         batch = wire[chunk : chunk + 100]
         pipeline.record_queued(batch, store, now=time.time())
-        tasks.queue_items([item.to_dict() for item in batch])
+        tasks.queue_items([pipeline.queued_key(item) for item in batch])
     for chunk in range(0, len(wire), tasks.ITEM_BATCH):
+        batch = wire[chunk : chunk + tasks.ITEM_BATCH]
+        payloads = store.queued_payloads([pipeline.queued_key(item) for item in batch])
+        assert all(payload is not None for payload in payloads)
+        [WireItem.from_dict(json.loads(str(payload))) for payload in payloads]
         with store.batch():
-            for item in wire[chunk : chunk + tasks.ITEM_BATCH]:
+            for item in batch:
                 pipeline.finish_queued(item, store)
     elapsed = time.perf_counter() - started
     store.close()

@@ -307,15 +307,20 @@ def record_queued(items: list[WireItem], store: Store, *, now: float) -> None:
     store.put_queued(
         [
             # ASCII JSON: an item with a lone surrogate (badly decoded feed) still encodes
-            QueuedItem(item.feed_id or "", item.id, json.dumps(item.to_dict()), now)
+            QueuedItem(*queued_key(item), json.dumps(item.to_dict()), now)
             for item in items
         ]
     )
 
 
+def queued_key(item: WireItem) -> tuple[str, str]:
+    """The ``(feed_id, item_id)`` of the item's queued record."""
+    return (item.feed_id or "", item.id)
+
+
 def finish_queued(item: WireItem, store: Store) -> None:
     """The item is processed (its deliveries are recorded): forget its queued record."""
-    store.remove_queued(item.feed_id or "", item.id)
+    store.remove_queued(*queued_key(item))
 
 
 def forget_dead_queued(config: Config, store: Store, *, now: float) -> int:

@@ -585,6 +585,18 @@ class StoreContract:
         assert store.list_queued() == [early, late, unicode]
         assert store.list_queued(dead=True) == []
 
+    def test_queued_payloads_are_read_in_the_order_asked(self, store: Store) -> None:
+        live = make_queued("feed-ع", "urn:خبر:١", payload='{"id": "خبر"}')
+        dead = make_queued("feed-b", "1", payload='{"id": "1"}', dead=True)
+        store.put_queued([live, dead, make_queued("feed-a", "x")])
+        store.remove_queued("feed-a", "x")
+        keys = [("feed-b", "1"), ("feed-a", "x"), ("feed-ع", "urn:خبر:١"), ("feed-b", "2")]
+        assert store.queued_payloads(keys) == [dead.payload, None, live.payload, None]
+        assert store.queued_payloads([]) == []
+        with store.batch():  # a read inside a batch sees the batch's writes
+            store.put_queued([make_queued("feed-c", "1", payload='{"id": "c"}')])
+            assert store.queued_payloads([("feed-c", "1")]) == ['{"id": "c"}']
+
     def test_put_queued_with_nothing_is_fine(self, store: Store) -> None:
         store.put_queued([])
         assert store.list_queued() == []

@@ -153,6 +153,7 @@ def celery_settings(config: Config) -> dict[str, Any]:
             "monitor.poll_feeds": {"queue": "poll"},
             "monitor.process_item": {"queue": "process"},
             "monitor.process_items": {"queue": "process"},
+            "monitor.process_queued": {"queue": "process"},
             "monitor.deliver": {"queue": "deliver"},
             "monitor.flush_digest": {"queue": "deliver"},
         },

@@ -261,7 +261,7 @@ def requeue_stale_queued(
                 item=record.item_id,
                 requeues=record.requeues,
             )
-        queue_items([json.loads(record.payload) for record in again])
+        queue_items([(record.feed_id, record.item_id) for record in again])
         for record in again:
             log.warning(
                 "queued_item_requeued",

@@ -2,14 +2,19 @@
 enqueue the next stage. All logic lives in ``monitor.pipeline``.
 
 The poller queues due feeds in batches (``poll_feeds``, read at once through a
-``FetchPool``) and a poll's new items in batches (``process_items``): one message per
-batch, not per item, because each costs about a millisecond of broker work. The
-single-item tasks stay registered, so messages queued by an older version still run.
+``FetchPool``) and a poll's new items in batches (``process_queued``): one message per
+batch, not per item, because each costs about a millisecond of broker work. A message
+names its items by the keys of their queued records, which hold the items: an item goes
+to Redis once, not again in a message that the broker then copies to its unacked set
+and the worker's main process to a pool child. The tasks that carry items
+(``process_items``, ``process_item``) stay registered, so messages queued by an older
+version still run.
 Every task runs under the time limits of ``workers.app.task_time_limits``.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -181,7 +186,7 @@ def _queue_poll(feed: FeedConfig, result: pipeline.PollResult, store: Store) -> 
     # Recorded before queueing and marking seen: a message the broker loses is found
     # again by the poller's sweep (workers.schedule.requeue_stale_queued).
     pipeline.record_queued(result.items, store, now=pipeline.utcnow().timestamp())
-    queue_items([item.to_dict() for item in result.items])
+    queue_items([pipeline.queued_key(item) for item in result.items])
     pipeline.commit_poll(result, store)  # only after every item is queued
     metrics.poll_done(len(result.items))
     # The next poll, by whichever poller, is due once the adapted interval has passed:
@@ -205,10 +210,15 @@ def _feed_health(rt: pipeline.Runtime, feed_id: str, **outcome: Any) -> None:
     _queue_deliveries(alerts, rt.config)
 
 
-def queue_items(items: Sequence[dict[str, Any]]) -> None:
-    """Queue items for processing, ``ITEM_BATCH`` to a message."""
-    for start in range(0, len(items), ITEM_BATCH):
-        send(process_items, (list(items[start : start + ITEM_BATCH]),))
+def queue_items(keys: Sequence[tuple[str, str]]) -> None:
+    """Queue the items of these queued records (``pipeline.queued_key``) for processing,
+    ``ITEM_BATCH`` to a message."""
+    for start in range(0, len(keys), ITEM_BATCH):
+        send(process_queued, ([list(key) for key in keys[start : start + ITEM_BATCH]],))
+
+
+def _key(item_data: dict[str, Any]) -> tuple[str, str]:
+    return (item_data.get("feed_id") or "", item_data["id"])
 
 
 @app.task(name="monitor.process_item", bind=True, max_retries=None)
@@ -224,8 +234,30 @@ def process_item(self: Any, item_data: dict[str, Any]) -> int:
     return len(outcome.alerts)
 
 
+@app.task(name="monitor.process_queued", bind=True, max_retries=None)
+def process_queued(self: Any, keys: list[list[str]]) -> int:
+    """Process the items whose queued records have these keys ``[feed_id, item_id]``,
+    read from the store in one read, as ``process_items`` does. An item without a record
+    was processed already (a message delivered twice) or given up on and forgotten: it
+    is skipped."""
+    try:
+        payloads = runtime().store.queued_payloads([(feed, item) for feed, item in keys])
+    except STORE_FAULTS as exc:
+        retry_after_store_fault(self, exc)
+    items_data = [json.loads(payload) for payload in payloads if payload is not None]
+    if len(items_data) < len(keys):
+        log.info("items_done_already", items=len(keys) - len(items_data))
+    return _process_batch(self, items_data, keyed=True)
+
+
 @app.task(name="monitor.process_items", bind=True, max_retries=None)
 def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
+    """The items themselves, queued by an older version; ``process_queued`` reads them
+    from their records."""
+    return _process_batch(self, items_data, keyed=False)
+
+
+def _process_batch(task: Any, items_data: list[dict[str, Any]], *, keyed: bool) -> int:
     """Process a batch of items, each on its own: one that fails is logged and left to
     the poller's sweep (its queued record stays), the others go on. Items a store fault
     stopped are retried together later; those the soft time limit cut off are queued
@@ -237,7 +269,8 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
     written, so a delivery task never finds its ledger entry missing. A worker killed
     before the writes leaves every queued record: the batch is redelivered and redone
     (deciding is idempotent). Killed after them, before queueing the deliveries: their
-    ledger entries are pending, and the poller's sweep queues them."""
+    ledger entries are pending, and the poller's sweep queues them. ``keyed``: the task
+    ran with the records' keys (``process_queued``), and is retried with them."""
     started = time.perf_counter()
     rt = runtime()
     decided: list[tuple[dict[str, Any], pipeline.ItemOutcome]] = []
@@ -251,7 +284,7 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
                 except SoftTimeLimitExceeded:
                     rest = items_data[index:]
                     log.warning("batch_cut", items=len(rest), reason="task time limit near")
-                    queue_items(rest)
+                    queue_items([_key(data) for data in rest])
                     break
                 except STORE_FAULTS as exc:
                     again.append(item_data)
@@ -282,11 +315,12 @@ def process_items(self: Any, items_data: list[dict[str, Any]]) -> int:
         # the ledger holds them pending: the poller's sweep queues them
         log.warning("deliveries_not_queued", error=str(exc), reason="left to the poller's sweep")
     if again and fault is not None:
-        countdown = backoff(self)
+        countdown = backoff(task)
         log.warning(
-            "store_fault", task=self.name, error=str(fault), retry_in=countdown, items=len(again)
+            "store_fault", task=task.name, error=str(fault), retry_in=countdown, items=len(again)
         )
-        raise self.retry(args=(again,), exc=fault, countdown=countdown)
+        args = [list(_key(data)) for data in again] if keyed else again
+        raise task.retry(args=(args,), exc=fault, countdown=countdown)
     return len(alerts)
 
 

@@ -270,6 +270,12 @@ class Store(Protocol):
         asking often must not load every payload each time."""
         ...
 
+    def queued_payloads(self, keys: list[tuple[str, str]]) -> list[str | None]:
+        """The payload of each ``(feed_id, item_id)``'s record, in flight or dead, in
+        the order asked; None where there is none (processed already, or forgotten).
+        One read, whatever the count: a worker takes a batch's items from here."""
+        ...
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:

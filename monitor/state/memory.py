@@ -243,6 +243,11 @@ class MemoryStore(StoreBase):
         with self._lock:
             return sum(1 for item in self._queued.values() if item.dead == dead)
 
+    def queued_payloads(self, keys: list[tuple[str, str]]) -> list[str | None]:
+        with self._lock:
+            records = [self._queued.get(key) for key in keys]
+        return [None if record is None else record.payload for record in records]
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:

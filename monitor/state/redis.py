@@ -556,6 +556,13 @@ class RedisStore(StoreBase):
         _, at, _, dead_key = self._queued_keys()
         return int(self._client.zcard(dead_key if dead else at))
 
+    def queued_payloads(self, keys: list[tuple[str, str]]) -> list[str | None]:
+        self._flush()  # a read: the batch's writes first
+        if not keys:
+            return []
+        members = [_member(feed_id, item_id) for feed_id, item_id in keys]
+        return cast(list[str | None], self._client.hmget(self._queued_keys()[0], members))
+
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000
     ) -> tuple[list[QueuedItem], list[QueuedItem]]:

@@ -10,6 +10,7 @@ of many items then costs one commit rather than one per call.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -458,6 +459,20 @@ class SqliteStore(StoreBase):
         with self._tx(write=False) as db:
             row = db.execute("SELECT COUNT(*) FROM queued WHERE dead = ?", (int(dead),)).fetchone()
         return int(row[0])
+
+    def queued_payloads(self, keys: list[tuple[str, str]]) -> list[str | None]:
+        with self._tx(write=False) as db:
+            found = {
+                (feed_id, item_id): payload
+                for feed_id, item_id, payload in db.execute(
+                    "SELECT feed_id, item_id, payload FROM queued"
+                    " WHERE (feed_id, item_id) IN"
+                    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+                    " FROM json_each(?))",
+                    (json.dumps(keys),),
+                )
+            }
+        return [found.get(key) for key in keys]
 
     def claim_stale_queued(
         self, *, now: float, older_than: float, max_requeues: int, limit: int = 1000

@@ -727,14 +727,14 @@ def test_item_whose_message_was_lost_is_queued_again_by_the_poller(
             config = write_config(tmp_path, redis_db_url, receiver.url)
             cluster = new_cluster(cluster_factory, tmp_path, config)
             cluster.start("poller", "poller", f"--queued-stale-after={stale_after:g}")
-            # a worker on the poll queue only: it queues process_items messages nobody takes
+            # a worker on the poll queue only: it queues process_queued messages nobody takes
             cluster.start("worker", "poll-only", "-Q", "poll")
             drop(tmp_path, range(batch))
 
             def waiting() -> tuple[int, int]:
                 return int(client.llen("process")), len(store.list_queued())
 
-            # one process_items message per poll: one to three, for the three items
+            # one process_queued message per poll: one to three, for the three items
             assert wait_for(lambda: waiting()[0] >= 1 and waiting()[1] == batch, timeout=40), (
                 waiting(),
                 cluster.logs(),
@@ -745,6 +745,14 @@ def test_item_whose_message_was_lost_is_queued_again_by_the_poller(
             assert waiting() == at_first, cluster.logs()
             assert cluster.events("poll-only", "poll"), cluster.log("poll-only")
             first_queued = min(record.queued_at for record in store.list_queued())
+
+            # The messages name the items by their records' keys; the records hold them.
+            keys = [
+                key
+                for message in client.lrange("process", 0, -1)
+                for key in json.loads(json.loads(message)["body"])[0][0]
+            ]
+            assert sorted(keys) == sorted([r.feed_id, r.item_id] for r in store.list_queued())
 
             # The broker loses every message; then a worker for every queue comes.
             lost = [key for key in client.scan_iter("process*") if client.type(key) == "list"]

@@ -278,7 +278,7 @@ def distributed(
     body = tasks.poll_feed  # the real task, run in process with .run
     fake = FakePollTask()
     monkeypatch.setattr(tasks, "poll_feeds", fake)
-    monkeypatch.setattr(tasks, "process_items", FakePollTask())  # its items: not looked at
+    monkeypatch.setattr(tasks, "process_queued", FakePollTask())  # its items: not looked at
     yield rt, body, fake
 
 

@@ -31,6 +31,7 @@ from monitor.pipeline import (
     forget_dead_queued,
     poll_feed,
     process_item,
+    queued_key,
     record_queued,
     utcnow,
 )
@@ -61,8 +62,8 @@ class FakeTask:
     def apply_async(self, args: tuple[Any, ...], **_: object) -> None:
         self.sent.append(args)
 
-    def items(self) -> list[dict[str, Any]]:
-        """The items of every ``process_items`` batch sent, in order."""
+    def items(self) -> list[Any]:
+        """The entries of every batch sent, in order: ``process_queued``'s record keys."""
         return [data for (batch,) in self.sent for data in batch]
 
 
@@ -70,7 +71,7 @@ class FakeTask:
 def fake_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeTask]]:
     from workers import tasks
 
-    fakes = {"process_items": FakeTask(), "deliver": FakeTask()}
+    fakes = {"process_queued": FakeTask(), "deliver": FakeTask()}
     for name, fake in fakes.items():
         monkeypatch.setattr(tasks, name, fake)
     yield fakes
@@ -108,22 +109,22 @@ def test_sweep_requeues_only_stale_records(fake_tasks: dict[str, FakeTask]) -> N
     record_queued([item(1)], store, now=T0)
     record_queued([item(2)], store, now=T0 + 50)
     assert requeue_stale_queued(store, now=T0 + 60, older_than=60) == ([], [])
-    assert fake_tasks["process_items"].sent == []
+    assert fake_tasks["process_queued"].sent == []
 
     with capture_logs() as logs:
         requeued, dead = requeue_stale_queued(store, now=T0 + 61, older_than=60)
     assert [(q.item_id, q.requeues, q.queued_at) for q in requeued] == [("item-1", 1, T0 + 61)]
     assert dead == []
-    # the task gets the item exactly as the poll task queued it
-    assert fake_tasks["process_items"].sent == [([item(1).to_dict()],)]
+    # the task gets the key of the item's record, which holds the item as the poll read it
+    assert fake_tasks["process_queued"].sent == [([["desk", "item-1"]],)]
     assert [(e["event"], e["feed"], e["item"]) for e in logs] == [
         ("queued_item_requeued", "desk", "item-1")
     ]
     # queued again just now: not stale again until another older_than has passed
-    fake_tasks["process_items"].sent.clear()
+    fake_tasks["process_queued"].sent.clear()
     requeued, _ = requeue_stale_queued(store, now=T0 + 111, older_than=60)
     assert [q.item_id for q in requeued] == ["item-2"]
-    assert fake_tasks["process_items"].sent == [([item(2).to_dict()],)]
+    assert fake_tasks["process_queued"].sent == [([["desk", "item-2"]],)]
 
 
 def test_a_processed_item_is_never_requeued(fake_tasks: dict[str, FakeTask]) -> None:
@@ -134,7 +135,7 @@ def test_a_processed_item_is_never_requeued(fake_tasks: dict[str, FakeTask]) -> 
     finish_queued(item(1), store)
     requeued, _ = requeue_stale_queued(store, now=T0 + 1000, older_than=60)
     assert [q.item_id for q in requeued] == ["item-2"]
-    assert fake_tasks["process_items"].sent == [([item(2).to_dict()],)]
+    assert fake_tasks["process_queued"].sent == [([["desk", "item-2"]],)]
 
 
 def test_an_item_that_keeps_failing_ends_in_the_dead_list(
@@ -159,7 +160,7 @@ def test_an_item_that_keeps_failing_ends_in_the_dead_list(
     assert [(e["event"], e["log_level"], e["feed"], e["item"]) for e in logs] == [
         ("queued_item_dead", "error", "desk", "item-1")
     ]
-    assert len(fake_tasks["process_items"].items()) == 3  # not a fourth time
+    assert len(fake_tasks["process_queued"].items()) == 3  # not a fourth time
     assert store.list_queued() == []
     assert store.list_queued(dead=True) == dead
     # and it stays there: later sweeps neither queue it nor log it again
@@ -174,7 +175,7 @@ def test_no_requeue_while_the_process_queue_has_a_backlog(
     store = MemoryStore()
     record_queued([item(1)], store, now=T0)
     assert requeue_stale_queued(store, now=T0 + 1000, older_than=60, backlog=5) == ([], [])
-    assert fake_tasks["process_items"].sent == []
+    assert fake_tasks["process_queued"].sent == []
     assert [q.requeues for q in store.list_queued()] == [0]  # untouched, not counted
     requeued, _ = requeue_stale_queued(store, now=T0 + 1000, older_than=60, backlog=0)
     assert [q.item_id for q in requeued] == ["item-1"]
@@ -190,7 +191,7 @@ def test_a_sweep_takes_every_stale_record_batch_after_batch(
     record_queued([item(n) for n in range(7)], store, now=T0)
     requeued, _ = schedule.requeue_stale_queued(store, now=T0 + 100, older_than=60)
     assert sorted(q.item_id for q in requeued) == [f"item-{n}" for n in range(7)]
-    assert len(fake_tasks["process_items"].items()) == 7
+    assert len(fake_tasks["process_queued"].items()) == 7
 
 
 def test_the_staleness_bound_stays_above_the_longest_retry_countdown(
@@ -263,8 +264,8 @@ def test_the_poll_task_records_items_before_it_marks_them_seen(
 ) -> None:
     from workers import tasks
 
-    poll_task, process_task = tasks.poll_feed, tasks.process_item
-    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    poll_task, process_task = tasks.poll_feed, tasks.process_queued
+    fake_tasks = {"process_queued": FakeTask(), "deliver": FakeTask()}
     for name, fake in fake_tasks.items():
         monkeypatch.setattr(tasks, name, fake)
     store = task_runtime.store
@@ -280,18 +281,21 @@ def test_the_poll_task_records_items_before_it_marks_them_seen(
     # .run: the task's body, without the Celery app (it would need a broker to configure)
     assert poll_task.run(feed_id) == 2
     assert order == ["mark_seen 2 recorded"]
-    queued = fake_tasks["process_items"].items()
-    assert sorted(json.loads(q.payload)["id"] for q in store.list_queued()) == sorted(
-        d["id"] for d in queued
-    )
+    queued = fake_tasks["process_queued"].items()
+    assert sorted([q.feed_id, q.item_id] for q in store.list_queued()) == sorted(queued)
 
     # a processed item leaves the record; one whose processing raised stays for the sweep
-    assert process_task.run(queued[0]) >= 0
+    assert process_task.run([queued[0]]) >= 0
     task_runtime.matcher = _Boom()  # type: ignore[assignment]
-    with pytest.raises(RuntimeError):
-        process_task.run(queued[1])
+    with capture_logs() as logs:
+        assert process_task.run([queued[1]]) == 0
+    assert [e["item"] for e in logs if e["event"] == "item_failed"] == [queued[1][1]]
     left: list[QueuedItem] = store.list_queued()
-    assert [q.item_id for q in left] == [queued[1]["id"]]
+    assert [q.item_id for q in left] == [queued[1][1]]
+    # a message delivered again after its item was processed: nothing to do
+    with capture_logs() as logs:
+        assert process_task.run([queued[0]]) == 0
+    assert [(e["event"], e["items"]) for e in logs] == [("items_done_already", 1)]
 
 
 def test_a_poll_for_a_feed_not_in_the_workers_config_is_skipped(task_runtime: Runtime) -> None:
@@ -348,23 +352,23 @@ def test_one_failing_item_does_not_fail_its_batch(
 ) -> None:
     from workers import tasks
 
-    process_task = tasks.process_items
-    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    process_task = tasks.process_queued
+    fake_tasks = {"process_queued": FakeTask(), "deliver": FakeTask()}
     for name, fake in fake_tasks.items():
         monkeypatch.setattr(tasks, name, fake)
     store = task_runtime.store
     assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
     # the poll's two items went out as one batch, not one message each
-    (batch,) = [args[0] for args in fake_tasks["process_items"].sent]
+    (batch,) = [args[0] for args in fake_tasks["process_queued"].sent]
     assert len(batch) == 2
-    task_runtime.matcher = _BoomOn(task_runtime.matcher, batch[0]["id"], RuntimeError("bug"))  # type: ignore[assignment]
+    task_runtime.matcher = _BoomOn(task_runtime.matcher, batch[0][1], RuntimeError("bug"))  # type: ignore[assignment]
     with capture_logs() as logs:
         assert process_task.run(batch) == 1  # the other item's alert
     assert [(e["event"], e["item"]) for e in logs if e["event"] == "item_failed"] == [
-        ("item_failed", batch[0]["id"])
+        ("item_failed", batch[0][1])
     ]
     # the failed item keeps its record for the poller's sweep; the other one is done
-    assert [q.item_id for q in store.list_queued()] == [batch[0]["id"]]
+    assert [q.item_id for q in store.list_queued()] == [batch[0][1]]
     assert len(fake_tasks["deliver"].sent) >= 1
 
 
@@ -375,14 +379,14 @@ def test_a_store_fault_retries_only_the_items_it_stopped(
 
     from workers import tasks
 
-    process_task = tasks.process_items
-    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    process_task = tasks.process_queued
+    fake_tasks = {"process_queued": FakeTask(), "deliver": FakeTask()}
     for name, fake in fake_tasks.items():
         monkeypatch.setattr(tasks, name, fake)
     assert tasks.poll_feeds.run([task_runtime.config.feeds[0].id]) == 2
-    (batch,) = [args[0] for args in fake_tasks["process_items"].sent]
+    (batch,) = [args[0] for args in fake_tasks["process_queued"].sent]
     task_runtime.matcher = _BoomOn(  # type: ignore[assignment]
-        task_runtime.matcher, batch[1]["id"], RedisConnectionError("Redis went away")
+        task_runtime.matcher, batch[1][1], RedisConnectionError("Redis went away")
     )
     retried: list[dict[str, Any]] = []
 
@@ -396,18 +400,59 @@ def test_a_store_fault_retries_only_the_items_it_stopped(
     monkeypatch.setattr(process_task, "retry", retry)
     with pytest.raises(Retry):
         process_task.run(batch)
-    assert [r["args"] for r in retried] == [([batch[1]],)]
-    assert [q.item_id for q in task_runtime.store.list_queued()] == [batch[1]["id"]]
+    assert [r["args"] for r in retried] == [([batch[1]],)]  # its key, as it came
+    assert [q.item_id for q in task_runtime.store.list_queued()] == [batch[1][1]]
+
+
+def test_a_store_fault_reading_the_records_retries_the_message(
+    task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workers import tasks
+
+    record_queued([item(1)], task_runtime.store, now=T0)
+
+    def away(keys: list[tuple[str, str]]) -> list[str | None]:
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(task_runtime.store, "queued_payloads", away)
+    retried: list[Exception] = []
+
+    class Retry(Exception):
+        pass
+
+    def retry(*, exc: Exception, countdown: float) -> Exception:
+        retried.append(exc)
+        return Retry()
+
+    monkeypatch.setattr(tasks.process_queued, "retry", retry)
+    with pytest.raises(Retry):
+        tasks.process_queued.run([["desk", "item-1"]])
+    assert [str(e) for e in retried] == ["Redis went away"]
+    assert [q.item_id for q in task_runtime.store.list_queued()] == ["item-1"]
+
+
+def test_a_message_of_an_older_version_carrying_its_items_still_runs(
+    task_runtime: Runtime, fake_tasks: dict[str, FakeTask]
+) -> None:
+    from workers import tasks
+
+    feed_id = task_runtime.config.feeds[0].id
+    seed = [item(n, feed=feed_id) for n in (1, 2)]
+    record_queued(seed, task_runtime.store, now=T0)
+    assert tasks.process_items.run([i.to_dict() for i in seed]) == 0
+    assert task_runtime.store.list_queued() == []
 
 
 # --- process_items: the batch's writes go together, its deliveries after them ------------
 @dataclass
 class RedisTasks:
-    """The real ``process_items`` on a RedisStore, the tasks it queues faked."""
+    """The real ``process_queued`` on a RedisStore, the tasks it queues faked."""
 
     store: Any
     process: Any  # the real task
-    queued: FakeTask  # process_items messages sent
+    queued: FakeTask  # process_queued messages sent
     deliver: FakeTask
 
 
@@ -420,8 +465,8 @@ def redis_tasks(
 
     store = RedisStore(redis_db_url)
     task_runtime.store = store
-    fixture = RedisTasks(store, tasks.process_items, FakeTask(), FakeTask())
-    monkeypatch.setattr(tasks, "process_items", fixture.queued)
+    fixture = RedisTasks(store, tasks.process_queued, FakeTask(), FakeTask())
+    monkeypatch.setattr(tasks, "process_queued", fixture.queued)
     monkeypatch.setattr(tasks, "deliver", fixture.deliver)
     yield fixture
     store.close()
@@ -439,7 +484,7 @@ def test_a_batch_of_quiet_items_is_one_write(redis_tasks: RedisTasks, redis_db_u
     quiet = [item(n) for n in range(20)]  # nothing in them matches
     record_queued(quiet, store, now=T0)
     before = _exec_count(redis_db_url)
-    assert redis_tasks.process.run([i.to_dict() for i in quiet]) == 0
+    assert redis_tasks.process.run([list(queued_key(i)) for i in quiet]) == 0
     # one MULTI/EXEC for the twenty records removed, not one per item
     assert _exec_count(redis_db_url) - before == 1
     assert store.list_queued() == []
@@ -498,9 +543,9 @@ def test_a_store_fault_at_the_batch_end_retries_the_whole_batch(
 
     monkeypatch.setattr(redis_tasks.process, "retry", retry)
     with pytest.raises(Retry):
-        redis_tasks.process.run([i.to_dict() for i in quiet])
+        redis_tasks.process.run([list(queued_key(i)) for i in quiet])
     # nothing was written, so every item is redone; its records stay meanwhile
-    assert retried == [([i.to_dict() for i in quiet],)]
+    assert retried == [([list(queued_key(i)) for i in quiet],)]
     monkeypatch.setattr(store, "_flush", real_flush)
     assert [q.item_id for q in store.list_queued()] == [i.id for i in quiet]
     assert redis_tasks.deliver.sent == []
@@ -515,7 +560,7 @@ def test_a_poll_of_a_feed_another_poll_holds_is_skipped(
     lease is free and a poll finds the items seen."""
     from workers import tasks
 
-    fake_tasks = {"process_items": FakeTask(), "deliver": FakeTask()}
+    fake_tasks = {"process_queued": FakeTask(), "deliver": FakeTask()}
     for name, fake in fake_tasks.items():
         monkeypatch.setattr(tasks, name, fake)
     store = task_runtime.store
@@ -524,7 +569,7 @@ def test_a_poll_of_a_feed_another_poll_holds_is_skipped(
     assert store.claim_feed(lease, 60.0)  # another worker's poll, under way
     with capture_logs() as logs:
         assert tasks.poll_feeds.run([feed_id]) == 0
-    assert fake_tasks["process_items"].sent == []
+    assert fake_tasks["process_queued"].sent == []
     assert store.seen_filter(feed_id, ["anything"]) == ["anything"]
     assert [e["reason"] for e in logs if e["event"] == "poll_skipped"] == [
         "another poll of it is under way"
@@ -535,4 +580,4 @@ def test_a_poll_of_a_feed_another_poll_holds_is_skipped(
     assert store.claim_feed(lease, 60.0)  # released when the poll ended
     store.hold_claim(lease, CLAIM_RELEASED)
     assert tasks.poll_feeds.run([feed_id]) == 0  # its items are seen now
-    assert len(fake_tasks["process_items"].sent) == 1
+    assert len(fake_tasks["process_queued"].sent) == 1
