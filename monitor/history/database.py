@@ -2,7 +2,9 @@
 
 Does I/O. ``sqlite:///path`` (the default, under ``settings.state_dir``) or
 ``postgresql://user@host/db`` (read with psycopg 3). The migrations ship inside the
-package and run on every open, so a new release upgrades the schema by itself.
+package and run on every open, so a new release upgrades the schema by itself. A
+history already at ``HEAD`` is told by one read, without Alembic, whose import is a
+good part of a process's start (``monitor run``'s history writer, every command).
 """
 
 from __future__ import annotations
@@ -10,19 +12,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from monitor.config.schema import Settings, check_history_url
 from monitor.errors import HistoryError, TransientHistoryError, one_line
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 __all__ = [
     "HEAD",
@@ -130,6 +130,12 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     opening a new history at once (workers, a poller) upgrade it one after the other:
     on PostgreSQL under an advisory lock; on SQLite the loser's write fails as locked or
     finds the tables made, a transient fault its runner retries."""
+    if revision in ("head", HEAD) and _current(engine) == HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from alembic.util import CommandError
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     where = engine.url.render_as_string(hide_password=True)
@@ -159,8 +165,23 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
         raise HistoryError(message) from None
 
 
+def _current(engine: sa.Engine) -> str | None:
+    """The revision in Alembic's version table when there is exactly one (None: none,
+    several, or no table). Any fault: None, and ``migrate`` goes the long way, which
+    reports it."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            found = [str(row[0]) for row in rows]
+    except SQLAlchemyError:
+        return None
+    return found[0] if len(found) == 1 else None
+
+
 def _stored_revision(engine: sa.Engine) -> str | None:
     """The schema revision the database says it is at (None: none, or unreadable)."""
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -170,6 +191,8 @@ def _stored_revision(engine: sa.Engine) -> str | None:
 
 def _shipped(config: AlembicConfig) -> set[str | None]:
     """The revisions the package's migrations know, and None (an empty database)."""
+    from alembic.script import ScriptDirectory
+
     return {
         None,
         *(script.revision for script in ScriptDirectory.from_config(config).walk_revisions()),

@@ -4,12 +4,16 @@ first open of the history."""
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from itertools import pairwise
+from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from monitor.history.database import HEAD, MIGRATIONS
+from monitor.history.database import HEAD, MIGRATIONS, create_history_engine, migrate
 
 
 def test_the_revisions_are_one_line_ending_at_head() -> None:
@@ -24,3 +28,26 @@ def test_the_revisions_are_one_line_ending_at_head() -> None:
     # each file is named after its revision: NNNN_what.py
     assert all(script.path.rsplit("/", 1)[1].startswith(f"{script.revision}_") for script in chain)
     assert [s.revision for s in chain] == sorted(s.revision for s in chain)
+
+
+def test_a_history_at_head_opens_without_alembic(tmp_path: Path) -> None:
+    """Alembic is imported only when there is something to migrate: a process opening
+    an up-to-date history (``monitor run``'s writer, a command) starts without it."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    script = (
+        "import sys; from monitor.history import open_history; "
+        f"open_history({url!r}).close(); print('alembic' in sys.modules)"
+    )
+
+    def imported() -> str:
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    engine = create_history_engine(url)
+    migrate(engine, "0003")  # an older release's history
+    engine.dispose()
+    assert imported() == "True"  # upgraded
+    assert imported() == "False"  # at head since
+    with sqlite3.connect(tmp_path / "history.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
