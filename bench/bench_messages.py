@@ -11,12 +11,25 @@ back with kombu as a worker reads them, two ways interleaved:
   its characters as they are (the "json" serializer that ``workers.app`` registers).
 
 Printed: µs per item for publish plus read (best of the rounds) and bytes per item in
-Redis; the headline is before/now. Writes ``## bench_messages`` of bench/RESULTS.md.
+Redis; the headline is before/now.
+
+Then an item's whole trip to a worker as the poll task and ``process_queued`` make it,
+two ways interleaved, both with the serializer of now and each message acknowledged
+after it is read (kombu then keeps a copy of it in its unacked hash meanwhile, as for a
+worker with late acks):
+
+- items in the message: the queued records written (``pipeline.record_queued``), then
+  ``process_items`` messages carrying the items, as the workers had it;
+- keys in the message: the same records, then ``process_queued`` messages of their keys;
+  the reader takes the items from the records (``Store.queued_payloads``) and decodes them.
+
+Writes ``## bench_messages`` of bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -33,8 +46,10 @@ from kombu.serialization import register
 from kombu.utils import json as kombu_json
 from results import write_section
 
+from monitor import pipeline
 from monitor.config.loader import load_config
 from monitor.model import WireItem
+from monitor.state.redis import RedisStore
 
 
 def _register(*, escaped: bool) -> None:
@@ -88,6 +103,36 @@ def _round(app: Celery, batches: list[list[dict[str, Any]]], url: str) -> tuple[
     return elapsed, stored
 
 
+def _trip(app: Celery, store: RedisStore, batches: list[list[WireItem]], *, keys: bool) -> float:
+    """Record and queue every batch, then read each message (and, with ``keys``, its
+    items from their records) and acknowledge it: seconds."""
+    name = "monitor.process_queued" if keys else "monitor.process_items"
+    task = app.signature(name, queue="trip")
+    started = time.perf_counter()
+    for batch in batches:
+        pipeline.record_queued(batch, store, now=time.time())
+        if keys:
+            task.apply_async(([list(pipeline.queued_key(item)) for item in batch],))
+        else:
+            task.apply_async(([item.to_dict() for item in batch],))
+    read = 0
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue("trip", no_ack=False)
+        while read < len(batches):
+            message = queue.get(timeout=10)
+            args = message.payload[0][0]
+            if keys:
+                payloads = store.queued_payloads([(feed, item) for feed, item in args])
+                found = [json.loads(payload) for payload in payloads if payload is not None]
+            else:
+                found = args
+            assert [data["id"] for data in found] == [item.id for item in batches[read]]
+            message.ack()
+            read += 1
+        queue.close()
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2000)
@@ -96,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
     raw = make_items(args.items, 50, "msg", 20_000)
-    items = [
+    wire = [
         WireItem(
             id=d["id"],
             title=d["title"],
@@ -104,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             source=f"https://example.org/{d['id']}",
             language=d["language"],
             feed_id=d["feed_id"],
-        ).to_dict()
+        )
         for d in raw
     ]
+    items = [item.to_dict() for item in wire]
     batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
     best: dict[bool, float] = {True: float("inf"), False: float("inf")}
     stored: dict[bool, int] = {}
@@ -121,6 +167,14 @@ def main(argv: list[str] | None = None) -> int:
                 seconds, stored[before] = _round(apps[before], batches, url)
                 best[before] = min(best[before], seconds)
         _register(escaped=False)
+        wire_batches = [wire[i : i + args.batch] for i in range(0, len(wire), args.batch)]
+        store = RedisStore(url)
+        trip: dict[bool, float] = {True: float("inf"), False: float("inf")}
+        for number in range(args.rounds):
+            for keys in (False, True) if number % 2 == 0 else (True, False):
+                seconds = _trip(apps[False], store, wire_batches, keys=keys)
+                trip[keys] = min(trip[keys], seconds)
+        store.close()
         for app in apps.values():
             app.close()
     micros = {way: seconds / len(items) * 1e6 for way, seconds in best.items()}
@@ -139,6 +193,17 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"**now/before: {micros[False] / micros[True]:.2f}x the time, "
             f"{size[False] / size[True]:.2f}x the bytes**",
+            "",
+            f"An item's trip to a worker: its queued record and a message of {args.batch},"
+            " read with late acknowledgement (best of the same rounds, interleaved):",
+            "",
+            "| the message carries | µs/item (record, publish, read, ack) |",
+            "|---|---|",
+            f"| the items (`process_items`) | {trip[False] / len(items) * 1e6:,.0f} |",
+            f"| their records' keys (`process_queued`), items read from the records "
+            f"| {trip[True] / len(items) * 1e6:,.0f} |",
+            "",
+            f"**keys/items: {trip[True] / trip[False]:.2f}x the time**",
         ]
     )
     print(text)

@@ -1,5 +1,6 @@
 """The message benchmark at a tiny scale: it runs on a redis-server of its own and
-prints both ways; the messages of now take fewer bytes in Redis than before."""
+prints both ways; the messages of now take fewer bytes in Redis than before; and an
+item's trip to a worker with the items in the message and with their records' keys."""
 
 from __future__ import annotations
 
@@ -30,3 +31,7 @@ def test_bench_messages_prints_both_ways(tmp_path: Path) -> None:
         sizes[way] = int(line.rsplit("|", 2)[1].strip().replace(",", ""))
     assert sizes["now"] < sizes["before"], done.stdout
     assert re.search(r"now/before: [\d.]+x the time", done.stdout)
+    # the trip of an item to a worker, both ways (each checks it read every item back)
+    assert "| the items (`process_items`) |" in done.stdout
+    assert "| their records' keys (`process_queued`)" in done.stdout
+    assert re.search(r"keys/items: [\d.]+x the time", done.stdout)
