@@ -35,6 +35,7 @@ from monitor.alerts.digest import (
 from monitor.alerts.keyversion import legacy_keys_due
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import ParseError, one_line
+from monitor.jsontext import json_text
 from monitor.logs import get_logger
 from monitor.match.engine import Matcher, build_matcher
 from monitor.model import Alert, DeliveryResult, Match, WireItem
@@ -306,8 +307,9 @@ def record_queued(items: list[WireItem], store: Store, *, now: float) -> None:
         return  # most polls find nothing new: no write
     store.put_queued(
         [
-            # ASCII JSON: an item with a lone surrogate (badly decoded feed) still encodes
-            QueuedItem(*queued_key(item), json.dumps(item.to_dict()), now)
+            # JSON text: half the size of escaped JSON for Arabic or Russian, and faster
+            # to read back; escaped for an item with a lone surrogate (badly decoded)
+            QueuedItem(*queued_key(item), json_text(item.to_dict()), now)
             for item in items
         ]
     )

@@ -9,7 +9,6 @@ because the alert ledger, not the broker, makes delivery happen once.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from celery import Celery, bootsteps, signals
 from kombu.serialization import register
 from kombu.utils import json as kombu_json
 
+from monitor import jsontext
 from monitor.config.paths import default_config_path
 from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
@@ -61,15 +61,10 @@ def task_time_limits(visibility: float) -> tuple[float, float]:
 # JSON reader reads either, so messages of an older version are still read, and it
 # reads these.
 def json_text(data: Any) -> str:
-    """``data`` as JSON with its characters as they are; escaped as kombu escapes them
-    when it holds a lone surrogate (a badly decoded feed), which a reader could not
-    carry: kombu encodes a message's text as UTF-8 before decoding it."""
-    text = json.dumps(data, cls=kombu_json.JSONEncoder, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(data, cls=kombu_json.JSONEncoder)
-    return text
+    """``data`` as JSON text (``monitor.jsontext``), kombu's encoder for the types it
+    knows; escaped when it holds a lone surrogate, which a reader could not carry:
+    kombu encodes a message's text as UTF-8 before decoding it."""
+    return jsontext.json_text(data, kombu_json.JSONEncoder)
 
 
 register(  # type: ignore[no-untyped-call]  # kombu ships no annotations here

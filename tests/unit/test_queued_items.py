@@ -92,6 +92,16 @@ def test_record_queued_holds_the_item_and_finish_removes_it() -> None:
     assert [q.item_id for q in store.list_queued()] == ["item-2"]
 
 
+def test_a_record_holds_the_items_characters_as_they_are() -> None:
+    store = MemoryStore()
+    text = WireItem(id="خبر-1", title="Песков", body="الناتو", source="s", feed_id="desk")
+    record_queued([text], store, now=T0)
+    (record,) = store.list_queued()
+    assert "Песков" in record.payload and "الناتو" in record.payload
+    assert "\\u" not in record.payload  # not escaped: half the size in Redis
+    assert WireItem.from_dict(json.loads(record.payload)) == text
+
+
 def test_an_item_with_a_lone_surrogate_is_recorded() -> None:
     store = MemoryStore()
     odd = WireItem(id="x\udcff", title="t\udcff", body="", source="s", feed_id="desk")
