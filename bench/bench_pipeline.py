@@ -432,22 +432,66 @@ def _first_poll_queued(log: Path) -> float:
     raise SystemExit(f"bench_pipeline: the poller queued no poll; see {log}")
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from Linux's /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a worker's pool children)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def redis_cpu(url: str) -> float:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    info = client.info("cpu")
+    client.close()
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
 def distributed(
     folder: Path, url: str, feeds: list[list[dict[str, Any]]], workers: int, timeout: float
 ) -> dict[str, float]:
     """Items/s from the poller's first poll queued to the last item processed (the
-    poller's own start-up, imports and connecting, is reported apart)."""
+    poller's own start-up, imports and connecting, is reported apart); and the CPU
+    seconds each process used from the poller's start to the end (the poller's start-up
+    included)."""
     server = FeedServer(feeds)
     config_path = write_config(folder, server.urls, broker_url=url)
     run = Distributed(folder, config_path, workers)
     total = sum(map(len, feeds))
+    cpu: dict[str, float] = {}
     try:
         run.start_worker(timeout)
         done = all_processed(config_path, feeds)
+        worker = run.procs[0].pid
+        pool = child_pids(worker)
+        before = {
+            "main": process_cpu(worker),
+            "pool": sum(map(process_cpu, pool)),
+            "redis": redis_cpu(url),
+        }
         started = time.time()
         run.start_poller()
         finished = wait_for(done, timeout, interval=0.05)
         ended = time.time()
+        cpu = {
+            "cpu_main": process_cpu(worker) - before["main"],
+            "cpu_pool": sum(map(process_cpu, child_pids(worker))) - before["pool"],
+            "cpu_poller": process_cpu(run.procs[1].pid),
+            "cpu_redis": redis_cpu(url) - before["redis"],
+            "cpu_wall": ended - started,
+        }
     finally:
         run.stop()
         server.close()
@@ -460,6 +504,7 @@ def distributed(
         "seconds": ended - first,
         "rate": total / (ended - first),
         "poller_start": first - started,
+        **cpu,
     }
 
 
@@ -691,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
                     work / f"dist{workers}", f"{url}/{db}", feeds, workers, args.timeout
                 )
                 poller_start = dist["poller_start"]
+                split = dist  # the last: two worker processes
                 rows.append(
                     row(
                         f"(b) distributed, {workers} worker process(es)",
@@ -717,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         progress("(f) start-up")
         up = startup(work, args.terms, args.repeat)
         up["poller_start"] = poller_start
+        up.update({key: split[key] / split["items"] for key in split if key.startswith("cpu_")})
     rows.append(row("(f) bare interpreter start (baseline)", up["bare"], "s", 1.0, None))
     rows.append(
         row(
@@ -815,6 +862,23 @@ def stage_table(
     return out
 
 
+def _cpu_note(up: dict[str, float]) -> str:
+    """Where the CPU of the two-worker run went, per item."""
+    if "cpu_pool" not in up:
+        return ""
+    parts = [
+        f"pool children {up['cpu_pool'] * 1e6:,.0f}",
+        f"worker main process {up['cpu_main'] * 1e6:,.0f}",
+        f"poller {up['cpu_poller'] * 1e6:,.0f} (its start-up included)",
+        f"redis-server {up['cpu_redis'] * 1e6:,.0f}",
+    ]
+    return (
+        " CPU µs per item in the run with two worker processes, from the poller's start: "
+        + ", ".join(parts)
+        + f"; two cores over that time: {2 * up['cpu_wall'] * 1e6:,.0f}."
+    )
+
+
 def render(
     args: argparse.Namespace,
     rows: list[tuple[str, str, str, str]],
@@ -842,6 +906,7 @@ def render(
         f"imports {up['imports']:.2f} s, load {up['load']:.2f} s, compile {up['compile']:.2f} s."
         " Distributed: items/s from the poller's first poll queued to the last item"
         f" processed; the poller's start-up before it took {up['poller_start']:.1f} s."
+        f"{_cpu_note(up)}"
         " Embedded: `monitor run` writes the history in a process of its own"
         ' (`monitor.history.writer`); the rows "history in the runner\'s process" are'
         f" the runner writing it itself.{_long_note(args, long)}",

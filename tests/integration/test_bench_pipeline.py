@@ -5,6 +5,7 @@ starts its feed server, a redis-server and `monitor worker` / `monitor poller`."
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,10 @@ def test_bench_pipeline_prints_every_figure_and_its_section(tmp_path: Path) -> N
     # `monitor run` writes its history in a process of its own: that process did the work
     writer = rows["history, in the writer process"].split(" | ")[1]
     assert float(writer.replace(",", "")) > 0, rows["history, in the writer process"]
+    # where the CPU of the distributed run went: the pool children did the items
+    found = re.search(r"pool children ([\d,]+), worker main process ([\d,]+)", out)
+    assert found is not None, out
+    assert int(found.group(1).replace(",", "")) > 0
     written = results.read_text(encoding="utf-8")
     assert "## bench_match\n\nkept as it is" in written
     # the pure build's figures go to a section of their own (the compiled build's is
