@@ -218,7 +218,8 @@ def queue_items(keys: Sequence[tuple[str, str]]) -> None:
 
 
 def _key(item_data: dict[str, Any]) -> tuple[str, str]:
-    return (item_data.get("feed_id") or "", item_data["id"])
+    """The key of the item's queued record (only on the paths that queue items again)."""
+    return pipeline.queued_key(WireItem.from_dict(item_data))
 
 
 @app.task(name="monitor.process_item", bind=True, max_retries=None)

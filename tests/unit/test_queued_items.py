@@ -414,6 +414,30 @@ def test_a_store_fault_retries_only_the_items_it_stopped(
     assert [q.item_id for q in task_runtime.store.list_queued()] == [batch[1][1]]
 
 
+def test_a_batch_cut_by_the_time_limit_queues_the_rest_again(
+    task_runtime: Runtime, fake_tasks: dict[str, FakeTask]
+) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from workers import tasks
+
+    store = task_runtime.store
+    batch = [item(n) for n in (1, 2, 3)]
+    record_queued(batch, store, now=T0)
+    task_runtime.matcher = _BoomOn(  # type: ignore[assignment]
+        task_runtime.matcher, "item-2", SoftTimeLimitExceeded()
+    )
+    real = tasks.app.tasks["monitor.process_queued"]  # tasks.process_queued is faked
+    with capture_logs() as logs:
+        real.run([list(queued_key(i)) for i in batch])
+    assert [(e["event"], e["items"]) for e in logs if e["event"] == "batch_cut"] == [
+        ("batch_cut", 2)
+    ]
+    # the rest goes again by the keys of its records, which stay until it is done
+    assert fake_tasks["process_queued"].sent == [([["desk", "item-2"], ["desk", "item-3"]],)]
+    assert [q.item_id for q in store.list_queued()] == ["item-2", "item-3"]
+
+
 def test_a_store_fault_reading_the_records_retries_the_message(
     task_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
