@@ -593,6 +593,11 @@ class StoreContract:
         keys = [("feed-b", "1"), ("feed-a", "x"), ("feed-ع", "urn:خبر:١"), ("feed-b", "2")]
         assert store.queued_payloads(keys) == [dead.payload, None, live.payload, None]
         assert store.queued_payloads([]) == []
+        many = [make_queued("feed-m", str(n), payload=f'{{"n": {n}}}') for n in range(600)]
+        store.put_queued(many)  # more keys than one statement takes
+        assert store.queued_payloads([(q.feed_id, q.item_id) for q in reversed(many)]) == [
+            q.payload for q in reversed(many)
+        ]
         with store.batch():  # a read inside a batch sees the batch's writes
             store.put_queued([make_queued("feed-c", "1", payload='{"id": "c"}')])
             assert store.queued_payloads([("feed-c", "1")]) == ['{"id": "c"}']

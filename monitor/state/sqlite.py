@@ -10,7 +10,6 @@ of many items then costs one commit rather than one per call.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -461,17 +460,18 @@ class SqliteStore(StoreBase):
         return int(row[0])
 
     def queued_payloads(self, keys: list[tuple[str, str]]) -> list[str | None]:
+        found: dict[tuple[str, str], str] = {}
         with self._tx(write=False) as db:
-            found = {
-                (feed_id, item_id): payload
-                for feed_id, item_id, payload in db.execute(
+            # as get_deliveries: row values IN a VALUES list, chunked under the limit
+            for chunk in chunks(list(dict.fromkeys(keys)), _CHUNK // 2):
+                pairs = ",".join(["(?,?)"] * len(chunk))
+                rows = db.execute(
                     "SELECT feed_id, item_id, payload FROM queued"
-                    " WHERE (feed_id, item_id) IN"
-                    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
-                    " FROM json_each(?))",
-                    (json.dumps(keys),),
+                    f" WHERE (feed_id, item_id) IN (VALUES {pairs})",
+                    [part for key in chunk for part in key],
                 )
-            }
+                for feed_id, item_id, payload in rows:
+                    found[(feed_id, item_id)] = payload
         return [found.get(key) for key in keys]
 
     def claim_stale_queued(
