@@ -130,7 +130,7 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     opening a new history at once (workers, a poller) upgrade it one after the other:
     on PostgreSQL under an advisory lock; on SQLite the loser's write fails as locked or
     finds the tables made, a transient fault its runner retries."""
-    if revision in ("head", HEAD) and _current(engine) == HEAD:
+    if revision in ("head", HEAD) and _stored_revision(engine) == HEAD:
         return
     from alembic import command
     from alembic.config import Config as AlembicConfig
@@ -165,10 +165,10 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
         raise HistoryError(message) from None
 
 
-def _current(engine: sa.Engine) -> str | None:
+def _stored_revision(engine: sa.Engine) -> str | None:
     """The revision in Alembic's version table when there is exactly one (None: none,
-    several, or no table). Any fault: None, and ``migrate`` goes the long way, which
-    reports it."""
+    several, no table, or unreadable: ``migrate`` then goes through Alembic, which
+    reports it)."""
     try:
         with engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
@@ -176,17 +176,6 @@ def _current(engine: sa.Engine) -> str | None:
     except SQLAlchemyError:
         return None
     return found[0] if len(found) == 1 else None
-
-
-def _stored_revision(engine: sa.Engine) -> str | None:
-    """The schema revision the database says it is at (None: none, or unreadable)."""
-    from alembic.runtime.migration import MigrationContext
-
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    except SQLAlchemyError:
-        return None
 
 
 def _shipped(config: AlembicConfig) -> set[str | None]:
