@@ -19,6 +19,8 @@ def json_text(data: Any, encoder: type[json.JSONEncoder] | None = None) -> str:
     surrogate, which UTF-8 cannot carry. ``encoder``: a ``JSONEncoder`` for types
     ``json`` does not know."""
     text = json.dumps(data, cls=encoder, ensure_ascii=False)
+    if text.isascii():  # told at once: no surrogate, no encoding pass to find one
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
