@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
-from bench_pipeline import clear_caches, make_items
+from bench_pipeline import clear_caches, wire_items
 from results import write_section
 
 from monitor.history import History, HistoryBatch
@@ -104,13 +104,6 @@ WAYS: dict[str, tuple[str, type[History], Callable[[], Any], Callable[..., str]]
 }
 
 
-def wire_items(count: int, prefix: str, seed: int) -> list[WireItem]:
-    return [
-        WireItem.from_dict({**data, "fetched_at": "2026-03-01T12:00:00+00:00"})
-        for data in make_items(count, 10, prefix, seed=seed)
-    ]
-
-
 def cold() -> None:
     clear_caches()
     fulltext_module._word_keys.cache_clear()
@@ -160,7 +153,7 @@ def one_way(
     return spent, keyed, engine
 
 
-def same_history(engines: list[sa.Engine], measured: list[WireItem]) -> None:
+def same_history(engines: list[sa.Engine], measured: list[WireItem]) -> list[float]:
     """Both ways stored the same rows (now: fewer keys, ``fulltext.stored_keys``) and
     find the same items."""
     rows = []
@@ -168,6 +161,7 @@ def same_history(engines: list[sa.Engine], measured: list[WireItem]) -> None:
         with engine.connect() as conn:
             stored = conn.execute(sa.select(items).order_by(items.c.pk)).mappings().all()
             rows.append([{**row, "keys": set(row["keys"].split())} for row in stored])
+    keys_per_item = [sum(len(row["keys"]) for row in way) / len(way) for way in rows]
     for old, new in zip(*rows, strict=True):
         assert {**old, "keys": None} == {**new, "keys": None}, "the two ways stored other rows"
         assert new["keys"] <= old["keys"], "keys stored now that were not before"
@@ -176,6 +170,15 @@ def same_history(engines: list[sa.Engine], measured: list[WireItem]) -> None:
         found = [[s.item.id for s in History(e).search_items(word, limit=10_000)] for e in engines]
         assert found[0] == found[1], word
         assert found[0] or not word.isalpha(), word
+    return keys_per_item
+
+
+def database_bytes(engine: sa.Engine) -> int:
+    """The size of the database file, its write-ahead log checkpointed into it."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert engine.url.database is not None
+    return Path(engine.url.database).stat().st_size
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
-    warm = wire_items(args.items // 2, "warm", seed=2)
-    measured = wire_items(args.items, "hw", seed=1)
+    warm = wire_items(args.items // 2, 10, "warm", seed=2)
+    measured = wire_items(args.items, 10, "hw", seed=1)
     size = sum(len(i.title) + len(i.body) for i in measured) / len(measured)
     spent: dict[str, list[float]] = {way: [] for way in WAYS}
     keyed: dict[str, list[float]] = {way: [] for way in WAYS}
@@ -204,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 again[way].append(keys[1] / len(measured) * 1e6)
                 print(f"round {number + 1} {way}: {spent[way][-1]:,.0f} µs/item", flush=True)
             if number == 0:
-                same_history([engines[way] for way in WAYS], measured)
+                keys_per_item = same_history([engines[way] for way in WAYS], measured)
+                sizes = [database_bytes(engines[way]) for way in WAYS]
             for engine in engines.values():
                 engine.dispose()
     (old, new) = WAYS
@@ -232,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         " index statement per batch, keys by whitespace chunks without the tagged keys that"
         " repeat their word, cleaning only what needs it. Both ways store the same rows"
         " (now with a subset of the keys) and find the same items (checked in the run).",
+        "",
+        f"Distinct keys per item: before {keys_per_item[0]:,.0f}, now {keys_per_item[1]:,.0f}"
+        f" ({keys_per_item[1] / keys_per_item[0]:.2f}x); database size now over before"
+        f" (first round, {len(warm) + len(measured):,} items): {sizes[1] / sizes[0]:.2f}x.",
     ]
     text = "\n".join(lines)
     print(text)

@@ -40,7 +40,7 @@ from typing import Any
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import redis
-from bench_pipeline import make_items, redis_server
+from bench_pipeline import redis_server, wire_items
 from celery import Celery
 from kombu.serialization import register
 from kombu.utils import json as kombu_json
@@ -140,18 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
-    raw = make_items(args.items, 50, "msg", 20_000)
-    wire = [
-        WireItem(
-            id=d["id"],
-            title=d["title"],
-            body=d["body"],
-            source=f"https://example.org/{d['id']}",
-            language=d["language"],
-            feed_id=d["feed_id"],
-        )
-        for d in raw
-    ]
+    wire = wire_items(args.items, 50, "msg")
     items = [item.to_dict() for item in wire]
     batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
     best: dict[bool, float] = {True: float("inf"), False: float("inf")}

@@ -98,6 +98,14 @@ def make_items(
     return [variant(item, prefix, matching=n % every == 0) for n, item in enumerate(items)]
 
 
+def wire_items(count: int, every: int, prefix: str, seed: int = 1) -> list[WireItem]:
+    """``make_items`` as ``WireItem``s, fetched at one fixed time."""
+    return [
+        WireItem.from_dict({**data, "fetched_at": "2026-03-01T12:00:00+00:00"})
+        for data in make_items(count, every, prefix, seed=seed)
+    ]
+
+
 def variant(item: dict[str, Any], prefix: str, *, matching: bool) -> dict[str, Any]:
     body = item["body"]
     if matching:
