@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Last: an installed monitor (the compiled build of `make bench`) comes first.
@@ -53,7 +54,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 import feedparser
 import yaml
 from corpus import make_config_data, make_corpus
-from feedserver import FeedServer
+from feedserver import FeedServer, FeedServerProcess
 from results import RESULTS, write_section
 from stages import StageTimer
 
@@ -188,7 +189,7 @@ def build_name() -> str:
 
 
 # --- the measurements -------------------------------------------------------------------
-def baseline(server: FeedServer, config_path: Path, feeds: int) -> dict[str, float]:
+def baseline(server: FeedServerProcess, config_path: Path, feeds: int) -> dict[str, float]:
     """feedparser plus the matcher in a plain loop: no state, no dedup, no delivery."""
     config = load_config(config_path)
     matcher = build_matcher(config)
@@ -222,11 +223,16 @@ def children_cpu() -> float:
 
 
 def embedded(
-    config_path: Path, timer: StageTimer | None = None, *, history_process: bool = True
-) -> dict[str, float]:
+    config_path: Path,
+    timer: StageTimer | None = None,
+    *,
+    history_process: bool = True,
+    spawned: bool = False,
+) -> dict[str, Any]:
     """One ``run(once=True)`` of the embedded runner over every feed, in this process;
     its history written by a process of its own, as ``monitor run`` does, unless not
-    ``history_process``."""
+    ``history_process``; ``spawned``: that process spawned whatever this one runs (as
+    every writer started before a runner with one thread forked it)."""
     from monitor import pipeline, runner
     from monitor.history.recorder import HistoryRecorder
     from monitor.match import engine
@@ -254,11 +260,17 @@ def embedded(
         timer.patch(HistoryRecorder, "write", "history")
         timer.patch(HistoryRecorder, "submit", "history")
         timer.patch(HistoryRecorder, "flush_attempts", "history")
+    from monitor.history import writer as writer_module
+
     words = words_met()
+    # as `monitor run` decides it, from this process's threads: forked or spawned
+    decide: Callable[[], str] = (lambda: "spawn") if spawned else writer_module.start_method
+    writer_start = decide() if history_process else ""
     try:
-        started, cpu, reaped = time.perf_counter(), time.process_time(), children_cpu()
-        stats = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        with mock.patch.object(writer_module, "start_method", decide):
+            started, cpu, reaped = time.perf_counter(), time.process_time(), children_cpu()
+            stats = EmbeddedRunner(runtime, history_process=history_process).run(once=True)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         # the writer process, joined when the run ends (its start-up included)
         writer = children_cpu() - reaped
     finally:
@@ -274,6 +286,7 @@ def embedded(
         "rate": stats.items / elapsed,
         "alert_rate": stats.alerts / elapsed,
         "words": (words_met() - words) / max(1, stats.items),
+        "writer_start": writer_start,
     }
 
 
@@ -282,6 +295,7 @@ def queue_cost(config_path: Path, items: list[dict[str, Any]], source: str) -> f
     record and its share of a Celery message to Redis) and a worker spends reading the
     item from its record and finishing the record."""
     from monitor import pipeline
+    from monitor.state import open_store
 
     os.environ["MONITOR_CONFIG"] = str(config_path)
     from workers.app import use_config
@@ -290,7 +304,7 @@ def queue_cost(config_path: Path, items: list[dict[str, Any]], source: str) -> f
     from workers import tasks
 
     config = load_config(config_path)
-    store = pipeline.open_store(config.settings, distributed=True)
+    store = open_store(config.settings, distributed=True)
     wire = [
         WireItem(id=i["id"], title=i["title"], body=i["body"], source=source, feed_id="q")
         for i in items
@@ -417,7 +431,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.
 
 def all_processed(config_path: Path, feeds: list[list[dict[str, Any]]]) -> Callable[[], bool]:
     """True once every item is seen (polled) and none is still queued (processed)."""
-    from monitor.pipeline import open_store
+    from monitor.state import open_store
 
     config = load_config(config_path)
     store = open_store(config.settings, distributed=True)
@@ -656,12 +670,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         work = Path(tmp)
-        warm = FeedServer(split_feeds(make_items(10, 5, "warm", args.vocab, seed=3), 1))
+        # the embedded runs' feeds are served by a process of their own: the runner's
+        # process runs one thread when it starts, as in `monitor run`
+        warm = FeedServerProcess(split_feeds(make_items(10, 5, "warm", args.vocab, seed=3), 1))
         try:  # lazy imports and models (language detection) load here, not in a figure
             embedded(write_config(work / "warm", warm.urls))
         finally:
             warm.close()
-        server = FeedServer(feeds)
+        server = FeedServerProcess(feeds)
         try:
             config_path = write_config(work / "embedded", server.urls)
             progress("baseline")
@@ -687,6 +703,17 @@ def main(argv: list[str] | None = None) -> int:
                     emb["words"],
                 )
             )
+            progress("(a) embedded, writer process spawned")
+            spawn = embedded(write_config(work / "spawned", server.urls), spawned=True)
+            rows.append(
+                row(
+                    "(a) the same, writer process spawned",
+                    spawn["rate"],
+                    "items/s",
+                    spawn["rate"] / base["rate"],
+                    spawn["words"],
+                )
+            )
             progress("(a) embedded, history in the runner's process")
             inline = embedded(write_config(work / "inline", server.urls), history_process=False)
             rows.append(
@@ -703,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
             staged = embedded(write_config(work / "stages", server.urls), timer)
         finally:
             server.close()
-        worst_server = FeedServer(split_feeds(worst, args.feeds))
+        worst_server = FeedServerProcess(split_feeds(worst, args.feeds))
         try:
             progress("(e) every item matching")
             worst_run = embedded(write_config(work / "worst", worst_server.urls))
@@ -814,7 +841,8 @@ def long_runs(work: Path, args: argparse.Namespace) -> dict[bool, float]:
     by the writer process (True) and in the runner's process (False): best of two
     interleaved rounds each."""
     total = long_items(args)
-    server = FeedServer(split_feeds(make_items(total, 50, "long", args.vocab, seed=5), args.feeds))
+    items = make_items(total, 50, "long", args.vocab, seed=5)
+    server = FeedServerProcess(split_feeds(items, args.feeds))
     rates: dict[bool, list[float]] = {True: [], False: []}
     try:
         for n in range(2):
@@ -916,7 +944,8 @@ def render(
         f" processed; the poller's start-up before it took {up['poller_start']:.1f} s."
         f"{_cpu_note(up)}"
         " Embedded: `monitor run` writes the history in a process of its own"
-        ' (`monitor.history.writer`); the rows "history in the runner\'s process" are'
+        f" (`monitor.history.writer`; {emb['writer_start']}ed, as `monitor run` starts it);"
+        ' the rows "history in the runner\'s process" are'
         f" the runner writing it itself.{_long_note(args, long)}",
         "",
         f"Per-stage breakdown, embedded run with timers ({staged['rate']:,.0f} items/s "

@@ -11,17 +11,27 @@ each an RSS 2.0 document over the items given to that feed. Two modes:
 Each answer carries an ETag and a matching ``If-None-Match`` gets a 304, as a
 well-kept feed server does. Items are dicts with ``id``, ``title`` and ``body``
 (as ``bench/corpus.py`` makes them).
-Does network I/O on loopback only; no files.
+
+``FeedServerProcess`` serves static feeds the same way from a process of its own
+(this file run as a script), so that the measured process runs no server thread:
+a runner's process, as ``monitor run`` starts it, runs one thread, which decides how
+its history writer starts (``monitor.history.writer``).
+Does network I/O on loopback only; the process server reads its feeds from a file.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 WINDOW = 100  # items a paced feed lists, newest first
@@ -130,6 +140,50 @@ class FeedServer:
         self._httpd.server_close()
 
 
+class FeedServerProcess:
+    """``feeds`` served as ``FeedServer`` serves them statically, by a child process."""
+
+    def __init__(self, feeds: list[list[dict[str, Any]]]) -> None:
+        self.feeds = feeds
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+            json.dump(feeds, file)
+        self._file = Path(file.name)
+        self._proc = subprocess.Popen(
+            [sys.executable, __file__, str(self._file)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()  # "port N" once it listens
+        if not line.startswith("port "):
+            self.close()
+            raise RuntimeError(f"feed server process did not start: {line!r}")
+        self.port = int(line.split()[1])
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.port}/feed/{n}.xml" for n in range(len(self.feeds))]
+
+    def document(self, number: int) -> bytes:
+        """The document of feed ``number`` as served (its dates those of now)."""
+        return FeedServer._render(number, self.feeds[number], time.time())
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()  # the child's signal to stop
+        self._proc.wait(timeout=30)
+        self._file.unlink(missing_ok=True)
+
+
+def _serve(path: Path) -> None:
+    """The child of ``FeedServerProcess``: serve the feeds in ``path`` until stdin ends."""
+    server = FeedServer(json.loads(path.read_text(encoding="utf-8")))
+    print(f"port {server.urls[0].split(':')[2].split('/')[0]}", flush=True)
+    sys.stdin.read()
+    server.close()
+
+
 def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -159,3 +213,7 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+if __name__ == "__main__":
+    _serve(Path(sys.argv[1]))

@@ -425,6 +425,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 reloader=None if args.once else reloader,
                 history_process=True,
             )
+            # before the metrics server's thread: a writer started by a single thread
+            # is forked (``monitor.history.writer``)
+            runner.history.start()
             server = metrics.serve(args.metrics_port, runner.heartbeat)
             stats = runner.run(once=args.once)
         finally:

@@ -19,6 +19,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_pipeline.py"
 FIGURES = (
     "baseline: feedparser + matcher loop",
     "(a) embedded `run --once`",
+    "(a) the same, writer process spawned",
     "(a) the same, history written in the runner's process",
     "(a) 20 items",
     "(a) 20 items, history in the runner's process",
@@ -65,6 +66,8 @@ def test_bench_pipeline_prints_every_figure_and_its_section(tmp_path: Path) -> N
     # `monitor run` writes its history in a process of its own: that process did the work
     writer = rows["history, in the writer process"].split(" | ")[1]
     assert float(writer.replace(",", "")) > 0, rows["history, in the writer process"]
+    # its runner's process runs one thread at the start, as `monitor run`'s: forked
+    assert "(`monitor.history.writer`; forked, as `monitor run` starts it)" in out, out
     # where the CPU of the distributed run went: the pool children did the items
     found = re.search(r"pool children ([\d,]+), worker main process ([\d,]+)", out)
     assert found is not None, out

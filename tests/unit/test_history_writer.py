@@ -26,7 +26,14 @@ from monitor.history.recorder import HistoryRecorder, history_url
 from monitor.history.writer import ProcessHistory
 from monitor.model import WireItem
 from monitor.runner import EmbeddedRunner
-from tests.helpers import SEEDS, archived_ids, example_runtime
+from tests.helpers import (
+    SEEDS,
+    archived_ids,
+    example_config,
+    example_runtime,
+    free_port,
+    run_monitor,
+)
 
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 
@@ -44,9 +51,10 @@ def _child_pids(writer: ProcessHistory) -> set[int]:
     return set(pool._processes)  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def writer(tmp_path: Path) -> ProcessHistory:
-    return ProcessHistory(f"sqlite:///{tmp_path / 'history.db'}")
+@pytest.fixture(params=["fork", "spawn"])
+def writer(tmp_path: Path, request: pytest.FixtureRequest) -> ProcessHistory:
+    """A writer whose children start as ``request.param`` says."""
+    return ProcessHistory(f"sqlite:///{tmp_path / 'history.db'}", method=request.param)
 
 
 def test_batches_are_written_by_a_child_process_in_the_order_given(
@@ -59,6 +67,7 @@ def test_batches_are_written_by_a_child_process_in_the_order_given(
         writer.result(second)
         children = _child_pids(writer)
         assert len(children) == 1 and os.getpid() not in children
+        assert writer.started_by == writer.method
         assert writer.prune(86400.0) == 0  # nothing old
     finally:
         writer.close()
@@ -203,7 +212,7 @@ def test_the_writer_process_exits_when_the_runner_is_killed(tmp_path: Path) -> N
         [sys.executable, "-c", PARENT, url], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 9, done.stderr
-    child = int(done.stdout.split()[0])
+    child = int(done.stdout.splitlines()[-1].split()[0])  # after any log line
     deadline = time.monotonic() + 10
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -219,3 +228,52 @@ def _alive(pid: int) -> bool:
     with contextlib.suppress(FileNotFoundError):
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return False
+
+
+ONE_THREAD = """
+import threading
+from monitor.history.writer import start_method
+print(start_method())
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+print(start_method())
+"""
+
+
+def test_a_writer_is_forked_only_by_a_single_thread() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_THREAD], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["fork", "spawn"]
+
+
+def test_a_forked_child_dies_of_sigterm_whatever_handler_the_runner_set(tmp_path: Path) -> None:
+    writer = ProcessHistory(f"sqlite:///{tmp_path / 'history.db'}", method="fork")
+    caught: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
+    try:
+        writer.write(_batch("a"))
+        (child,) = _child_pids(writer)
+        os.kill(child, signal.SIGTERM)
+        with pytest.raises(TransientHistoryError, match="writer process died"):
+            writer.write(_batch("b"))
+        writer.write(_batch("b"))  # another child
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        writer.close()
+    assert caught == []  # the signal went to the child, not to this process's handler
+    with open_history(writer.url) as history:
+        assert history.count_items() == 2
+
+
+def test_monitor_run_forks_its_writer_and_writes_the_history(tmp_path: Path) -> None:
+    """Started before the metrics server's thread, the writer is forked."""
+    config = example_config(tmp_path, seeds=SEED_FILES)
+    args = ["run", "--once", "--metrics-port", str(free_port()), "--config", str(config)]
+    done = run_monitor(["--log-level", "debug", *args], tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    starts = [event for event in events if event["event"] == "history_writer_starting"]
+    assert [event["method"] for event in starts] == ["fork"], done.stderr
+    with open_history(f"sqlite:///{tmp_path / 'state' / 'history.db'}") as history:
+        assert history.count_items() == len(SEED_FILES)
