@@ -16,12 +16,13 @@ The child is forked when the runner's process runs a single thread, as ``monitor
 run`` does when it starts the writer (before its fetch threads and metrics server):
 it then has the imports and the schema code already, where a spawned child would
 import them again, and the first batch waits less. Forking a process with other
-threads could leave the child a lock some thread held, so then (and where there is
-no fork) it is spawned. A forked child starts with the runner's objects frozen for
-the garbage collector (``gc.freeze``), which keeps their pages shared. Either way it
-ignores SIGINT (a Ctrl-C stops the runner, which then closes it), dies of SIGTERM
-whatever handler the runner set, and exits by itself when the runner's process is
-gone (killed with SIGKILL, say).
+threads could leave the child a lock some thread held, so then it is spawned, and
+off Linux too (macOS's system libraries are not safe in a forked child). A forked
+child starts with the runner's objects frozen for the garbage collector
+(``gc.freeze``), which keeps their pages shared. Either way it ignores SIGINT (a
+Ctrl-C stops the runner, which then closes it), dies of SIGTERM whatever handler the
+runner set, and exits by itself when the runner's process is gone (killed with
+SIGKILL, say).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_all_start_methods, get_context, parent_process
+from multiprocessing import get_context, parent_process
 from multiprocessing.connection import wait
 from typing import Any, Literal
 
@@ -57,8 +59,8 @@ _opened: dict[str, History] = {}
 
 def start_method() -> StartMethod:
     """How a writer process started now would start: forked when this process runs a
-    single thread and the platform forks, else spawned (the module docstring)."""
-    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+    single thread on Linux, else spawned (the module docstring)."""
+    if threading.active_count() == 1 and sys.platform.startswith("linux"):
         return "fork"
     return "spawn"
 
