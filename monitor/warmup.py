@@ -1,15 +1,17 @@
 """Load, before the first item, what its processing would load on the way.
 
 A worker's pool children fork from its main process: what that process has loaded
-(the feed readers, the HTML parser, the language model, a compiled watchlist) each
-child has without paying for it, and the first items after a start are not the
-slowest. Pure: parses a document held here and matches its items, touching no store.
+(the feed readers, the HTML parser, the language model, a compiled watchlist, the
+fetches' TLS context with its CA bundle read) each child has without paying for it,
+and the first polls and items after a start are not the slowest. Parses a document
+held here and matches its items; reads the CA bundle, touches no store or network.
 """
 
 from __future__ import annotations
 
 from monitor.config.schema import Config
 from monitor.match.engine import Matcher, build_matcher
+from monitor.net.transport import tls_context
 from monitor.sources.context import SourceContext
 from monitor.sources.detect import parse_bytes
 
@@ -37,6 +39,7 @@ the budget, a spokesman said.&lt;/p&gt;&lt;p&gt;Talks go &lt;b&gt;on&lt;/b&gt;.&
 def warm_up(config: Config) -> Matcher:
     """Parse and match a few items of ``_SAMPLE``; return the matcher built for ``config``
     (a process may hand it on instead of building it again)."""
+    tls_context()  # made once per process (its CA bundle read)
     matcher = build_matcher(config)
     for item in parse_bytes(_SAMPLE, SourceContext(source="warm-up")):
         matcher.match(item)

@@ -23,7 +23,7 @@ import httpx
 
 from monitor.net.guard import FEEDS, Refusals, checked_addresses
 
-__all__ = ["GuardedTransport", "guarded_transport", "proxied_transport"]
+__all__ = ["GuardedTransport", "guarded_transport", "proxied_transport", "tls_context"]
 
 # httpx's defaults for a transport's pool (httpx.Limits())
 _MAX_CONNECTIONS = 100
@@ -116,7 +116,7 @@ class GuardedTransport(httpx.BaseTransport):
 
     def __init__(self, *, allow_private: bool, rules: Refusals, what: str | None) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
+            ssl_context=tls_context(),
             max_connections=_MAX_CONNECTIONS,
             max_keepalive_connections=_MAX_KEEPALIVE,
             keepalive_expiry=_KEEPALIVE_EXPIRY,
@@ -151,7 +151,7 @@ class GuardedTransport(httpx.BaseTransport):
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """httpx's default verifying context, made once per process: making it (loading the
     CA bundle) for every fetch would cap a pool of fetches well below its size."""
     return httpx.create_ssl_context(verify=True, cert=None, trust_env=True)
@@ -173,4 +173,4 @@ def proxied_transport(proxy: str) -> httpx.HTTPTransport:
     """A transport through ``proxy`` (http, https, socks5, socks5h). The proxy is the
     operator's choice, so its own address is not checked; the target URL still is, by
     name, before each request (``fetch_feed``), and the proxy resolves it again."""
-    return httpx.HTTPTransport(verify=_ssl_context(), retries=0, proxy=proxy)
+    return httpx.HTTPTransport(verify=tls_context(), retries=0, proxy=proxy)

@@ -34,17 +34,18 @@ def test_the_warmed_matcher_matches_as_one_built_anew(tmp_path: Path) -> None:
     assert warmed == build_matcher(config).match(item)
 
 
-def test_warming_up_loads_the_parsers_and_the_language_model() -> None:
+def test_warming_up_loads_the_parsers_the_language_model_and_the_tls_context() -> None:
     """In a fresh interpreter: the lazy imports happen in ``warm_up``, not on a first item."""
     script = (
         "import sys\n"
         "from monitor.config.loader import load_config\n"
         "from monitor.warmup import warm_up\n"
         "from pathlib import Path\n"
+        "from monitor.net.transport import tls_context\n"
         "lazy = ('selectolax.lexbor', 'py3langid.langid')\n"
-        "before = [m for m in lazy if m in sys.modules]\n"
+        "before = [m for m in lazy if m in sys.modules], tls_context.cache_info().currsize\n"
         "warm_up(load_config(Path(sys.argv[1])))\n"
-        "print(before, [m for m in lazy if m in sys.modules])\n"
+        "print(before, [m for m in lazy if m in sys.modules], tls_context.cache_info().currsize)\n"
     )
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
@@ -54,7 +55,8 @@ def test_warming_up_loads_the_parsers_and_the_language_model() -> None:
         check=True,
         cwd=root,
     ).stdout
-    assert out.strip() == "[] ['selectolax.lexbor', 'py3langid.langid']", out
+    # and the fetches' TLS context: made there, not by each child's first fetch
+    assert out.strip() == "([], 0) ['selectolax.lexbor', 'py3langid.langid'] 1", out
 
 
 def test_a_child_takes_the_warmed_matcher_for_the_config_it_runs(
