@@ -202,6 +202,14 @@ def test_a_pool_child_forked_after_a_bad_config_starts_from_the_last_good_one(
         assert wait_for(lambda: _logged(logs["poller"], "config_reloaded"), timeout=30), _text(logs)
         (tmp_path / "inbox" / SEED_AR.name).write_bytes(SEED_AR.read_bytes())
         assert wait_for(lambda: len(_archive(tmp_path)) == 1, timeout=60), _text(logs)
+        # The main process reads the good files on its event loop's timer, once they
+        # are a second old; on a loaded machine that loop runs late. Two more tasks,
+        # each in a child it forked, after that second: its timer has run meanwhile.
+        time.sleep(2)
+        polls = len(_events(logs["worker"], "poll"))
+        assert wait_for(lambda: len(_events(logs["worker"], "poll")) >= polls + 2, timeout=30), (
+            _text(logs)
+        )
 
         file.write_text(good.replace("every: 1s", "every: soon"), encoding="utf-8")
         assert wait_for(lambda: _logged(logs["poller"], "config_rejected"), timeout=30), _text(logs)
