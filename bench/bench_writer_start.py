@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from bench_pipeline import wire_items
-from results import write_section
+from results import report
 
 import monitor.cli  # noqa: F401  (what the `monitor` script imports: a spawned child does too)
 from monitor.history import HistoryBatch, open_history
@@ -111,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             f" {ratios['written']:.2f}x, the writer's CPU {ratios['cpu']:.2f}x.",
         ]
     )
-    print(text)
-    if not args.no_write:
-        write_section("bench_writer_start", text)
-        print("written: bench/RESULTS.md ## bench_writer_start")
+    report("bench_writer_start", text, write=not args.no_write)
     return 0
 
 

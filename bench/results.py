@@ -39,3 +39,12 @@ def write_section(name: str, markdown: str, path: Path = RESULTS) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def report(name: str, markdown: str, *, write: bool = True, path: Path = RESULTS) -> None:
+    """Print a benchmark's ``markdown``, and unless not ``write`` make it the ``## name``
+    section of the results file."""
+    print(markdown)
+    if write:
+        write_section(name, markdown, path)
+        print(f"written: {path} ## {name}")

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from py3langid.langid import visit_counts
 
 from monitor.text import langwalk
+from monitor.text.langmodel import WalkTables
 from monitor.text.langwalk import LIMIT, WIDTH, FeatureWalk
 
 Walk = Callable[[bytes], Mapping[int, int] | None]  # bytes -> {feature: count}, in order
@@ -54,8 +55,16 @@ class Identifier:
     """``classify`` and ``rank`` as py3langid's ``LanguageIdentifier`` with
     ``norm_probs=True`` answers them, for the model it was built from."""
 
-    def __init__(self, walk: Walk, ptc: NDArray[Any], pc: NDArray[Any], classes: list[str]) -> None:
+    def __init__(
+        self,
+        walk: Walk,
+        ptc: NDArray[Any],
+        pc: NDArray[Any],
+        classes: list[str],
+        feature: FeatureWalk | None = None,
+    ) -> None:
         self.walk = walk
+        self.feature = feature  # the compiled walk (``walk`` is its ``counts``), to cache
         self.ptc = ptc
         self.pc = pc
         self.classes = classes
@@ -73,16 +82,31 @@ class Identifier:
         """The same model as a py3langid ``LanguageIdentifier`` (restricted or not)."""
         if not ident._norm_probs or ident.min_confidence is not None:
             raise ValueError("only normalised probabilities without a confidence floor")
-        walk: Walk
-        if COMPILED:
-            walk = feature_walk(ident).counts
-        else:
-            rowbase = [row << 8 for row in ident.tk_row]
-            walk = partial(visit_counts, ident.tk_nextmove, rowbase, ident.tk_output)
         # The product is computed in float32: converting the half-precision table
         # once gives the same values the product would convert on every call.
         ptc = np.asarray(ident.nb_ptc, dtype=np.float32)
-        return cls(walk, ptc, ident.nb_pc, list(ident.nb_classes))
+        classes = list(ident.nb_classes)
+        if COMPILED:
+            feature = feature_walk(ident)
+            return cls(feature.counts, ptc, ident.nb_pc, classes, feature)
+        rowbase = [row << 8 for row in ident.tk_row]
+        walk = partial(visit_counts, ident.tk_nextmove, rowbase, ident.tk_output)
+        return cls(walk, ptc, ident.nb_pc, classes)
+
+    @classmethod
+    def from_tables(cls, tables: WalkTables) -> Identifier:
+        """The compiled build's identifier from its cached ``tables`` (``tables()``)."""
+        feature = FeatureWalk(tables.moves, tables.states)
+        return cls(feature.counts, tables.ptc, tables.pc, tables.classes, feature)
+
+    def tables(self) -> WalkTables | None:
+        """What ``from_tables`` needs to make this identifier again; None unless its walk
+        is the compiled one."""
+        if self.feature is None:
+            return None
+        return WalkTables(
+            self.feature.moves, self.feature.states, self.ptc, self.pc, list(self.classes)
+        )
 
     def _decide(self, text: str) -> NDArray[np.float32]:
         """py3langid's ``_decide``: a probability per class column."""

@@ -8,16 +8,30 @@ under a name made of py3langid's version, the model file's size and time and the
 languages; later processes read that, far faster. A cache that cannot be written or
 read (read-only home, a half-written file) costs only the time: the packaged model
 is loaded as before and the answers are the same (tests/unit/test_langmodel.py).
+
+The compiled build walks the model with its own tables (``monitor.text.langident``),
+made from py3langid's once per process. Those tables, with the scores the identifier
+keeps, are cached too (``WalkTables``, a ``.walk`` file beside the ``.npz``): raw
+sections after a JSON header, read in one call and used as they are, where the
+``.npz`` is CRC-checked as it is read, converted for py3langid's identifier and then
+converted again into the walk's tables.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import struct
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 
 def cache_path(languages: tuple[str, ...]) -> Path:
@@ -29,6 +43,72 @@ def cache_path(languages: tuple[str, ...]) -> Path:
     key = f"{version('py3langid')}:{stat.st_size}:{stat.st_mtime_ns}:{','.join(languages)}"
     digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
     return cache_dir() / f"py3langid-{digest}.npz"
+
+
+@dataclass(frozen=True)
+class WalkTables:
+    """What the compiled identifier is made of: the walk's two tables and the scores."""
+
+    moves: bytes
+    states: bytes
+    ptc: NDArray[np.float32]
+    pc: NDArray[Any]
+    classes: list[str]
+
+
+_HEAD = struct.Struct("<Q")  # the JSON header's length
+
+
+def walk_cache_path(languages: tuple[str, ...]) -> Path:
+    return cache_path(languages).with_suffix(".walk")
+
+
+def load_walk_tables(languages: tuple[str, ...]) -> WalkTables | None:
+    """The cached ``WalkTables`` for ``languages``, or None (none yet, or unreadable).
+    Each section is read into an object of its own, which the identifier then keeps:
+    nothing is read twice or held beside it."""
+    try:
+        with walk_cache_path(languages).open("rb") as file:
+            (size,) = _HEAD.unpack(file.read(_HEAD.size))
+            head = json.loads(file.read(size))
+            parts: dict[str, Any] = {}
+            for name, dtype, count in head["sections"]:
+                length = np.dtype(dtype).itemsize * count
+                raw = file.read(length)
+                if len(raw) != length:
+                    return None
+                parts[name] = raw if dtype == "u1" else np.frombuffer(raw, dtype=dtype)
+            if file.read(1):
+                return None
+        ptc = parts["ptc"].reshape(-1, len(head["classes"]))
+        return WalkTables(parts["moves"], parts["states"], ptc, parts["pc"], head["classes"])
+    except Exception:  # a cache is never worth a failure: build the tables again
+        return None
+
+
+def write_walk_tables(languages: tuple[str, ...], tables: WalkTables) -> None:
+    """Cache ``tables`` (atomically, or not at all)."""
+    sections = [
+        ("moves", "u1", tables.moves),
+        ("states", "u1", tables.states),
+        ("ptc", tables.ptc.dtype.str, np.ascontiguousarray(tables.ptc).tobytes()),
+        ("pc", tables.pc.dtype.str, np.ascontiguousarray(tables.pc).tobytes()),
+    ]
+    head = json.dumps(
+        {
+            "sections": [
+                [name, dtype, len(raw) // np.dtype(dtype).itemsize] for name, dtype, raw in sections
+            ],
+            "classes": tables.classes,
+        }
+    ).encode()
+
+    def write(out: IO[bytes]) -> None:
+        out.write(_HEAD.pack(len(head)) + head)
+        for _name, _dtype, raw in sections:
+            out.write(raw)
+
+    _write_atomically(walk_cache_path(languages), write)
 
 
 def load_identifier(languages: tuple[str, ...]) -> Any:
@@ -52,7 +132,6 @@ def load_identifier(languages: tuple[str, ...]) -> Any:
 
 
 def _from_cache(path: Path, identifier_class: Any) -> Any:
-    import numpy as np
     from py3langid.modelio import _to_array
 
     if not path.exists():
@@ -71,8 +150,6 @@ def _from_cache(path: Path, identifier_class: Any) -> Any:
 
 def _write_cache(path: Path, ident: Any) -> None:
     """Write atomically (a temporary file renamed), or not at all."""
-    import numpy as np
-
     arrays: dict[str, Any] = {
         "ptc": np.asarray(ident.nb_ptc),
         "pc": np.asarray(ident.nb_pc),
@@ -81,12 +158,17 @@ def _write_cache(path: Path, ident: Any) -> None:
         "nextmove_row": np.frombuffer(ident.tk_row, dtype=_dtype(ident.tk_row)),
         "out_feat": np.asarray(ident.tk_output, dtype=np.int32),
     }
+    _write_atomically(path, lambda out: np.savez(out, **arrays))
+
+
+def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """``write`` into a temporary file renamed to ``path``; nothing when that fails."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, **arrays)
+                write(out)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -94,11 +94,24 @@ def _get_identifier() -> Identifier:
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from monitor.text.langident import Identifier
-                from monitor.text.langmodel import load_identifier
-
-                _identifier = Identifier.from_py3langid(load_identifier(LANGUAGES))
+                _identifier = _load_identifier()
     return _identifier
+
+
+def _load_identifier() -> Identifier:
+    """The compiled build's from its cached tables when they are there; else made from
+    py3langid's model (``monitor.text.langmodel``), and its tables cached."""
+    from monitor.text import langmodel
+    from monitor.text.langident import COMPILED, Identifier
+
+    tables = langmodel.load_walk_tables(LANGUAGES) if COMPILED else None
+    if tables is not None:
+        return Identifier.from_tables(tables)
+    identifier = Identifier.from_py3langid(langmodel.load_identifier(LANGUAGES))
+    made = identifier.tables()
+    if made is not None:
+        langmodel.write_walk_tables(LANGUAGES, made)
+    return identifier
 
 
 def _normalise_hint(hint: str) -> str:

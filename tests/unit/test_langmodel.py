@@ -15,6 +15,7 @@ import yaml
 
 from monitor.config.paths import cache_dir
 from monitor.text import langmodel
+from monitor.text.langident import Identifier
 from monitor.text.language import LANGUAGES
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "labelled"
@@ -84,3 +85,83 @@ def test_cache_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.delenv("MONITOR_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_dir() == tmp_path / "monitor"
+
+
+def _walked(ident: object) -> Identifier:
+    """An identifier over the compiled build's walk, on either build (the walk's source
+    runs interpreted on the pure one)."""
+    from monitor.text.langident import feature_walk
+
+    feature = feature_walk(ident)
+    base = Identifier.from_py3langid(ident)
+    return Identifier(feature.counts, base.ptc, base.pc, base.classes, feature)
+
+
+def _held_bytes(array: np.ndarray) -> int:
+    """The size of the buffer ``array`` keeps alive."""
+    base: object = array
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return len(base) if isinstance(base, bytes) else int(np.asarray(base).nbytes)
+
+
+def test_walk_tables_read_back_exactly_and_answer_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    made = _walked(langmodel.load_identifier(LANGUAGES))
+    tables = made.tables()
+    assert tables is not None
+    langmodel.write_walk_tables(LANGUAGES, tables)
+    read = langmodel.load_walk_tables(LANGUAGES)
+    assert read is not None
+    assert (read.moves, read.states, read.classes) == (tables.moves, tables.states, tables.classes)
+    for got, want in ((read.ptc, tables.ptc), (read.pc, tables.pc)):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)
+        # each holds its own section only, not the whole file (kept for the process's life)
+        assert _held_bytes(got) == got.nbytes
+    again = Identifier.from_tables(read)
+    sample = texts()[::7]
+    assert sample
+    for text in sample:
+        assert again.rank(text) == made.rank(text), text
+
+
+def test_a_damaged_walk_cache_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    tables = _walked(langmodel.load_identifier(LANGUAGES)).tables()
+    assert tables is not None
+    langmodel.write_walk_tables(LANGUAGES, tables)
+    path = langmodel.walk_cache_path(LANGUAGES)
+    whole = path.read_bytes()
+    for damaged in (whole[:-1], whole + b"x", b"", b"\xff" * 8 + whole[8:]):
+        path.write_bytes(damaged)
+        assert langmodel.load_walk_tables(LANGUAGES) is None
+
+
+def test_the_identifier_comes_from_the_walk_cache_on_the_compiled_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled: the first process caches the walk's tables, the next one makes its
+    identifier from them alone. Pure: no walk tables are cached (its walk is another)."""
+    from monitor.text import language
+    from monitor.text.langident import COMPILED
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    first = language._load_identifier()
+    walk_file = langmodel.walk_cache_path(LANGUAGES)
+    assert walk_file.exists() == COMPILED
+    if not COMPILED:
+        assert first.tables() is None
+        return
+
+    def refuse(_languages: tuple[str, ...]) -> None:
+        raise AssertionError("py3langid's model was loaded")
+
+    monkeypatch.setattr(langmodel, "load_identifier", refuse)
+    second = language._load_identifier()
+    for text in texts()[::5]:
+        assert second.rank(text) == first.rank(text), text
