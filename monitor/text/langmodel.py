@@ -8,6 +8,9 @@ under a name made of py3langid's version, the model file's size and time and the
 languages; later processes read that, far faster. A cache that cannot be written or
 read (read-only home, a half-written file) costs only the time: the packaged model
 is loaded as before and the answers are the same (tests/unit/test_langmodel.py).
+Each read marks a cache file used (its time set to now); writing a new one removes the
+caches of other keys (another install, a model since replaced) unused for
+``STALE_AFTER``, so upgrades do not pile up ~90 MB each.
 
 The compiled build walks the model with its own tables (``monitor.text.langident``),
 made from py3langid's once per process. Those tables, with the scores the identifier
@@ -19,11 +22,13 @@ converted again into the walk's tables.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import struct
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -33,14 +38,20 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
+STALE_AFTER = 30 * 86400.0  # seconds unused after which another key's cache goes
+_CACHE_FILES = ("py3langid-*.npz", "py3langid-*.walk")
+
 
 def cache_path(languages: tuple[str, ...]) -> Path:
+    import py3langid
     from py3langid.langid import MODEL_DIR, MODEL_FILE
 
     from monitor.config.paths import cache_dir
 
     stat = (MODEL_DIR / MODEL_FILE).stat()
-    key = f"{version('py3langid')}:{stat.st_size}:{stat.st_mtime_ns}:{','.join(languages)}"
+    # the package's own attribute: the same string, without a search of the installed ones
+    release = getattr(py3langid, "__version__", None) or version("py3langid")
+    key = f"{release}:{stat.st_size}:{stat.st_mtime_ns}:{','.join(languages)}"
     digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
     return cache_dir() / f"py3langid-{digest}.npz"
 
@@ -68,7 +79,8 @@ def load_walk_tables(languages: tuple[str, ...]) -> WalkTables | None:
     Each section is read into an object of its own, which the identifier then keeps:
     nothing is read twice or held beside it."""
     try:
-        with walk_cache_path(languages).open("rb") as file:
+        path = walk_cache_path(languages)
+        with path.open("rb") as file:
             (size,) = _HEAD.unpack(file.read(_HEAD.size))
             head = json.loads(file.read(size))
             parts: dict[str, Any] = {}
@@ -81,9 +93,11 @@ def load_walk_tables(languages: tuple[str, ...]) -> WalkTables | None:
             if file.read(1):
                 return None
         ptc = parts["ptc"].reshape(-1, len(head["classes"]))
-        return WalkTables(parts["moves"], parts["states"], ptc, parts["pc"], head["classes"])
+        tables = WalkTables(parts["moves"], parts["states"], ptc, parts["pc"], head["classes"])
     except Exception:  # a cache is never worth a failure: build the tables again
         return None
+    _mark_used(path)
+    return tables
 
 
 def write_walk_tables(languages: tuple[str, ...], tables: WalkTables) -> None:
@@ -137,7 +151,7 @@ def _from_cache(path: Path, identifier_class: Any) -> Any:
     if not path.exists():
         return None
     with np.load(path, allow_pickle=False) as data:
-        return identifier_class(
+        ident = identifier_class(
             np.asarray(data["ptc"]),
             np.asarray(data["pc"]),
             data["classes"].tolist(),
@@ -146,6 +160,8 @@ def _from_cache(path: Path, identifier_class: Any) -> Any:
             norm_probs=True,
             tk_row=_to_array(data["nextmove_row"]),
         )
+    _mark_used(path)
+    return ident
 
 
 def _write_cache(path: Path, ident: Any) -> None:
@@ -175,6 +191,32 @@ def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             raise
     except OSError:
         return
+    prune_stale(path)
+
+
+def _mark_used(path: Path) -> None:
+    """Set ``path``'s time to now (``prune_stale`` keeps what is in use)."""
+    with contextlib.suppress(OSError):  # a read-only cache: nobody prunes it either
+        os.utime(path)
+
+
+def prune_stale(kept: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the model caches beside ``kept`` of other keys, unused for ``STALE_AFTER``;
+    the ones removed. Another install in use marks its own at each start, so two
+    installs side by side do not remove each other's."""
+    moment = time.time() if now is None else now
+    removed = []
+    for pattern in _CACHE_FILES:
+        for path in kept.parent.glob(pattern):
+            if path.stem == kept.stem:
+                continue
+            try:
+                if moment - path.stat().st_mtime > STALE_AFTER:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:  # gone meanwhile, or not ours to remove
+                continue
+    return removed
 
 
 def _dtype(values: Any) -> str:

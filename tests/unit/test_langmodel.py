@@ -165,3 +165,54 @@ def test_the_identifier_comes_from_the_walk_cache_on_the_compiled_build(
     second = language._load_identifier()
     for text in texts()[::5]:
         assert second.rank(text) == first.rank(text), text
+
+
+def test_writing_a_cache_removes_other_keys_caches_unused_for_a_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    now = time.time()
+    old = now - langmodel.STALE_AFTER - 3600
+    stale = [
+        tmp_path / "py3langid-0000000000000000.npz",
+        tmp_path / "py3langid-0000000000000000.walk",
+    ]
+    recent = tmp_path / "py3langid-1111111111111111.npz"  # another install, in use lately
+    other = tmp_path / "notes.txt"  # not a model cache
+    for path in (*stale, recent, other):
+        path.write_bytes(b"x")
+    for path in (*stale, other):
+        os.utime(path, (old, old))
+    os.utime(recent, (now - 86400, now - 86400))
+    langmodel.load_identifier(LANGUAGES)  # no cache of this key yet: written now
+    assert langmodel.cache_path(LANGUAGES).exists()
+    assert not any(path.exists() for path in stale)
+    assert recent.exists() and other.exists()
+
+
+def test_reading_a_cache_marks_it_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    langmodel.load_identifier(LANGUAGES)
+    path = langmodel.cache_path(LANGUAGES)
+    month_ago = time.time() - langmodel.STALE_AFTER
+    os.utime(path, (month_ago, month_ago))
+    langmodel.load_identifier(LANGUAGES)  # read from the cache
+    assert time.time() - path.stat().st_mtime < 60
+    # and a cache of this very key is never pruned for being old
+    os.utime(path, (month_ago - 3600, month_ago - 3600))
+    assert langmodel.prune_stale(path) == []
+    assert path.exists()
+    # the walk tables alike
+    tables = _walked(langmodel.load_identifier(LANGUAGES)).tables()
+    assert tables is not None
+    langmodel.write_walk_tables(LANGUAGES, tables)
+    walk = langmodel.walk_cache_path(LANGUAGES)
+    os.utime(walk, (month_ago, month_ago))
+    assert langmodel.load_walk_tables(LANGUAGES) is not None
+    assert time.time() - walk.stat().st_mtime < 60
