@@ -60,6 +60,10 @@ def rss_document(number: int, entries: Sequence[str]) -> bytes:
     ).encode()
 
 
+def feed_urls(port: int, feeds: int) -> list[str]:
+    return [f"http://127.0.0.1:{port}/feed/{n}.xml" for n in range(feeds)]
+
+
 class FeedServer:
     """``feeds`` lists of items, served as RSS feeds on a free loopback port."""
 
@@ -79,9 +83,12 @@ class FeedServer:
         self._thread.start()
 
     @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
     def urls(self) -> list[str]:
-        port = self._httpd.server_address[1]
-        return [f"http://127.0.0.1:{port}/feed/{n}.xml" for n in range(len(self.feeds))]
+        return feed_urls(self.port, len(self.feeds))
 
     @staticmethod
     def _render(number: int, items: list[dict[str, Any]], now: float) -> bytes:
@@ -163,7 +170,7 @@ class FeedServerProcess:
 
     @property
     def urls(self) -> list[str]:
-        return [f"http://127.0.0.1:{self.port}/feed/{n}.xml" for n in range(len(self.feeds))]
+        return feed_urls(self.port, len(self.feeds))
 
     def document(self, number: int) -> bytes:
         """The document of feed ``number`` as served (its dates those of now)."""
@@ -179,7 +186,7 @@ class FeedServerProcess:
 def _serve(path: Path) -> None:
     """The child of ``FeedServerProcess``: serve the feeds in ``path`` until stdin ends."""
     server = FeedServer(json.loads(path.read_text(encoding="utf-8")))
-    print(f"port {server.urls[0].split(':')[2].split('/')[0]}", flush=True)
+    print(f"port {server.port}", flush=True)
     sys.stdin.read()
     server.close()
 

@@ -15,7 +15,7 @@ caches of other keys (another install, a model since replaced) unused for
 The compiled build walks the model with its own tables (``monitor.text.langident``),
 made from py3langid's once per process. Those tables, with the scores the identifier
 keeps, are cached too (``WalkTables``, a ``.walk`` file beside the ``.npz``): raw
-sections after a JSON header, read in one call and used as they are, where the
+sections after a JSON header, each read into the object the identifier keeps, where the
 ``.npz`` is CRC-checked as it is read, converted for py3langid's identifier and then
 converted again into the walk's tables.
 """
@@ -200,22 +200,25 @@ def _mark_used(path: Path) -> None:
         os.utime(path)
 
 
-def prune_stale(kept: Path, *, now: float | None = None) -> list[Path]:
-    """Remove the model caches beside ``kept`` of other keys, unused for ``STALE_AFTER``;
-    the ones removed. Another install in use marks its own at each start, so two
-    installs side by side do not remove each other's."""
-    moment = time.time() if now is None else now
-    removed = []
+def prune_stale(kept: Path) -> list[Path]:
+    """Remove the model caches beside ``kept`` of other keys none of whose files was used
+    for ``STALE_AFTER``; the files removed. A key in use is marked at each start (its
+    ``.walk`` on the compiled build, its ``.npz`` else), so two installs side by side do
+    not remove each other's."""
+    newest: dict[str, float] = {}
+    files: list[Path] = []
     for pattern in _CACHE_FILES:
         for path in kept.parent.glob(pattern):
-            if path.stem == kept.stem:
-                continue
-            try:
-                if moment - path.stat().st_mtime > STALE_AFTER:
-                    path.unlink()
-                    removed.append(path)
-            except OSError:  # gone meanwhile, or not ours to remove
-                continue
+            with contextlib.suppress(OSError):  # gone meanwhile
+                mtime = path.stat().st_mtime
+                newest[path.stem] = max(newest.get(path.stem, mtime), mtime)
+                files.append(path)
+    removed = []
+    for path in files:
+        if path.stem != kept.stem and time.time() - newest[path.stem] > STALE_AFTER:
+            with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+                path.unlink()
+                removed.append(path)
     return removed
 
 

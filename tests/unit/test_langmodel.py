@@ -191,6 +191,13 @@ def test_writing_a_cache_removes_other_keys_caches_unused_for_a_month(
     assert langmodel.cache_path(LANGUAGES).exists()
     assert not any(path.exists() for path in stale)
     assert recent.exists() and other.exists()
+    # a key is in use when any of its files is: an old .npz beside a fresh .walk stays
+    kept_npz = tmp_path / "py3langid-2222222222222222.npz"
+    kept_npz.write_bytes(b"x")
+    os.utime(kept_npz, (old, old))
+    (tmp_path / "py3langid-2222222222222222.walk").write_bytes(b"x")
+    assert langmodel.prune_stale(langmodel.cache_path(LANGUAGES)) == []
+    assert kept_npz.exists()
 
 
 def test_reading_a_cache_marks_it_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
