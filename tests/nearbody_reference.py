@@ -1,7 +1,9 @@
 """The near-duplicate body keys as first written (per-shingle BLAKE2b, a Python ``min``
 per row), kept as the reference ``monitor.alerts.nearbody.legacy_body_keys`` must
 reproduce (story indexes written by earlier releases hold these keys), and the texts
-the golden files cover.
+the golden files cover; and the body2 keys' words and MinHash values as first computed
+(the whole text folded at once; a set of shingle strings, each encoded and hashed),
+which the faster ``nearbody.body_words`` and ``nearbody.signature`` must equal.
 
 The keys are stored (story index), so the legacy keys must be these bit for bit:
 ``tests/data/nearbody_golden.json`` holds this implementation's keys for the fixture
@@ -16,9 +18,12 @@ import hashlib
 import random
 import re
 import struct
+import zlib
 from pathlib import Path
 
-from monitor.alerts.nearbody import BANDS, ROWS, body_words, shingles
+from monitor.alerts.nearbody import _A, _B, BANDS, MAX_WORDS, ROWS, shingles
+from monitor.sources.furniture import strip_furniture
+from monitor.text.normalize import fold_text
 
 _PER_DIGEST = 16
 _SALTS = tuple(struct.pack(">Q", n) for n in range(BANDS * ROWS // _PER_DIGEST))
@@ -43,9 +48,27 @@ def reference_signature(words: list[str]) -> list[int]:
     return list(map(min, zip(*map(_row_hashes, shingles(words)), strict=True)))
 
 
+def reference_body_words(body: str) -> list[str]:
+    """``nearbody.body_words`` as first written: the whole text folded, then its words."""
+    return re.findall(r"\w+", fold_text(strip_furniture(body)))[:MAX_WORDS]
+
+
+def reference_signature2(words: list[str]) -> list[int]:
+    """The body2 MinHash values (``nearbody.signature``) in Python integers, over the
+    set of shingle strings: row ``i`` is the least high half of ``a_i * x + b_i`` mod
+    2**64 over the shingles' CRC-32 ``x`` (the ``nearbody`` module docstring)."""
+    hashes = [zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in shingles(words)]
+    if not hashes:
+        return []
+    return [
+        min(((int(a) * x + int(b)) % 2**64) >> 32 for x in hashes)
+        for a, b in zip(_A, _B, strict=True)
+    ]
+
+
 def reference_body_keys(body: str) -> tuple[str, ...]:
     """``nearbody.body_keys`` as first written (no cache)."""
-    words = body_words(body)
+    words = reference_body_words(body)
     if len(words) < MIN_WORDS:
         return ()
     values = reference_signature(words)

@@ -46,6 +46,8 @@ import re
 import struct
 import zlib
 from functools import lru_cache
+from itertools import repeat
+from operator import add
 
 import numpy as np
 import numpy.typing as npt
@@ -79,11 +81,30 @@ _DRAWN = np.frombuffer(
 _A = _DRAWN[:_PERMUTATIONS]
 _B = _DRAWN[_PERMUTATIONS:]
 _HIGH = np.uint64(32)
+_ONE = repeat(1)
+_SPACE = ord(" ")
+
+
+@lru_cache(maxsize=131_072)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    """The folded words of one whitespace-free chunk (``Ukraine.``, ``NATO-Russia``)."""
+    return tuple(_WORD.findall(fold_text(chunk)))
 
 
 def body_words(body: str) -> list[str]:
-    """The folded words of the body's lead (furniture removed), at most ``MAX_WORDS``."""
-    return _WORD.findall(fold_text(strip_furniture(body)))[:MAX_WORDS]
+    """The folded words of the body's lead (furniture removed), at most ``MAX_WORDS``.
+
+    The words of ``fold_text`` of the whole text, read chunk by chunk: folding keeps a
+    whitespace character whitespace and never joins across one (each is a starter that
+    composes with nothing), and no word holds one, so the text's words are its chunks'
+    words in order. News repeats its chunks, so most come from a cache, and the chunks
+    after the lead are never folded: that was most of the cost of keying a body."""
+    words: list[str] = []
+    for chunk in strip_furniture(body).split():
+        words += _chunk_words(chunk)
+        if len(words) >= MAX_WORDS:
+            return words[:MAX_WORDS]
+    return words
 
 
 def shingles(words: list[str]) -> set[str]:
@@ -115,19 +136,30 @@ def _legacy_signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
     return least
 
 
+def _shingle_hashes(words: list[str]) -> npt.NDArray[np.uint64]:
+    """The CRC-32 of every shingle's UTF-8, one per run of words (a repeated shingle
+    repeats its value, which no minimum minds): slices of the lead encoded once, taken
+    and hashed by C functions mapped over the offsets of its spaces (no word holds a
+    space, and no other character's UTF-8 holds its byte), rather than each run
+    joined, encoded and hashed in a Python loop."""
+    data = " ".join(words).encode("utf-8", "surrogatepass")
+    if len(words) <= SHINGLE:
+        return np.array([zlib.crc32(data)], np.uint64)
+    spaces: list[int] = np.flatnonzero(np.frombuffer(data, np.uint8) == _SPACE).tolist()
+    # shingle i runs from word i's start to the space after word i + SHINGLE - 1
+    starts = [0, *map(add, spaces, _ONE)]
+    ends = [*spaces[SHINGLE - 1 :], len(data)]
+    pieces = map(data.__getitem__, map(slice, starts, ends))
+    return np.fromiter(map(zlib.crc32, pieces), dtype=np.uint64, count=len(ends))
+
+
 def _signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
-    found = shingles(words)
-    if not found:  # no words: no values
+    if not words:  # no words: no values
         return np.empty(0, dtype=np.uint32)
-    x = np.fromiter(
-        (zlib.crc32(shingle.encode("utf-8", "surrogatepass")) for shingle in found),
-        dtype=np.uint64,
-        count=len(found),
-    )
-    rows = np.multiply.outer(x, _A)  # shingles x rows, in place from here
+    rows = np.multiply.outer(_shingle_hashes(words), _A)  # shingles x rows, in place
     rows += _B
-    rows >>= _HIGH
-    least: npt.NDArray[np.uint32] = rows.min(axis=0).astype(np.uint32)
+    # the least high half is the least value's high half (a shift keeps the order)
+    least: npt.NDArray[np.uint32] = (rows.min(axis=0) >> _HIGH).astype(np.uint32)
     return least
 
 

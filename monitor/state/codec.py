@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import fields, replace
+from json.encoder import encode_basestring
 from typing import TypeVar, cast
 
 from monitor.state.base import DeliveryStatus, LedgerEntry, StoryRecord
@@ -51,7 +52,7 @@ def stories_json(records: list[StoryRecord]) -> list[str]:
             blank = replace(record, story_key=_KEY_SLOT)
             head, _, tail = to_json(blank).partition('"story_key":"\\u0000"')
             parts = encoded[rest] = (head + '"story_key":', tail)
-        key = json.dumps(record.story_key, ensure_ascii=False)
+        key = encode_basestring(record.story_key)  # json.dumps's own, without its set-up
         texts.append(parts[0] + key + parts[1])
     return texts
 

@@ -6,12 +6,16 @@ pinned, so a change of normalisation or shingling shows here first."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.alerts import nearbody
-from monitor.alerts.nearbody import body_keys, jaccard, legacy_body_keys
+from monitor.alerts.nearbody import body_keys, body_words, jaccard, legacy_body_keys, signature
+from tests.nearbody_reference import golden_texts, reference_body_words, reference_signature2
 
 STORIES = Path(__file__).parents[1] / "fixtures" / "stories"
 SEED_AR = Path(__file__).parents[2] / "seeds" / "peskov-security-guarantees.ar.txt"
@@ -112,3 +116,49 @@ def test_keys_are_stable_and_ignore_case_and_furniture() -> None:
     legacy = legacy_body_keys(TALKS)
     assert legacy[0] == "body:0:9666392eb3d40177edd27478"
     assert not set(legacy) & set(keys)
+
+
+# Characters around which folding a chunk alone could differ from folding the whole text:
+# every whitespace character, marks (after a space, on и and і, Arabic tashkeel),
+# tatweel and zero-width marks, compatibility forms that fold into spaces or several
+# words (U+FDFA, U+2474, the NBSP, ﬁ), Hangul jamo that compose, digits of other
+# scripts, lone surrogates, furniture-like lines.
+_WHITESPACE = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
+_TRICKY = (
+    "\u0301\u0306\u0308\u064e\u0651\u0670\u0640\u200b\u200c\u00ad\ufeff\ufdfa\u2474"
+    "\ufb01\u1100\u1161\u11a8\u0663\u06f5\ud800\u00df\u03a3\u0130"
+    "иійЁأإىةکNATOнатоالناتوa1_-.,«»'’"
+)
+_TEXT = st.text(alphabet=st.sampled_from(_WHITESPACE + _TRICKY), max_size=200)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_words_read_chunk_by_chunk_are_the_whole_texts_words(text: str) -> None:
+    """``body_words`` folds chunk by chunk and stops after the lead; its words are those
+    of the whole text folded at once, as the stored keys were first computed."""
+    assert body_words(text) == reference_body_words(text)
+
+
+def test_words_of_every_whitespace_beside_every_tricky_character() -> None:
+    for space in _WHITESPACE:
+        for char in _TRICKY:
+            for text in (f"a{space}{char}b", f"a{char}{space}b", f"{char}{space}{char}"):
+                assert body_words(text) == reference_body_words(text), repr(text)
+
+
+def test_words_of_the_golden_texts_and_a_long_lead() -> None:
+    long_lead = " ".join(f"w{n}" for n in range(nearbody.MAX_WORDS * 2))
+    for text in [*golden_texts().values(), long_lead, long_lead.replace(" ", " - ")]:
+        assert body_words(text) == reference_body_words(text)
+    assert len(body_words(long_lead)) == nearbody.MAX_WORDS
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["the", "nato", "الناتو", "песков", "a", "\ud800", "é"]), max_size=9)
+)
+def test_signature_is_the_minimum_over_the_set_of_shingles(words: list[str]) -> None:
+    """Shingles hashed as slices of the lead encoded once, repeats included, give the
+    values of each distinct shingle string encoded and hashed on its own."""
+    assert signature(words) == reference_signature2(words)
