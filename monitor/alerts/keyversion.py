@@ -44,7 +44,15 @@ def _read_or_mark(store: Store, now: float) -> float:
     if found is not None:
         return found.first_seen
     # 0.0: a window that ended long ago; a store with stories starts one now
-    since = now if store.has_stories() else 0.0
+    since = 0.0
+    if store.has_stories():
+        # Another process may have marked the store between the two reads, then filed
+        # stories under the new keys alone (workers starting together on a new
+        # install): its marker is the answer, not the stories it filed after it.
+        found = store.get_story(MARKER_WATCHLIST, MARKER_KEY)
+        if found is not None:
+            return found.first_seen
+        since = now
     marker = StoryRecord(
         alert_id="", watchlist=MARKER_WATCHLIST, story_key=MARKER_KEY, first_seen=since, sources=()
     )

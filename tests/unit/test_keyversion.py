@@ -99,3 +99,31 @@ def test_every_process_on_one_store_ends_the_old_keys_one_window_after_the_first
     assert not keyversion.legacy_keys_due(first, window=WINDOW, now=T0 + 10 + WINDOW)
     first.close()
     later.close()
+
+
+def test_a_process_that_finds_the_store_marked_meanwhile_takes_that_mark(
+    tmp_path: Path,
+) -> None:
+    """Two workers starting together on a new install: one reads no marker, the other
+    marks the store (no stories: no window) and files a story, then the first finds a
+    story. It takes the other's marker, not a window of old keys of its own."""
+    path = tmp_path / "state.db"
+    other = SqliteStore(path, clock=lambda: T0)
+
+    class Interleaved(SqliteStore):
+        def has_stories(self) -> bool:
+            # the other process, between this one's read of the marker and this read
+            # (what its legacy_keys_due runs, under its own process's lock)
+            assert keyversion._read_or_mark(other, T0) == 0.0
+            other.put_story(
+                StoryRecord(alert_id="x", watchlist="w", story_key="k", first_seen=T0, sources=()),
+                WINDOW,
+            )
+            return super().has_stories()
+
+    first = Interleaved(path, clock=lambda: T0)
+    assert not keyversion.legacy_keys_due(first, window=WINDOW, now=T0 + 1)
+    marker = first.get_story(keyversion.MARKER_WATCHLIST, keyversion.MARKER_KEY)
+    assert marker is not None and marker.first_seen == 0.0
+    first.close()
+    other.close()
