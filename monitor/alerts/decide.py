@@ -49,6 +49,7 @@ import re
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from monitor.alerts.nearbody import body_keys, legacy_body_keys
 from monitor.alerts.render import snippet_text
@@ -81,6 +82,9 @@ def _normalise_title_tokens(title: str) -> list[str]:
     return tokens
 
 
+# an alerting item's title is fingerprinted when it is decided and again when it is sent
+# (``current_story``), once per watchlist it matches
+@lru_cache(maxsize=1024)
 def title_fingerprint(title: str) -> str | None:
     """``"title:" + sha256`` of the normalised title tokens, or None for short titles."""
     tokens = _normalise_title_tokens(title)
