@@ -126,13 +126,13 @@ def create_history_engine(url: str) -> sa.Engine:
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision`` (Alembic, in one transaction). Processes
-    opening a new history at once (workers, a poller) upgrade it one after the other:
-    on PostgreSQL under an advisory lock; on SQLite the loser's write fails as locked or
-    finds the tables made, a transient fault its runner retries."""
+    """Upgrade the schema to ``revision`` (Alembic, in one transaction: a process
+    killed or failing half-way leaves the schema as it found it). Processes opening a
+    new history at once (workers, a poller) upgrade it one after the other: on
+    PostgreSQL under an advisory lock, on SQLite behind its write lock (``BEGIN
+    IMMEDIATE``); the later finds the schema upgraded."""
     if revision in ("head", HEAD) and _stored_revision(engine) == HEAD:
         return
-    from alembic import command
     from alembic.config import Config as AlembicConfig
     from alembic.util import CommandError
 
@@ -140,11 +140,15 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     where = engine.url.render_as_string(hide_password=True)
     try:
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        if engine.dialect.name == "sqlite":
+            _upgrade_sqlite(engine, config, revision)
+        else:
+            with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK}
+                    )
+                _upgrade(connection, config, revision)
     except CommandError as exc:
         stored = _stored_revision(engine)
         if stored not in _shipped(config):
@@ -163,6 +167,34 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
             engine.dispose()
             raise TransientHistoryError(message) from None
         raise HistoryError(message) from None
+
+
+def _upgrade(connection: sa.Connection, config: AlembicConfig, revision: str) -> None:
+    from alembic import command
+
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _upgrade_sqlite(engine: sa.Engine, config: AlembicConfig, revision: str) -> None:
+    """The upgrade in a transaction of SQLite's own. Python's sqlite3 driver, in its
+    default mode, commits each DDL statement as it runs (SQLAlchemy's pysqlite notes),
+    so a process killed between two ``CREATE TABLE`` left tables without the revision
+    that names them, and every later open failed on "table ... already exists". With
+    the driver's own transactions off, ``BEGIN IMMEDIATE`` ... ``COMMIT`` hold the
+    whole upgrade; SQLAlchemy's commit at the end of Alembic's transaction may commit
+    it first, which is the same commit."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        driver = connection.connection.dbapi_connection
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            _upgrade(connection, config, revision)
+        except BaseException:
+            if getattr(driver, "in_transaction", False):
+                connection.exec_driver_sql("ROLLBACK")
+            raise
+        if getattr(driver, "in_transaction", False):
+            connection.exec_driver_sql("COMMIT")
 
 
 def _stored_revision(engine: sa.Engine) -> str | None:

@@ -51,3 +51,41 @@ def test_a_history_at_head_opens_without_alembic(tmp_path: Path) -> None:
     assert imported() == "False"  # at head since
     with sqlite3.connect(tmp_path / "history.db") as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+
+
+KILLED_MID_UPGRADE = """
+import os, sys
+import sqlalchemy as sa
+from monitor.history.database import create_history_engine, migrate
+
+engine = create_history_engine(sys.argv[1])
+made = []
+
+@sa.event.listens_for(engine, "after_cursor_execute")
+def die(conn, cursor, statement, *args):
+    if statement.lstrip().upper().startswith("CREATE TABLE"):
+        made.append(statement)
+        if len(made) == 3:
+            os._exit(9)  # killed with two tables made and a third under way
+
+migrate(engine)
+"""
+
+
+def test_a_process_killed_mid_upgrade_leaves_the_history_as_it_was(tmp_path: Path) -> None:
+    """SQLite's upgrade is one transaction: a process killed between two ``CREATE
+    TABLE`` leaves no table behind, and the next open upgrades it whole (a table left
+    made without its revision failed every later open: "table items already exists")."""
+    path = tmp_path / "history.db"
+    url = f"sqlite:///{path}"
+    run = subprocess.run([sys.executable, "-c", KILLED_MID_UPGRADE, url], capture_output=True)
+    assert run.returncode == 9, run.stderr
+    with sqlite3.connect(path) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == []
+    engine = create_history_engine(url)
+    migrate(engine)
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    engine.dispose()
+    assert [row[0] for row in stored] == [HEAD]
