@@ -13,10 +13,10 @@ the files below DIR (e.g. ../shared/corpus; nothing is written), and ``--items N
 realistic ~3 KB items of ``bench/corpus.py``, as ``bench_pipeline`` serves, are timed
 in a table of their own. All implementations run on the same texts, interleaved round
 by round; the legacy keys must equal the reference's, and body2 must key the same texts
-as they do, with the same keys as body2 as first computed. The headlines are body2's time as first
-computed over its time now, and the legacy keys' time over body2's. The cache of folded
-chunks is emptied before each round: each round starts as a fresh worker does. Writes
-``## bench_nearbody`` of bench/RESULTS.md.
+as they do, with the same keys as body2 as first computed. The headlines are body2's
+time as first computed over its time now, and the legacy keys' time over body2's. The
+cache of folded chunks is emptied before each round: each round starts as a fresh
+worker does. Writes ``## bench_nearbody`` of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -71,10 +71,7 @@ def before(body: str) -> tuple[str, ...]:
         dtype=np.uint64,
         count=len(found),
     )
-    rows = np.multiply.outer(x, nearbody._A)
-    rows += nearbody._B
-    rows >>= nearbody._HIGH
-    return nearbody._band_keys("body2", rows.min(axis=0).astype(np.uint32))
+    return nearbody._band_keys("body2", nearbody.least_rows(x))
 
 
 def legacy(body: str) -> tuple[str, ...]:

@@ -46,8 +46,6 @@ import re
 import struct
 import zlib
 from functools import lru_cache
-from itertools import repeat
-from operator import add
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +79,6 @@ _DRAWN = np.frombuffer(
 _A = _DRAWN[:_PERMUTATIONS]
 _B = _DRAWN[_PERMUTATIONS:]
 _HIGH = np.uint64(32)
-_ONE = repeat(1)
 _SPACE = ord(" ")
 
 
@@ -140,29 +137,35 @@ def _legacy_signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
 
 def _shingle_hashes(words: list[str]) -> npt.NDArray[np.uint64]:
     """The CRC-32 of every shingle's UTF-8, one per run of words (a repeated shingle
-    repeats its value, which no minimum minds): slices of the lead encoded once, taken
-    and hashed by C functions mapped over the offsets of its spaces (no word holds a
-    space, and no other character's UTF-8 holds its byte), rather than each run
+    repeats its value, which no minimum minds): slices of the lead encoded once, cut
+    at the offsets of its spaces (no word holds a space, and no other character's UTF-8
+    holds its byte) and hashed by C functions mapped over them, rather than each run
     joined, encoded and hashed in a Python loop."""
     data = " ".join(words).encode("utf-8", "surrogatepass")
     if len(words) <= SHINGLE:
         return np.array([zlib.crc32(data)], np.uint64)
-    spaces: list[int] = np.flatnonzero(np.frombuffer(data, np.uint8) == _SPACE).tolist()
+    spaces = np.flatnonzero(np.frombuffer(data, np.uint8) == _SPACE)
     # shingle i runs from word i's start to the space after word i + SHINGLE - 1
-    starts = [0, *map(add, spaces, _ONE)]
-    ends = [*spaces[SHINGLE - 1 :], len(data)]
+    starts = [0, *(spaces + 1).tolist()]
+    ends = [*spaces[SHINGLE - 1 :].tolist(), len(data)]
     pieces = map(data.__getitem__, map(slice, starts, ends))
     return np.fromiter(map(zlib.crc32, pieces), dtype=np.uint64, count=len(ends))
+
+
+def least_rows(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
+    """The ``BANDS * ROWS`` MinHash values of the shingles whose 32-bit hashes these are:
+    row ``i``'s least high half of ``a_i * x + b_i`` (module docstring)."""
+    rows = np.multiply.outer(hashes, _A)  # shingles x rows, in place
+    rows += _B
+    # the least high half is the least value's high half (a shift keeps the order)
+    least: npt.NDArray[np.uint32] = (rows.min(axis=0) >> _HIGH).astype(np.uint32)
+    return least
 
 
 def _signature_array(words: list[str]) -> npt.NDArray[np.uint32]:
     if not words:  # no words: no values
         return np.empty(0, dtype=np.uint32)
-    rows = np.multiply.outer(_shingle_hashes(words), _A)  # shingles x rows, in place
-    rows += _B
-    # the least high half is the least value's high half (a shift keeps the order)
-    least: npt.NDArray[np.uint32] = (rows.min(axis=0) >> _HIGH).astype(np.uint32)
-    return least
+    return least_rows(_shingle_hashes(words))
 
 
 def signature(words: list[str]) -> list[int]:

@@ -142,12 +142,9 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     try:
         if engine.dialect.name == "sqlite":
             _upgrade_sqlite(engine, config, revision)
-        else:
+        else:  # PostgreSQL: check_history_url admits no other database
             with engine.begin() as connection:
-                if engine.dialect.name == "postgresql":
-                    connection.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK}
-                    )
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
                 _upgrade(connection, config, revision)
     except CommandError as exc:
         stored = _stored_revision(engine)
@@ -181,20 +178,13 @@ def _upgrade_sqlite(engine: sa.Engine, config: AlembicConfig, revision: str) -> 
     default mode, commits each DDL statement as it runs (SQLAlchemy's pysqlite notes),
     so a process killed between two ``CREATE TABLE`` left tables without the revision
     that names them, and every later open failed on "table ... already exists". With
-    the driver's own transactions off, ``BEGIN IMMEDIATE`` ... ``COMMIT`` hold the
-    whole upgrade; SQLAlchemy's commit at the end of Alembic's transaction may commit
-    it first, which is the same commit."""
+    the driver's own transactions off (SQLAlchemy's AUTOCOMMIT, which then commits
+    nothing itself), ``BEGIN IMMEDIATE`` ... ``COMMIT`` hold the whole upgrade."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        driver = connection.connection.dbapi_connection
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            _upgrade(connection, config, revision)
-        except BaseException:
-            if getattr(driver, "in_transaction", False):
-                connection.exec_driver_sql("ROLLBACK")
-            raise
-        if getattr(driver, "in_transaction", False):
-            connection.exec_driver_sql("COMMIT")
+        # one that raises is rolled back by the pool as it takes the connection back
+        _upgrade(connection, config, revision)
+        connection.exec_driver_sql("COMMIT")
 
 
 def _stored_revision(engine: sa.Engine) -> str | None:

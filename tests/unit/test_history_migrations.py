@@ -10,9 +10,11 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from monitor.history import database
 from monitor.history.database import HEAD, MIGRATIONS, create_history_engine, migrate
 
 
@@ -89,3 +91,28 @@ def test_a_process_killed_mid_upgrade_leaves_the_history_as_it_was(tmp_path: Pat
         stored = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
     engine.dispose()
     assert [row[0] for row in stored] == [HEAD]
+
+
+def test_an_upgrade_that_fails_half_way_leaves_the_history_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same in a process that lives on: an upgrade raising after its statements ran
+    is rolled back whole, and the engine opens the history afterwards."""
+    path = tmp_path / "history.db"
+    engine = create_history_engine(f"sqlite:///{path}")
+    upgrade = database._upgrade
+
+    def failing(*args: object) -> None:
+        upgrade(*args)  # type: ignore[arg-type]
+        raise RuntimeError("failed after the last statement")
+
+    monkeypatch.setattr(database, "_upgrade", failing)
+    with pytest.raises(RuntimeError):
+        migrate(engine)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall() == []
+    monkeypatch.setattr(database, "_upgrade", upgrade)
+    migrate(engine)
+    engine.dispose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
