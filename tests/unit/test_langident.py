@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,27 @@ def test_feature_counts_equal_py3langid_in_order() -> None:
         if list(walk.counts(data).items()) != list(expected.items()):
             differ.append(text[:60])
     assert differ == []
+
+
+def test_walks_in_threads_at_once_count_as_one_at_a_time() -> None:
+    """Each walk tallies in a list of its own (the fetch threads detect languages at
+    once): walks running together count what each would alone."""
+    walk = feature_walk(reference())
+    data = [_bytes(text) for text in texts()[:400]]
+    alone = [list(walk.counts(one).items()) for one in data]
+    start = threading.Barrier(4)
+
+    def walk_all(offset: int) -> list[list[tuple[int, int]]]:
+        start.wait()
+        turned = data[offset:] + data[:offset]  # each thread in another order
+        counted = [list(walk.counts(one).items()) for one in turned]
+        return counted[len(data) - offset :] + counted[: len(data) - offset]
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(walk_all, (0, 100, 200, 300)))
+    assert len(walk._spare) >= 1  # tallies came back to be used again
+    assert all(counted == alone for counted in together)
+    assert [list(walk.counts(one).items()) for one in data] == alone  # all left zeroed
 
 
 def test_the_compiled_build_walks_with_ours() -> None:
