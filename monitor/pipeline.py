@@ -24,7 +24,7 @@ from typing import NamedTuple
 from monitor import metrics
 from monitor.alerts.channels import Channel, DigestChannel, build_channel
 from monitor.alerts.decide import decide_story, story_keys, with_story
-from monitor.alerts.deliver import deliver, deliver_digest, ledger_payload, log_delivery
+from monitor.alerts.deliver import deliver_digest, deliver_each, ledger_payload, log_delivery
 from monitor.alerts.digest import (
     RATE_HELD_DETAIL,
     digest_periods,
@@ -603,30 +603,54 @@ def deliver_alert(
     digest channel the alert is held for ``flush_digests`` instead (an entry still
     pending, from before the channel had ``digest:``, is held too) and has no result.
     """
-    results: list[DeliveryResult] = []
+    return deliver_alerts(
+        [alert], channels, store, config, now=now, only=only, attempt=attempt, lease=lease
+    )
+
+
+def deliver_alerts(
+    alerts: list[Alert],
+    channels: Mapping[str, Channel],
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    only: str | None = None,
+    attempt: int = 1,
+    lease: float | None = None,
+) -> list[DeliveryResult]:
+    """``deliver_alert`` of each alert (a poll's new alerts), a channel at a time: a
+    channel's alerts go together (``deliver_each``: the ledger read and written once,
+    the file channel's one write and fsync). Results channel by channel, in the order
+    the alerts name the channels, and in the alerts' order within a channel."""
     digests = digest_periods(config)
-    for name in alert.channels:
-        if only is not None and name != only:
-            continue
-        if name in digests:
-            _hold(alert, name, store, period=digests[name], now=now)
-            continue
-        if name not in channels:
-            _drop_for_removed_channel(alert, name, store, now=now)
-            continue
-        if attempt == 1 and not _within_rate(alert, name, store, config, now=now):
-            continue
-        result = deliver(
-            alert,
+    going: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        for name in alert.channels:
+            if only is not None and name != only:
+                continue
+            if name in digests:
+                _hold(alert, name, store, period=digests[name], now=now)
+                continue
+            if name not in channels:
+                _drop_for_removed_channel(alert, name, store, now=now)
+                continue
+            if attempt == 1 and not _within_rate(alert, name, store, config, now=now):
+                continue
+            going.setdefault(name, []).append(alert)
+    results: list[DeliveryResult] = []
+    for name, group in going.items():
+        for result in deliver_each(
+            group,
             channels[name],
             store,
             attempt=attempt,
             max_attempts=config.settings.delivery_attempts,
             now=now.timestamp(),
             lease=lease,
-        )
-        log_delivery(result)
-        results.append(result)
+        ):
+            log_delivery(result)
+            results.append(result)
     return results
 
 

@@ -51,7 +51,7 @@ from monitor.pipeline import (
     Runtime,
     commit_poll,
     decide_item,
-    deliver_alert,
+    deliver_alerts,
     flush_digests,
     forget_removed_feeds,
     held_without_digest,
@@ -258,9 +258,8 @@ class EmbeddedRunner:
         # items are queued; if its history then cannot be written it fails too
         metrics.poll_done(len(result.items))
         self.stats.items += len(result.items)
-        for alert in alerts:
-            self.stats.alerts += 1
-            self._deliver(alert, attempt=1)
+        self.stats.alerts += len(alerts)
+        self._deliver_all(alerts, attempt=1)
         self._unwritten.append((self.history.submit(batch_of(outcomes)), result, now))
 
     def _commit_written(self, *, wait: bool) -> set[str]:
@@ -313,10 +312,17 @@ class EmbeddedRunner:
             self._deliver(alert, attempt=1)
 
     def _deliver(self, alert: Alert, *, attempt: int, only: str | None = None) -> None:
+        self._deliver_all([alert], attempt=attempt, only=only)
+
+    def _deliver_all(self, alerts: list[Alert], *, attempt: int, only: str | None = None) -> None:
+        """Send the alerts (``deliver_alerts``: each channel's together); a failed send
+        is queued for its retry."""
+        if not alerts:
+            return
         runtime = self.runtime
         now = utcnow()
-        results = deliver_alert(
-            alert,
+        results = deliver_alerts(
+            alerts,
             runtime.channels,
             runtime.store,
             runtime.config,
@@ -325,6 +331,7 @@ class EmbeddedRunner:
             attempt=attempt,
         )
         self.history.add_attempts(results, now)
+        by_id = {alert.id: alert for alert in alerts}
         for result in results:
             self.stats.deliveries += result.status == "sent"
             self.stats.failures += result.status == "dead"
@@ -333,7 +340,11 @@ class EmbeddedRunner:
                 heapq.heappush(
                     self._retries,
                     _Retry(
-                        now.timestamp() + delay, next(self._seq), alert, result.channel, attempt + 1
+                        now.timestamp() + delay,
+                        next(self._seq),
+                        by_id[result.alert_id],
+                        result.channel,
+                        attempt + 1,
                     ),
                 )
 

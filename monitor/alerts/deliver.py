@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal
 
 import structlog
 
 from monitor import metrics
-from monitor.alerts.channels import Channel, DigestChannel
+from monitor.alerts.channels import BatchChannel, Channel, DigestChannel
 from monitor.alerts.decide import current_story
 from monitor.alerts.digest import DIGEST_LEASE, digest_id, held_by_rate, settle
 from monitor.alerts.retry import after_failure
@@ -38,24 +39,28 @@ def send_lease_key(channel: str, alert_id: str) -> str:
     return f"send:{channel}:{alert_id}"
 
 
-# The alert last encoded by ``ledger_payload`` and its JSON. Deciding records an alert
-# pending on each channel, then each channel's send records it again: the same object
-# every time unless its story grew (``current_story``), and an ``Alert`` never changes.
-_last_payload: tuple[Alert | None, str] = (None, "")
+# The alerts last encoded by ``ledger_payload`` and their JSON, by identity. Deciding a
+# poll records each alert pending on each channel, then each channel's send records it
+# again: the same object every time unless its story grew (``current_story``), and an
+# ``Alert`` never changes. Kept for a poll's alerts (the entry holds the alert, so its
+# ``id`` is not reused while it is here); emptied when full.
+_PAYLOADS_KEPT = 512
+_payloads: dict[int, tuple[Alert, str]] = {}
 
 
 def ledger_payload(alert: Alert) -> str:
     """The alert as JSON for the ledger; ASCII-escaped if it holds a lone surrogate."""
-    global _last_payload
-    last, text = _last_payload
-    if last is alert:
-        return text
+    kept = _payloads.get(id(alert))
+    if kept is not None and kept[0] is alert:
+        return kept[1]
     text = json.dumps(alert.to_message(), ensure_ascii=False, sort_keys=True)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(alert.to_message(), ensure_ascii=True, sort_keys=True)
-    _last_payload = (alert, text)
+    if len(_payloads) >= _PAYLOADS_KEPT:
+        _payloads.clear()
+    _payloads[id(alert)] = (alert, text)
     return text
 
 
@@ -130,31 +135,106 @@ def deliver(
     claim is dropped once the outcome is recorded, so a retry may take it again; a sender
     killed holding it blocks the send for ``lease`` seconds at most.
     """
-    previous = store.get_delivery(alert.id, channel.name)
-    if previous is not None and previous.status == "sent":
-        return DeliveryResult(
-            alert_id=alert.id,
-            channel=channel.name,
-            status="sent",
-            attempts=previous.attempts,
-            detail="already sent",
-        )
+    (result,) = deliver_each(
+        [alert],
+        channel,
+        store,
+        attempt=attempt,
+        max_attempts=max_attempts,
+        now=now,
+        lease=lease,
+    )
+    return result
 
-    key = send_lease_key(channel.name, alert.id)
-    if lease is not None and not store.claim_feed(key, lease):
-        return DeliveryResult(
-            alert_id=alert.id,
-            channel=channel.name,
-            status="busy",
-            attempts=previous.attempts if previous is not None else 0,
-            detail="another sender holds it",
+
+def deliver_each(
+    alerts: list[Alert],
+    channel: Channel,
+    store: Store,
+    *,
+    attempt: int = 1,
+    max_attempts: int = 8,
+    now: float,
+    lease: float | None = None,
+) -> list[DeliveryResult]:
+    """``deliver`` of each alert on one channel, one result per alert in their order.
+
+    The ledger is read once for all of them. A ``BatchChannel`` (the file channel: one
+    write and one fsync) sends them in one go, whose outcome is each one's, recorded in
+    one ledger write; other channels send them one by one, each recorded as it goes.
+    An alert listed twice is sent once.
+    """
+    name = channel.name
+    previous = store.get_deliveries([(alert.id, name) for alert in alerts])
+    results: dict[str, DeliveryResult] = {}
+    sending: list[Alert] = []
+    taken: set[str] = set()  # the ids already answered or being sent
+    claimed: list[str] = []
+    for alert, before in zip(alerts, previous, strict=True):
+        if alert.id in taken:
+            continue
+        taken.add(alert.id)
+        if before is not None and before.status == "sent":
+            results[alert.id] = DeliveryResult(
+                alert_id=alert.id,
+                channel=name,
+                status="sent",
+                attempts=before.attempts,
+                detail="already sent",
+            )
+            continue
+        key = send_lease_key(name, alert.id)
+        if lease is not None:
+            if not store.claim_feed(key, lease):
+                results[alert.id] = DeliveryResult(
+                    alert_id=alert.id,
+                    channel=name,
+                    status="busy",
+                    attempts=before.attempts if before is not None else 0,
+                    detail="another sender holds it",
+                )
+                continue
+            claimed.append(key)
+        # docs/delivery.md: outlets that carried the story since it was decided go out
+        # with it, and the ledger records what was sent (``monitor alerts list``).
+        sending.append(current_story(alert, store))
+
+    def recorded(alert: Alert, outcome: _Outcome) -> LedgerEntry:
+        entry, retry_after = _settled(
+            alert, name, outcome, attempt=attempt, max_attempts=max_attempts, now=now
         )
-    # docs/delivery.md: outlets that carried the story since it was decided go out with it, and
-    # the ledger records what was sent (``monitor alerts list`` shows it).
-    alert = current_story(alert, store)
-    payload = ledger_payload(alert)
-    with metrics.stage("deliver"):
-        outcome = _attempt(lambda: channel.send(alert), channel.name, alert.id)
+        results[alert.id] = DeliveryResult(
+            alert_id=alert.id,
+            channel=name,
+            status=_RESULT_OF[entry.status],
+            attempts=attempt,
+            detail=entry.detail,
+            retry_after=retry_after,
+        )
+        return entry
+
+    if len(sending) > 1 and isinstance(channel, BatchChannel):
+        what = f"{len(sending)} alerts from {sending[0].id}"
+        with metrics.stage("deliver"):
+            outcome = _attempt(lambda: channel.send_each(sending), name, what)
+        store.put_deliveries([recorded(alert, outcome) for alert in sending])
+    else:
+        # each send recorded as soon as it is done: a process stopped between two sends
+        # sends again only what it had not recorded (docs/delivery.md)
+        for alert in sending:
+            with metrics.stage("deliver"):
+                outcome = _attempt(partial(channel.send, alert), name, alert.id)
+            store.put_delivery(recorded(alert, outcome))
+    for key in claimed:
+        store.hold_claim(key, CLAIM_RELEASED)
+    return [results[alert.id] for alert in alerts]
+
+
+def _settled(
+    alert: Alert, channel: str, outcome: _Outcome, *, attempt: int, max_attempts: int, now: float
+) -> tuple[LedgerEntry, float | None]:
+    """The ledger entry of one send's outcome (sent, pending a retry or dead) and the
+    seconds until that retry."""
     retry_after: float | None = None
     status: DeliveryStatus
     if outcome.failure is None:
@@ -169,34 +249,22 @@ def deliver(
         )
         status = "dead" if retry_after is None else "pending"
         detail = one_line(detail, _MAX_DETAIL)
-
-    store.put_delivery(
-        LedgerEntry(
-            alert_id=alert.id,
-            channel=channel.name,
-            status=status,
-            attempts=attempt,
-            detail=detail,
-            updated=now,
-            payload=payload,
-            # a retry is due then: the poller's sweep of pending entries waits for it
-            due=now + retry_after if retry_after is not None else 0.0,
-        )
-    )
-    if lease is not None:
-        store.hold_claim(key, CLAIM_RELEASED)
-    return DeliveryResult(
+    entry = LedgerEntry(
         alert_id=alert.id,
-        channel=channel.name,
-        status="retry" if status == "pending" else status,
+        channel=channel,
+        status=status,
         attempts=attempt,
         detail=detail,
-        retry_after=retry_after,
+        updated=now,
+        payload=ledger_payload(alert),
+        # a retry is due then: the poller's sweep of pending entries waits for it
+        due=now + retry_after if retry_after is not None else 0.0,
     )
+    return entry, retry_after
 
 
-# a settled digest entry is sent, held again for a retry, or dead
-_DIGEST_RESULT: dict[DeliveryStatus, Literal["sent", "retry", "dead"]] = {
+# a ledger status as a result: a settled entry is sent, pending or held for a retry, or dead
+_RESULT_OF: dict[DeliveryStatus, Literal["sent", "retry", "dead"]] = {
     "sent": "sent",
     "held": "retry",
     "pending": "retry",
@@ -259,7 +327,7 @@ def deliver_digest(
             DeliveryResult(
                 alert_id=entry.alert_id,
                 channel=entry.channel,
-                status=_DIGEST_RESULT[entry.status],
+                status=_RESULT_OF[entry.status],
                 attempts=entry.attempts,
                 detail=entry.detail,
                 retry_after=entry.due - now if entry.status == "held" else None,

@@ -1,6 +1,6 @@
 """An alert is encoded for the ledger once, however many entries record it: deciding
 records it pending on each channel and each send records it again (``ledger_payload``
-keeps the last alert's JSON; an ``Alert`` never changes, a grown story is a new one)."""
+keeps the JSON of a poll's alerts; an ``Alert`` never changes, a grown story is a new one)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class CountingJson:
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingJson:
     counter = CountingJson()
     monkeypatch.setattr(deliver_module, "json", counter)
-    monkeypatch.setattr(deliver_module, "_last_payload", (None, ""), raising=False)
+    monkeypatch.setattr(deliver_module, "_payloads", {})
     return counter
 
 

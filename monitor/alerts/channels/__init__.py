@@ -30,6 +30,18 @@ class Channel(Protocol):
 
 
 @runtime_checkable
+class BatchChannel(Protocol):
+    """A channel that can send many alerts, each its own message, in one go."""
+
+    name: str
+
+    def send_each(self, alerts: list[Alert]) -> None:
+        """Deliver each of ``alerts`` as ``send`` would, together; raise as ``send``
+        does, for all of them (which of them went out is not known)."""
+        ...
+
+
+@runtime_checkable
 class DigestChannel(Protocol):
     """A channel that can also send many alerts as one message (``digest:``)."""
 
