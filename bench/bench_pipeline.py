@@ -256,7 +256,7 @@ def embedded(
         timer.patch(pipeline, "decide_story", "decide")
         timer.patch(pipeline, "record_pending", "decide")
         timer.patch(pipeline, "commit_poll", "store")
-        timer.patch(runner, "deliver_alert", "deliver")
+        timer.patch(runner, "deliver_alerts", "deliver")
         timer.patch(HistoryRecorder, "write", "history")
         timer.patch(HistoryRecorder, "submit", "history")
         timer.patch(HistoryRecorder, "flush_attempts", "history")
