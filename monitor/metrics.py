@@ -274,6 +274,11 @@ class MetricsServer:
         )
 
     def start(self) -> MetricsServer:
+        # Imported now, by the thread that starts the server, not by a first scrape in
+        # the server's thread: a process forked while that thread imports it (a worker's
+        # pool child) would inherit the module half made and fail every import of it.
+        import prometheus_client.multiprocess  # noqa: F401
+
         self._thread.start()
         log.info("metrics_serving", port=self.port)
         return self

@@ -4,6 +4,8 @@ count, and the endpoint's 200/503 answers from a heartbeat."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 
 from monitor import metrics
@@ -43,3 +45,26 @@ def test_the_endpoint_serves_counts_and_health_from_a_heartbeat() -> None:
         assert http_get(server.port, "/nothing")[0] == 404
     finally:
         server.close()
+
+
+FORK_AFTER_START = """
+import os, sys
+from monitor import metrics
+assert "prometheus_client" not in sys.modules  # made at first use, not at import
+server = metrics.MetricsServer(0, lambda: (True, {}), host="127.0.0.1").start()
+pid = os.fork()  # no scrape yet: as a worker's pool child forked at its start
+if pid == 0:
+    module = sys.modules.get("prometheus_client.multiprocess")
+    os._exit(0 if module is not None and hasattr(module, "MultiProcessCollector") else 1)
+_, status = os.waitpid(pid, 0)
+server.close()
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_child_forked_after_the_server_starts_has_the_client_whole() -> None:
+    """The server imports prometheus-client as it starts, on the starting thread: a
+    child forked before any scrape finds it imported whole, not half made by a
+    scrape's thread caught mid-import by the fork (which fails every later import)."""
+    done = subprocess.run([sys.executable, "-c", FORK_AFTER_START], check=False, timeout=60)
+    assert done.returncode == 0
