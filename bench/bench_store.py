@@ -11,7 +11,9 @@ channels, sent after the poll), in two ways, interleaved poll by poll:
   expired records scanned the story table);
 - after: the poll in one ``store.batch()`` (one transaction), each item in a nested
   batch (a savepoint), the ledger entries of an alert read and written in one call,
-  the alerts sent after the commit (as ``monitor.runner`` does now).
+  the alerts sent after the commit a channel at a time, each channel's entries read in
+  one call, the file channel's written in one (its poll's lines go in one write), the
+  console's one by one (as ``monitor.runner`` does now).
 
 Printed per item: SQL statements (``sqlite3`` trace callback), transactions committed,
 fsyncs (``strace -f -c`` of the same replay in a child process, when strace is there)
@@ -43,6 +45,7 @@ from monitor.state.base import LAST_POLL_KEY, LedgerEntry, Store, StoryRecord
 from monitor.state.sqlite import SqliteStore
 
 CHANNELS = ("stdout", "archive")
+FILE_CHANNEL = "archive"  # a file channel: a poll's alerts go in one write
 NAMES = 34  # title fingerprint, story id, 32 body bands
 WINDOW = 86400.0
 WATCHLIST = "russia-nato"
@@ -62,19 +65,32 @@ def original_to_json(record: StoryRecord | LedgerEntry) -> str:
     return json.dumps(asdict(record), ensure_ascii=False, separators=(",", ":"))
 
 
+def original_stories_json(records: list[StoryRecord]) -> list[str]:
+    return [original_to_json(record) for record in records]
+
+
+# what each store module encodes records with now, and the encoding it had before
+ORIGINAL = {"to_json": original_to_json, "stories_json": original_stories_json}
+
+
 @contextlib.contextmanager
 def store_code(batched: bool) -> Iterator[None]:
     """The store's record encoding as it was (before) or is (after)."""
     modules = [sqlite_module, *(m for m in [sys.modules.get("monitor.state.redis")] if m)]
-    current = [module.to_json for module in modules]  # type: ignore[attr-defined]
+    current = [
+        (module, name, getattr(module, name))
+        for module in modules
+        for name in ORIGINAL
+        if hasattr(module, name)
+    ]
     if not batched:
-        for module in modules:
-            module.to_json = original_to_json  # type: ignore[attr-defined]
+        for module, name, _ in current:
+            setattr(module, name, ORIGINAL[name])
     try:
         yield
     finally:
-        for module, encode in zip(modules, current, strict=True):
-            module.to_json = encode  # type: ignore[attr-defined]
+        for module, name, encode in current:
+            setattr(module, name, encode)
 
 
 def open_store(path: Path, batched: bool) -> SqliteStore:
@@ -129,11 +145,24 @@ def _poll(store: Store, feed: str, base: int, args: argparse.Namespace, batched:
         state = store.get_feed_state(feed)
         state[LAST_POLL_KEY] = repr(now)
         store.set_feed_state(feed, state)
-    for alert in alerts:  # deliver_alert, per channel: its own transactions either way
-        for name in CHANNELS:
-            store.get_delivery(alert, name)
+    if not batched:  # deliver_alert of each alert, a channel after another
+        for alert in alerts:
+            for name in CHANNELS:
+                store.get_delivery(alert, name)
+                store.get_story(WATCHLIST, f"{alert}:primary")  # current_story
+                store.put_delivery(LedgerEntry(alert, name, "sent", 1, "sent", now, "{}"))
+        return
+    for name in CHANNELS:  # deliver_alerts: a channel at a time, its ledger read once
+        store.get_deliveries([(alert, name) for alert in alerts])
+        sent = []
+        for alert in alerts:
             store.get_story(WATCHLIST, f"{alert}:primary")  # current_story
-            store.put_delivery(LedgerEntry(alert, name, "sent", 1, "sent", now, "{}"))
+            sent.append(LedgerEntry(alert, name, "sent", 1, "sent", now, "{}"))
+        if name == FILE_CHANNEL:  # one write of the poll's lines, recorded at once
+            store.put_deliveries(sent)
+        else:  # each send recorded as it goes
+            for entry in sent:
+                store.put_delivery(entry)
 
 
 def replay(folder: Path, args: argparse.Namespace, batched: bool) -> None:
