@@ -145,7 +145,7 @@ def _poll(store: Store, feed: str, base: int, args: argparse.Namespace, batched:
         state = store.get_feed_state(feed)
         state[LAST_POLL_KEY] = repr(now)
         store.set_feed_state(feed, state)
-    if not batched:  # deliver_alert of each alert, a channel after another
+    if not batched:  # as it was: each alert on each channel in turn
         for alert in alerts:
             for name in CHANNELS:
                 store.get_delivery(alert, name)

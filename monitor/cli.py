@@ -527,7 +527,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> int:
     from monitor.alerts.digest import digest_periods
     from monitor.history.recorder import HistoryRecorder
-    from monitor.pipeline import build_channels, deliver_alert, flush_digests
+    from monitor.pipeline import build_channels, deliver_alerts, flush_digests
     from monitor.state import open_store
 
     # The delivery log only: no matcher to compile, channels only for a retry.
@@ -612,7 +612,9 @@ def _alerts(args: argparse.Namespace, config: Config, *, distributed: bool) -> i
             alert = Alert.from_message(json.loads(entry.payload))
             # A retry starts a fresh series of attempts on that one channel.
             sent_at = datetime.now(UTC)
-            results = deliver_alert(alert, channels, store, config, now=sent_at, only=entry.channel)
+            results = deliver_alerts(
+                [alert], channels, store, config, now=sent_at, only=entry.channel
+            )
             history.add_attempts(results, sent_at, retried=True)
             for result in results:
                 print(f"{result.alert_id}\t{result.channel}\t{result.status}\t{result.detail}")

@@ -71,7 +71,7 @@ REMOVED_FEEDS_BATCH = 500
 # Feed-state key of a document read in batches (``sources.context.EntryBatch``): the
 # offset of its next batch and which document it is (a drop file's key, a URL's digest).
 ENTRY_BATCH_KEY = "entry_batch"
-# the ledger detail of a delivery whose channel a reload removed (``deliver_alert``)
+# the ledger detail of a delivery whose channel a reload removed (``deliver_alerts``)
 REMOVED_CHANNEL_DETAIL = "channel removed from the config"
 
 
@@ -585,29 +585,6 @@ def immediate_channels(alert: Alert, config: Config) -> list[str]:
     return [name for name in alert.channels if name not in digests]
 
 
-def deliver_alert(
-    alert: Alert,
-    channels: Mapping[str, Channel],
-    store: Store,
-    config: Config,
-    *,
-    now: datetime,
-    only: str | None = None,
-    attempt: int = 1,
-    lease: float | None = None,
-) -> list[DeliveryResult]:
-    """Send one alert to each of its channels (or to ``only``); one result per channel.
-    ``lease``: see ``alerts.deliver.deliver`` (the distributed runner's send lease).
-
-    Channels are independent: one failing does not delay or repeat the others. On a
-    digest channel the alert is held for ``flush_digests`` instead (an entry still
-    pending, from before the channel had ``digest:``, is held too) and has no result.
-    """
-    return deliver_alerts(
-        [alert], channels, store, config, now=now, only=only, attempt=attempt, lease=lease
-    )
-
-
 def deliver_alerts(
     alerts: list[Alert],
     channels: Mapping[str, Channel],
@@ -619,10 +596,18 @@ def deliver_alerts(
     attempt: int = 1,
     lease: float | None = None,
 ) -> list[DeliveryResult]:
-    """``deliver_alert`` of each alert (a poll's new alerts), a channel at a time: a
-    channel's alerts go together (``deliver_each``: the ledger read and written once,
-    the file channel's one write and fsync). Results channel by channel, in the order
-    the alerts name the channels, and in the alerts' order within a channel."""
+    """Send each alert to each of its channels (or to ``only``); one result per alert
+    and channel. ``lease``: see ``alerts.deliver.deliver_each`` (the distributed
+    runner's send lease).
+
+    A channel at a time: a channel's alerts (a poll's new ones) go together
+    (``deliver_each``: the ledger read once, the file channel's one write and fsync).
+    Results channel by channel, in the order the alerts name the channels, and in the
+    alerts' order within a channel. Channels are independent: one failing does not
+    delay or repeat the others. On a digest channel an alert is held for
+    ``flush_digests`` instead (an entry still pending, from before the channel had
+    ``digest:``, is held too) and has no result.
+    """
     digests = digest_periods(config)
     going: dict[str, list[Alert]] = {}
     for alert in alerts:
@@ -720,7 +705,7 @@ def _within_rate(
         return True
     previous = store.get_delivery(alert.id, channel)
     if previous is not None and previous.status != "pending":
-        return True  # sent or settled already: ``deliver`` says so, and takes no token
+        return True  # sent or settled already: ``deliver_each`` says so, and takes no token
     count, period = limit
     if store.take_token(f"channel:{channel}", count, period, now=now.timestamp()):
         return True

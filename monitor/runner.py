@@ -110,7 +110,7 @@ class _Retry:
 
 
 class EmbeddedRunner:
-    """Drives ``poll_feed → process_item → deliver_alert`` on a local schedule."""
+    """Drives ``poll_feed → process_item → deliver_alerts`` on a local schedule."""
 
     def __init__(
         self,
@@ -259,7 +259,7 @@ class EmbeddedRunner:
         metrics.poll_done(len(result.items))
         self.stats.items += len(result.items)
         self.stats.alerts += len(alerts)
-        self._deliver_all(alerts, attempt=1)
+        self._deliver(alerts, attempt=1)
         self._unwritten.append((self.history.submit(batch_of(outcomes)), result, now))
 
     def _commit_written(self, *, wait: bool) -> set[str]:
@@ -309,12 +309,9 @@ class EmbeddedRunner:
         for alert in feedhealth.check_feed(
             feed_id, runtime.config, runtime.store, now=at, **outcome
         ):
-            self._deliver(alert, attempt=1)
+            self._deliver([alert], attempt=1)
 
-    def _deliver(self, alert: Alert, *, attempt: int, only: str | None = None) -> None:
-        self._deliver_all([alert], attempt=attempt, only=only)
-
-    def _deliver_all(self, alerts: list[Alert], *, attempt: int, only: str | None = None) -> None:
+    def _deliver(self, alerts: list[Alert], *, attempt: int, only: str | None = None) -> None:
         """Send the alerts (``deliver_alerts``: each channel's together); a failed send
         is queued for its retry."""
         if not alerts:
@@ -370,7 +367,7 @@ class EmbeddedRunner:
             if wait > 0 and self.stop.wait(wait):
                 return
             retry = heapq.heappop(self._retries)
-            self._deliver(retry.alert, attempt=retry.attempt, only=retry.channel)
+            self._deliver([retry.alert], attempt=retry.attempt, only=retry.channel)
 
     def _forget_removed_feeds(self) -> None:
         """At start, then once a day: forget feeds gone from the config long enough."""
@@ -392,7 +389,7 @@ class EmbeddedRunner:
         for entry in [*store.list_deliveries("pending"), *held_without_digest(store, config)]:
             if not entry.payload:
                 continue
-            # a channel removed from the config too: deliver_alert records the entry dead
+            # a channel removed from the config too: deliver_alerts records the entry dead
             alert = Alert.from_message(json.loads(entry.payload))
             log.info("delivery_resumed", alert=entry.alert_id, channel=entry.channel)
-            self._deliver(alert, attempt=entry.attempts + 1, only=entry.channel)
+            self._deliver([alert], attempt=entry.attempts + 1, only=entry.channel)

@@ -396,8 +396,8 @@ def deliver(
     try:
         if pipeline.dead_already(alert.id, channel, attempt, rt.store):
             return "dead"
-        results = pipeline.deliver_alert(
-            alert,
+        results = pipeline.deliver_alerts(
+            [alert],
             rt.channels,
             rt.store,
             rt.config,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from monitor.alerts.decide import alert_id, decide, story_key
-from monitor.alerts.deliver import deliver
+from monitor.alerts.deliver import deliver_each
 from monitor.alerts.retry import compute_backoff
 
-__all__ = ["alert_id", "compute_backoff", "decide", "deliver", "story_key"]
+__all__ = ["alert_id", "compute_backoff", "decide", "deliver_each", "story_key"]

@@ -240,7 +240,7 @@ def _merged(record: StoryRecord, other: StoryRecord) -> StoryRecord:
 def current_story(alert: Alert, store: Store) -> Alert:
     """The alert with the outlets and updates its story gathered since it was decided.
 
-    Called at send time (``deliver``, ``deliver_digest``): a delivery still pending,
+    Called at send time (``deliver_each``, ``deliver_digest``): a delivery still pending,
     held for a digest or retrying carries what the story record knows when it goes,
     whichever process sends it and from wherever it was rebuilt (a task argument, the
     ledger). The record is looked up under the alert's primary name, which every

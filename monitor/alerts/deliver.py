@@ -1,4 +1,4 @@
-"""Send one alert to one channel, at most once per the delivery ledger; or the digest
+"""Send alerts to a channel, each at most once per the delivery ledger; or the digest
 of the alerts a digest channel holds (``deliver_digest``).
 
 Does I/O through the channel and the Store it is handed. Alertmanager's model: the
@@ -113,40 +113,6 @@ def log_delivery(result: DeliveryResult, **extra: int) -> None:
         log.error("delivery", reason=result.detail, **fields)
 
 
-def deliver(
-    alert: Alert,
-    channel: Channel,
-    store: Store,
-    *,
-    attempt: int = 1,
-    max_attempts: int = 8,
-    now: float,
-    lease: float | None = None,
-) -> DeliveryResult:
-    """Send ``alert`` on ``channel`` unless the ledger says it was sent; record the outcome.
-
-    Returns status ``sent`` (now or before), ``retry`` (with ``retry_after`` seconds) or
-    ``dead`` (permanent fault or retries exhausted: the ledger keeps the payload so
-    ``monitor alerts retry`` can re-send it).
-
-    With ``lease`` (seconds, at least the longest a sender may run) the send is first
-    claimed in the store (``send_lease_key``): a copy of the task redelivered while the
-    first still sends finds the claim taken and returns ``busy``, sending nothing. The
-    claim is dropped once the outcome is recorded, so a retry may take it again; a sender
-    killed holding it blocks the send for ``lease`` seconds at most.
-    """
-    (result,) = deliver_each(
-        [alert],
-        channel,
-        store,
-        attempt=attempt,
-        max_attempts=max_attempts,
-        now=now,
-        lease=lease,
-    )
-    return result
-
-
 def deliver_each(
     alerts: list[Alert],
     channel: Channel,
@@ -157,12 +123,21 @@ def deliver_each(
     now: float,
     lease: float | None = None,
 ) -> list[DeliveryResult]:
-    """``deliver`` of each alert on one channel, one result per alert in their order.
+    """Send each alert on ``channel`` unless the ledger says it was sent; record each
+    outcome. One result per alert, in their order: status ``sent`` (now or before),
+    ``retry`` (with ``retry_after`` seconds) or ``dead`` (permanent fault or retries
+    exhausted: the ledger keeps the payload so ``monitor alerts retry`` can re-send it).
 
     The ledger is read once for all of them. A ``BatchChannel`` (the file channel: one
     write and one fsync) sends them in one go, whose outcome is each one's, recorded in
     one ledger write; other channels send them one by one, each recorded as it goes.
     An alert listed twice is sent once.
+
+    With ``lease`` (seconds, at least the longest a sender may run) each send is first
+    claimed in the store (``send_lease_key``): a copy of the task redelivered while the
+    first still sends finds the claim taken and returns ``busy``, sending nothing. The
+    claim is dropped once the outcome is recorded, so a retry may take it again; a sender
+    killed holding it blocks the send for ``lease`` seconds at most.
     """
     name = channel.name
     previous = store.get_deliveries([(alert.id, name) for alert in alerts])
@@ -183,8 +158,8 @@ def deliver_each(
                 detail="already sent",
             )
             continue
-        key = send_lease_key(name, alert.id)
         if lease is not None:
+            key = send_lease_key(name, alert.id)
             if not store.claim_feed(key, lease):
                 results[alert.id] = DeliveryResult(
                     alert_id=alert.id,

@@ -36,7 +36,7 @@ from monitor.alerts.channels.console import ConsoleChannelSender
 from monitor.alerts.channels.email import EmailChannelSender
 from monitor.alerts.channels.file import FileChannelSender
 from monitor.alerts.channels.webhook import WebhookChannelSender
-from monitor.alerts.deliver import deliver
+from monitor.alerts.deliver import deliver_each
 from monitor.config.schema import (
     ConsoleChannel,
     EmailChannel,
@@ -416,11 +416,11 @@ def test_webhook_bad_secret_fails_at_construction_and_is_not_echoed(
 def test_retries_keep_the_webhook_id(hook_server: HookServer) -> None:
     hook_server.replies = [(503, {}, 0.0), (200, {}, 0.0)]
     store, alert, channel = MemoryStore(), make_alert(), hook(hook_server)
-    first = deliver(alert, channel, store, attempt=1, now=1000.0)
+    first = deliver_each([alert], channel, store, attempt=1, now=1000.0)[0]
     assert first.status == "retry"
-    second = deliver(alert, channel, store, attempt=2, now=1010.0)
+    second = deliver_each([alert], channel, store, attempt=2, now=1010.0)[0]
     assert second.status == "sent"
-    third = deliver(alert, channel, store, attempt=3, now=1020.0)
+    third = deliver_each([alert], channel, store, attempt=3, now=1020.0)[0]
     assert third.detail == "already sent"
     assert [r.headers["webhook-id"] for r in hook_server.received] == [alert.id, alert.id]
     assert all(verify(r) for r in hook_server.received)

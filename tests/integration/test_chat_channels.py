@@ -19,7 +19,7 @@ import pytest
 
 from monitor.alerts.channels.apprise_channel import AppriseChannelSender
 from monitor.alerts.channels.webhook import WebhookChannelSender
-from monitor.alerts.deliver import deliver
+from monitor.alerts.deliver import deliver_each
 from monitor.config.loader import load_config
 from monitor.config.summary import summarize
 from monitor.errors import DeliveryError, TransientDeliveryError
@@ -136,10 +136,10 @@ def test_apprise_failure_is_retried_then_dead_lettered(
     channel = AppriseChannelSender("desk-chat", urls=apprise_urls(server), allow_private=True)
     store = MemoryStore()
     alert = replace(make_alert(), channels=("desk-chat",))
-    first = deliver(alert, channel, store, attempt=1, max_attempts=2, now=1000.0)
+    first = deliver_each([alert], channel, store, attempt=1, max_attempts=2, now=1000.0)[0]
     assert first.status == "retry" and first.retry_after is not None
     assert "apprise channel desk-chat" in first.detail
-    last = deliver(alert, channel, store, attempt=2, max_attempts=2, now=2000.0)
+    last = deliver_each([alert], channel, store, attempt=2, max_attempts=2, now=2000.0)[0]
     assert last.status == "dead" and last.detail.startswith("gave up after 2 attempts")
     entry = store.get_delivery(alert.id, "desk-chat")
     assert entry is not None and entry.status == "dead" and entry.payload

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from monitor.alerts.decide import alert_id, decide, story_key, title_fingerprint
-from monitor.alerts.deliver import deliver
+from monitor.alerts.deliver import deliver_each
 from monitor.alerts.retry import compute_backoff
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.model import Alert, Hit, Match, SpeakerMatch, WireItem
@@ -251,9 +251,9 @@ def new_alert() -> Alert:
 
 def test_deliver_sends_once() -> None:
     store, channel, alert = MemoryStore(), FakeChannel(), new_alert()
-    first = deliver(alert, channel, store, now=NOW)
+    first = deliver_each([alert], channel, store, now=NOW)[0]
     assert first.status == "sent" and first.detail == "sent"
-    second = deliver(alert, channel, store, attempt=2, now=NOW + 1)
+    second = deliver_each([alert], channel, store, attempt=2, now=NOW + 1)[0]
     assert second.status == "sent" and second.detail == "already sent"
     assert channel.sent == [alert.id]
     entry = store.get_delivery(alert.id, "hook")
@@ -264,14 +264,14 @@ def test_deliver_sends_once() -> None:
 def test_deliver_transient_then_retry_then_sent() -> None:
     store, alert = MemoryStore(), new_alert()
     flaky = FakeChannel(fail=TransientDeliveryError("webhook: HTTP 429", retry_after=30))
-    result = deliver(alert, flaky, store, attempt=1, now=NOW)
+    result = deliver_each([alert], flaky, store, attempt=1, now=NOW)[0]
     assert result.status == "retry"
     assert result.retry_after is not None and 30.0 <= result.retry_after <= 3600.0
     entry = store.get_delivery(alert.id, "hook")
     assert entry is not None and (entry.status, entry.attempts) == ("pending", 1)
     assert "429" in entry.detail
     flaky.fail = None
-    assert deliver(alert, flaky, store, attempt=2, now=NOW + 30).status == "sent"
+    assert deliver_each([alert], flaky, store, attempt=2, now=NOW + 30)[0].status == "sent"
     entry = store.get_delivery(alert.id, "hook")
     assert entry is not None and (entry.status, entry.attempts) == ("sent", 2)
 
@@ -279,7 +279,7 @@ def test_deliver_transient_then_retry_then_sent() -> None:
 def test_deliver_exhausted_retries_are_dead() -> None:
     store, alert = MemoryStore(), new_alert()
     channel = FakeChannel(fail=TransientDeliveryError("timed out"))
-    result = deliver(alert, channel, store, attempt=8, max_attempts=8, now=NOW)
+    result = deliver_each([alert], channel, store, attempt=8, max_attempts=8, now=NOW)[0]
     assert result.status == "dead" and result.retry_after is None
     entry = store.get_delivery(alert.id, "hook")
     assert entry is not None and entry.status == "dead" and entry.payload
@@ -289,7 +289,7 @@ def test_deliver_exhausted_retries_are_dead() -> None:
 def test_deliver_permanent_error_is_dead_with_one_line_detail() -> None:
     store, alert = MemoryStore(), new_alert()
     channel = FakeChannel(fail=DeliveryError("webhook: HTTP 400\nBad Request"))
-    result = deliver(alert, channel, store, now=NOW)
+    result = deliver_each([alert], channel, store, now=NOW)[0]
     assert result.status == "dead"
     assert "\n" not in result.detail and "400" in result.detail
 
@@ -297,7 +297,7 @@ def test_deliver_permanent_error_is_dead_with_one_line_detail() -> None:
 def test_deliver_unexpected_error_is_retried_without_its_text() -> None:
     store, alert = MemoryStore(), new_alert()
     channel = FakeChannel(fail=RuntimeError("secret-s3ntinel"))
-    result = deliver(alert, channel, store, attempt=1, now=NOW)
+    result = deliver_each([alert], channel, store, attempt=1, now=NOW)[0]
     assert result.status == "retry"
     assert "secret-s3ntinel" not in result.detail
     assert "RuntimeError" in result.detail
@@ -309,16 +309,16 @@ def test_deliver_dead_letter_can_be_resent() -> None:
         LedgerEntry(alert.id, "hook", "dead", 8, "gave up", NOW, json.dumps(alert.to_message()))
     )
     channel = FakeChannel()
-    assert deliver(alert, channel, store, attempt=1, now=NOW + 5).status == "sent"
+    assert deliver_each([alert], channel, store, attempt=1, now=NOW + 5)[0].status == "sent"
     assert channel.sent == [alert.id]
 
 
 @pytest.mark.parametrize("channel_name", ["a", "b"])
 def test_ledger_is_per_channel(channel_name: str) -> None:
     store, alert = MemoryStore(), new_alert()
-    deliver(alert, FakeChannel("a"), store, now=NOW)
+    deliver_each([alert], FakeChannel("a"), store, now=NOW)
     other = FakeChannel(channel_name)
-    deliver(alert, other, store, now=NOW)
+    deliver_each([alert], other, store, now=NOW)
     assert other.sent == ([] if channel_name == "a" else [alert.id])
 
 
@@ -327,7 +327,7 @@ def test_lone_surrogates_neither_crash_decide_nor_the_ledger() -> None:
     store = MemoryStore()
     alert = decide(match(), broken, store, window=WINDOW, now=NOW)
     assert alert is not None and alert.id.startswith("alrt_")
-    deliver(alert, FakeChannel(), store, now=NOW)
+    deliver_each([alert], FakeChannel(), store, now=NOW)
     entry = store.get_delivery(alert.id, "hook")
     assert entry is not None
     entry.payload.encode("utf-8")

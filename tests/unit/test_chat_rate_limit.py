@@ -20,7 +20,7 @@ from monitor.alerts.digest import RATE_HELD_DETAIL, flush_periods
 from monitor.config.loader import load_config
 from monitor.config.schema import Config, parse_rate_limit
 from monitor.errors import ConfigError, DeliveryError
-from monitor.pipeline import deliver_alert, flush_digests
+from monitor.pipeline import deliver_alerts, flush_digests
 from monitor.state.memory import MemoryStore
 from tests.helpers import raises_permanent
 from tests.unit.test_digest import FakeDigest, _at, _hold, make_alert
@@ -142,7 +142,7 @@ def test_the_excess_is_held_then_sent_in_one_digest_that_counts_it() -> None:
     config, store, desk = _limited("3/m"), MemoryStore(), FakeDigest()
     alerts = [_hold(store, config, f"Story {n} on NATO drills {n}", now=1000.0) for n in range(8)]
     results = [
-        r for a in alerts for r in deliver_alert(a, {"desk": desk}, store, config, now=_at(1000))
+        r for a in alerts for r in deliver_alerts([a], {"desk": desk}, store, config, now=_at(1000))
     ]
     assert [r.status for r in results] == ["sent"] * 3  # the others have no result: held
     assert len(desk.single) == 3
@@ -162,14 +162,14 @@ def test_a_retry_takes_no_token_and_a_sent_alert_is_not_sent_again() -> None:
     config, store, desk = _limited("1/m"), MemoryStore(), FakeDigest()
     first = _hold(store, config, "Story one on NATO drills", now=1000.0)
     assert [
-        r.status for r in deliver_alert(first, {"desk": desk}, store, config, now=_at(1000))
+        r.status for r in deliver_alerts([first], {"desk": desk}, store, config, now=_at(1000))
     ] == ["sent"]
     # the same alert again (a redelivered task): already sent, and the bucket is untouched
-    again = deliver_alert(first, {"desk": desk}, store, config, now=_at(1000))
+    again = deliver_alerts([first], {"desk": desk}, store, config, now=_at(1000))
     assert [r.detail for r in again] == ["already sent"]
     second = _hold(store, config, "Story two on NATO summit", now=1000.0)
     # attempt 2 (after a transient fault) goes without a token
-    retried = deliver_alert(second, {"desk": desk}, store, config, now=_at(1000), attempt=2)
+    retried = deliver_alerts([second], {"desk": desk}, store, config, now=_at(1000), attempt=2)
     assert [r.status for r in retried] == ["sent"] and len(desk.single) == 2
 
 

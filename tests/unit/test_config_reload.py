@@ -18,7 +18,7 @@ from monitor.config.reload import ConfigReloader
 from monitor.config.schema import Config
 from monitor.match.engine import Matcher, build_matcher
 from monitor.model import WireItem
-from monitor.pipeline import Runtime, build_channels, deliver_alert, process_item, utcnow
+from monitor.pipeline import Runtime, build_channels, deliver_alerts, process_item, utcnow
 from monitor.runner import EmbeddedRunner
 from monitor.state.memory import MemoryStore
 
@@ -310,6 +310,6 @@ def test_a_retry_for_a_channel_a_reload_removed_is_skipped(cfg: Path) -> None:
     [alert] = process_item(item, runtime.matcher, runtime.store, config, now=utcnow())
     assert alert.channels == ("out",)
     with capture_logs() as logs:  # the config of the retry has no channel "out" any more
-        results = deliver_alert(alert, {}, runtime.store, config, now=utcnow(), only="out")
+        results = deliver_alerts([alert], {}, runtime.store, config, now=utcnow(), only="out")
     assert results == []
     assert [entry["channel"] for entry in _events(logs, "delivery_skipped")] == ["out"]

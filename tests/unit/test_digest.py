@@ -28,7 +28,7 @@ from monitor.config.schema import Config
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.match.engine import build_matcher
 from monitor.model import Alert, Hit, SpeakerMatch, WireItem
-from monitor.pipeline import Runtime, deliver_alert, flush_digests, process_item, utcnow
+from monitor.pipeline import Runtime, deliver_alerts, flush_digests, process_item, utcnow
 from monitor.runner import EmbeddedRunner
 from monitor.state.base import DeliveryStatus, LedgerEntry
 from monitor.state.memory import MemoryStore
@@ -260,7 +260,7 @@ def test_digest_channel_holds_while_other_channels_send_at_once() -> None:
     desk, archive = FakeDigest(), Collect()
     channels: dict[str, Any] = {"desk": desk, "archive": archive}
     alert = _hold(store, config, "Peskov on NATO talks today", now=1000.0)
-    results = deliver_alert(alert, channels, store, config, now=_at(1000.0))
+    results = deliver_alerts([alert], channels, store, config, now=_at(1000.0))
     assert [(r.channel, r.status) for r in results] == [("archive", "sent")]
     assert archive.sent == [alert.id] and desk.single == [] and desk.digests == []
     held = store.get_delivery(alert.id, "desk")
@@ -386,7 +386,8 @@ def test_a_channel_that_gains_a_digest_holds_what_was_pending() -> None:
     desk = FakeDigest()
     channels: dict[str, Any] = {"desk": desk, "archive": Collect()}
     # the resume path of the next run, now with `digest: 60s`
-    assert deliver_alert(alert, channels, store, _config("60s"), now=_at(2000.0), only="desk") == []
+    resumed = deliver_alerts([alert], channels, store, _config("60s"), now=_at(2000.0), only="desk")
+    assert resumed == []
     held = store.get_delivery(alert.id, "desk")
     assert held is not None and (held.status, held.due) == ("held", 2060.0)
     assert desk.single == []

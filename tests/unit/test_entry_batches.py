@@ -98,7 +98,7 @@ def test_a_crash_inside_a_batch_resumes_without_doubles(tmp_path: Path) -> None:
     crashed = poll_feed(feed, config, store, now=utcnow())
     for item in crashed.items:
         for alert in process_item(item, runtime.matcher, store, config, now=utcnow()):
-            runner._deliver(alert, attempt=1)
+            runner._deliver([alert], attempt=1)
     assert len(_archived(tmp_path)) == 2 * ENTRY_BATCH // EVERY
     stats = EmbeddedRunner(runtime).run(once=True)
     assert stats.items == ITEMS - ENTRY_BATCH  # the crashed batch is read again

@@ -15,7 +15,7 @@ from monitor.config.loader import load_config
 from monitor.errors import DeliveryError, TransientDeliveryError
 from monitor.match.engine import build_matcher
 from monitor.model import Alert, DeliveryResult, WireItem
-from monitor.pipeline import Runtime, build_channels, deliver_alert, process_item, utcnow
+from monitor.pipeline import Runtime, build_channels, deliver_alerts, process_item, utcnow
 from monitor.runner import EmbeddedRunner, RunStats
 from monitor.state.base import LedgerEntry
 from monitor.state.memory import MemoryStore
@@ -77,14 +77,14 @@ def test_the_embedded_runner_counts_and_logs_a_dead_letter(tmp_path: Path) -> No
 
 
 def test_the_celery_deliver_tasks_call_logs_a_dead_letter_at_error(tmp_path: Path) -> None:
-    """``workers.tasks.deliver`` calls ``pipeline.deliver_alert``: the same line."""
+    """``workers.tasks.deliver`` calls ``pipeline.deliver_alerts``: the same line."""
     runtime = _runtime(tmp_path)
     item = WireItem(id="x1", title="NATO summit", body="NATO met.", source="t")
     [alert] = process_item(item, runtime.matcher, runtime.store, runtime.config, now=utcnow())
     channels = {"archive": _Refusing(DeliveryError("HTTP 410 gone"))}
     with capture_logs() as logs:
-        [result] = deliver_alert(
-            alert,
+        [result] = deliver_alerts(
+            [alert],
             channels,
             runtime.store,
             runtime.config,

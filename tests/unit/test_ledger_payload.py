@@ -15,7 +15,7 @@ import pytest
 from monitor.config.schema import Config
 from monitor.match.engine import build_matcher
 from monitor.model import WireItem
-from monitor.pipeline import deliver_alert, process_item
+from monitor.pipeline import deliver_alerts, process_item
 from monitor.state.memory import MemoryStore
 from tests.unit.test_digest import make_alert
 from tests.unit.test_removed_channels import Sink
@@ -79,7 +79,7 @@ def test_deciding_and_sending_on_two_channels_encodes_the_alert_once(
     item = WireItem(id="i1", title="NATO story", body="NATO met.", source="t")
     (alert,) = process_item(item, build_matcher(config), store, config, now=NOW)
     sinks = {name: Sink(name) for name in channels}
-    results = deliver_alert(alert, sinks, store, config, now=NOW)
+    results = deliver_alerts([alert], sinks, store, config, now=NOW)
     assert [result.status for result in results] == ["sent", "sent"]
     assert all(sink.sent == [alert.id] for sink in sinks.values())
     entries = [store.get_delivery(alert.id, name) for name in channels]

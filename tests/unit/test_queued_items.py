@@ -239,13 +239,13 @@ def test_processing_an_item_twice_records_nothing_new(tmp_path: Path) -> None:
     assert rt.store.list_deliveries() == ledger  # nothing new, nothing changed
 
     # once delivered, a third processing sends nothing again
-    from monitor.pipeline import deliver_alert
+    from monitor.pipeline import deliver_alerts
 
-    results = deliver_alert(first[0], rt.channels, rt.store, rt.config, now=utcnow())
+    results = deliver_alerts([first[0]], rt.channels, rt.store, rt.config, now=utcnow())
     assert {r.status for r in results} == {"sent"}
     archive = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     third = process_item(polled, rt.matcher, rt.store, rt.config, now=utcnow())
-    results = deliver_alert(third[0], rt.channels, rt.store, rt.config, now=utcnow())
+    results = deliver_alerts([third[0]], rt.channels, rt.store, rt.config, now=utcnow())
     assert {r.detail for r in results} == {"already sent"}
     assert (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines() == archive
     assert len(archive) == 1

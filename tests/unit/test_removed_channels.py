@@ -16,7 +16,7 @@ from monitor.alerts.deliver import ledger_payload
 from monitor.config.schema import Config
 from monitor.match.engine import build_matcher
 from monitor.model import Alert, WireItem
-from monitor.pipeline import REMOVED_CHANNEL_DETAIL, deliver_alert, process_item, record_pending
+from monitor.pipeline import REMOVED_CHANNEL_DETAIL, deliver_alerts, process_item, record_pending
 from monitor.state.base import DeliveryStatus, LedgerEntry
 from monitor.state.memory import MemoryStore
 from tests.unit.test_digest import make_alert
@@ -103,11 +103,10 @@ def test_a_delivery_for_a_removed_channel_is_dead_and_never_swept_again(
     store, before = MemoryStore(), _config("email")
     alert = _alert(store, before, 1)
     archive = Sink("archive")
-    deliver_alert(alert, {"archive": archive}, store, before, now=_at(T0), only="archive")
+    deliver_alerts([alert], {"archive": archive}, store, before, now=_at(T0), only="archive")
     after = _config(None)  # a reload removed "desk" before its delivery ran
-    assert (
-        deliver_alert(alert, {"archive": archive}, store, after, now=_at(T0 + 1), only="desk") == []
-    )
+    archive_only = {"archive": archive}
+    assert deliver_alerts([alert], archive_only, store, after, now=_at(T0 + 1), only="desk") == []
     entry = store.get_delivery(alert.id, "desk")
     assert entry is not None
     assert (entry.status, entry.detail, entry.updated) == ("dead", REMOVED_CHANNEL_DETAIL, T0 + 1)
@@ -120,7 +119,7 @@ def test_a_delivery_for_a_removed_channel_is_dead_and_never_swept_again(
 
     # the channel comes back: `monitor alerts retry` sends it
     desk = Sink("desk")
-    [result] = deliver_alert(alert, {"desk": desk}, store, before, now=_at(T0 + 2), only="desk")
+    [result] = deliver_alerts([alert], {"desk": desk}, store, before, now=_at(T0 + 2), only="desk")
     assert (result.status, desk.sent) == ("sent", [alert.id])
 
 
@@ -128,9 +127,9 @@ def test_a_settled_delivery_stays_as_it_was() -> None:
     store, config = MemoryStore(), _config("email")
     alert = _alert(store, config, 1)
     desk = Sink("desk")
-    deliver_alert(alert, {"desk": desk}, store, config, now=_at(T0), only="desk")
+    deliver_alerts([alert], {"desk": desk}, store, config, now=_at(T0), only="desk")
     # a duplicate task for it runs after a reload removed the channel
-    deliver_alert(alert, {}, store, _config(None), now=_at(T0 + 5), only="desk")
+    deliver_alerts([alert], {}, store, _config(None), now=_at(T0 + 5), only="desk")
     entry = store.get_delivery(alert.id, "desk")
     assert entry is not None and (entry.status, entry.updated) == ("sent", T0)
 
@@ -148,7 +147,7 @@ def test_alerts_held_for_a_removed_channel_end_dead_after_one_sweep(
     assert sorted(_swept_channels(deliver_task)) == ["archive", "desk"]  # archive: pending
     # the worker runs the deliver task on the new config
     [(message, channel, _)] = [args for args in deliver_task.sent if args[1] == "desk"]
-    deliver_alert(Alert.from_message(message), {}, store, after, now=_at(T0 + 601), only=channel)
+    deliver_alerts([Alert.from_message(message)], {}, store, after, now=_at(T0 + 601), only=channel)
     entry = store.get_delivery(alert.id, "desk")
     assert entry is not None and (entry.status, entry.detail) == ("dead", REMOVED_CHANNEL_DETAIL)
     assert store.earliest_held(["desk"]) == {}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from monitor.alerts.deliver import deliver
+from monitor.alerts.deliver import deliver_each
 from monitor.config.schema import Config, Settings
 from monitor.errors import TransientDeliveryError
 from monitor.state.memory import MemoryStore
@@ -67,7 +67,7 @@ def test_the_sweep_leaves_a_pending_retry_alone_until_it_is_due(
     _, fake = hops
     store, alert = MemoryStore(), new_alert()
     failing = FakeChannel(fail=TransientDeliveryError("HTTP 429", retry_after=600))
-    result = deliver(alert, failing, store, now=NOW)
+    result = deliver_each([alert], failing, store, now=NOW)[0]
     assert result.status == "retry" and result.retry_after == 600
     (entry,) = store.list_deliveries("pending")
     assert entry.due == NOW + 600

@@ -19,7 +19,7 @@ from monitor.config.schema import Config
 from monitor.errors import TransientDeliveryError
 from monitor.match.engine import build_matcher
 from monitor.model import Alert, WireItem
-from monitor.pipeline import deliver_alert, flush_digests, process_item
+from monitor.pipeline import deliver_alerts, flush_digests, process_item
 from monitor.state.base import Store
 from monitor.state.codec import story_from_json, to_json
 
@@ -120,7 +120,7 @@ def test_rewritten_copy_joins_the_pending_alert_and_goes_out_with_it(local_store
     pending = local_store.get_delivery(alert.id, "archive")
     assert pending is not None and pending.status == "pending"
     for sending in (alert, Alert.from_message(json.loads(pending.payload))):
-        deliver_alert(sending, {"archive": archive}, local_store, cfg, now=at(1020.0))
+        deliver_alerts([sending], {"archive": archive}, local_store, cfg, now=at(1020.0))
     (sent,) = archive.sent  # one alert, never doubled: the second call finds it sent
     assert sent.id == alert.id
     assert sent.sources == ("Reuters", "Daily Sabah") and sent.update == 1
@@ -136,11 +136,11 @@ def test_a_retrying_delivery_carries_the_outlets_added_between_attempts(
     cfg = config()
     archive = Record(failures=1)
     (alert,) = run(original(), local_store, cfg, 1000.0)
-    (first,) = deliver_alert(alert, {"archive": archive}, local_store, cfg, now=at(1000.0))
+    (first,) = deliver_alerts([alert], {"archive": archive}, local_store, cfg, now=at(1000.0))
     assert first.status == "retry"
     same_title = wire("peskov-talks.en.txt", 3, agency="AFP")
     assert run(same_title, local_store, cfg, 1005.0) == []
-    deliver_alert(alert, {"archive": archive}, local_store, cfg, now=at(1010.0), attempt=2)
+    deliver_alerts([alert], {"archive": archive}, local_store, cfg, now=at(1010.0), attempt=2)
     (sent,) = archive.sent
     assert sent.sources == ("Reuters", "AFP")
 
@@ -149,7 +149,7 @@ def test_a_copy_after_the_send_is_recorded_in_the_ledger_not_sent(local_store: S
     cfg = config()
     archive = Record()
     (alert,) = run(original(), local_store, cfg, 1000.0)
-    deliver_alert(alert, {"archive": archive}, local_store, cfg, now=at(1000.0))
+    deliver_alerts([alert], {"archive": archive}, local_store, cfg, now=at(1000.0))
     assert run(rewritten_copy(), local_store, cfg, 1100.0) == []
     assert run(wire("peskov-talks.en.txt", 4, agency="TASS"), local_store, cfg, 1200.0) == []
     assert [a.sources for a in archive.sent] == [("Reuters",)]
@@ -164,7 +164,7 @@ def test_the_digest_shows_the_outlets_added_while_held(local_store: Store) -> No
     desk, archive = RecordDigest(), Record()
     channels: dict[str, Any] = {"desk": desk, "archive": archive}
     (alert,) = run(original(), local_store, cfg, 1000.0)
-    deliver_alert(alert, channels, local_store, cfg, now=at(1000.0))
+    deliver_alerts([alert], channels, local_store, cfg, now=at(1000.0))
     assert run(rewritten_copy(), local_store, cfg, 1030.0) == []
     flush_digests(channels, local_store, cfg, now=at(1060.0))
     ((held,),) = desk.digests
@@ -208,5 +208,5 @@ def test_a_record_written_before_primary_names_still_takes_additions(local_store
     local_store.put_story(story_from_json(json.dumps(old)), 3600)
     assert run(wire("peskov-talks.en.txt", 5, agency="AFP"), local_store, cfg, 1010.0) == []
     archive = Record()
-    deliver_alert(alert, {"archive": archive}, local_store, cfg, now=at(1020.0))
+    deliver_alerts([alert], {"archive": archive}, local_store, cfg, now=at(1020.0))
     assert [a.sources for a in archive.sent] == [("Reuters", "AFP")]
