@@ -43,7 +43,7 @@ def feature_walk(ident: Any) -> FeatureWalk:
     if max(len(rows), len(moves) // 256, int(features.max(initial=0))) >= LIMIT:
         raise ValueError("a model too large for the walk's tables")
     states = np.concatenate([_numbers(rows), _numbers(features)], axis=1)
-    return FeatureWalk(_numbers(moves).tobytes(), states.tobytes())
+    return FeatureWalk(_numbers(moves).tobytes(), states.tobytes(), len(ident.nb_ptc))
 
 
 def _numbers(values: NDArray[Any]) -> NDArray[np.uint8]:
@@ -96,7 +96,7 @@ class Identifier:
     @classmethod
     def from_tables(cls, tables: WalkTables) -> Identifier:
         """The compiled build's identifier from its cached ``tables`` (``tables()``)."""
-        feature = FeatureWalk(tables.moves, tables.states)
+        feature = FeatureWalk(tables.moves, tables.states, len(tables.ptc))
         return cls(feature.counts, tables.ptc, tables.pc, tables.classes, feature)
 
     def tables(self) -> WalkTables | None:

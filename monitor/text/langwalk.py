@@ -35,23 +35,17 @@ class FeatureWalk:
 
     ``moves`` holds the distinct transition rows (``ROW`` bytes each: the next
     state for each byte value); ``states`` each state's entry (``STATE`` bytes).
-    The walk starts in state 0.
+    The walk starts in state 0. ``features``: how many features the model has (its
+    scoring table's rows), so the states name numbers up to it.
     """
 
-    def __init__(self, moves: bytes, states: bytes) -> None:
+    def __init__(self, moves: bytes, states: bytes, features: int) -> None:
         if len(moves) % ROW or len(states) % STATE or not states:
             raise ValueError("tables of whole rows and whole states, state 0 included")
         self.moves = moves
         self.states = states
         self.first = (states[0] | (states[1] << 8) | (states[2] << 16)) * ROW
-        # a tally has a slot per feature + 1 (the tables' numbering: 0 is none)
-        self.slots = 1 + max(
-            (
-                states[at + 3] | (states[at + 4] << 8) | (states[at + 5] << 16)
-                for at in range(0, len(states), STATE)
-            ),
-            default=0,
-        )
+        self.slots = features + 1  # a tally's: one per feature number, and 0 (none)
         # Tallies not in use, all zero. A walk takes one and gives it back zeroed:
         # ``list.pop`` and ``append`` are atomic, so threads walking at once each
         # have their own, and none is made per walk.
