@@ -450,7 +450,11 @@ def test_redis_restart_under_load_loses_nothing_and_workers_resume(
     tmp_path: Path, aof_redis: AofRedis, cluster_factory: list[Cluster]
 ) -> None:
     batch = 20
-    with Receiver(delay=0.3) as receiver:
+    # Webhooks slower than items come (0.6 s each, two at a time, one item every 0.15 s):
+    # deliveries hold the pool, so processing tasks wait behind them with their items
+    # still queued. Items alone go through in milliseconds, a window that a faster
+    # pipeline made too short to catch.
+    with Receiver(delay=0.6) as receiver:
         config = write_config(tmp_path, aof_redis.url, receiver.url)
         cluster = new_cluster(cluster_factory, tmp_path, config)
         # The sweeps that queue again deliveries left pending and items left queued:
@@ -479,7 +483,7 @@ def test_redis_restart_under_load_loses_nothing_and_workers_resume(
             return len(receiver.unique()) >= 2 and queued_seen[-1] > 0
 
         try:
-            assert wait_for(delivering_while_queued, timeout=40, interval=0.02), cluster.logs()
+            assert wait_for(delivering_while_queued, timeout=40, interval=0.01), cluster.logs()
         finally:
             in_flight.close()
         aof_redis.kill()
