@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -639,17 +639,23 @@ def deliver_alerts(
     return results
 
 
-def dead_already(alert_id: str, channel: str, attempt: int, store: Store) -> bool:
-    """Whether a delivery task for ``attempt`` is a stale copy of one already
-    dead-lettered: the poller's sweep queued it again while the first copy was still
-    waiting in the queue, and that copy has since failed for good. Sending it would hit
-    a receiver that refused it (a 400) once more. ``monitor alerts retry`` sends dead
-    letters on purpose, without a task, so it is not stopped by this."""
-    previous = store.get_delivery(alert_id, channel)
-    if previous is None or previous.status != "dead" or attempt > previous.attempts:
-        return False
-    log.info("delivery_skipped", alert=alert_id, channel=channel, reason="dead-lettered already")
-    return True
+def dead_already(alert_ids: Sequence[str], channel: str, attempt: int, store: Store) -> set[str]:
+    """Those of ``alert_ids`` whose delivery task for ``attempt`` on ``channel`` is a
+    stale copy of one already dead-lettered: the poller's sweep queued it again while
+    the first copy was still waiting in the queue, and that copy has since failed for
+    good. Sending it would hit a receiver that refused it (a 400) once more. ``monitor
+    alerts retry`` sends dead letters on purpose, without a task, so it is not stopped by
+    this. The ledger is read once for all of them."""
+    previous = store.get_deliveries([(alert_id, channel) for alert_id in alert_ids])
+    dead = {
+        entry.alert_id
+        for entry in previous
+        if entry is not None and entry.status == "dead" and attempt <= entry.attempts
+    }
+    for alert_id in sorted(dead):
+        reason = "dead-lettered already"
+        log.info("delivery_skipped", alert=alert_id, channel=channel, reason=reason)
+    return dead
 
 
 def _drop_for_removed_channel(alert: Alert, channel: str, store: Store, *, now: datetime) -> None:

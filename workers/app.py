@@ -150,6 +150,7 @@ def celery_settings(config: Config) -> dict[str, Any]:
             "monitor.process_items": {"queue": "process"},
             "monitor.process_queued": {"queue": "process"},
             "monitor.deliver": {"queue": "deliver"},
+            "monitor.deliver_batch": {"queue": "deliver"},
             "monitor.flush_digest": {"queue": "deliver"},
         },
         "broker_connection_retry_on_startup": True,

@@ -8,7 +8,8 @@ names its items by the keys of their queued records, which hold the items: an it
 to Redis once, not again in a message that the broker then copies to its unacked set
 and the worker's main process to a pool child. The tasks that carry items
 (``process_items``, ``process_item``) stay registered, so messages queued by an older
-version still run.
+version still run. A batch's alerts go to a channel that sends many at once (the file
+channel) in one ``deliver_batch`` message, to the others in a ``deliver`` message each.
 Every task runs under the time limits of ``workers.app.task_time_limits``.
 """
 
@@ -25,6 +26,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from monitor import feedhealth, metrics, pipeline
+from monitor.alerts.channels import BatchChannel
 from monitor.backoff import EQUAL_JITTER, backoff_delay
 from monitor.config.schema import Config, FeedConfig
 from monitor.errors import MonitorError, TransientError, TransientHistoryError
@@ -207,7 +209,7 @@ def _feed_health(rt: pipeline.Runtime, feed_id: str, **outcome: Any) -> None:
     """Alert the ops channel about a feed gone quiet or failing (``monitor.feedhealth``):
     recorded pending, then queued like any delivery (the poller's sweep finds it if lost)."""
     alerts = feedhealth.check_feed(feed_id, rt.config, rt.store, now=time.time(), **outcome)
-    _queue_deliveries(alerts, rt.config)
+    _queue_deliveries(alerts, rt)
 
 
 def queue_items(keys: Sequence[tuple[str, str]]) -> None:
@@ -310,8 +312,7 @@ def _process_batch(task: Any, items_data: list[dict[str, Any]], *, keyed: bool) 
     alerts = [alert for _, outcome in decided for alert in outcome.alerts]
     metrics.items_processed(len(decided), started, alerts)
     try:
-        for _, outcome in decided:
-            _queue_deliveries(outcome.alerts, rt.config)
+        _queue_deliveries(alerts, rt)
     except STORE_FAULTS as exc:
         # the ledger holds them pending: the poller's sweep queues them
         log.warning("deliveries_not_queued", error=str(exc), reason="left to the poller's sweep")
@@ -334,16 +335,30 @@ def _decide(item_data: dict[str, Any], rt: pipeline.Runtime) -> pipeline.ItemOut
         return pipeline.decide_item(item, rt.matcher, rt.store, rt.config, now=pipeline.utcnow())
 
 
-def _queue_deliveries(alerts: list[Alert], config: Config) -> None:
+def _queue_deliveries(alerts: list[Alert], rt: pipeline.Runtime) -> None:
+    """Queue the first send of each alert on each of its channels (digest channels hold
+    it in the ledger until ``flush_digest`` sends it): a ``deliver`` task per alert and
+    channel, but one ``deliver_batch`` for a channel's alerts where that channel sends
+    many in one go (a ``BatchChannel``: the file channel's one write and fsync), as the
+    embedded runner hands it a poll's alerts."""
+    together: dict[str, list[dict[str, Any]]] = {}
     for alert in alerts:
-        # digest channels hold it in the ledger until flush_digest sends it
-        for channel in pipeline.immediate_channels(alert, config):
-            send(deliver, (alert.to_message(), channel, 1))
+        message = alert.to_message()
+        for channel in pipeline.immediate_channels(alert, rt.config):
+            if isinstance(rt.channels.get(channel), BatchChannel):
+                together.setdefault(channel, []).append(message)
+            else:
+                send(deliver, (message, channel, 1))
+    for channel, messages in together.items():
+        if len(messages) == 1:
+            send(deliver, (messages[0], channel, 1))
+        else:
+            send(deliver_batch, (messages, channel))
 
 
 def _process(item: WireItem, config: Config, rt: pipeline.Runtime) -> pipeline.ItemOutcome:
     outcome = pipeline.decide_item(item, rt.matcher, rt.store, config, now=pipeline.utcnow())
-    _queue_deliveries(outcome.alerts, config)
+    _queue_deliveries(outcome.alerts, rt)
     return outcome
 
 
@@ -392,29 +407,53 @@ def deliver(
         _queue_retry(alert_data, channel, attempt, not_before)
         return "waiting"
     rt = runtime()
-    alert = Alert.from_message(alert_data)
     try:
-        if pipeline.dead_already(alert.id, channel, attempt, rt.store):
-            return "dead"
-        results = pipeline.deliver_alerts(
-            [alert],
-            rt.channels,
-            rt.store,
-            rt.config,
-            now=pipeline.utcnow(),
-            only=channel,
-            attempt=attempt,
-            # no task runs longer than the hard limit: a claim that old is nobody's
-            lease=time_limits()[1],
-        )
-        for result in results:
-            if result.status == "retry":
-                due = time.time() + (result.retry_after or 1.0)
-                _queue_retry(alert_data, channel, attempt + 1, due)
-        _record_attempts(results, rt)
+        results, dead = _send_now([alert_data], channel, attempt, rt)
     except STORE_FAULTS as exc:
         retry_after_store_fault(self, exc)
-    return results[0].status if results else "skipped"
+    return results[0].status if results else "dead" if dead else "skipped"
+
+
+@app.task(name="monitor.deliver_batch", bind=True, max_retries=None)
+def deliver_batch(self: Any, alerts_data: list[dict[str, Any]], channel: str) -> int:
+    """The first send of several alerts on one channel that sends them in one go
+    (``_queue_deliveries``): ``deliver`` for each, at once. An alert the ledger holds
+    as sent is not sent again (a message redelivered); each alert that fails is
+    retried by a ``deliver`` task of its own. The number of alerts sent, now or before."""
+    rt = runtime()
+    try:
+        results, _ = _send_now(alerts_data, channel, 1, rt)
+    except STORE_FAULTS as exc:
+        retry_after_store_fault(self, exc)
+    return sum(result.status == "sent" for result in results)
+
+
+def _send_now(
+    alerts_data: list[dict[str, Any]], channel: str, attempt: int, rt: pipeline.Runtime
+) -> tuple[list[DeliveryResult], set[str]]:
+    """Send the alerts on ``channel`` (try ``attempt``) but those dead-lettered already
+    (``pipeline.dead_already``); queue a retry of each that failed for now, and write
+    the history of the sends. The results, and the ids left out as dead."""
+    dead = pipeline.dead_already([data["id"] for data in alerts_data], channel, attempt, rt.store)
+    alerts = [Alert.from_message(data) for data in alerts_data if data["id"] not in dead]
+    results = pipeline.deliver_alerts(
+        alerts,
+        rt.channels,
+        rt.store,
+        rt.config,
+        now=pipeline.utcnow(),
+        only=channel,
+        attempt=attempt,
+        # no task runs longer than the hard limit: a claim that old is nobody's
+        lease=time_limits()[1],
+    )
+    data_of = {data["id"]: data for data in alerts_data}
+    for result in results:
+        if result.status == "retry":
+            due = time.time() + (result.retry_after or 1.0)
+            _queue_retry(data_of[result.alert_id], channel, attempt + 1, due)
+    _record_attempts(results, rt)
+    return results, dead
 
 
 def _queue_retry(alert_data: dict[str, Any], channel: str, attempt: int, due: float) -> None:

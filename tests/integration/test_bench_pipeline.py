@@ -28,6 +28,7 @@ FIGURES = (
     "(d) publish-to-alert p50 at 10 items/s",
     "(d) publish-to-alert p99 at 10 items/s",
     "(e) every item matching, embedded",
+    "(e) every item matching, distributed, 2 worker processes",
     "(f) `monitor match` start-up, example config",
     "(f) load + compile 200-term config",
 )

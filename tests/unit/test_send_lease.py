@@ -69,6 +69,6 @@ def test_a_stale_copy_of_a_dead_lettered_delivery_sends_nothing() -> None:
     refused = FakeChannel(fail=DeliveryError("HTTP 400"))
     (result,) = deliver_each([alert], refused, store, attempt=1, now=NOW, lease=LEASE)
     assert result.status == "dead"
-    assert dead_already(alert.id, "hook", 1, store)  # the sweep's copy: attempt 1 again
-    assert not dead_already(alert.id, "hook", 2, store)  # a later attempt is no copy
-    assert not dead_already(alert.id, "other", 1, store)  # nothing recorded there
+    assert dead_already([alert.id], "hook", 1, store) == {alert.id}  # the sweep's copy
+    assert dead_already([alert.id], "hook", 2, store) == set()  # a later attempt is no copy
+    assert dead_already([alert.id], "other", 1, store) == set()  # nothing recorded there
