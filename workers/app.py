@@ -243,6 +243,7 @@ def _reset_runtime(**kwargs: Any) -> None:
     process.runtime = None
     if process.reloader is not None:  # inherited from the main process, which reads quietly
         process.reloader.quiet = False
+        process.reloader.forked()
 
 
 class _KeepConfigCurrent(bootsteps.StartStopStep):  # type: ignore[misc]  # celery: untyped

@@ -147,6 +147,12 @@ class ConfigReloader:
         """Read the files at the next check, changed or not (safe in a signal handler)."""
         self._requested = True
 
+    def forked(self) -> None:
+        """In a process forked from this reloader's: stat the files at the next check,
+        however recently the parent did. The parent may have looked just before a change
+        settled and kept its config; throttled by that look, the child would run on it."""
+        self._checked_at = None
+
     def check(self) -> Config | None:
         """The new config when one was read and swapped in, else None (keep the old)."""
         now = self._clock()

@@ -303,6 +303,28 @@ def test_a_new_pool_child_inherits_a_quiet_reloader_and_logs_again(
     assert _events(logs, "config_rejected")
 
 
+def test_a_new_pool_child_is_not_held_back_by_its_parents_last_look(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main process looked at the files just before a change settled and kept its
+    config; a child forked a moment later must look for itself at its first task, not
+    wait out the interval its parent started, running the old config meanwhile."""
+    from workers import app
+
+    clock, wall = _Clock(), _Clock()
+    reloader = _reloader(cfg, interval=5.0, settle=1.0, clock=clock, wall_clock=wall)
+    text = (cfg / "monitor.yaml").read_text(encoding="utf-8")
+    _write(cfg / "monitor.yaml", text.replace("every: 1s", "every: 3s"))
+    wall.now = (cfg / "monitor.yaml").stat().st_mtime + 0.5
+    assert reloader.check() is None  # the parent's look: changed, not settled yet
+    wall.now += 1.0  # settled now; the interval the parent started still runs
+    monkeypatch.setattr(app.process, "reloader", reloader)
+    monkeypatch.setattr(app.process, "runtime", None)
+    app._reset_runtime()  # the child's start
+    new = reloader.check()
+    assert new is not None and new.feeds[0].every == 3.0
+
+
 def test_a_retry_for_a_channel_a_reload_removed_is_skipped(cfg: Path) -> None:
     config = load_config(cfg)
     runtime = Runtime(config, MemoryStore(), build_matcher(config), build_channels(config))
