@@ -153,13 +153,13 @@ def alert_lines(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line)["alert"] for line in lines if line.strip()]
 
 
-# --- caches and words -------------------------------------------------------------------
 def alerts_written(folder: Path) -> int:
     """The lines in the file channel's ``alerts.jsonl`` under ``folder`` so far."""
     path = folder / "alerts.jsonl"
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
+# --- caches and words -------------------------------------------------------------------
 def clear_caches() -> None:
     """Forget every word the process has met: each measurement starts cold."""
     from monitor.history import fulltext
@@ -538,12 +538,13 @@ def distributed(
     if not finished:
         raise SystemExit(f"bench_pipeline: distributed run not done in {timeout:.0f} s; {folder}")
     first = _first_poll_queued(folder / "poller.err.log")
+    written = alerts_written(folder)
     return {
         "items": total,
-        "alerts": len(alert_lines(folder)),
+        "alerts": written,
         "seconds": ended - first,
         "rate": total / (ended - first),
-        "alert_rate": alerts_written(folder) / (ended - first),
+        "alert_rate": written / (ended - first),
         "poller_start": first - started,
         **cpu,
     }
