@@ -13,7 +13,9 @@ example config's watchlist (``config/``), served as RSS by a loopback feed serve
     the poller's first poll queued until every item is seen and none is still queued
     (the poller's start-up before that is printed apart);
 (c) a per-stage breakdown in µs per item of a second embedded run, its functions
-    wrapped with timers from here (``bench/stages.py``; exclusive times);
+    wrapped with timers from here (``bench/stages.py``; exclusive times); and of the
+    worker's task bodies run in this process on the same items (``worker_stages``),
+    beside (b)'s pool children's CPU per item, to tell the work from Celery's share;
 (d) publish-to-alert latency p50/p99 at a steady ``--rate`` items/s (default 200),
     distributed with 2 workers: feed item visible -> alert line in the file channel;
 (e) the every-item-matches worst case in alerts/s: embedded, and distributed with 2
@@ -335,6 +337,79 @@ def queue_cost(config_path: Path, items: list[dict[str, Any]], source: str) -> f
     elapsed = time.perf_counter() - started
     store.close()
     return elapsed / len(wire)
+
+
+def worker_stages(
+    folder: Path, url: str, feeds: list[list[dict[str, Any]]], timer: StageTimer
+) -> dict[str, float]:
+    """What the pool children of (b) do, in this process with stage timers: the worker's
+    task bodies called here, as a worker runs them (``monitor.poll_feeds`` for every feed,
+    then each ``monitor.process_queued`` and ``deliver``/``deliver_batch`` with the
+    arguments the tasks before them sent). Their messages still go to Redis (the
+    ``queue`` stage: publishing), where no worker takes them. The store is the Redis
+    store, the history written in the task, as in a worker. Not here: Celery's own share
+    of a task (its message read, decoded and acknowledged, the pool's hand-off), which
+    (b)'s pool children's CPU per item less these stages shows."""
+    from monitor import pipeline
+    from monitor.history.recorder import HistoryRecorder
+    from monitor.match import engine
+    from monitor.sources import feeds as feeds_module
+    from workers.app import app, process, use_config
+    from workers.publish import send as publish_send
+
+    server = FeedServerProcess(feeds)
+    config_path = write_config(folder, server.urls, broker_url=url)
+    use_config(config_path)  # the app's broker, unless an earlier run set it already
+    from workers import tasks
+
+    app.conf.broker_url  # noqa: B018 (the app configured now, not in a timed call)
+    config = load_config(config_path)
+    runtime = pipeline.Runtime.build(config, distributed=True)
+    runtime.store = timer.timed_object(runtime.store, "store")
+    runtime.matcher = timer.timed_object(runtime.matcher, "match")
+    sent: list[tuple[Any, tuple[Any, ...]]] = []
+    publish = timer.wrap("queue", publish_send)
+
+    def send(task: Any, args: tuple[Any, ...], **options: Any) -> None:
+        publish(task, args, **options)
+        sent.append((task, args))
+
+    timer.patch(pipeline, "fetch_feed", "fetch")
+    timer.patch(pipeline, "parse_bytes", "parse")
+    for name in ("html_to_text", "clean_text", "tidy_story", "cap"):
+        timer.patch(feeds_module, name, "clean")
+    timer.patch(feeds_module, "item_language", "language")
+    timer.patch(engine, "detect_language", "language")
+    timer.patch(pipeline, "decide_story", "decide")
+    timer.patch(pipeline, "record_pending", "decide")
+    timer.patch(pipeline, "commit_poll", "store")
+    timer.patch(tasks, "_send_now", "deliver")
+    timer.patch(HistoryRecorder, "write", "history")
+    saved = (process.runtime, process.reloader, process.history)
+    process.runtime, process.reloader, process.history = runtime, None, None
+    clear_caches()
+    try:
+        with mock.patch.object(tasks, "send", send):
+            started, cpu = time.perf_counter(), time.process_time()
+            tasks.poll_feeds([feed.id for feed in config.feeds])
+            while sent:
+                task, args = sent.pop(0)
+                if task is not tasks.poll_feeds:
+                    task(*args)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        timer.restore()
+        if process.history is not None:
+            process.history.close()
+        process.runtime, process.reloader, process.history = saved
+        runtime.close()
+        server.close()
+    return {
+        "items": sum(map(len, feeds)),
+        "alerts": alerts_written(folder),
+        "seconds": elapsed,
+        "cpu": cpu,
+    }
 
 
 @contextmanager
@@ -801,6 +876,9 @@ def main(argv: list[str] | None = None) -> int:
                         None,
                     )
                 )
+            progress("(c) stages, the worker's tasks")
+            worker_timer = StageTimer()
+            tasked = worker_stages(work / "worker-stages", f"{url}/6", feeds, worker_timer)
             progress("(e) every item matching, distributed")
             worst_dist = distributed(
                 work / "dist-worst",
@@ -858,7 +936,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     stage_rows = stage_table(timer, staged, per_item)
-    text = render(args, rows, stage_rows, base, emb, staged, lat, up, long)
+    worker_rows = worker_stage_table(worker_timer, tasked, per_item, up["cpu_pool"])
+    text = render(args, rows, stage_rows, worker_rows, base, emb, staged, lat, up, long)
     print(text)
     if not args.no_write:
         # the compiled build is what `make bench` and the image run; the pure one apart
@@ -912,14 +991,22 @@ def row(
     return (name, figure, f"{ratio:.3g}x", "" if words is None else f"{words:.1f}")
 
 
+def _micros_row(name: str, micros: float, per_item: float) -> tuple[str, str, str]:
+    return (name, f"{micros:,.0f}", f"{micros / (per_item * 1e6):.2f}x")
+
+
+def _stage_rows(timer: StageTimer, items: float, per_item: float) -> list[tuple[str, str, str]]:
+    return [
+        _micros_row(stage, timer.seconds.get(stage, 0.0) / items * 1e6, per_item)
+        for stage in STAGES
+    ]
+
+
 def stage_table(
     timer: StageTimer, staged: dict[str, float], per_item: float
 ) -> list[tuple[str, str, str]]:
     items = max(1, staged["items"])
-    out = []
-    for stage in STAGES:
-        micros = timer.seconds.get(stage, 0.0) / items * 1e6
-        out.append((stage, f"{micros:,.0f}", f"{micros / (per_item * 1e6):.2f}x"))
+    out = _stage_rows(timer, items, per_item)
     timed = sum(timer.seconds.get(s, 0.0) for s in STAGES if s != "queue")
     other = max(0.0, staged["cpu"] - timed) / items * 1e6
     out.append(("other (runner, logs)", f"{other:,.0f}", f"{other / (per_item * 1e6):.2f}x"))
@@ -933,6 +1020,30 @@ def stage_table(
     out.append(("all, both processes' CPU", f"{both:,.0f}", f"{both / (per_item * 1e6):.2f}x"))
     wall = staged["seconds"] / items * 1e6
     out.append(("all, wall time", f"{wall:,.0f}", f"{wall / (per_item * 1e6):.2f}x"))
+    return out
+
+
+def worker_stage_table(
+    timer: StageTimer, tasked: dict[str, float], per_item: float, pool_cpu: float
+) -> list[tuple[str, str, str]]:
+    """``worker_stages``' exclusive CPU per item by stage, their sum with the rest of the
+    task bodies, and (b)'s pool children's CPU per item (``pool_cpu``, seconds) beside
+    it: the difference is Celery's own share and whatever else the pool children did."""
+    items = max(1, tasked["items"])
+    out = _stage_rows(timer, items, per_item)
+    timed = sum(timer.seconds.get(stage, 0.0) for stage in STAGES) / items * 1e6
+    tasks_cpu = tasked["cpu"] / items * 1e6
+    pool = pool_cpu * 1e6
+    out.append(
+        _micros_row("other (task bodies: items' JSON, records)", tasks_cpu - timed, per_item)
+    )
+    out.append(_micros_row("all, the tasks here", tasks_cpu, per_item))
+    out.append(_micros_row("(b) pool children, two workers", pool, per_item))
+    out.append(
+        _micros_row(
+            "Celery and the rest: pool children less the tasks here", pool - tasks_cpu, per_item
+        )
+    )
     return out
 
 
@@ -957,6 +1068,7 @@ def render(
     args: argparse.Namespace,
     rows: list[tuple[str, str, str, str]],
     stage_rows: list[tuple[str, str, str]],
+    worker_rows: list[tuple[str, str, str]],
     base: dict[str, float],
     emb: dict[str, float],
     staged: dict[str, float],
@@ -998,6 +1110,18 @@ def render(
         "| stage | µs/item | of baseline's item |",
         "|---|---|---|",
         *(f"| {a} | {b} | {c} |" for a, b, c in stage_rows),
+        "",
+        "Per-stage breakdown, distributed: the worker's task bodies (`monitor.poll_feeds`,"
+        " `monitor.process_queued`, `deliver`) called in this process with the same timers,"
+        " on the same items, the Redis store and the history written in the task, as a pool"
+        " child runs them; `queue` is publishing their messages. Beside them, the CPU per"
+        " item of (b)'s pool children with two workers: what is left is Celery's own share"
+        " (a message read, decoded and acknowledged, the pool's hand-off) and the noise"
+        " between two runs:",
+        "",
+        "| stage | µs/item | of baseline's item |",
+        "|---|---|---|",
+        *(f"| {a} | {b} | {c} |" for a, b, c in worker_rows),
     ]
     return "\n".join(lines)
 

@@ -35,6 +35,9 @@ FIGURES = (
 STAGES = (
     *("fetch", "parse", "clean", "language", "match", "decide", "store", "deliver", "queue"),
     *("history", "history, in the writer process", "all, both processes' CPU"),
+    # the worker's task bodies timed in the bench's process, beside (b)'s pool children
+    *("all, the tasks here", "(b) pool children, two workers"),
+    "Celery and the rest: pool children less the tasks here",
 )
 
 
@@ -73,6 +76,12 @@ def test_bench_pipeline_prints_every_figure_and_its_section(tmp_path: Path) -> N
     found = re.search(r"pool children ([\d,]+), worker main process ([\d,]+)", out)
     assert found is not None, out
     assert int(found.group(1).replace(",", "")) > 0
+    # the worker's stages: two tables of stages, the second timed the tasks' parsing
+    assert out.count("| parse | ") == 2, out
+    worker_parse = rows["parse"].split(" | ")[1]  # the last table's row
+    assert float(worker_parse.replace(",", "")) > 0, rows["parse"]
+    tasks_cpu = rows["all, the tasks here"].split(" | ")[1]
+    assert float(tasks_cpu.replace(",", "")) > 0, rows["all, the tasks here"]
     written = results.read_text(encoding="utf-8")
     assert "## bench_match\n\nkept as it is" in written
     # the pure build's figures go to a section of their own (the compiled build's is
