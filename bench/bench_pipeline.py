@@ -231,6 +231,28 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def time_item_stages(timer: StageTimer) -> None:
+    """Put ``timer`` on the stages an item goes through in either mode (fetch, parse,
+    clean, language, decide, the poll's commit, the history's write)."""
+    from monitor import pipeline
+    from monitor.history.recorder import HistoryRecorder
+    from monitor.match import engine
+    from monitor.sources import feeds as feeds_module
+
+    timer.patch(pipeline, "fetch_feed", "fetch")
+    timer.patch(pipeline, "parse_bytes", "parse")
+    for name in ("html_to_text", "clean_text", "tidy_story", "cap"):
+        timer.patch(feeds_module, name, "clean")
+    timer.patch(feeds_module, "item_language", "language")
+    # the matcher's own detection (fields without a language): seen on the pure
+    # build only; compiled code calls it directly and it counts as match there
+    timer.patch(engine, "detect_language", "language")
+    timer.patch(pipeline, "decide_story", "decide")
+    timer.patch(pipeline, "record_pending", "decide")
+    timer.patch(pipeline, "commit_poll", "store")
+    timer.patch(HistoryRecorder, "write", "history")
+
+
 def embedded(
     config_path: Path,
     timer: StageTimer | None = None,
@@ -244,9 +266,7 @@ def embedded(
     every writer started before a runner with one thread forked it)."""
     from monitor import pipeline, runner
     from monitor.history.recorder import HistoryRecorder
-    from monitor.match import engine
     from monitor.runner import EmbeddedRunner
-    from monitor.sources import feeds as feeds_module
 
     config = load_config(config_path)
     runtime = pipeline.Runtime.build(config)
@@ -254,19 +274,8 @@ def embedded(
     if timer is not None:
         runtime.store = timer.timed_object(runtime.store, "store")
         runtime.matcher = timer.timed_object(runtime.matcher, "match")
-        timer.patch(pipeline, "fetch_feed", "fetch")
-        timer.patch(pipeline, "parse_bytes", "parse")
-        for name in ("html_to_text", "clean_text", "tidy_story", "cap"):
-            timer.patch(feeds_module, name, "clean")
-        timer.patch(feeds_module, "item_language", "language")
-        # the matcher's own detection (fields without a language): seen on the pure
-        # build only; compiled code calls it directly and it counts as match there
-        timer.patch(engine, "detect_language", "language")
-        timer.patch(pipeline, "decide_story", "decide")
-        timer.patch(pipeline, "record_pending", "decide")
-        timer.patch(pipeline, "commit_poll", "store")
+        time_item_stages(timer)
         timer.patch(runner, "deliver_alerts", "deliver")
-        timer.patch(HistoryRecorder, "write", "history")
         timer.patch(HistoryRecorder, "submit", "history")
         timer.patch(HistoryRecorder, "flush_attempts", "history")
     from monitor.history import writer as writer_module
@@ -351,9 +360,6 @@ def worker_stages(
     of a task (its message read, decoded and acknowledged, the pool's hand-off), which
     (b)'s pool children's CPU per item less these stages shows."""
     from monitor import pipeline
-    from monitor.history.recorder import HistoryRecorder
-    from monitor.match import engine
-    from monitor.sources import feeds as feeds_module
     from workers.app import app, process, use_config
     from workers.publish import send as publish_send
 
@@ -374,17 +380,8 @@ def worker_stages(
         publish(task, args, **options)
         sent.append((task, args))
 
-    timer.patch(pipeline, "fetch_feed", "fetch")
-    timer.patch(pipeline, "parse_bytes", "parse")
-    for name in ("html_to_text", "clean_text", "tidy_story", "cap"):
-        timer.patch(feeds_module, name, "clean")
-    timer.patch(feeds_module, "item_language", "language")
-    timer.patch(engine, "detect_language", "language")
-    timer.patch(pipeline, "decide_story", "decide")
-    timer.patch(pipeline, "record_pending", "decide")
-    timer.patch(pipeline, "commit_poll", "store")
+    time_item_stages(timer)
     timer.patch(tasks, "_send_now", "deliver")
-    timer.patch(HistoryRecorder, "write", "history")
     saved = (process.runtime, process.reloader, process.history)
     process.runtime, process.reloader, process.history = runtime, None, None
     clear_caches()
@@ -404,12 +401,7 @@ def worker_stages(
         process.runtime, process.reloader, process.history = saved
         runtime.close()
         server.close()
-    return {
-        "items": sum(map(len, feeds)),
-        "alerts": alerts_written(folder),
-        "seconds": elapsed,
-        "cpu": cpu,
-    }
+    return {"items": sum(map(len, feeds)), "seconds": elapsed, "cpu": cpu}
 
 
 @contextmanager
