@@ -147,14 +147,6 @@ def write_config(folder: Path, urls: list[str], *, broker_url: str = "", every: 
     return path
 
 
-def alert_lines(folder: Path) -> list[dict[str, Any]]:
-    path = folder / "alerts.jsonl"
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["alert"] for line in lines if line.strip()]
-
-
 def alerts_written(folder: Path) -> int:
     """The lines in the file channel's ``alerts.jsonl`` under ``folder`` so far."""
     path = folder / "alerts.jsonl"
@@ -998,21 +990,18 @@ def stage_table(
     timer: StageTimer, staged: dict[str, float], per_item: float
 ) -> list[tuple[str, str, str]]:
     items = max(1, staged["items"])
-    out = _stage_rows(timer, items, per_item)
     timed = sum(timer.seconds.get(s, 0.0) for s in STAGES if s != "queue")
     other = max(0.0, staged["cpu"] - timed) / items * 1e6
-    out.append(("other (runner, logs)", f"{other:,.0f}", f"{other / (per_item * 1e6):.2f}x"))
     cpu = staged["cpu"] / items * 1e6
-    out.append(("all, process CPU", f"{cpu:,.0f}", f"{cpu / (per_item * 1e6):.2f}x"))
     writer = staged["writer_cpu"] / items * 1e6
-    out.append(
-        ("history, in the writer process", f"{writer:,.0f}", f"{writer / (per_item * 1e6):.2f}x")
-    )
-    both = cpu + writer
-    out.append(("all, both processes' CPU", f"{both:,.0f}", f"{both / (per_item * 1e6):.2f}x"))
-    wall = staged["seconds"] / items * 1e6
-    out.append(("all, wall time", f"{wall:,.0f}", f"{wall / (per_item * 1e6):.2f}x"))
-    return out
+    return [
+        *_stage_rows(timer, items, per_item),
+        _micros_row("other (runner, logs)", other, per_item),
+        _micros_row("all, process CPU", cpu, per_item),
+        _micros_row("history, in the writer process", writer, per_item),
+        _micros_row("all, both processes' CPU", cpu + writer, per_item),
+        _micros_row("all, wall time", staged["seconds"] / items * 1e6, per_item),
+    ]
 
 
 def worker_stage_table(
@@ -1022,21 +1011,17 @@ def worker_stage_table(
     task bodies, and (b)'s pool children's CPU per item (``pool_cpu``, seconds) beside
     it: the difference is Celery's own share and whatever else the pool children did."""
     items = max(1, tasked["items"])
-    out = _stage_rows(timer, items, per_item)
     timed = sum(timer.seconds.get(stage, 0.0) for stage in STAGES) / items * 1e6
     tasks_cpu = tasked["cpu"] / items * 1e6
     pool = pool_cpu * 1e6
-    out.append(
-        _micros_row("other (task bodies: items' JSON, records)", tasks_cpu - timed, per_item)
-    )
-    out.append(_micros_row("all, the tasks here", tasks_cpu, per_item))
-    out.append(_micros_row("(b) pool children, two workers", pool, per_item))
-    out.append(
-        _micros_row(
-            "Celery and the rest: pool children less the tasks here", pool - tasks_cpu, per_item
-        )
-    )
-    return out
+    rest = "Celery and the rest: pool children less the tasks here"
+    return [
+        *_stage_rows(timer, items, per_item),
+        _micros_row("other (task bodies: items' JSON, records)", tasks_cpu - timed, per_item),
+        _micros_row("all, the tasks here", tasks_cpu, per_item),
+        _micros_row("(b) pool children, two workers", pool, per_item),
+        _micros_row(rest, pool - tasks_cpu, per_item),
+    ]
 
 
 def _cpu_note(up: dict[str, float]) -> str:
